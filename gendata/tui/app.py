@@ -1,0 +1,394 @@
+"""The gendata terminal app: a file browser with a detail view, an edit form and a batch diff.
+
+`create_app` is what `gendata tui` / `gendata edit` and the tests call. Metadata is read in a
+thread worker (api.read_safe per file) and handed to the list in batches, so the first files
+of a huge folder show at once and the UI never waits on the disk.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input
+from textual.worker import get_current_worker
+
+from .. import api
+from ..errors import GenDataError
+from . import library
+from .library import Item
+from .screens import DiffScreen, EditScreen, HelpScreen
+from .widgets import DetailView, FileList, Thumbnail
+
+FIRST_BATCH = 20  # rows shown before the first refresh, so something appears at once
+BATCH_SECONDS = 0.15
+
+
+class GenDataApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "gendata"
+
+    BINDINGS = [
+        Binding("slash", "filter", "Filter"),
+        Binding("s", "sort", "Sort"),
+        Binding("space", "mark", "Mark", show=True),
+        Binding("d", "diff", "Diff marked"),
+        Binding("e", "edit", "Edit"),
+        Binding("c", "copy_infotext", "Copy"),
+        Binding("f", "mark_folder", "Mark folder", show=False),
+        Binding("ctrl+a", "mark_all", "Mark all shown", show=False),
+        Binding("u", "clear_marks", "Clear marks", show=False),
+        Binding("t", "toggle_thumbnail", "Preview", show=False),
+        Binding("r", "reload", "Reload", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, paths: Sequence[str | os.PathLike[str]], *, edit: str | None = None,
+                 thumbnails: bool = True) -> None:
+        super().__init__()
+        self.paths = [os.fspath(p) for p in paths] or ["."]
+        self.edit_path = os.fspath(edit) if edit is not None else None
+        self.thumbnails = thumbnails
+        self.items: list[Item] = []
+        self.by_path: dict[str, Item] = {}
+        self.shown: list[Item] = []
+        self.marked: set[str] = set()
+        self.sort = "name"
+        self.query_text = ""
+        self.originals: dict[str, str | None] = {}
+        self.loading = False
+        self.load_started = 0.0
+        self.first_rows_at: float | None = None
+        self._rebuild_pending = False
+        self._showing: str | None = None
+
+    # --- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="")
+        with Horizontal(id="main"):
+            with Vertical(id="sidebar"):
+                yield Input(placeholder="/ filter: name or prompt words", id="filter",
+                            compact=True)
+                yield FileList(id="files")
+            with Horizontal(id="detail-pane"):
+                yield DetailView(id="detail")
+                yield Thumbnail(id="thumb")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#thumb").display = self.thumbnails
+        self.query_one(FileList).focus()
+        self._update_title()
+        self.load()
+
+    # --- loading --------------------------------------------------------------------------
+
+    def load(self) -> None:
+        self.items.clear()
+        self.by_path.clear()
+        self.shown.clear()
+        self.query_one(FileList).clear()
+        self.loading = True
+        self.load_started = time.monotonic()
+        self.first_rows_at = None
+        self._load_worker(list(self.paths))
+
+    @work(thread=True, exclusive=True, group="load")
+    def _load_worker(self, paths: list[str]) -> None:
+        worker = get_current_worker()
+        batch: list[Item] = []
+        last = time.monotonic()
+        limit = FIRST_BATCH
+        for path, name in library.discover(paths):
+            if worker.is_cancelled:
+                return
+            batch.append(Item.load(path, name))
+            now = time.monotonic()
+            if len(batch) >= limit or now - last >= BATCH_SECONDS:
+                self.call_from_thread(self._add_items, batch, False)
+                batch, last, limit = [], time.monotonic(), 2000
+        if not worker.is_cancelled:
+            self.call_from_thread(self._add_items, batch, True)
+
+    def _add_items(self, batch: list[Item], done: bool) -> None:
+        files = self.query_one(FileList)
+        for item in batch:
+            self.items.append(item)
+            self.by_path[item.path] = item
+            if item.path not in self.originals and item.record.error is None:
+                self.originals[item.path] = library.original_text(item.record)
+        if self.sort == "name" and not self.query_text:
+            self.shown.extend(batch)
+            files.append(batch, self.marked)
+        else:
+            self._schedule_rebuild()
+        if batch and self.first_rows_at is None:
+            self.first_rows_at = time.monotonic() - self.load_started
+        if done:
+            self.loading = False
+        self._update_title()
+        if self._showing is None and self.shown:
+            self._show_current()
+        if done and self.edit_path is not None:
+            self._open_edit_on_start()
+
+    def _open_edit_on_start(self) -> None:
+        path, self.edit_path = self.edit_path, None
+        item = self.by_path.get(path) or (self.items[0] if len(self.items) == 1 else None)
+        if item is None:
+            self.notify(f"{path}: not an image gendata can read", severity="error")
+            return
+        self.open_editor(item)
+
+    def _schedule_rebuild(self) -> None:
+        if not self._rebuild_pending:
+            self._rebuild_pending = True
+            self.set_timer(0.3, self.rebuild)
+
+    def rebuild(self) -> None:
+        """Re-filter and re-sort the list, keeping the cursor on the same file."""
+        self._rebuild_pending = False
+        files = self.query_one(FileList)
+        current = files.current_path()
+        shown = [it for it in self.items if library.matches(it, self.query_text)] \
+            if self.query_text else list(self.items)
+        shown.sort(key=library.sort_key(self.sort))
+        self.shown = shown
+        files.clear()
+        files.append(shown, self.marked)
+        if current is not None and current in {it.path for it in shown}:
+            files.move_cursor(row=files.get_row_index(current), animate=False)
+        self._update_title()
+        self._show_current()
+
+    def _update_title(self) -> None:
+        with_data = sum(1 for it in self.items if it.params is not None)
+        parts = [f"{len(self.shown)} of {len(self.items)} images" if self.query_text
+                 else f"{len(self.items)} images", f"{with_data} with data"]
+        if self.marked:
+            parts.append(f"{len(self.marked)} marked")
+        parts.append(f"sort: {self.sort}")
+        if self.loading:
+            parts.append("loading…")
+        self.sub_title = " · ".join(parts)
+        self.query_one("#sidebar").border_title = f"Files ({len(self.shown)})"
+
+    # --- detail ---------------------------------------------------------------------------
+
+    def current_item(self) -> Item | None:
+        path = self.query_one(FileList).current_path()
+        return self.by_path.get(path) if path else None
+
+    def _show_current(self) -> None:
+        item = self.current_item()
+        self._showing = item.path if item else None
+        self.query_one(DetailView).show(item)
+        if self.thumbnails:
+            self.query_one(Thumbnail).show_image(item.path if item else None)
+        if item is not None and item.params is None and item.record.error is None:
+            self._look_for_stealth(item)
+
+    @work(thread=True, exclusive=True, group="stealth")
+    def _look_for_stealth(self, item: Item) -> None:
+        """The list reads chunks only; a file without any gets the pixel check when shown."""
+        rec = api.read_safe(item.path)
+        if rec.params is not None:
+            self.call_from_thread(self._stealth_found, item, rec)
+
+    def _stealth_found(self, item: Item, rec: api.Record) -> None:
+        item.record = rec
+        item.refresh()
+        self.item_changed(item)
+
+    @on(DataTable.RowHighlighted, "#files")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_current()
+
+    @on(DataTable.RowSelected, "#files")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_edit()
+
+    def item_changed(self, item: Item) -> None:
+        """A file was written or re-read: refresh its row and, if shown, the detail."""
+        self.query_one(FileList).set_row(item, item.path in self.marked)
+        if self._showing == item.path:
+            self._show_current()
+        self._update_title()
+
+    # --- filter and sort ------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value.strip()
+        self.rebuild()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one(FileList).focus()
+
+    def on_key(self, event) -> None:
+        if event.key == "escape" and self.focused is self.query_one("#filter", Input):
+            self.query_one(FileList).focus()
+            event.stop()
+
+    def action_sort(self) -> None:
+        self.sort = library.SORTS[(library.SORTS.index(self.sort) + 1) % len(library.SORTS)]
+        self.rebuild()
+        self.notify(f"sorted by {self.sort}", timeout=1.5)
+
+    # --- marks ----------------------------------------------------------------------------
+
+    def _set_marks(self, paths: Iterable[str], on_: bool) -> None:
+        files = self.query_one(FileList)
+        for path in paths:
+            if on_:
+                self.marked.add(path)
+            else:
+                self.marked.discard(path)
+            item = self.by_path.get(path)
+            if item is not None:
+                files.set_row(item, on_)
+        self._update_title()
+
+    def action_mark(self) -> None:
+        item = self.current_item()
+        if item is None:
+            return
+        self._set_marks([item.path], item.path not in self.marked)
+        files = self.query_one(FileList)
+        if files.cursor_row < files.row_count - 1:
+            files.move_cursor(row=files.cursor_row + 1)
+
+    def action_mark_all(self) -> None:
+        self._set_marks([it.path for it in self.shown], True)
+
+    def action_mark_folder(self) -> None:
+        item = self.current_item()
+        if item is None:
+            return
+        folder = os.path.dirname(item.path)
+        paths = [it.path for it in self.shown if os.path.dirname(it.path) == folder]
+        self._set_marks(paths, True)
+        self.notify(f"marked {len(paths)} files in {os.path.dirname(item.name) or 'this folder'}",
+                    timeout=2)
+
+    def action_clear_marks(self) -> None:
+        self._set_marks(list(self.marked), False)
+
+    # --- actions on files -----------------------------------------------------------------
+
+    def action_diff(self) -> None:
+        order = {it.path: i for i, it in enumerate(self.shown)}
+        items = sorted((self.by_path[p] for p in self.marked if p in self.by_path),
+                       key=lambda it: order.get(it.path, len(order)))
+        if len(items) < 2:
+            self.notify("mark at least two files (space, f for a folder, ctrl+a for all "
+                        "shown) to compare", severity="warning")
+            return
+
+        def done(changed: bool | None) -> None:
+            self._show_current()
+
+        self.push_screen(DiffScreen(items), done)
+
+    def action_edit(self) -> None:
+        item = self.current_item()
+        if item is not None:
+            self.open_editor(item)
+
+    def open_editor(self, item: Item) -> None:
+        try:
+            base = api.editable_params(item.record)
+        except GenDataError as exc:
+            self.notify(str(exc), title="Cannot edit", severity="error")
+            return
+        original = self.originals.get(item.path, False)
+
+        def done(saved: bool | None) -> None:
+            self.item_changed(item)
+
+        self.push_screen(EditScreen(item, base, original), done)
+
+    def action_copy_infotext(self) -> None:
+        item = self.current_item()
+        if item is None or item.params is None:
+            self.notify("no generation data to copy", severity="warning")
+            return
+        text = library.original_text(item.record) or api.dump_a1111(item.params)
+        self.copy_to_clipboard(text)
+        self.notify(f"copied infotext of {item.name} ({len(text)} characters)", timeout=2)
+
+    def action_toggle_thumbnail(self) -> None:
+        self.thumbnails = not self.thumbnails
+        self.query_one("#thumb").display = self.thumbnails
+        if self.thumbnails:
+            self.call_after_refresh(self._show_current)
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    # --- command palette ------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen):
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, EditScreen):
+            for name, title, help_ in (
+                    ("save", "Save", "Write the edited data to the file (ctrl+s)"),
+                    ("undo", "Undo edit", "Undo the last unsaved edit (ctrl+z)"),
+                    ("discard", "Discard edits", "Back to the file's data (ctrl+r)"),
+                    ("copy_infotext", "Copy infotext", "Copy the form as infotext (f2)"),
+                    ("paste_infotext", "Paste infotext", "Fill the form from an infotext (f3)"),
+                    ("revert_file", "Revert file", "Restore the data as at session start (f5)"),
+                    ("close", "Back to the file list", "Leave the editor (escape)")):
+                yield SystemCommand(title, help_, getattr(screen, f"action_{name}"))
+            return
+        if isinstance(screen, DiffScreen):
+            yield SystemCommand("Apply value to all", "Set the current cell's value in every "
+                                "marked file (a)", screen.action_apply_value)
+            yield SystemCommand("Set base row", "Word diff against this row (b)",
+                                screen.action_set_base)
+            yield SystemCommand("Back to the file list", "Leave the diff (escape)",
+                                screen.action_close)
+            return
+        for title, help_, action in (
+                ("Filter", "Filter files by name and prompt text (/)", self.action_filter),
+                ("Sort", "Cycle sort: name, date, seed, steps (s)", self.action_sort),
+                ("Mark file", "Mark or unmark the current file (space)", self.action_mark),
+                ("Mark folder", "Mark every file in the current folder (f)",
+                 self.action_mark_folder),
+                ("Mark all shown", "Mark every file in the list (ctrl+a)",
+                 self.action_mark_all),
+                ("Clear marks", "Unmark all files (u)", self.action_clear_marks),
+                ("Batch diff", "Compare the marked files (d)", self.action_diff),
+                ("Edit", "Edit the current file's generation data (e)", self.action_edit),
+                ("Copy infotext", "Copy the current file's infotext (c)",
+                 self.action_copy_infotext),
+                ("Toggle preview", "Show or hide the image preview (t)",
+                 self.action_toggle_thumbnail),
+                ("Reload", "Read all files again (r)", self.action_reload),
+                ("Help", "Keys and what they do (?)", self.action_help)):
+            yield SystemCommand(title, help_, action)
+
+
+def create_app(paths: Sequence[str | os.PathLike[str]] = (), *, edit: str | None = None,
+               thumbnails: bool = True) -> GenDataApp:
+    """The app for `paths` (files or folders; the current folder when empty). With `edit`,
+    the edit form for that file opens as soon as it is read."""
+    if edit is not None and not paths:
+        paths = [edit]
+    return GenDataApp([Path(p) for p in paths], edit=edit, thumbnails=thumbnails)

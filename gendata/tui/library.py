@@ -1,0 +1,221 @@
+"""What the file list shows, independent of Textual: finding images, sorting, filtering,
+keeping the session's original blocks, and applying one field's value to many files.
+
+Images are recognised by their first bytes, never by extension (formats.md 17: `.jpg` files
+that are really PNGs are common), so a folder of renamed files lists correctly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import api
+from ..containers import detect
+from ..errors import UsageError
+from ..model import GenParams
+
+SORTS = ("name", "date", "seed", "steps")
+
+
+def is_image(path: str | os.PathLike[str]) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return detect(f.read(12)) is not None
+    except OSError:
+        return False
+
+
+def _walk(folder: str) -> Iterator[str]:
+    """Files under `folder` in name order, depth first, hidden entries skipped, so that
+    listing order is already the "name" sort order and the list can fill as it goes."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name.casefold())
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                yield from _walk(entry.path)
+            elif entry.is_file():
+                yield entry.path
+        except OSError:
+            continue
+
+
+def discover(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, str]]:
+    """(path, name shown) for every image in `paths`; folders are searched recursively and
+    names are shown relative to the folder given, files by their name."""
+    seen: set[str] = set()
+    for given in paths:
+        given = os.fspath(given)
+        if os.path.isdir(given):
+            for path in _walk(given):
+                if path not in seen and is_image(path):
+                    seen.add(path)
+                    yield path, os.path.relpath(path, given)
+        elif given not in seen and is_image(given):
+            seen.add(given)
+            yield given, os.path.basename(given)
+
+
+@dataclass(slots=True)
+class Item:
+    """One listed image and what was read from it."""
+
+    path: str
+    name: str
+    record: api.Record
+    mtime: float = 0.0
+    haystack: str = field(default="", repr=False)
+
+    @classmethod
+    def load(cls, path: str, name: str, *, stealth: bool | None = False) -> Item:
+        rec = api.read_safe(path, stealth=stealth)
+        try:
+            mtime = os.stat(path).st_mtime
+        except OSError:
+            mtime = 0.0
+        item = cls(path=path, name=name, record=rec, mtime=mtime)
+        item.refresh()
+        return item
+
+    def refresh(self) -> None:
+        p = self.record.params
+        text = [self.name]
+        if p is not None:
+            text += [p.prompt, p.negative_prompt]
+        self.haystack = "\n".join(text).casefold()
+
+    @property
+    def params(self) -> GenParams | None:
+        return self.record.params
+
+    @property
+    def generator(self) -> str:
+        """Short column text: the generator, "—" for no data, "error" for unreadable data."""
+        if self.record.params is not None:
+            return self.record.params.generator or "?"
+        return "error" if self.record.error else "—"
+
+
+def matches(item: Item, query: str) -> bool:
+    """Every whitespace-separated term of `query` occurs in the name or the prompts."""
+    return all(term in item.haystack for term in query.casefold().split())
+
+
+def sort_key(sort: str):
+    """Key function for `sorted`; files without the value sort last, then by name."""
+
+    def name_key(item: Item) -> tuple[str, ...]:
+        return tuple(part.casefold() for part in Path(item.name).parts)
+
+    if sort == "name":
+        return name_key
+    if sort == "date":
+        return lambda item: (item.mtime, name_key(item))
+
+    def by_field(item: Item) -> tuple[bool, Any, tuple[str, ...]]:
+        value = getattr(item.params, sort, None) if item.params is not None else None
+        return (value is None, value if value is not None else 0, name_key(item))
+
+    return by_field
+
+
+def original_text(rec: api.Record) -> str | None:
+    """The infotext block as it was on disk (exact bytes of the A1111 text), or None when the
+    file had no generation data: what "revert file" writes back (or strips)."""
+    if rec.params is None:
+        return None
+    origin = rec.params._origin
+    text = getattr(origin, "text", None)
+    return text if isinstance(text, str) else None
+
+
+def revert(path: str, original: str | None) -> None:
+    """Put the session's original block back (pixels and other chunks untouched)."""
+    if original is None:
+        api.strip(path)
+    else:
+        api.write_text(path, original)
+
+
+def apply_field(params: GenParams, name: str, value: Any) -> GenParams:
+    """`params` with one field set to `value`, whatever naming the diff engine used for it:
+    a model field ("seed"), "size"/"hires_size" as WxH, an infotext key ("Hires upscale") or an
+    `extra.`-prefixed key. Raises ValidationError / UsageError with a user sentence."""
+    from ..formats import a1111
+
+    if name.startswith("extra."):
+        name = name[len("extra."):]
+        if value is None:
+            return api.update(params, {}, unset=[name]) if name in params.extra else params
+        return api.update(params, {}, set_keys={name: _text(value)})
+    if name in ("size", "hires_size"):
+        prefix = "" if name == "size" else "hires_"
+        if value in (None, ""):
+            return params.edited(**{f"{prefix}width": None, f"{prefix}height": None})
+        w, sep, h = str(value).partition("x")
+        return params.edited(**{f"{prefix}width": w.strip(), f"{prefix}height": h.strip()}
+                             if sep else {f"{prefix}width": value})
+    if name in GenParams.model_fields:
+        return params.edited(**{name: value})
+    if name in a1111.TYPED or name in params.extra or isinstance(value, str):
+        if value is None:
+            return api.update(params, {}, unset=[name]) if (
+                name in params.extra or name in a1111.TYPED) else params
+        return api.update(params, {}, set_keys={name: _text(value)})
+    raise UsageError(f"cannot set {name!r} from the diff view")
+
+
+def _text(value: Any) -> str:
+    from ..cli.render import fmt
+
+    return fmt(value)
+
+
+def field_value(params: GenParams | None, name: str) -> Any:
+    """Current value of a diff field name in `params` (see apply_field for the names)."""
+    if params is None:
+        return None
+    if name.startswith("extra."):
+        return params.extra.get(name[len("extra."):])
+    if name == "size":
+        return f"{params.width}x{params.height}" if params.width and params.height else None
+    if name == "hires_size":
+        return (f"{params.hires_width}x{params.hires_height}"
+                if params.hires_width and params.hires_height else None)
+    if name in GenParams.model_fields:
+        return getattr(params, name)
+    from ..formats import a1111
+
+    spec = a1111.TYPED.get(name)
+    if spec is not None:
+        vals = [getattr(params, f) for f in spec.fields]
+        if len(vals) == 1:
+            return vals[0]
+        return None if None in vals else "x".join(str(v) for v in vals)
+    return params.extra.get(name)
+
+
+def plan_apply(paths: Iterable[str], name: str, value: Any) -> list[str]:
+    """The files among `paths` whose value for `name` differs from `value` (what the
+    confirmation counts and what apply_to_files writes)."""
+    out = []
+    for path in paths:
+        rec = api.read_safe(path)
+        if field_value(rec.params, name) != value:
+            out.append(path)
+    return out
+
+
+def apply_to_file(path: str, name: str, value: Any) -> None:
+    """Set one field in one file losslessly (through api.write, atomic)."""
+    rec = api.read(path)
+    params = api.editable_params(rec)
+    api.write(path, apply_field(params, name, value))
