@@ -20,6 +20,7 @@ _LAZY = {
     "GenDataError": "errors", "ContainerError": "errors", "ParseError": "errors",
     "ValidationError": "errors", "WriteError": "errors", "UsageError": "errors",
     "UnsupportedFormat": "errors",
+    "diff": "diff", "diff_images": "diff", "diff_params": "diff", "batch_diff": "diff",
 }
 
 __all__ = sorted(_LAZY)
@@ -29,7 +30,10 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'gendata' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    mod = importlib.import_module(f".{module}", __name__)
+    # `gendata.diff` is the module (a name that is its own module is the module itself);
+    # its two-image function is `gendata.diff_images`.
+    value = mod if name == module else getattr(mod, name)
     globals()[name] = value
     return value
 

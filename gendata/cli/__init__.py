@@ -14,6 +14,8 @@ COMMANDS: dict[str, str] = {
     "strip": "edit:strip",
     "copy": "edit:copy",
     "write": "edit:write",
+    "export": "export:export",
+    "diff": "diff:diff",
     "tui": "tui:tui",
     "edit": "tui:edit",
 }

@@ -1,0 +1,281 @@
+"""Service layer: many files at once — walking folders and globs, and reading on every core.
+
+Batch work streams (architecture habit 6): paths are produced lazily, at most a few chunks of
+them are in flight at a time, and results come back in input order (or as they finish), so
+memory stays flat for a million files. A file that cannot be read becomes a Record with
+`error` set, never an exception that stops the run.
+
+`iter_records` here is a superset of `gendata.api.iter_records`: given plain file paths and the
+default `jobs=1` it yields the same Records, plus the sections `show` adds (an embedded TI
+payload) and an error Record where the other would let an unexpected exception escape.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any, TypeVar
+
+from .api import PathLike, Record, read
+from .errors import GenDataError
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "default_jobs",
+    "expand_paths",
+    "iter_records",
+    "map_files",
+    "read_one",
+    "record_json",
+]
+
+T = TypeVar("T")
+
+# What a folder walk picks up. Files named explicitly are always read (the container is
+# detected from the bytes, formats.md section 17, so a `.jpg` that is really a PNG is fine).
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".jfif", ".jpe", ".webp"})
+
+CHUNK_SIZE = 128
+# Below this many files a process pool costs more to start than it saves.
+IN_PROCESS_BELOW = 384
+
+
+def default_jobs() -> int:
+    """Cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _walk(folder: str, recursive: bool, all_files: bool) -> Iterator[str]:
+    """Files of `folder` in name order; subfolders (depth first, in name order) with
+    `recursive`. Symlinked folders are not followed, so a link loop cannot hang the walk."""
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        yield _Unreadable(folder, exc.strerror or str(exc))
+        return
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir(follow_symlinks=False)
+        except OSError:
+            is_dir = False
+        if is_dir:
+            if recursive:
+                yield from _walk(entry.path, recursive, all_files)
+            continue
+        if all_files or os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES:
+            yield entry.path
+
+
+class _Unreadable(str):
+    """A path that the walk itself could not open (a folder without permission, a glob that
+    matches nothing); reading it gives an error Record with `reason`."""
+
+    reason: str
+
+    def __new__(cls, path: str, reason: str) -> _Unreadable:
+        obj = super().__new__(cls, path)
+        obj.reason = reason
+        return obj
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Unreadable, (str(self), self.reason))
+
+
+def _stdin_paths(stream: IO[str], null: bool) -> Iterator[str]:
+    if null:
+        buf = ""
+        while chunk := stream.read(65536):
+            buf += chunk
+            *parts, buf = buf.split("\0")
+            yield from (p for p in parts if p)
+        if buf:
+            yield buf
+        return
+    for line in stream:
+        line = line.rstrip("\r\n")
+        if line:
+            yield line
+
+
+def expand_paths(paths: Iterable[PathLike], *, recursive: bool = False, all_files: bool = False,
+                 stdin: IO[str] | None = None, null: bool = False) -> Iterator[str]:
+    """Turn command-line style inputs into the files to read, lazily and in a stable order.
+
+    A folder gives its image files (`recursive`: also those of its subfolders; `all_files`:
+    every file, not only .png/.jpg/.jpeg/.webp); a glob (`*`, `?`, `[...]`, `**` across
+    folders) its matches in sorted order; `-` one path a line from `stdin` (NUL-separated with
+    `null`, for `find -print0`); anything else is yielded as is, so a missing file becomes an
+    error Record rather than vanishing.
+    """
+    for p in paths:
+        p = os.fspath(p)
+        if p == "-":
+            yield from expand_paths(_stdin_paths(stdin or sys.stdin, null),
+                                    recursive=recursive, all_files=all_files)
+        elif os.path.isdir(p):
+            yield from _walk(p, recursive, all_files)
+        elif not os.path.lexists(p) and glob.has_magic(p):
+            matches = sorted(glob.iglob(p, recursive=True))
+            if not matches:
+                yield _Unreadable(p, "no files match this pattern")
+            for m in matches:
+                if os.path.isdir(m):
+                    yield from _walk(m, recursive, all_files)
+                else:
+                    yield m
+        else:
+            yield p
+
+
+def read_one(path: PathLike, stealth: bool | None = None) -> Record:
+    """`api.read_safe` that also survives bugs: any exception becomes the Record's error, so
+    one odd file never ends a run over a library of images."""
+    if isinstance(path, _Unreadable):
+        return Record(path=str(path), error=f"{path}: {path.reason}")
+    try:
+        rec = read(path, stealth=stealth)
+    except GenDataError as exc:
+        return Record(path=str(path), error=str(exc))
+    except Exception as exc:  # a parser bug must not stop a batch of a million files
+        return Record(path=str(path), error=f"{path}: unexpected {type(exc).__name__}: {exc}")
+    attach_extras(rec)
+    return rec
+
+
+def attach_extras(rec: Record) -> None:
+    """Sections other services add to a record, as `show` adds them (an embedded TI payload)."""
+    if rec.raw is None or not any(e.key == "sd-ti-embedding" for e in rec.raw.entries):
+        return
+    try:
+        from .ti import inspect_record  # type: ignore[import-not-found]
+    except ImportError:
+        return
+    try:
+        info = inspect_record(rec)
+    except GenDataError as exc:
+        rec.extras["textual_inversion"] = {"error": str(exc)}
+        return
+    if info is not None:
+        rec.extras["textual_inversion"] = info
+
+
+def record_json(rec: Record) -> dict[str, Any]:
+    """The `show --json` object of a Record (docs/json-schema.md)."""
+    return rec.to_json()
+
+
+# --- running over many files ---------------------------------------------------------------
+
+def _init_worker() -> None:
+    # Ctrl-C goes to the whole process group; only the parent handles it (and stops us).
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_chunk(func: Callable[[str], T], chunk: list[str]) -> list[T]:
+    return [func(p) for p in chunk]
+
+
+def _chunks(paths: Iterator[str], size: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for p in paths:
+        chunk.append(p)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _mp_context() -> Any:
+    import multiprocessing
+
+    # fork: workers inherit the already imported parsers, so a pool starts in milliseconds.
+    if sys.platform == "linux":
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+def map_files(func: Callable[[str], T], paths: Iterable[str], *, jobs: int | None = None,
+              ordered: bool = True, chunksize: int = CHUNK_SIZE,
+              in_process_below: int = IN_PROCESS_BELOW) -> Iterator[T]:
+    """`map(func, paths)` on `jobs` processes (default: every core), streaming.
+
+    `func` must be picklable (a module-level function or a functools.partial of one) and
+    should not raise. Paths go out in chunks of `chunksize`; at most four chunks per worker
+    are in flight, so neither the path list nor the results pile up in memory. Results come
+    in input order, or as they finish with `ordered=False`. Fewer than `in_process_below`
+    paths, or `jobs=1`, run in this process. Closing the iterator early (or Ctrl-C) stops
+    the workers.
+    """
+    jobs = default_jobs() if jobs is None else max(1, jobs)
+    it = iter(paths)
+    if jobs == 1:
+        yield from map(func, it)
+        return
+    head: list[str] = []
+    for p in it:
+        head.append(p)
+        if len(head) >= in_process_below:
+            break
+    else:  # few files: no pool
+        yield from map(func, head)
+        return
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from itertools import chain
+
+    chunks = _chunks(chain(head, it), chunksize)
+    del head
+    limit = jobs * 4
+    pool = ProcessPoolExecutor(jobs, mp_context=_mp_context(), initializer=_init_worker)
+    try:
+        if ordered:
+            pending: deque[Any] = deque()
+            for chunk in chunks:
+                pending.append(pool.submit(_run_chunk, func, chunk))
+                if len(pending) >= limit:
+                    yield from pending.popleft().result()
+            while pending:
+                yield from pending.popleft().result()
+        else:
+            running: set[Any] = set()
+            for chunk in chunks:
+                running.add(pool.submit(_run_chunk, func, chunk))
+                if len(running) >= limit:
+                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        yield from fut.result()
+            while running:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    yield from fut.result()
+    except BaseException:
+        # Ctrl-C or the consumer stopped: drop queued chunks, stop the workers now.
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def iter_records(paths: Iterable[PathLike], *, recursive: bool = False, all_files: bool = False,
+                 jobs: int | None = 1, ordered: bool = True, stealth: bool | None = None
+                 ) -> Iterator[Record]:
+    """Read many images lazily: files, folders (`recursive` for subfolders), globs.
+
+    Unreadable files give Records with `error` set instead of raising. `jobs` processes read
+    in parallel (None: every core); Records then travel between processes by pickle, so for
+    exporting prefer `gendata.export.export`, which serializes inside the workers.
+    """
+    from functools import partial
+
+    files = expand_paths(paths, recursive=recursive, all_files=all_files)
+    yield from map_files(partial(read_one, stealth=stealth), files, jobs=jobs, ordered=ordered)

@@ -1,0 +1,179 @@
+"""Front end: `gendata export` — many images' generation data as JSON, JSON Lines or CSV."""
+
+from __future__ import annotations
+
+import io
+import signal
+import sys
+import time
+from typing import Any
+
+import click
+
+from ._common import error
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("-r", "--recursive", is_flag=True, help="Also read the subfolders of folders.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["json", "jsonl", "csv"]),
+              default="jsonl", show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+              help="Write here instead of standard output.")
+@click.option("--fields", multiple=True, metavar="A,B,...",
+              help="Only these fields, in this order (show --json names, extra.<key>; "
+                   "`extra` = every extra column in CSV). Repeatable.")
+@click.option("--csv-extra", type=click.Choice(["columns", "json"]), default="columns",
+              show_default=True,
+              help="CSV: one extra.<key> column per key (rows written at the end), or one "
+                   "JSON `extra` column (rows written as they come).")
+@click.option("--all-files", is_flag=True,
+              help="In folders, read every file, not only .png/.jpg/.jpeg/.webp.")
+@click.option("-0", "--null", is_flag=True,
+              help="Paths read from `-` are NUL-separated (find -print0).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: every core).")
+@click.option("--unordered", is_flag=True,
+              help="Write records as they are read, not in input order (a little faster).")
+@click.option("--stealth/--no-stealth", default=None,
+              help="Also look for stealth pnginfo in the pixels (default: only when the "
+                   "chunks hold nothing).")
+@click.option("--bom", is_flag=True, help="Start the output with a UTF-8 byte order mark "
+                                          "(lets old Excel versions open CSV as UTF-8).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def export(paths: tuple[str, ...], recursive: bool, fmt: str, output: str,
+           fields: tuple[str, ...], csv_extra: str, all_files: bool, null: bool,
+           jobs: int | None, unordered: bool, stealth: bool | None, bom: bool,
+           quiet: bool) -> None:
+    """Export the generation data of many images: files, folders, globs, `-` for a list of
+    paths on standard input. One record per image, in the `show --json` schema; unreadable
+    files become records with `error` set and are listed at the end (exit status 1).
+    See docs/batch.md for the CSV columns."""
+    from ..batch import expand_paths
+    from ..errors import UsageError
+    from ..export import ExportOptions, ExportSummary
+    from ..export import export as run_export
+
+    field_list = tuple(f.strip() for group in fields for f in group.split(",") if f.strip())
+    try:
+        opts = ExportOptions(fmt=fmt, fields=field_list or None, csv_extra=csv_extra,
+                             stealth=stealth)
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from None
+    stdin = click.get_text_stream("stdin") if "-" in paths else None
+    files = expand_paths(paths, recursive=recursive, all_files=all_files, stdin=stdin, null=null)
+
+    if output == "-":
+        binary = click.get_binary_stream("stdout")
+    else:
+        try:
+            binary = open(output, "wb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            error(f"{output}: {exc.strerror or exc}")
+            sys.exit(1)
+    out = io.TextIOWrapper(binary, encoding="utf-8", newline="", write_through=False)
+    if bom:
+        out.write("\ufeff")
+
+    stop = _StopFlag()
+    try:
+        previous: Any = signal.signal(signal.SIGINT, stop.handle)
+    except ValueError:  # not the main thread: Ctrl-C handling stays as it is
+        previous = None
+    bar = None if quiet or not _stderr_is_tty() else _Bar()
+    summary = ExportSummary()
+    broken_pipe = False
+    try:
+        if bar is not None:
+            bar.start()
+        run_export(files, out, opts, jobs=jobs, ordered=not unordered,
+                   progress=bar.update if bar else None, should_stop=stop, summary=summary)
+        out.flush()
+    except BrokenPipeError:
+        broken_pipe = True
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+        if bar is not None:
+            bar.stop()
+        if broken_pipe:
+            _silence_stdout()
+        elif output == "-":
+            out.detach()
+        else:
+            out.close()
+    if broken_pipe:
+        sys.exit(1)
+    for path, reason in summary.failed:
+        error(reason if reason.startswith(path) else f"{path}: {reason}")
+    if summary.failed_count > len(summary.failed):
+        error(f"... and {summary.failed_count - len(summary.failed)} more")
+    if summary.failed_count:
+        click.echo(f"gendata: {summary.failed_count} of {summary.count} files failed",
+                   err=True)
+    if summary.interrupted:
+        error(f"interrupted after {summary.count} files; the output so far is complete")
+        sys.exit(130)
+    if summary.failed_count:
+        sys.exit(1)
+
+
+class _StopFlag:
+    """SIGINT handler for the export loop: the first Ctrl-C asks the export to stop after the
+    current file (so the output is closed properly), a second one stops at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __call__(self) -> bool:
+        return self.requested
+
+
+def _stderr_is_tty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe (`gendata export ... | head`), keep Python's exit flush quiet."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
+
+
+class _Bar:
+    """A rich progress line on stderr: files done, files/s, errors. Only on a terminal."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+            console=Console(stderr=True), transient=True)
+        self.task = self.progress.add_task("reading", total=None)
+        self.t0 = time.perf_counter()
+
+    def start(self) -> None:
+        self.progress.start()
+
+    def update(self, summary: Any) -> None:
+        rate = summary.count / max(time.perf_counter() - self.t0, 1e-6)
+        desc = f"{summary.count} files · {rate:,.0f} files/s"
+        if summary.failed_count:
+            desc += f" · [red]{summary.failed_count} errors[/red]"
+        self.progress.update(self.task, description=desc)
+
+    def stop(self) -> None:
+        self.progress.stop()

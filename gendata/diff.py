@@ -1,0 +1,224 @@
+"""Service layer: what differs between the generation data of two or more images.
+
+Everything here works on the model (GenParams / Record), never on text or bytes, so a ComfyUI
+image compares against an A1111 one field by field: the dialects have already mapped their
+keys onto the shared typed fields (formats.md section 1). Keys that only one dialect knows are
+compared as `extra.<key>`.
+
+Used by `gendata diff` and by the terminal UI; the public API is `flatten`, `diff_params`,
+`word_diff`, `batch_diff` and the `FieldChange` / `BatchDiff` records, plus `diff_images` for
+two paths or Records.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .api import Record
+    from .model import GenParams
+
+__all__ = [
+    "BatchDiff",
+    "FieldChange",
+    "batch_diff",
+    "diff_images",
+    "diff_params",
+    "flatten",
+    "lora_changes",
+    "word_diff",
+]
+
+# Typed fields in the order diffs list them (the `show --json` order).
+_LIST_FIELDS = ("loras", "embeddings", "samplers", "extra", "notes")
+
+
+def _typed_names() -> list[str]:
+    from .model import GenParams
+
+    return [k for k in GenParams.model_fields if k not in _LIST_FIELDS]
+
+
+def flatten(params: GenParams | None) -> dict[str, Any]:
+    """The comparable fields of `params` as one flat dict.
+
+    Keys: the typed scalar fields (`prompt`, `seed`, ...), `extra.<key>` for every extra
+    key, and `loras` as a dict name -> weight (`(weight, unet_weight)` when a separate UNet
+    weight is given; names of non-LoRA networks are prefixed, e.g. `lyco:name`). Fields that
+    are unset (None, empty text, no LoRAs) are left out, so "absent" and "empty" compare equal
+    and a batch diff does not list a column of nothing. `flatten(None)` is `{}`.
+    """
+    if params is None:
+        return {}
+    out: dict[str, Any] = {}
+    for name in _typed_names():
+        value = getattr(params, name)
+        if value is None or value == "":
+            continue
+        out[name] = value
+    if params.loras:
+        loras: dict[str, Any] = {}
+        for lo in params.loras:
+            key = lo.name if lo.kind == "lora" else f"{lo.kind}:{lo.name}"
+            loras[key] = lo.weight if lo.unet_weight is None else (lo.weight, lo.unet_weight)
+        out["loras"] = loras
+    for key, value in params.extra.items():
+        if value is None or value == "":
+            continue
+        out[f"extra.{key}"] = value
+    return out
+
+
+@dataclass
+class FieldChange:
+    """One field that differs: `old` is the value in the first image, `new` in the second;
+    None means the field is absent on that side."""
+
+    field: str
+    old: Any
+    new: Any
+
+
+def _ordered_keys(dicts: Sequence[dict[str, Any]]) -> list[str]:
+    """Union of keys: typed fields in model order, then `loras`, then extras as first seen."""
+    typed = _typed_names()
+    seen: dict[str, None] = {}
+    for d in dicts:
+        for k in d:
+            seen.setdefault(k, None)
+    order = [k for k in typed if k in seen]
+    if "loras" in seen:
+        order.append("loras")
+    order += [k for k in seen if k not in order]
+    return order
+
+
+def diff_params(a: GenParams | None, b: GenParams | None) -> list[FieldChange]:
+    """Fields whose values differ between `a` and `b` (see `flatten` for the field names),
+    in display order. Numbers compare by value, so `7` and `7.0` are equal."""
+    fa, fb = flatten(a), flatten(b)
+    return [FieldChange(k, fa.get(k), fb.get(k)) for k in _ordered_keys([fa, fb])
+            if fa.get(k) != fb.get(k)]
+
+
+_TOKEN = re.compile(r"\d+(?:\.\d+)?|\w+|\s+|[^\w\s]", re.UNICODE)
+
+
+def word_diff(a: str, b: str) -> list[tuple[str, str]]:
+    """Word-level diff of two prompts as (op, text) pieces, op in "equal", "insert", "delete".
+
+    Tokens are words, numbers (`1.2` is one token), runs of whitespace and single punctuation
+    marks, so `(fox:1.2)` -> `(fox:1.3)` changes only the weight. Joining the "equal" and
+    "delete" pieces gives `a` back; "equal" and "insert" give `b`. Adjacent pieces with the
+    same op are merged.
+    """
+    ta, tb = _TOKEN.findall(a), _TOKEN.findall(b)
+    out: list[tuple[str, str]] = []
+
+    def add(op: str, text: str) -> None:
+        if not text:
+            return
+        if out and out[-1][0] == op:
+            out[-1] = (op, out[-1][1] + text)
+        else:
+            out.append((op, text))
+
+    matcher = difflib.SequenceMatcher(None, ta, tb, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            add("equal", "".join(ta[i1:i2]))
+        else:
+            add("delete", "".join(ta[i1:i2]))
+            add("insert", "".join(tb[j1:j2]))
+    return out
+
+
+@dataclass
+class BatchDiff:
+    """A batch compared field by field.
+
+    `constant`: fields with the same value in every image (and in the base, when one is
+    given), listed once. `varying`: the other fields, in display order. `rows`: one
+    (path, {field: value}) per image, holding only the varying fields (None = absent there).
+    With a base image the base's own row comes first.
+    """
+
+    constant: dict[str, Any]
+    varying: list[str]
+    rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+def batch_diff(records: Sequence[Record], base: Record | None = None) -> BatchDiff:
+    """Compare many images: which fields vary across them, and each image's values for those.
+
+    Without `base`, a field is constant when every record has the same value for it. With
+    `base`, a field is constant when every record has the base's value; any field where some
+    record differs from the base is varying, and the base's row is put first (unless the base
+    is one of `records`, which then keeps its place) so each row can be read against it.
+    Records without parameters (unreadable files) compare as having no fields at all; callers
+    usually report and drop them first.
+    """
+    items: list[tuple[str, dict[str, Any]]] = [(r.path, flatten(r.params)) for r in records]
+    base_flat: dict[str, Any] = {}
+    if base is not None:
+        base_flat = flatten(base.params)
+        if not any(r is base or r.path == base.path for r in records):
+            items.insert(0, (base.path, base_flat))
+    flats = [f for _, f in items]
+    if not flats:
+        return BatchDiff({}, [], [])
+    keys = _ordered_keys(flats)
+    constant: dict[str, Any] = {}
+    varying: list[str] = []
+    for k in keys:
+        ref = base_flat.get(k) if base is not None else flats[0].get(k)
+        if all(f.get(k) == ref for f in flats):
+            if ref is not None:
+                constant[k] = ref
+        else:
+            varying.append(k)
+    rows = [(path, {k: f.get(k) for k in varying}) for path, f in items]
+    return BatchDiff(constant, varying, rows)
+
+
+def lora_changes(old: Any, new: Any) -> list[tuple[str, str, Any, Any]]:
+    """Split a `loras` FieldChange into (kind, name, old weight, new weight) items, kind one
+    of "added", "removed", "reweighted"."""
+    old = old or {}
+    new = new or {}
+    out: list[tuple[str, str, Any, Any]] = []
+    for name, w in old.items():
+        if name not in new:
+            out.append(("removed", name, w, None))
+        elif new[name] != w:
+            out.append(("reweighted", name, w, new[name]))
+    out += [("added", name, None, w) for name, w in new.items() if name not in old]
+    return out
+
+
+def diff_images(a: Record | str | os.PathLike[str], b: Record | str | os.PathLike[str]
+                ) -> list[FieldChange]:
+    """Fields that differ between two images, given as paths or Records.
+
+    Raises ContainerError for a path that is not a readable image and ParseError when its
+    generation data cannot be understood, like `gendata.read`.
+    """
+    ra, rb = _as_record(a), _as_record(b)
+    return diff_params(ra.params, rb.params)
+
+
+def _as_record(x: Record | str | os.PathLike[str]) -> Record:
+    from .api import Record, read
+    from .errors import ParseError
+
+    if isinstance(x, Record):
+        return x
+    rec = read(x)
+    if rec.error:
+        raise ParseError(rec.error)
+    return rec

@@ -1,0 +1,347 @@
+"""Service layer: export many images' generation data as JSON, JSON Lines or CSV, streaming.
+
+Every record is the `show --json` object (Record.to_json, docs/json-schema.md); bad files
+become records with `error` set. The work that grows with the data — reading, parsing and
+turning each record into output text — happens inside the worker processes of
+`batch.map_files`; this process only writes the text out, in order.
+
+CSV (docs/batch.md, "CSV columns"): the columns in `CSV_COLUMNS`, then one `extra.<key>`
+column per extra key found in any file, sorted by key. Those keys are known only once every
+file has been read, so by default rows are spilled to an anonymous temporary file (already
+CSV-encoded, a few hundred bytes each) and written out with the full header at the end:
+memory stays flat and nothing is parsed twice. `csv_extra="json"` (or a field list without
+`extra`) streams rows immediately instead, with all extras in one JSON `extra` column.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import IO, Any
+
+from .batch import map_files, read_one
+
+__all__ = [
+    "CSV_COLUMNS",
+    "FORMATS",
+    "JSON_FIELDS",
+    "ExportOptions",
+    "ExportSummary",
+    "csv_cell",
+    "export",
+    "lora_cell",
+]
+
+FORMATS = ("json", "jsonl", "csv")
+
+# The top-level keys of a `show --json` object, in order.
+JSON_FIELDS: tuple[str, ...] = (
+    "path", "container", "generator", "prompt", "negative_prompt", "steps", "sampler",
+    "scheduler", "cfg_scale", "seed", "width", "height", "model", "model_hash", "vae",
+    "vae_hash", "denoising_strength", "clip_skip", "hires_upscale", "hires_steps",
+    "hires_upscaler", "hires_width", "hires_height", "variation_seed",
+    "variation_seed_strength", "version", "loras", "embeddings", "samplers", "extra", "notes",
+    "raw", "warnings", "error",
+)
+
+# Default CSV columns, before the `extra.<key>` ones. `raw` (the verbatim metadata text, up to
+# megabytes for ComfyUI workflows, past a spreadsheet cell's limit) is left out unless asked
+# for with `fields`.
+CSV_COLUMNS: tuple[str, ...] = (
+    *(f for f in JSON_FIELDS if f not in ("extra", "raw", "warnings", "error")),
+    "warnings", "error",
+)
+
+_EXTRA_ALL = "extra.*"  # placeholder for "every extra.<key> column, sorted"
+
+
+def _known_field(name: str) -> bool:
+    group, dot, key = name.partition(".")
+    return name in JSON_FIELDS or name == "textual_inversion" or bool(
+        dot and key and group in ("extra", "raw"))
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What to write. `fields`: top-level `show --json` keys and `extra.<key>` names to keep
+    (None: all); in CSV `extra` (or `extra.*`) stands for every extra column. `csv_extra`:
+    "columns" (one column per key, written at the end) or "json" (one JSON column, streamed).
+    """
+
+    fmt: str = "jsonl"
+    fields: tuple[str, ...] | None = None
+    csv_extra: str = "columns"
+    stealth: bool | None = None
+
+    def __post_init__(self) -> None:
+        from .errors import UsageError
+
+        if self.fmt not in FORMATS:
+            raise UsageError(f"unknown export format {self.fmt!r} (choose from json, jsonl, csv)")
+        if self.csv_extra not in ("columns", "json"):
+            raise UsageError(f"csv_extra must be 'columns' or 'json', not {self.csv_extra!r}")
+        for f in self.fields or ():
+            if not _known_field(f):
+                raise UsageError(f"unknown field {f!r}; fields are {', '.join(JSON_FIELDS)}, "
+                                 "extra.<key> and raw.<key>")
+
+    def columns(self) -> list[str]:
+        """CSV columns, with `extra.*` where the sorted extra columns go."""
+        if self.fields is None:
+            cols = [*CSV_COLUMNS, _EXTRA_ALL]
+        else:
+            cols = [_EXTRA_ALL if f == "extra" else f for f in self.fields]
+        if self.csv_extra == "json":
+            cols = ["extra" if c == _EXTRA_ALL else c for c in cols]
+        return list(dict.fromkeys(cols))
+
+    @property
+    def spills(self) -> bool:
+        return self.fmt == "csv" and _EXTRA_ALL in self.columns()
+
+
+@dataclass
+class ExportSummary:
+    """How an export went. `failed` lists the first `MAX_LISTED` failures as (path, reason);
+    `failed_count` counts them all."""
+
+    MAX_LISTED = 1000
+
+    count: int = 0
+    failed_count: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    interrupted: bool = False
+
+    def add_failure(self, path: str, reason: str) -> None:
+        self.failed_count += 1
+        if len(self.failed) < self.MAX_LISTED:
+            self.failed.append((path, reason))
+
+
+# --- turning one record into text (runs in the workers) -------------------------------------
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def lora_cell(loras: list[dict[str, Any]]) -> str:
+    """LoRAs as the tags a user would type: `<lora:name:0.8> <lyco:other:1.0:0.5>`.
+
+    The weight is left out when the file gives none. Hashes stay in the JSON output (and in
+    A1111 files in the `extra.Lora hashes` column).
+    """
+    tags = []
+    for lo in loras:
+        parts = [lo.get("kind") or "lora", lo["name"]]
+        if lo.get("weight") is not None:
+            parts.append(_fmt(lo["weight"]))
+            if lo.get("unet_weight") is not None:
+                parts.append(_fmt(lo["unet_weight"]))
+        tags.append("<" + ":".join(parts) + ">")
+    return " ".join(tags)
+
+
+def csv_cell(obj: dict[str, Any], column: str) -> str:
+    """The text of one CSV cell (docs/batch.md, "CSV columns"): numbers as Python writes them,
+    empty for null, `loras` as tags, `embeddings` names joined by "; ", `notes`/`warnings`
+    one a line, other lists and objects as JSON."""
+    if column == "loras":
+        return lora_cell(obj.get("loras") or [])
+    if column == "embeddings":
+        return "; ".join(e["name"] for e in obj.get("embeddings") or [])
+    if column in ("notes", "warnings"):
+        return "\n".join(obj.get(column) or [])
+    if column == "samplers":
+        return json.dumps(obj["samplers"], ensure_ascii=False) if obj.get("samplers") else ""
+    if column not in obj and "." in column:
+        group, _, key = column.partition(".")
+        if group in ("extra", "raw"):
+            return _fmt((obj.get(group) or {}).get(key))
+    if column == "extra":
+        return json.dumps(obj["extra"], ensure_ascii=False) if obj.get("extra") else ""
+    return _fmt(obj.get(column))
+
+
+def _quote(text: str) -> str:
+    """CSV-quote one cell as csv.writer does with QUOTE_MINIMAL."""
+    if "," in text or '"' in text or "\n" in text or "\r" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _csv_line(cells: list[str]) -> str:
+    return ",".join(_quote(c) for c in cells)
+
+
+def _select(obj: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in fields:
+        group, dot, key = f.partition(".")
+        if dot and group in ("extra", "raw") and f not in obj:
+            if key == "*":
+                out[group] = obj.get(group) or {}
+            else:
+                out.setdefault(group, {})[key] = (obj.get(group) or {}).get(key)
+        else:
+            out[f] = obj.get(f)
+    return out
+
+
+def encode(path: str, opts: ExportOptions) -> tuple[str, Any, str | None]:
+    """Read one file and return (path, output payload, error or None).
+
+    The payload is the JSON text (json, jsonl), the finished CSV line (streamed CSV) or, for
+    spilled CSV, (cells before the extras, cells after them, {extra key: cell}).
+    """
+    rec = read_one(path, opts.stealth)
+    obj = rec.to_json()
+    if opts.fmt != "csv":
+        if opts.fields is not None:
+            obj = _select(obj, opts.fields)
+        return rec.path, json.dumps(obj, ensure_ascii=False), rec.error
+    cols = opts.columns()
+    if _EXTRA_ALL not in cols:
+        return rec.path, _csv_line([csv_cell(obj, c) for c in cols]), rec.error
+    i = cols.index(_EXTRA_ALL)
+    before = _csv_line([csv_cell(obj, c) for c in cols[:i]])
+    after = _csv_line([csv_cell(obj, c) for c in cols[i + 1:]])
+    extras = {k: _quote(_fmt(v)) for k, v in obj["extra"].items()}
+    return rec.path, (before, after, extras), rec.error
+
+
+# --- writers (run in this process) ----------------------------------------------------------
+
+class _JsonWriter:
+    """One JSON array, an element a line; `close` ends it, so stopping early leaves valid JSON."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        self.sep = "[\n"
+
+    def write(self, payload: str) -> None:
+        self.out.write(self.sep + payload)
+        self.sep = ",\n"
+
+    def close(self) -> None:
+        self.out.write("[]\n" if self.sep == "[\n" else "\n]\n")
+
+
+class _LineWriter:
+    def __init__(self, out: IO[str], header: str | None = None, end: str = "\n") -> None:
+        self.out = out
+        self.end = end
+        if header is not None:
+            out.write(header + end)
+
+    def write(self, payload: str) -> None:
+        self.out.write(payload + self.end)
+
+    def close(self) -> None:
+        pass
+
+
+class _SpillCsvWriter:
+    """CSV with one column per extra key: rows go to a temporary file until every key is
+    known; `close` writes the header and then the rows, each padded to the full key list."""
+
+    def __init__(self, out: IO[str], cols: list[str]) -> None:
+        self.out = out
+        i = cols.index(_EXTRA_ALL)
+        self.before, self.after = cols[:i], cols[i + 1:]
+        self.keys: set[str] = set()
+        self.spill = tempfile.TemporaryFile(prefix="gendata-export-")  # noqa: SIM115
+        self.pickler = pickle.Pickler(self.spill, protocol=pickle.HIGHEST_PROTOCOL)
+        self.rows = 0
+
+    def write(self, payload: tuple[str, str, dict[str, str]]) -> None:
+        self.keys.update(payload[2])
+        self.pickler.dump(payload)
+        self.pickler.clear_memo()
+        self.rows += 1
+
+    def close(self) -> None:
+        keys = sorted(self.keys, key=lambda k: (k.casefold(), k))
+        header = [*self.before, *(f"extra.{k}" for k in keys), *self.after]
+        out = self.out
+        out.write(_csv_line(header) + "\r\n")
+        self.spill.seek(0)
+        unpickler = pickle.Unpickler(self.spill)
+        nb, na = bool(self.before), bool(self.after)
+        for _ in range(self.rows):
+            before, after, extras = unpickler.load()
+            cells = [extras.get(k, "") for k in keys]
+            if nb:
+                cells.insert(0, before)
+            if na:
+                cells.append(after)
+            out.write(",".join(cells) + "\r\n")
+        self.spill.close()
+
+
+def _writer(out: IO[str], opts: ExportOptions) -> Any:
+    if opts.fmt == "json":
+        return _JsonWriter(out)
+    if opts.fmt == "jsonl":
+        return _LineWriter(out)
+    cols = opts.columns()
+    if _EXTRA_ALL in cols:
+        return _SpillCsvWriter(out, cols)
+    return _LineWriter(out, _csv_line(cols), "\r\n")
+
+
+def export(files: Iterable[str], out: IO[str], options: ExportOptions | None = None, *,
+           jobs: int | None = None, ordered: bool = True,
+           progress: Callable[[ExportSummary], None] | None = None,
+           should_stop: Callable[[], bool] | None = None,
+           summary: ExportSummary | None = None) -> ExportSummary:
+    """Write one record per file to `out` (a text stream; open files with `newline=""`).
+
+    `files` is what to read, e.g. `batch.expand_paths(["photos"], recursive=True)`. Files are
+    read on `jobs` processes (None: every core), output in input order unless `ordered` is
+    False. `progress` is called with the running summary every few dozen files and at the end;
+    `should_stop` is polled after every file (the CLI sets it on Ctrl-C): the export then
+    ends early with `interrupted` set and the output still complete and valid. The output is
+    completed the same way if an exception (a full disk aside) ends the run.
+    """
+    opts = options or ExportOptions()
+    summary = summary if summary is not None else ExportSummary()
+    writer = _writer(out, opts)
+    results = map_files(partial(encode, opts=opts), files, jobs=jobs, ordered=ordered)
+    try:
+        for path, payload, error in results:
+            writer.write(payload)
+            summary.count += 1
+            if error:
+                summary.add_failure(path, error)
+            if progress is not None and summary.count % 32 == 0:
+                progress(summary)
+            if should_stop is not None and should_stop():
+                summary.interrupted = True
+                break
+    finally:
+        results.close()  # stops the workers when we leave early
+        writer.close()
+    if progress is not None:
+        progress(summary)
+    return summary
+
+
+def to_text(files: Iterable[str], options: ExportOptions | None = None, **kwargs: Any) -> str:
+    """The whole export as one string (for small batches and tests)."""
+    buf = io.StringIO(newline="")
+    export(files, buf, options, **kwargs)
+    return buf.getvalue()
+
