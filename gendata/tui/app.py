@@ -11,10 +11,11 @@ import os
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input
@@ -35,7 +36,7 @@ class GenDataApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "gendata"
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter"),
         Binding("s", "sort", "Sort"),
         Binding("space", "mark", "Mark", show=True),
@@ -69,6 +70,7 @@ class GenDataApp(App[None]):
         self.first_rows_at: float | None = None
         self._rebuild_pending = False
         self._showing: str | None = None
+        self.batches = 0  # list updates made while loading (the list fills as it goes)
 
     # --- layout ---------------------------------------------------------------------------
 
@@ -120,6 +122,7 @@ class GenDataApp(App[None]):
             self.call_from_thread(self._add_items, batch, True)
 
     def _add_items(self, batch: list[Item], done: bool) -> None:
+        self.batches += 1
         files = self.query_one(FileList)
         for item in batch:
             self.items.append(item)

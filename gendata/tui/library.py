@@ -146,31 +146,22 @@ def revert(path: str, original: str | None) -> None:
 
 
 def apply_field(params: GenParams, name: str, value: Any) -> GenParams:
-    """`params` with one field set to `value`, whatever naming the diff engine used for it:
-    a model field ("seed"), "size"/"hires_size" as WxH, an infotext key ("Hires upscale") or an
-    `extra.`-prefixed key. Raises ValidationError / UsageError with a user sentence."""
-    from ..formats import a1111
-
+    """`params` with one diff field (gendata.diff.flatten naming: a typed field such as
+    "model", or "extra.<key>") set to `value`; None removes it. Raises ValidationError /
+    UsageError with a user sentence."""
     if name.startswith("extra."):
-        name = name[len("extra."):]
+        key = name[len("extra."):]
         if value is None:
-            return api.update(params, {}, unset=[name]) if name in params.extra else params
-        return api.update(params, {}, set_keys={name: _text(value)})
-    if name in ("size", "hires_size"):
-        prefix = "" if name == "size" else "hires_"
-        if value in (None, ""):
-            return params.edited(**{f"{prefix}width": None, f"{prefix}height": None})
-        w, sep, h = str(value).partition("x")
-        return params.edited(**{f"{prefix}width": w.strip(), f"{prefix}height": h.strip()}
-                             if sep else {f"{prefix}width": value})
-    if name in GenParams.model_fields:
-        return params.edited(**{name: value})
-    if name in a1111.TYPED or name in params.extra or isinstance(value, str):
-        if value is None:
-            return api.update(params, {}, unset=[name]) if (
-                name in params.extra or name in a1111.TYPED) else params
-        return api.update(params, {}, set_keys={name: _text(value)})
-    raise UsageError(f"cannot set {name!r} from the diff view")
+            return api.update(params, {}, unset=[key]) if key in params.extra else params
+        return api.update(params, {}, set_keys={key: _text(value)})
+    if name in ("loras", "embeddings", "samplers", "generator"):
+        raise UsageError(f"{name} cannot be set across files here: LoRAs come from the prompt's "
+                         "<lora:...> tags, so edit the prompt instead")
+    if name not in GenParams.model_fields:
+        raise UsageError(f"no field named {name!r}")
+    if value is None and name in ("prompt", "negative_prompt"):
+        value = ""
+    return params.edited(**{name: value})
 
 
 def _text(value: Any) -> str:
@@ -179,39 +170,13 @@ def _text(value: Any) -> str:
     return fmt(value)
 
 
-def field_value(params: GenParams | None, name: str) -> Any:
-    """Current value of a diff field name in `params` (see apply_field for the names)."""
-    if params is None:
-        return None
-    if name.startswith("extra."):
-        return params.extra.get(name[len("extra."):])
-    if name == "size":
-        return f"{params.width}x{params.height}" if params.width and params.height else None
-    if name == "hires_size":
-        return (f"{params.hires_width}x{params.hires_height}"
-                if params.hires_width and params.hires_height else None)
-    if name in GenParams.model_fields:
-        return getattr(params, name)
-    from ..formats import a1111
-
-    spec = a1111.TYPED.get(name)
-    if spec is not None:
-        vals = [getattr(params, f) for f in spec.fields]
-        if len(vals) == 1:
-            return vals[0]
-        return None if None in vals else "x".join(str(v) for v in vals)
-    return params.extra.get(name)
-
-
 def plan_apply(paths: Iterable[str], name: str, value: Any) -> list[str]:
     """The files among `paths` whose value for `name` differs from `value` (what the
-    confirmation counts and what apply_to_files writes)."""
-    out = []
-    for path in paths:
-        rec = api.read_safe(path)
-        if field_value(rec.params, name) != value:
-            out.append(path)
-    return out
+    confirmation counts and what the apply step writes)."""
+    from ..diff import flatten
+
+    return [path for path in paths
+            if flatten(api.read_safe(path).params).get(name) != value]
 
 
 def apply_to_file(path: str, name: str, value: Any) -> None:

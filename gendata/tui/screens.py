@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, ClassVar
 
-from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static, TextArea
@@ -75,7 +74,7 @@ class EditScreen(Screen[bool]):
     """Every field of one file in a form. Nothing is written until ctrl+s; the result is True
     when the file was written."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save"),
         Binding("ctrl+z", "undo", "Undo"),
         Binding("ctrl+r", "discard", "Discard edits"),
@@ -85,7 +84,7 @@ class EditScreen(Screen[bool]):
         Binding("escape", "close", "Back"),
     ]
 
-    def __init__(self, item: Item, base: GenParams, original: str | None | bool) -> None:
+    def __init__(self, item: Item, base: GenParams, original: str | bool | None) -> None:
         super().__init__()
         self.item = item
         self.base = base
@@ -348,7 +347,8 @@ class EditScreen(Screen[bool]):
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
 
     def __init__(self, message: str, yes: str = "Yes") -> None:
         super().__init__()
@@ -372,7 +372,8 @@ class ConfirmScreen(ModalScreen[bool]):
 class PasteScreen(ModalScreen[str | None]):
     """Paste an infotext (terminal paste into the box; starts with what the app last copied)."""
 
-    BINDINGS = [Binding("ctrl+s", "apply", "Apply"), Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "apply", "Apply"), Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, text: str = "") -> None:
         super().__init__()
@@ -423,7 +424,7 @@ class DiffScreen(Screen[bool]):
     """Only the fields that vary across the marked files; a word diff of the prompts of the
     base row and the highlighted row; one field's value applied to all of them."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "apply_value", "Apply value to all"),
         Binding("b", "set_base", "Set base row"),
         Binding("escape", "close", "Back"),
@@ -482,7 +483,7 @@ class DiffScreen(Screen[bool]):
         table = self.query_one(DataTable)
         if table.row_count == 0:
             return 0, None
-        row, col = table.cursor_coordinate
+        row = table.cursor_coordinate.row
         key = table.coordinate_to_cell_key(table.cursor_coordinate).column_key.value
         return row, key
 
@@ -532,7 +533,7 @@ class DiffScreen(Screen[bool]):
         if name is None or name == "__file__":
             self.notify("move to a field column first (left/right)", severity="warning")
             return
-        path, values = self._row_values(row)
+        _, values = self._row_values(row)
         value = values.get(name)
         paths = [it.path for it in self.items]
         todo = library.plan_apply(paths, name, value)
@@ -616,7 +617,7 @@ HELP = """\
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "close", "Close")]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide", id="help"):
@@ -625,9 +626,3 @@ class HelpScreen(ModalScreen[None]):
     def action_close(self) -> None:
         self.dismiss(None)
 
-
-def constant_table(constant: dict[str, Any]) -> Table:
-    t = Table(show_header=False, box=None)
-    for k, v in constant.items():
-        t.add_row(k, fmt(v))
-    return t

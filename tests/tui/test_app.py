@@ -1,0 +1,483 @@
+"""The terminal UI driven as a user would (Textual pilot): browse, edit, save, diff, apply."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from pathlib import Path
+
+from PIL import Image
+
+from gendata import api
+from gendata.tui.app import create_app
+from gendata.tui.screens import ConfirmScreen, DiffScreen, EditScreen, HelpScreen, PasteScreen
+from gendata.tui.widgets import FileList
+
+from .conftest import plain, png_chunks, settle
+
+BASIC_TEXT = (Path(__file__).resolve().parents[2] / "fixtures" / "a1111_basic.txt")
+
+
+def run(coro) -> None:
+    asyncio.run(coro)
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def rows(app) -> list[str]:
+    table = app.query_one(FileList)
+    return [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
+
+
+def detail_text(app) -> str:
+    return plain(app.query_one("#detail-body").content)
+
+
+async def goto(pilot, name: str) -> None:
+    names = rows(pilot.app)
+    table = pilot.app.query_one(FileList)
+    table.move_cursor(row=names.index(name))
+    await pilot.pause()
+
+
+def test_lists_only_images_with_generator(folder: Path) -> None:
+    async def go() -> None:
+        app = create_app([folder], thumbnails=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            names = rows(app)
+            assert "not_an_image.png" not in names  # magic bytes, not the .png extension
+            assert names[:4] == ["a1111.jpg", "a1111.webp", "a1111_after_idat.png",
+                                 "a1111_basic.png"]
+            assert "seed_sweep/astronaut_3.png" in names  # folders are recursive
+            table = app.query_one(FileList)
+            gens = {str(table.get_row_at(i)[2]): str(table.get_row_at(i)[1])
+                    for i in range(table.row_count)}
+            assert gens["a1111_basic.png"] == "a1111"
+            assert gens["no_metadata.png"] == "—"
+            assert gens["prompt_only.png"] == "error"
+            assert "13 images" in app.sub_title
+
+    run(go())
+
+
+def test_magic_bytes_not_extension(tmp_path: Path) -> None:
+    (tmp_path / "renamed.dat").write_bytes((FIXTURE := Path(__file__).resolve().parents[2]
+                                            / "fixtures" / "a1111_basic.png").read_bytes())
+    (tmp_path / "fake.png").write_text("not an image")
+    assert FIXTURE.exists()
+
+    async def go() -> None:
+        app = create_app([tmp_path], thumbnails=False)
+        async with app.run_test() as pilot:
+            await settle(pilot)
+            assert rows(app) == ["renamed.dat"]
+
+    run(go())
+
+
+def test_moving_through_files_updates_detail(folder: Path) -> None:
+    async def go() -> None:
+        app = create_app([folder], thumbnails=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            for _ in range(3):
+                await pilot.press("down")
+            await pilot.pause()
+            text = detail_text(app)
+            assert "a1111_basic.png" in text
+            assert "(a red fox:1.2) sitting in snow" in text
+            assert "3141592653" in text
+            assert "lowres, bad anatomy" in text
+            assert "foxStyle_v2" in text  # the LoRA table
+            await pilot.press("down", "down", "down", "down", "down", "down")
+            text = detail_text(app)
+            assert "astronaut_1.png" in text and "1001" in text
+            await pilot.press("down")
+            assert "1002" in detail_text(app)
+
+    run(go())
+
+
+def test_filter_and_sort(folder: Path) -> None:
+    async def go() -> None:
+        app = create_app([folder], thumbnails=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await pilot.press("slash", *"astronaut", "enter")
+            await pilot.pause()
+            assert rows(app) == [f"seed_sweep/astronaut_{i}.png" for i in range(1, 5)]
+            assert app.focused is app.query_one(FileList)
+            # prompt text matches too: only the fox images mention snow
+            app.query_one("#filter").value = "snow"
+            await pilot.pause()
+            assert "a1111_basic.png" in rows(app)
+            assert all("astronaut" not in n for n in rows(app))
+            app.query_one("#filter").value = ""
+            await pilot.pause()
+            await pilot.press("s", "s", "s")  # name -> date -> seed -> steps
+            assert app.sort == "steps"
+            await pilot.press("s", "s", "s")  # -> name -> date -> seed
+            assert app.sort == "seed"
+            names = rows(app)
+            sweep = [n for n in names if "astronaut" in n]
+            assert sweep == [f"seed_sweep/astronaut_{i}.png" for i in range(1, 5)]
+            assert names.index("seed_sweep/astronaut_1.png") < names.index("a1111_basic.png")
+            assert names[-1] in ("no_metadata.png", "prompt_only.png")  # no seed: last
+
+    run(go())
+
+
+def test_edit_steps_and_seed_then_save(folder: Path) -> None:
+    path = folder / "a1111_basic.png"
+    before_chunks = png_chunks(path)
+    with Image.open(path) as im:
+        before_pixels = im.tobytes()
+    original = api.read(path).params._origin.text
+
+    async def go() -> None:
+        app = create_app([folder], thumbnails=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await goto(pilot, "a1111_basic.png")
+            await pilot.press("e")
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, EditScreen)
+            screen.query_one("#f-steps").focus()
+            await pilot.press("ctrl+u", "3", "0")
+            screen.query_one("#f-seed").focus()
+            await pilot.press("ctrl+u", *"42")
+            await pilot.pause()
+            assert screen.changed_fields() == {"steps", "seed"}
+            assert "● Steps" in str(screen.query_one("#label-steps").content)
+            assert "2 unsaved changes" in plain(screen.query_one("#edit-title").content)
+            assert api.read(path).params.steps == 28  # nothing written before ctrl+s
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert screen.changed_fields() == set()
+            await pilot.press("escape")
+            await pilot.pause()
+            assert not isinstance(app.screen, EditScreen)
+            assert "Steps               30" in detail_text(app) or "30" in detail_text(app)
+
+    run(go())
+    rec = api.read(path)
+    assert rec.params.steps == 30
+    assert rec.params.seed == 42
+    # Only those two values changed in the text; everything else word for word.
+    assert rec.params._origin.text == original.replace("Steps: 28", "Steps: 30").replace(
+        "Seed: 3141592653", "Seed: 42")
+    with Image.open(path) as im:
+        assert im.tobytes() == before_pixels
+    after_chunks = png_chunks(path)
+    def others(chunks):
+        return [c for c in chunks if not (c[0] in (b"tEXt", b"iTXt") and
+                                          c[1].startswith(b"parameters\0"))]
+    assert others(after_chunks) == others(before_chunks)
+
+
+def test_invalid_input_shows_error_and_writes_nothing(folder: Path) -> None:
+    path = folder / "a1111_basic.png"
+    digest = sha(path)
+
+    async def go() -> None:
+        app = create_app([path], edit=path, thumbnails=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, EditScreen)
+            screen.query_one("#f-steps").focus()
+            await pilot.press("ctrl+u", *"abc")
+            screen.query_one("#f-cfg_scale").focus()
+            await pilot.press("ctrl+u", *"-x")
+            await pilot.pause()
+            err = screen.query_one("#err-steps")
+            assert err.display
+            assert "steps must be a positive integer, got 'abc'" in plain(err.content)
+            assert "cfg_scale must be a number" in plain(screen.query_one("#err-cfg_scale").content)
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert isinstance(app.screen, EditScreen)
+            # fixing one field clears its error, the other still blocks saving
+            screen.query_one("#f-steps").focus()
+            await pilot.press("ctrl+u", "0")
+            await pilot.pause()
+            assert "positive integer, got '0'" in plain(screen.query_one("#err-steps").content)
+            await pilot.press("ctrl+s")
+
+    run(go())
+    assert sha(path) == digest
+
+
+def test_undo_and_discard(folder: Path) -> None:
+    path = folder / "a1111_basic.png"
+    digest = sha(path)
+
+    async def go() -> None:
+        app = create_app([path], edit=path, thumbnails=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            seed = screen.query_one("#f-seed")
+            seed.focus()
+            await pilot.press("ctrl+u", *"7")
+            screen._last_edit = ("", 0.0)  # the next edit is a new undo step
+            screen.query_one("#f-model").focus()
+            await pilot.press("ctrl+u", *"other")
+            await pilot.pause()
+            assert screen.changed_fields() == {"seed", "model"}
+            await pilot.press("ctrl+z")
+            await pilot.pause()
+            assert screen.changed_fields() == {"seed"}
+            assert screen.query_one("#f-model").value == "dreamFox_v10"
+            await pilot.press("ctrl+z")
+            await pilot.pause()
+            assert seed.value == "3141592653"
+            assert screen.changed_fields() == set()
+            await pilot.press("ctrl+u", *"99")
+            await pilot.press("ctrl+r")
+            await pilot.pause()
+            assert screen.changed_fields() == set()
+            assert seed.value == "3141592653"
+
+    run(go())
+    assert sha(path) == digest
+
+
+def test_revert_file_restores_session_original(folder: Path) -> None:
+    path = folder / "a1111_basic.png"
+    original = api.read(path).params._origin.text
+
+    async def go() -> None:
+        app = create_app([path], edit=path, thumbnails=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            screen.query_one("#f-steps").focus()
+            await pilot.press("ctrl+u", "9", "ctrl+s")
+            await pilot.pause()
+            assert api.read(path).params.steps == 9
+            await pilot.press("f5")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press("y")
+            await pilot.pause()
+            assert screen.query_one("#f-steps").value == "28"
+
+    run(go())
+    assert api.read(path).params._origin.text == original
+
+
+def test_copy_and_paste_infotext(folder: Path) -> None:
+    path = folder / "seed_sweep" / "astronaut_1.png"
+    digest = sha(path)
+    pasted = "a cat\nNegative prompt: dog\nSteps: 50, Sampler: Euler a, CFG scale: 3, Seed: 77"
+
+    async def go() -> None:
+        app = create_app([folder], thumbnails=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await goto(pilot, "seed_sweep/astronaut_1.png")
+            await pilot.press("c")
+            assert app.clipboard == api.read(path).params._origin.text
+            await pilot.press("e")
+            await pilot.pause()
+            screen = app.screen
+            await pilot.press("f3")
+            await pilot.pause()
+            assert isinstance(app.screen, PasteScreen)
+            app.screen.query_one("#paste-text").load_text(pasted)
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert app.screen is screen
+            assert screen.query_one("#f-steps").value == "50"
+            assert screen.query_one("#f-prompt").text == "a cat"
+            assert {"prompt", "negative_prompt", "steps", "seed"} <= screen.changed_fields()
+            assert sha(path) == digest  # pasting writes nothing
+            await pilot.press("f2")
+            assert app.clipboard.startswith("a cat\nNegative prompt: dog\n")
+            assert "Seed: 77" in app.clipboard
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmScreen)  # unsaved edits: ask first
+            await pilot.press("y")
+            await pilot.pause()
+            assert not isinstance(app.screen, (EditScreen, ConfirmScreen))
+
+    run(go())
+    assert sha(path) == digest
+
+
+def test_batch_diff_on_seed_sweep_shows_only_seed(folder: Path) -> None:
+    async def go() -> None:
+        app = create_app([folder / "seed_sweep"], thumbnails=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await pilot.press("ctrl+a", "d")
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, DiffScreen)
+            assert screen.result.varying == ["seed"]
+            table = screen.query_one("#diff-table")
+            assert [c.label.plain for c in table.columns.values()] == ["File", "seed"]
+            assert [str(table.get_row_at(i)[1]) for i in range(4)] == [
+                "1001", "1002", "1003", "1004"]
+            assert "prompt" in screen.result.constant
+
+    run(go())
+
+
+def test_word_diff_of_two_prompts(folder: Path) -> None:
+    a, b = folder / "seed_sweep" / "astronaut_1.png", folder / "seed_sweep" / "astronaut_2.png"
+    params = api.read(b).params
+    api.write(b, params.edited(prompt="portrait of a diver, studio lighting"))
+
+    async def go() -> None:
+        app = create_app([a, b], thumbnails=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await pilot.press("space", "space", "d")
+            await pilot.pause()
+            screen = app.screen
+            assert screen.result.varying == ["prompt", "seed"]
+            await pilot.press("down")
+            await pilot.pause()
+            left = screen.query_one("#wd-left").content
+            right = screen.query_one("#wd-right").content
+            deleted = [left.plain[s.start:s.end] for s in left.spans if "strike" in str(s.style)]
+            inserted = [right.plain[s.start:s.end] for s in right.spans
+                        if "green" in str(s.style)]
+            assert deleted == ["an", "astronaut"]
+            assert inserted == ["a", "diver"]
+            assert "studio lighting" in left.plain and "studio lighting" in right.plain
+
+    run(go())
+
+
+def test_apply_to_all_changes_exactly_the_marked_files(folder: Path) -> None:
+    sweep = folder / "seed_sweep"
+    paths = [sweep / f"astronaut_{i}.png" for i in range(1, 5)]
+    digest4 = sha(paths[3])
+    pixels = {}
+    for p in paths:
+        with Image.open(p) as im:
+            pixels[p] = im.tobytes()
+
+    async def go() -> None:
+        app = create_app([sweep], thumbnails=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await pilot.press("space", "space", "space")  # marks 1, 2, 3
+            assert app.marked == {str(p) for p in paths[:3]}
+            await pilot.press("d")
+            await pilot.pause()
+            screen = app.screen
+            table = screen.query_one("#diff-table")
+            table.move_cursor(row=2, column=1)  # astronaut_3's seed: 1003
+            await pilot.pause()
+            await pilot.press("a")
+            await pilot.pause()
+            confirm = app.screen
+            assert isinstance(confirm, ConfirmScreen)
+            assert "in 2 of 3 marked files" in confirm.message
+            await pilot.press("y")
+            await settle(pilot)
+            assert app.screen is screen
+            assert screen.result.varying == []
+
+    run(go())
+    assert [api.read(p).params.seed for p in paths] == [1003, 1003, 1003, 1004]
+    assert sha(paths[3]) == digest4  # not marked: untouched
+    for p in paths:
+        with Image.open(p) as im:
+            assert im.tobytes() == pixels[p]
+
+
+def test_cannot_edit_file_without_readable_data(folder: Path) -> None:
+    async def go() -> None:
+        app = create_app([folder], thumbnails=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await goto(pilot, "prompt_only.png")
+            await pilot.press("e")
+            await pilot.pause()
+            assert not isinstance(app.screen, EditScreen)
+            await goto(pilot, "no_metadata.png")  # no data yet: an empty form to fill in
+            await pilot.press("e")
+            await pilot.pause()
+            assert isinstance(app.screen, EditScreen)
+
+    run(go())
+
+
+def test_help_and_command_palette_entries(folder: Path) -> None:
+    async def go() -> None:
+        app = create_app([folder], thumbnails=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            titles = {c.title for c in app.get_system_commands(app.screen)}
+            assert {"Filter", "Sort", "Mark file", "Mark folder", "Batch diff", "Edit",
+                    "Copy infotext", "Help"} <= titles
+            await pilot.press("question_mark")
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press("escape")
+            await pilot.press("e")
+            await pilot.pause()
+            titles = {c.title for c in app.get_system_commands(app.screen)}
+            assert {"Save", "Undo edit", "Revert file", "Paste infotext"} <= titles
+
+    run(go())
+
+
+def test_mark_folder(folder: Path) -> None:
+    async def go() -> None:
+        app = create_app([folder], thumbnails=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await goto(pilot, "seed_sweep/astronaut_2.png")
+            await pilot.press("f")
+            assert app.marked == {str(folder / "seed_sweep" / f"astronaut_{i}.png")
+                                  for i in range(1, 5)}
+            await pilot.press("u")
+            assert app.marked == set()
+
+    run(go())
+
+
+def test_list_fills_in_batches(tmp_path: Path) -> None:
+    data = (Path(__file__).resolve().parents[2] / "fixtures" / "seed_sweep"
+            / "astronaut_1.png").read_bytes()
+    for i in range(300):
+        (tmp_path / f"img_{i:04d}.png").write_bytes(data)
+
+    async def go() -> None:
+        app = create_app([tmp_path], thumbnails=False)
+        async with app.run_test() as pilot:
+            await settle(pilot)
+            assert len(rows(app)) == 300
+            assert app.batches >= 2  # the first rows were shown before the rest was read
+            assert app.first_rows_at is not None
+
+    run(go())
+
+
+def test_preview_is_drawn_in_a_worker(tmp_path: Path) -> None:
+    img = Image.new("RGB", (8, 8), (255, 0, 0))
+    img.paste((0, 0, 255), (0, 4, 8, 8))
+    img.save(tmp_path / "redblue.png")
+
+    async def go() -> None:
+        app = create_app([tmp_path], thumbnails=True)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            text = app.query_one("#thumb").content
+            assert "▀" in text.plain
+            styles = {str(s.style) for s in text.spans}
+            assert any("rgb(255,0,0)" in s for s in styles)
+            assert any("on rgb(0,0,255)" in s for s in styles)
+
+    run(go())
