@@ -1,0 +1,306 @@
+"""Front end: `gendata diff` — what differs between two images, or across a batch."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import click
+
+from ._common import error
+
+_TEXT_FIELDS = ("prompt", "negative_prompt")
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--base", type=click.Path(dir_okay=False), default=None,
+              help="Batch: compare every image with this one.")
+@click.option("-r", "--recursive", is_flag=True, help="Also read the subfolders of folders.")
+@click.option("--json", "as_json", is_flag=True, help="JSON output (docs/batch.md).")
+@click.option("--csv", "as_csv", is_flag=True, help="Batch: the table as CSV.")
+@click.option("--width", type=click.IntRange(min=10), default=60, show_default=True,
+              help="Batch table: cut text cells to this many characters.")
+def diff(paths: tuple[str, ...], base: str | None, recursive: bool, as_json: bool,
+         as_csv: bool, width: int) -> None:
+    """Show what differs in the generation data of images.
+
+    Two files: field by field, prompts as a word diff, parameters as old -> new, LoRAs added,
+    removed or reweighted. Three or more, or folders: one table of the fields that vary (the
+    constant ones listed once above it); `--base IMG` compares each with one reference.
+    Works across generators (a ComfyUI image against an A1111 one).
+    """
+    if as_json and as_csv:
+        raise click.UsageError("--json and --csv are exclusive")
+    pair = base is None and len(paths) == 2 and not any(os.path.isdir(p) for p in paths)
+    if pair:
+        if as_csv:
+            raise click.UsageError("--csv is for batch diffs (three or more images, or folders)")
+        _pair(paths[0], paths[1], as_json)
+    else:
+        if len(paths) == 1 and base is None and not os.path.isdir(paths[0]):
+            raise click.UsageError("diff needs two images, a folder, or --base")
+        _batch(paths, base, recursive, as_json, as_csv, width)
+
+
+def _read(path: str) -> Any:
+    from ..batch import read_one
+
+    rec = read_one(path)
+    if rec.error:
+        error(rec.error)
+        sys.exit(1)
+    return rec
+
+
+def _plain(value: Any) -> Any:
+    """JSON-friendly form of a flattened value (LoRA weight tuples become lists)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _pair(path_a: str, path_b: str, as_json: bool) -> None:
+    from ..diff import diff_params, lora_changes, word_diff
+
+    a, b = _read(path_a), _read(path_b)
+    changes = diff_params(a.params, b.params)
+    if as_json:
+        obj: dict[str, Any] = {
+            "a": a.path, "b": b.path,
+            "generators": [a.params.generator if a.params else None,
+                           b.params.generator if b.params else None],
+            "changes": [{"field": c.field, "old": _plain(c.old), "new": _plain(c.new)}
+                        for c in changes],
+        }
+        for c in changes:
+            if c.field in _TEXT_FIELDS:
+                obj[f"{c.field}_diff"] = [list(p) for p in word_diff(c.old or "", c.new or "")]
+            elif c.field == "loras":
+                obj["loras"] = [{"change": k, "name": n, "old": _plain(o), "new": _plain(w)}
+                                for k, n, o, w in lora_changes(c.old, c.new)]
+        click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+
+    console = Console()
+    console.print(pair_view(a, b, changes, marks=console.color_system is None))
+
+
+def _batch(paths: tuple[str, ...], base_path: str | None, recursive: bool, as_json: bool,
+           as_csv: bool, width: int) -> None:
+    from ..batch import expand_paths, iter_records
+    from ..diff import batch_diff
+
+    failed = 0
+    records = []
+    for rec in iter_records(expand_paths(paths, recursive=recursive), jobs=None):
+        if rec.error:
+            error(rec.error)
+            failed += 1
+        else:
+            records.append(rec)
+    base = _read(base_path) if base_path else None
+    if not records:
+        error("no readable images to compare")
+        sys.exit(1)
+    result = batch_diff(records, base=base)
+    if as_json:
+        click.echo(json.dumps({
+            "base": base.path if base else None,
+            "count": len(result.rows),
+            "constant": _plain(result.constant),
+            "varying": result.varying,
+            "rows": [{"path": p, **_plain(v)} for p, v in result.rows],
+        }, ensure_ascii=False, indent=2))
+    elif as_csv:
+        from ..export import _csv_line, _fmt
+
+        out = click.get_text_stream("stdout")
+        out.write(_csv_line(["path", *result.varying]) + "\r\n")
+        for p, values in result.rows:
+            out.write(_csv_line([p, *(_fmt(_plain(values[k])) for k in result.varying)])
+                      + "\r\n")
+    else:
+        from rich.console import Console
+
+        console = Console()
+        console.print(batch_view(result, base.path if base else None, width, console.width))
+    if failed:
+        sys.exit(1)
+
+
+# --- rich renderables (also usable by other front ends) ------------------------------------
+
+def label(field: str) -> str:
+    """Display name of a flattened field: the A1111 key where there is one."""
+    from ..formats.a1111 import FIELD_TO_KEY
+
+    if field.startswith("extra."):
+        return field[6:]
+    special = {"generator": "Generator", "prompt": "Prompt", "negative_prompt": "Negative prompt",
+               "loras": "LoRAs", "width": "Width", "height": "Height",
+               "hires_width": "Hires width", "hires_height": "Hires height"}
+    return special.get(field) or FIELD_TO_KEY.get(field, field)
+
+
+def _value_text(value: Any) -> str:
+    from .render import fmt
+
+    if value is None:
+        return "—"
+    if isinstance(value, dict):  # loras
+        return ", ".join(f"{k}:{_weight(v)}" for k, v in value.items())
+    return fmt(value)
+
+
+def _weight(w: Any) -> str:
+    from .render import fmt
+
+    if isinstance(w, (tuple, list)):
+        return "/".join(fmt(x) for x in w)
+    return fmt(w) if w is not None else "1"
+
+
+def word_diff_text(old: str, new: str, *, marks: bool = False) -> Any:
+    """A prompt diff as rich Text: deleted words red and struck through, inserted ones green.
+    `marks` also brackets them as `[-deleted-]` and `{+inserted+}` (git's plain word diff),
+    for output without colours."""
+    from rich.text import Text
+
+    from ..diff import word_diff
+
+    out = Text()
+    styles = {"equal": "", "delete": "bold red strike", "insert": "bold green"}
+    brackets = {"equal": ("", ""), "delete": ("[-", "-]"), "insert": ("{+", "+}")}
+    for op, piece in word_diff(old, new):
+        if marks:
+            piece = brackets[op][0] + piece + brackets[op][1]
+        out.append(piece, style=styles[op])
+    return out
+
+
+def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False) -> Any:
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    from ..diff import lora_changes
+    from .render import GENERATOR_NAMES
+
+    def who(rec: Any) -> str:
+        gen = rec.params.generator if rec.params else None
+        return f"{rec.path} ({GENERATOR_NAMES.get(gen, gen) if gen else 'no generation data'})"
+
+    head = Text()
+    head.append("--- " + who(a) + "\n", style="red")
+    head.append("+++ " + who(b), style="green")
+    parts: list[Any] = [head]
+    if not changes:
+        parts.append(Text("no differences in generation data", style="bold"))
+        return Group(*parts)
+    rest = []
+    for c in changes:
+        if c.field in _TEXT_FIELDS:
+            text = word_diff_text(c.old or "", c.new or "", marks=marks)
+            parts.append(Panel(text, title=label(c.field), title_align="left",
+                               border_style="cyan"))
+        elif c.field != "loras":
+            rest.append(c)
+    if rest:
+        t = Table(title="Parameters", title_justify="left", title_style="bold")
+        t.add_column("field", style="cyan", no_wrap=True)
+        t.add_column("old", style="red", overflow="fold")
+        t.add_column("", no_wrap=True)
+        t.add_column("new", style="green", overflow="fold")
+        for c in rest:
+            t.add_row(label(c.field), _value_text(c.old), "→", _value_text(c.new))
+        parts.append(t)
+    lora = next((c for c in changes if c.field == "loras"), None)
+    if lora is not None:
+        t = Table(title="LoRAs", title_justify="left", title_style="bold")
+        t.add_column("", no_wrap=True)
+        t.add_column("name", style="magenta")
+        t.add_column("weight")
+        marks = {"added": ("+", "green"), "removed": ("-", "red"), "reweighted": ("~", "yellow")}
+        for kind, name, old, new in lora_changes(lora.old, lora.new):
+            mark, style = marks[kind]
+            weight = (f"{_weight(old)} → {_weight(new)}" if kind == "reweighted"
+                      else _weight(new if kind == "added" else old))
+            t.add_row(Text(mark, style=style), name, Text(weight, style=style))
+        parts.append(t)
+    return Group(*parts)
+
+
+def _cut(text: str, width: int) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def batch_view(result: Any, base: str | None, width: int, console_width: int = 120) -> Any:
+    """Constant fields once, then the varying ones: a table with a row per image when the
+    columns fit, turned round (a row per field) when the images fit better, else one block
+    per image."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    parts: list[Any] = []
+    n = len(result.rows)
+    if result.constant:
+        parts.append(Text(f"Same in all {n} images" + (f" and in {base}" if base else ""),
+                          style="bold"))
+        t = Table(show_header=False, box=None, padding=(0, 1))
+        t.add_column("field", style="cyan", no_wrap=True)
+        t.add_column("value", overflow="fold")
+        for k, v in result.constant.items():
+            t.add_row(label(k), _value_text(v))
+        parts.append(t)
+    if not result.varying:
+        parts.append(Text(f"no differences across {n} images", style="bold"))
+        return Group(*parts)
+    parts.append(Text("Differences" + (f" against {base} (same as it: dimmed)" if base else ""),
+                      style="bold"))
+    ref = result.rows[0][1] if base else None
+
+    def cell(i: int, k: str, values: dict[str, Any]) -> Text:
+        same = ref is not None and i > 0 and values[k] == ref[k]
+        return Text(_cut(_value_text(values[k]), width), style="dim" if same else "")
+
+    def name(i: int, path: str) -> Text:
+        return Text(path, style="bold cyan" if base and i == 0 else "bold")
+
+    fits = max(2, console_width // 16)
+    if len(result.varying) + 1 <= fits:
+        t = Table()
+        t.add_column("image", overflow="fold")
+        for k in result.varying:
+            t.add_column(label(k), overflow="fold")
+        for i, (path, values) in enumerate(result.rows):
+            t.add_row(name(i, path), *(cell(i, k, values) for k in result.varying))
+        parts.append(t)
+    elif n + 1 <= fits:
+        t = Table()
+        t.add_column("field", style="cyan", no_wrap=True)
+        for i, (path, _) in enumerate(result.rows):
+            t.add_column(name(i, path), overflow="fold")
+        for k in result.varying:
+            t.add_row(label(k), *(cell(i, k, values)
+                                  for i, (_, values) in enumerate(result.rows)))
+        parts.append(t)
+    else:
+        for i, (path, values) in enumerate(result.rows):
+            t = Table(show_header=False, box=None, padding=(0, 1))
+            t.add_column("field", style="cyan", no_wrap=True)
+            t.add_column("value", overflow="fold")
+            for k in result.varying:
+                if ref is None or i == 0 or values[k] != ref[k]:  # with a base: what differs
+                    t.add_row(label(k), cell(i, k, values))
+            parts.append(name(i, path))
+            parts.append(t)
+    return Group(*parts)
