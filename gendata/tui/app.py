@@ -13,12 +13,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
 from .. import api
@@ -29,7 +31,15 @@ from .screens import DiffScreen, EditScreen, HelpScreen
 from .widgets import DetailView, FileList, Thumbnail
 
 FIRST_BATCH = 20  # rows shown before the first refresh, so something appears at once
-BATCH_SECONDS = 0.15
+# Later batches are handed over at most this often: every hand-over redraws the list, and on a
+# 10,000-image folder frequent redraws cost more than the reading itself.
+BATCH_SECONDS = 0.6
+FILTER_DELAY = 0.25  # seconds of no typing before the list is filtered
+
+
+BROWSER_ACTIONS = frozenset({
+    "filter", "sort", "mark", "diff", "edit", "copy_infotext", "mark_folder", "mark_all",
+    "clear_marks", "toggle_thumbnail", "reload", "help", "quit"})
 
 
 class GenDataApp(App[None]):
@@ -70,7 +80,13 @@ class GenDataApp(App[None]):
         self.first_rows_at: float | None = None
         self._rebuild_pending = False
         self._showing: str | None = None
+        self._filter_timer: Timer | None = None
         self.batches = 0  # list updates made while loading (the list fills as it goes)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The browser's keys act (and show in the footer) only on the browser itself, not
+        over the edit form or the diff screen."""
+        return not (action in BROWSER_ACTIONS and len(self.screen_stack) > 1)
 
     # --- layout ---------------------------------------------------------------------------
 
@@ -80,7 +96,8 @@ class GenDataApp(App[None]):
             with Vertical(id="sidebar"):
                 yield Input(placeholder="/ filter: name or prompt words", id="filter",
                             compact=True)
-                yield FileList(id="files")
+                yield Static(Text("   Gen     Name", style="bold"), id="list-header")
+                yield FileList(self.marked, id="files")
             with Horizontal(id="detail-pane"):
                 yield DetailView(id="detail")
                 yield Thumbnail(id="thumb")
@@ -98,7 +115,7 @@ class GenDataApp(App[None]):
         self.items.clear()
         self.by_path.clear()
         self.shown.clear()
-        self.query_one(FileList).clear()
+        self.query_one(FileList).set_items([])
         self.loading = True
         self.load_started = time.monotonic()
         self.first_rows_at = None
@@ -117,7 +134,7 @@ class GenDataApp(App[None]):
             now = time.monotonic()
             if len(batch) >= limit or now - last >= BATCH_SECONDS:
                 self.call_from_thread(self._add_items, batch, False)
-                batch, last, limit = [], time.monotonic(), 2000
+                batch, last, limit = [], time.monotonic(), 5000
         if not worker.is_cancelled:
             self.call_from_thread(self._add_items, batch, True)
 
@@ -131,7 +148,7 @@ class GenDataApp(App[None]):
                 self.originals[item.path] = library.original_text(item.record)
         if self.sort == "name" and not self.query_text:
             self.shown.extend(batch)
-            files.append(batch, self.marked)
+            files.extend(batch)
         else:
             self._schedule_rebuild()
         if batch and self.first_rows_at is None:
@@ -160,16 +177,14 @@ class GenDataApp(App[None]):
     def rebuild(self) -> None:
         """Re-filter and re-sort the list, keeping the cursor on the same file."""
         self._rebuild_pending = False
+        self._filter_timer = None
         files = self.query_one(FileList)
         current = files.current_path()
         shown = [it for it in self.items if library.matches(it, self.query_text)] \
             if self.query_text else list(self.items)
         shown.sort(key=library.sort_key(self.sort))
         self.shown = shown
-        files.clear()
-        files.append(shown, self.marked)
-        if current is not None and current in {it.path for it in shown}:
-            files.move_cursor(row=files.get_row_index(current), animate=False)
+        files.set_items(shown, keep=current)
         self._update_title()
         self._show_current()
 
@@ -212,17 +227,18 @@ class GenDataApp(App[None]):
         item.refresh()
         self.item_changed(item)
 
-    @on(DataTable.RowHighlighted, "#files")
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._show_current()
+    @on(FileList.Highlighted)
+    def _row_highlighted(self, event: FileList.Highlighted) -> None:
+        if event.path != self._showing or event.path is None:
+            self._show_current()
 
-    @on(DataTable.RowSelected, "#files")
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(FileList.Selected)
+    def _row_selected(self, event: FileList.Selected) -> None:
         self.action_edit()
 
     def item_changed(self, item: Item) -> None:
         """A file was written or re-read: refresh its row and, if shown, the detail."""
-        self.query_one(FileList).set_row(item, item.path in self.marked)
+        self.query_one(FileList).refresh_item(item.path)
         if self._showing == item.path:
             self._show_current()
         self._update_title()
@@ -235,10 +251,15 @@ class GenDataApp(App[None]):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.query_text = event.value.strip()
-        self.rebuild()
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._filter_timer = self.set_timer(FILTER_DELAY, self.rebuild)
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self.rebuild()
         self.query_one(FileList).focus()
 
     def on_key(self, event) -> None:
@@ -260,9 +281,7 @@ class GenDataApp(App[None]):
                 self.marked.add(path)
             else:
                 self.marked.discard(path)
-            item = self.by_path.get(path)
-            if item is not None:
-                files.set_row(item, on_)
+            files.refresh_item(path)
         self._update_title()
 
     def action_mark(self) -> None:
@@ -271,8 +290,7 @@ class GenDataApp(App[None]):
             return
         self._set_marks([item.path], item.path not in self.marked)
         files = self.query_one(FileList)
-        if files.cursor_row < files.row_count - 1:
-            files.move_cursor(row=files.cursor_row + 1)
+        files.set_cursor(files.cursor + 1)
 
     def action_mark_all(self) -> None:
         self._set_marks([it.path for it in self.shown], True)

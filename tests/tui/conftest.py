@@ -45,8 +45,13 @@ def png_chunks(path: Path) -> list[tuple[bytes, bytes]]:
 
 
 async def settle(pilot) -> None:
-    """Wait for the loading worker (and any other) and for the UI to catch up."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    """Wait for the loading worker (and any other) and for the UI to catch up. A preview
+    worker replaced by a newer one ends as cancelled, which is expected here."""
+    from textual.worker import WorkerCancelled
+
+    for _ in range(3):
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:
+            continue
+        await pilot.pause()

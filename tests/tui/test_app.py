@@ -27,8 +27,7 @@ def sha(path: Path) -> str:
 
 
 def rows(app) -> list[str]:
-    table = app.query_one(FileList)
-    return [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
+    return [it.name for it in app.query_one(FileList).items]
 
 
 def detail_text(app) -> str:
@@ -52,9 +51,7 @@ def test_lists_only_images_with_generator(folder: Path) -> None:
             assert names[:4] == ["a1111.jpg", "a1111.webp", "a1111_after_idat.png",
                                  "a1111_basic.png"]
             assert "seed_sweep/astronaut_3.png" in names  # folders are recursive
-            table = app.query_one(FileList)
-            gens = {str(table.get_row_at(i)[2]): str(table.get_row_at(i)[1])
-                    for i in range(table.row_count)}
+            gens = {it.name: it.generator for it in app.query_one(FileList).items}
             assert gens["a1111_basic.png"] == "a1111"
             assert gens["no_metadata.png"] == "—"
             assert gens["prompt_only.png"] == "error"
@@ -112,11 +109,11 @@ def test_filter_and_sort(folder: Path) -> None:
             assert app.focused is app.query_one(FileList)
             # prompt text matches too: only the fox images mention snow
             app.query_one("#filter").value = "snow"
-            await pilot.pause()
+            await pilot.pause(0.5)  # filtering waits for a pause in typing
             assert "a1111_basic.png" in rows(app)
             assert all("astronaut" not in n for n in rows(app))
             app.query_one("#filter").value = ""
-            await pilot.pause()
+            await pilot.pause(0.5)
             await pilot.press("s", "s", "s")  # name -> date -> seed -> steps
             assert app.sort == "steps"
             await pilot.press("s", "s", "s")  # -> name -> date -> seed
