@@ -80,7 +80,6 @@ class FileList(ScrollView, can_focus=True):
         self.items: list[Item] = []
         self.index: dict[str, int] = {}
         self.marked = marked
-        self._name_width = 0
 
     # --- content ---------------------------------------------------------------------------
 
@@ -91,7 +90,6 @@ class FileList(ScrollView, can_focus=True):
     def set_items(self, items: list[Item], keep: str | None = None) -> None:
         self.items = list(items)
         self.index = {it.path: i for i, it in enumerate(self.items)}
-        self._name_width = max((cell_len(it.name) for it in self.items), default=0)
         self._resize()
         row = self.index.get(keep, 0) if keep is not None else 0
         self.set_cursor(min(row, max(0, len(self.items) - 1)))
@@ -101,13 +99,14 @@ class FileList(ScrollView, can_focus=True):
         self.items.extend(items)
         for i, it in enumerate(items, start):
             self.index[it.path] = i
-        self._name_width = max([self._name_width, *(cell_len(it.name) for it in items)])
         self._resize()
         if start == 0 and self.items:
             self.set_cursor(0)
 
     def _resize(self) -> None:
-        self.virtual_size = Size(self._name_width + 11, len(self.items))
+        # Names are shortened from the left to fit (the file name matters most), so the list
+        # never scrolls sideways.
+        self.virtual_size = Size(0, len(self.items))
         self.refresh()
 
     def refresh_item(self, path: str) -> None:
@@ -169,8 +168,7 @@ class FileList(ScrollView, can_focus=True):
     # --- drawing ---------------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        row = y + scroll_y
+        row = y + self.scroll_offset.y
         width = self.scrollable_content_region.width
         base = self.rich_style
         if row >= len(self.items):
@@ -187,14 +185,23 @@ class FileList(ScrollView, can_focus=True):
             Segment(" "),
             Segment(f"{gen[:7]:<7}", gen_style),
             Segment(" "),
-            Segment(item.name),
+            Segment(_fit(item.name, width - 11)),
         ]
-        strip = Strip(Segment.apply_style(segments, base)).extend_cell_length(
-            max(width, self.virtual_size.width), base)
+        strip = Strip(Segment.apply_style(segments, base)).extend_cell_length(width, base)
         if row == self.cursor:
             strip = Strip(Segment.apply_style(
                 list(strip), None, self.get_component_rich_style("filelist--cursor")))
-        return strip.crop(scroll_x, scroll_x + width)
+        return strip.crop(0, width)
+
+
+def _fit(name: str, width: int) -> str:
+    """`name` cut from the left with an ellipsis to at most `width` cells."""
+    if width <= 1 or cell_len(name) <= width:
+        return name
+    out = name
+    while cell_len(out) > width - 1:
+        out = out[max(1, (cell_len(out) - width + 1) // 2 or 1):]
+    return "…" + out
 
 
 class Thumbnail(Static):

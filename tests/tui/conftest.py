@@ -38,7 +38,8 @@ def png_chunks(path: Path) -> list[tuple[bytes, bytes]]:
         (length,) = struct.unpack(">I", data[i:i + 4])
         ctype = data[i + 4:i + 8]
         body = data[i + 8:i + 8 + length]
-        assert zlib.crc32(ctype + body) == struct.unpack(">I", data[i + 8 + length:i + 12 + length])[0]
+        (crc,) = struct.unpack(">I", data[i + 8 + length:i + 12 + length])
+        assert zlib.crc32(ctype + body) == crc
         out.append((ctype, body))
         i += 12 + length
     return out
