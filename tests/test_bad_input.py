@@ -26,7 +26,7 @@ def test_truncated_images(tmp_path: Path, fixtures: Path, name: str, keep: float
     data = (fixtures / name).read_bytes()
     p = tmp_path / name
     p.write_bytes(data[:max(12, int(len(data) * keep))])
-    with pytest.raises(ContainerError, match="truncated|ends before"):
+    with pytest.raises(ContainerError, match=r"truncated|ends before"):
         gendata.read(p)
     r = run("show", str(p))
     assert r.exit_code == 1 and r.stderr.count("\n") == 1 and "Traceback" not in r.output
