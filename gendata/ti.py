@@ -13,6 +13,7 @@ import binascii
 import json
 import os
 import tempfile
+import warnings as pywarnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,10 +136,11 @@ class TIEmbedding:
             out.append(f"tensors {list(mine)} vs {list(theirs)}")
             return out
         for key, arr in mine.items():
+            label = "vector" if key == "*" else key
             if arr.shape != theirs[key].shape:
-                out.append(f"{key} shape {list(arr.shape)} vs {list(theirs[key].shape)}")
+                out.append(f"{label} shape {list(arr.shape)} vs {list(theirs[key].shape)}")
             elif not np.array_equal(arr, theirs[key], equal_nan=True):
-                out.append(f"{key} values differ")
+                out.append(f"{label} values differ")
         return out
 
 
@@ -413,7 +415,13 @@ def _stem(path: Path) -> str:
 
 def _open_image(path: Path) -> Image.Image:
     try:
-        return Image.open(path)
+        with pywarnings.catch_warnings():
+            # Our own pixel cap (MAX_CARD_PIXELS) applies before any decoding; Pillow's
+            # warning would only repeat it less clearly.
+            pywarnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(path)
+    except Image.DecompressionBombError as exc:
+        raise ContainerError(f"{path}: refusing a huge image ({exc})") from None
     except FileNotFoundError:
         raise ContainerError(f"{path}: no such file") from None
     except UnidentifiedImageError:

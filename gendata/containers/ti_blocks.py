@@ -30,6 +30,7 @@ __all__ = [
     "find_blocks",
     "inflate",
     "keystream",
+    "layout_blocks",
     "looks_like_zlib",
 ]
 
@@ -104,12 +105,19 @@ def encode_blocks(
     payload: bytes, height: int, shades: np.ndarray | None = None, *, level: int = 9
 ) -> tuple[np.ndarray, np.ndarray]:
     """Compress `payload` and lay it out as the (low, high) RGB blocks, each height x w' x 3."""
-    data = np.frombuffer(zlib.compress(payload, level), dtype=np.uint8)
-    size = block_size(data.size, height)
+    return layout_blocks(zlib.compress(payload, level), height, shades)
+
+
+def layout_blocks(
+    data: bytes, height: int, shades: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lay out already-compressed bytes as the (low, high) blocks (5.3 steps 2-5)."""
+    raw = np.frombuffer(data, dtype=np.uint8)
+    size = block_size(raw.size, height)
     seq = np.zeros(0, dtype=np.uint8) if shades is None else np.asarray(shades, dtype=np.uint8)
     key = keystream(size).reshape(height, -1, CHANNELS) & 0x0F
     blocks = []
-    for nibbles, seq_used in ((data & 0x0F, seq), (data >> 4, seq[::-1])):
+    for nibbles, seq_used in ((raw & 0x0F, seq), (raw >> 4, seq[::-1])):
         block = np.resize(nibbles, size).reshape(height, -1, CHANNELS)
         block = block ^ decoration(block.shape[:2], seq_used) ^ key
         blocks.append(block.astype(np.uint8))
