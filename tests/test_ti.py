@@ -427,19 +427,6 @@ def test_huge_images_are_refused_before_decoding(tmp_path: Path, size: tuple[int
     assert not (tmp_path / "card.png").exists()
 
 
-def test_pickles_are_refused_without_torch(tmp_path: Path) -> None:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        pytest.skip("torch is installed: .pt files load with weights_only=True")
-    pt = tmp_path / "emb.pt"
-    pt.write_bytes(b"PK\x03\x04 pickle inside a zip")
-    with pytest.raises(UsageError, match=r"\.safetensors"):
-        ti.embed(pt, _cover(tmp_path / "c.png"), tmp_path / "card.png")
-
-
 def test_checkpoint_sized_safetensors_is_refused(tmp_path: Path) -> None:
     many = {f"layer{i}": np.zeros((4, 4), np.float32) for i in range(3)}
     src = _emb_file(tmp_path / "model.safetensors", many)
