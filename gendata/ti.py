@@ -22,12 +22,14 @@ from typing import IO, Any, Literal
 import numpy as np
 from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
+from .containers import open_raw, ti_blocks
 from .containers import safetensors as st
-from .containers import ti_blocks
+from .containers.raw import RawMetadata
 from .errors import (
     ContainerError,
     GenDataError,
     ParseError,
+    UnsupportedFormat,
     UsageError,
     ValidationError,
     WriteError,
@@ -45,6 +47,8 @@ __all__ = [
     "extract",
     "from_dict",
     "inspect",
+    "inspect_raw",
+    "inspect_record",
     "loads_json",
     "read_card",
     "read_embedding",
@@ -430,13 +434,29 @@ def _open_image(path: Path) -> Image.Image:
         raise ContainerError(f"{path}: cannot open ({exc})") from None
 
 
-def _text_chunk(im: Image.Image) -> str | None:
-    # Pillow parses text chunks up to the first IDAT without decoding pixels; A1111 cards
-    # (and every other writer of this chunk) put it there.
-    value = im.info.get(TEXT_KEY)
-    if isinstance(value, bytes):
-        value = value.decode("latin-1")
-    return value if isinstance(value, str) else None
+def _text_from_raw(raw: RawMetadata) -> tuple[str | None, list[str]]:
+    """The `sd-ti-embedding` text, and a warning when the file holds several different ones.
+
+    A1111 reads the chunk through Pillow, where the last of repeated keywords wins; so here.
+    """
+    values = [e.text for e in raw.entries if e.key == TEXT_KEY and e.text is not None]
+    if not values:
+        return None, []
+    notes = []
+    if len(set(values)) > 1:
+        notes.append(f"{len(values)} different {TEXT_KEY} chunks; using the last, as A1111 does")
+    return values[-1], notes
+
+
+def _read_text(path: Path) -> tuple[str | None, list[str]]:
+    # Chunk walk only, no pixel decoding; also finds chunks written after the image data.
+    try:
+        raw = open_raw(path)
+    except UnsupportedFormat:
+        # Not PNG/JPEG/WebP, so no text chunk; still an error unless Pillow knows the format.
+        with _open_image(path):
+            return None, []
+    return _text_from_raw(raw)
 
 
 def _decode_text(text: str, path: Path) -> TIEmbedding:
@@ -450,16 +470,17 @@ def _decode_text(text: str, path: Path) -> TIEmbedding:
     return loads_json(raw, what=what)
 
 
-def _pixel_payload(im: Image.Image, path: Path, *, strict: bool, max_pixels: int) -> bytes | None:
-    width, height = im.size
-    if width * height > max_pixels:
-        raise ContainerError(
-            f"{path}: {width}x{height} pixels is more than the {max_pixels} a card may have"
-        )
-    try:
-        rgb = np.asarray(im.convert("RGB"))
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise ContainerError(f"{path}: cannot decode pixels ({exc})") from None
+def _pixel_payload(path: Path, *, strict: bool, max_pixels: int) -> bytes | None:
+    with _open_image(path) as im:
+        width, height = im.size
+        if width * height > max_pixels:
+            raise ContainerError(
+                f"{path}: {width}x{height} pixels is more than the {max_pixels} a card may have"
+            )
+        try:
+            rgb = np.asarray(im.convert("RGB"))
+        except (OSError, ValueError, Image.DecompressionBombError) as exc:
+            raise ContainerError(f"{path}: cannot decode pixels ({exc})") from None
     compressed = ti_blocks.decode_blocks(rgb, strict=strict)
     if compressed is None:
         return None
@@ -483,34 +504,52 @@ def read_card(
     than as an ordinary picture.
     """
     path = Path(path)
-    warnings: list[str] = []
-    with _open_image(path) as im:
-        text_value = _text_chunk(im)
-        text_emb: TIEmbedding | None = None
-        text_error: GenDataError | None = None
-        if text_value is not None:
-            try:
-                text_emb = _decode_text(text_value, path)
-            except GenDataError as exc:
-                text_error = exc
-        pix_emb: TIEmbedding | None = None
-        has_pixels = False
-        checked = pixels == "always" or (pixels == "fallback" and text_emb is None)
-        if checked:
-            try:
-                payload = _pixel_payload(
-                    im, path, strict=strict_pixels and text_emb is None, max_pixels=max_pixels
-                )
-                if payload is not None:
-                    has_pixels = True
-                    pix_emb = loads_json(payload, what=f"{path}: TI pixel blocks")
-            except GenDataError as exc:
-                if text_emb is None:
-                    if text_error is not None:
-                        raise type(text_error)(f"{text_error} (pixel blocks: {exc})") from None
-                    raise
+    text_value, notes = _read_text(path)
+    return _read_card(
+        path,
+        text_value,
+        notes,
+        pixels=pixels,
+        strict_pixels=strict_pixels,
+        max_pixels=max_pixels,
+    )
+
+
+def _read_card(
+    path: Path,
+    text_value: str | None,
+    notes: list[str],
+    *,
+    pixels: PixelPolicy,
+    strict_pixels: bool,
+    max_pixels: int,
+) -> CardRead | None:
+    warnings = list(notes)
+    text_emb: TIEmbedding | None = None
+    text_error: GenDataError | None = None
+    if text_value is not None:
+        try:
+            text_emb = _decode_text(text_value, path)
+        except GenDataError as exc:
+            text_error = exc
+    pix_emb: TIEmbedding | None = None
+    has_pixels = False
+    checked = pixels == "always" or (pixels == "fallback" and text_emb is None)
+    if checked:
+        try:
+            payload = _pixel_payload(
+                path, strict=strict_pixels and text_emb is None, max_pixels=max_pixels
+            )
+            if payload is not None:
                 has_pixels = True
-                warnings.append(f"pixel blocks unreadable: {exc}")
+                pix_emb = loads_json(payload, what=f"{path}: TI pixel blocks")
+        except GenDataError as exc:
+            if text_emb is None:
+                if text_error is not None:
+                    raise type(text_error)(f"{text_error} (pixel blocks: {exc})") from None
+                raise
+            has_pixels = True
+            warnings.append(f"pixel blocks unreadable: {exc}")
     if text_error is not None:
         if pix_emb is None:
             raise text_error
@@ -538,12 +577,32 @@ def read_card(
 def inspect(path: str | Path, *, pixels: bool = False) -> TIInfo | None:
     """The embedding a card carries, or None; cheap unless `pixels`.
 
-    Without `pixels` only the `sd-ti-embedding` text chunk is read (no pixel decoding), so an
-    image whose chunk was stripped reports None; with it the data blocks are decoded as well
-    and compared with the chunk. Raises GenDataError subclasses for damaged payloads.
+    Without `pixels` only the `sd-ti-embedding` text chunk is read (a chunk walk, no pixel
+    decoding), so an image whose chunk was stripped reports None; with it the data blocks
+    are decoded as well and compared with the chunk. Raises GenDataError subclasses for
+    damaged payloads.
     """
     card = read_card(path, pixels="always" if pixels else "never")
     return None if card is None else card.info()
+
+
+def inspect_raw(path: str | Path, raw: RawMetadata) -> TIInfo | None:
+    """`inspect` for metadata already read (no file access): the text chunk only."""
+    text_value, notes = _text_from_raw(raw)
+    if text_value is None:
+        return None
+    card = _read_card(
+        Path(path), text_value, notes, pixels="never", strict_pixels=False, max_pixels=0
+    )
+    return None if card is None else card.info()
+
+
+def inspect_record(rec: Any) -> dict[str, Any] | None:
+    """The `textual_inversion` section of `gendata show` for an `api.Record`, or None."""
+    if rec.raw is None:
+        return None
+    info = inspect_raw(rec.path, rec.raw)
+    return None if info is None else info.to_json()
 
 
 # --------------------------------------------------------------------------- files

@@ -67,7 +67,7 @@ def test_embed_info_extract(files: dict[str, Path]) -> None:
 
 def test_errors_are_one_line_with_exit_codes(files: dict[str, Path]) -> None:
     code, out, err = _run("ti", "info", str(files["cover"]))
-    assert code == 1 and out == "" and err.startswith("error: ") and err.count("\n") == 1
+    assert code == 1 and out == "" and err.startswith("gendata: error: ") and err.count("\n") == 1
     assert "no textual-inversion embedding" in err
     code, out, _ = _run("ti", "info", str(files["cover"]), "--json")
     assert code == 0 and json.loads(out) is None
@@ -107,6 +107,20 @@ def test_disagreement_is_a_warning_on_stderr(files: dict[str, Path]) -> None:
     Image.fromarray(pixels).save(other, pnginfo=info)
     code, out, err = _run("ti", "extract", str(other), "-o", str(files["dir"] / "o.safetensors"))
     assert code == 0
-    assert "warning: text chunk and pixel blocks disagree" in err
+    assert "gendata: warning: text chunk and pixel blocks disagree" in err
     assert "vector values differ" in err
     assert "DISAGREE" in out
+
+
+def test_show_json_reports_the_embedding(files: dict[str, Path]) -> None:
+    card = files["dir"] / "card.png"
+    code, _, _ = _run(
+        "ti", "embed", str(files["emb"]), "--into", str(files["cover"]), "-o", str(card),
+        "--name", "fox",
+    )  # fmt: skip
+    assert code == 0
+    code, out, err = _run("show", "--json", str(card))
+    assert code == 0, err
+    section = json.loads(out)["textual_inversion"]
+    assert section["token"] == "fox" and section["vectors"] == 4 and section["width"] == 1024
+    assert section["step"] == 120 and section["family"] == "SD2"

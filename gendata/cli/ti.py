@@ -12,6 +12,7 @@ import click
 
 from .. import ti as service
 from ..errors import ContainerError, GenDataError, UsageError
+from ._common import error, warn
 
 T = TypeVar("T")
 
@@ -19,7 +20,7 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
 
 
 def _fail(exc: GenDataError) -> NoReturn:
-    click.echo(f"error: {exc}", err=True)
+    error(str(exc))
     sys.exit(2 if isinstance(exc, UsageError) else 1)
 
 
@@ -32,7 +33,7 @@ def _run(call: Callable[[], T]) -> T:
 
 def _warn(warnings: tuple[str, ...]) -> None:
     for line in warnings:
-        click.echo(f"warning: {line}", err=True)
+        warn(line)
 
 
 def _stored_in(card: service.CardRead) -> str:
