@@ -798,7 +798,7 @@ def _output_path(output: str | Path | None, token: str, suffix: str, source: Pat
         check_name(token)
     except ValidationError as exc:
         raise ValidationError(f"{source}: {exc}; choose the output file with -o") from None
-    return (Path(output) if output is not None else Path.cwd()) / f"{token}{suffix}"
+    return (Path(output) if output is not None else Path()) / f"{token}{suffix}"
 
 
 @dataclass(frozen=True)

@@ -382,12 +382,13 @@ def test_default_output_is_token_in_current_folder(
 ) -> None:
     card = _craft_card(tmp_path / "c.png", text=_a1111_json([[1.0]], name="tok"), blocks=None)
     monkeypatch.chdir(tmp_path)
-    assert ti.extract(card).output == tmp_path / "tok.safetensors"
+    assert ti.extract(card).output == Path("tok.safetensors")
+    assert (tmp_path / "tok.safetensors").is_file()
     with pytest.raises(WriteError, match="--force"):
         ti.extract(card)
     (tmp_path / "out").mkdir()
     assert ti.extract(card, tmp_path / "out").output == tmp_path / "out" / "tok.safetensors"
-    assert ti.extract(card, force=True).output == tmp_path / "tok.safetensors"
+    assert ti.extract(card, force=True).output == Path("tok.safetensors")
     assert not [p for p in tmp_path.rglob("*.tmp")]
 
 
@@ -441,3 +442,26 @@ def test_output_must_be_png_and_safetensors(tmp_path: Path) -> None:
     card = ti.embed(src, tmp_path / "c.png", tmp_path / "card.png").output
     with pytest.raises(UsageError, match=r"\.safetensors"):
         ti.extract(card, tmp_path / "x.pt")
+
+
+def _move_text_after_idat(src: Path, dst: Path) -> None:
+    data = src.read_bytes()
+    pos, chunks = 8, []
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        chunks.append(data[pos : pos + 12 + length])
+        pos += 12 + length
+    text = [c for c in chunks if c[4:8] == b"tEXt"]
+    rest = [c for c in chunks if c[4:8] != b"tEXt"]
+    assert len(text) == 1 and rest[-1][4:8] == b"IEND"
+    dst.write_bytes(data[:8] + b"".join(rest[:-1]) + text[0] + rest[-1])
+
+
+def test_text_chunk_after_image_data_is_found_without_decoding(tmp_path: Path) -> None:
+    card = _craft_card(tmp_path / "c.png", text=_a1111_json([[0.5]], name="late"), blocks=None)
+    late = tmp_path / "late.png"
+    _move_text_after_idat(card, late)
+    with Image.open(late) as im:
+        assert ti.TEXT_KEY not in im.info  # Pillow would need a full decode to see it
+    info = ti.inspect(late)
+    assert info is not None and info.name == "late" and info.has_pixels is None
