@@ -32,7 +32,9 @@ def loads(text: str, what: str) -> Any:
     """Lenient JSON: allows NaN/Infinity, strips NULs; every failure becomes ParseError."""
     text = strip_text(text)
     if len(text) > MAX_JSON_CHARS:
-        raise ParseError(f"{what}: JSON of {len(text)} characters is over the {MAX_JSON_CHARS} limit")
+        raise ParseError(
+            f"{what}: JSON of {len(text)} characters is over the {MAX_JSON_CHARS} limit"
+        )
     try:
         return json.loads(text)
     except RecursionError:
@@ -63,7 +65,7 @@ def split_prefix(text: str) -> tuple[str | None, str]:
     m = _PREFIX_RE.match(text)
     if not m:
         return None, text
-    return m.group(1).strip(), text[m.end():]
+    return m.group(1).strip(), text[m.end() :]
 
 
 def to_int(value: Any) -> int | None:
@@ -156,8 +158,13 @@ def entry_text(raw: RawMetadata, key: str, *, location_prefix: str | None = None
     return None
 
 
-def build(generator: str, fields: dict[str, Any], *, extra: dict[str, Any] | None = None,
-          notes: list[str] | None = None) -> GenParams:
+def build(
+    generator: str,
+    fields: dict[str, Any],
+    *,
+    extra: dict[str, Any] | None = None,
+    notes: list[str] | None = None,
+) -> GenParams:
     """GenParams from a field mapping; a value the model rejects becomes a note, not an error.
 
     Generators write odd values (steps 0, seed "-1", width "None"); one bad field must not
@@ -166,7 +173,11 @@ def build(generator: str, fields: dict[str, Any], *, extra: dict[str, Any] | Non
     p = GenParams(generator=generator)
     out_notes = list(notes or [])
     for key, value in fields.items():
-        if value is None or (isinstance(value, (list, str)) and not value and key not in ("prompt", "negative_prompt")):
+        if value is None or (
+            isinstance(value, (list, str))
+            and not value
+            and key not in ("prompt", "negative_prompt")
+        ):
             continue
         try:
             setattr(p, key, value)
@@ -176,3 +187,9 @@ def build(generator: str, fields: dict[str, Any], *, extra: dict[str, Any] | Non
         p.extra = {k: v for k, v in extra.items() if v is not None}
     p.notes = out_notes
     return p
+
+
+def get_str(data: dict[str, Any], key: str, default: str | None = None) -> str | None:
+    """`data[key]` when it is a string, else `default` (JSON values can be anything)."""
+    value = data.get(key)
+    return value if isinstance(value, str) else default

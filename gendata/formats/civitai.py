@@ -16,7 +16,7 @@ from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams
 from . import comfy_graph
-from ._util import positive_int, to_float, to_int, try_loads
+from ._util import get_str, positive_int, to_float, to_int, try_loads
 
 NAME = "civitai"
 
@@ -29,8 +29,14 @@ def _graph(raw: RawMetadata) -> dict[str, Any] | None:
         if not text or ("extraMetadata" not in text and "urn:air:" not in text):
             continue
         data = try_loads(text)
-        if isinstance(data, dict) and comfy_graph.Graph.looks_like_api(data) and (
-            "extraMetadata" in data or isinstance(data.get("extra"), dict) or "resource-stack" in data
+        if (
+            isinstance(data, dict)
+            and comfy_graph.Graph.looks_like_api(data)
+            and (
+                "extraMetadata" in data
+                or isinstance(data.get("extra"), dict)
+                or "resource-stack" in data
+            )
         ):
             return data
     return None
@@ -38,7 +44,11 @@ def _graph(raw: RawMetadata) -> dict[str, Any] | None:
 
 def _text(raw: RawMetadata) -> str | None:
     for entry in raw.entries:
-        if entry.key in ("parameters", "UserComment") and entry.text and _TEXT_MARK.search(entry.text):
+        if (
+            entry.key in ("parameters", "UserComment")
+            and entry.text
+            and _TEXT_MARK.search(entry.text)
+        ):
             return entry.text
     return None
 
@@ -61,11 +71,11 @@ def _from_graph(data: dict[str, Any]) -> GenParams:
     if not isinstance(meta, dict):
         return params
     fill: dict[str, Any] = {
-        "prompt": meta.get("prompt") if isinstance(meta.get("prompt"), str) else None,
-        "negative_prompt": meta.get("negativePrompt") if isinstance(meta.get("negativePrompt"), str) else None,
+        "prompt": get_str(meta, "prompt"),
+        "negative_prompt": get_str(meta, "negativePrompt"),
         "steps": positive_int(meta.get("steps")),
         "cfg_scale": to_float(meta.get("cfgScale")),
-        "sampler": meta.get("sampler") if isinstance(meta.get("sampler"), str) else None,
+        "sampler": get_str(meta, "sampler"),
         "seed": to_int(meta.get("seed")),
         "width": positive_int(meta.get("width")),
         "height": positive_int(meta.get("height")),

@@ -64,7 +64,9 @@ class Graph:
     @classmethod
     def from_api(cls, data: Any, what: str = "prompt") -> Graph:
         if not isinstance(data, dict):
-            raise ParseError(f"{what}: ComfyUI graph must be a JSON object, got {type(data).__name__}")
+            raise ParseError(
+                f"{what}: ComfyUI graph must be a JSON object, got {type(data).__name__}"
+            )
         nodes: dict[str, Node] = {}
         for key, value in data.items():
             if not isinstance(value, dict):
@@ -77,7 +79,9 @@ class Graph:
                 inputs = {}
             meta = value.get("_meta")
             title = meta.get("title") if isinstance(meta, dict) else None
-            nodes[str(key)] = Node(str(key), ctype, inputs, title if isinstance(title, str) else None)
+            nodes[str(key)] = Node(
+                str(key), ctype, inputs, title if isinstance(title, str) else None
+            )
             if len(nodes) > MAX_NODES:
                 raise ParseError(f"{what}: ComfyUI graph has more than {MAX_NODES} nodes")
         if not nodes:
@@ -225,13 +229,46 @@ class GraphResult:
 _OUTPUT_HINTS = ("save", "preview")
 _TEXT_KEYS = ("text", "prompt", "text_g", "t5xxl", "clip_l", "text_l", "Text", "string")
 _VALUE_KEYS = (
-    "value", "seed", "noise_seed", "int", "float", "number", "string", "text", "Text",
-    "String", "prompt", "boolean", "Number", "INT", "FLOAT", "STRING",
+    "value",
+    "seed",
+    "noise_seed",
+    "int",
+    "float",
+    "number",
+    "string",
+    "text",
+    "Text",
+    "String",
+    "prompt",
+    "boolean",
+    "Number",
+    "INT",
+    "FLOAT",
+    "STRING",
 )
 _NOT_CONDITIONING = {
-    "clip", "opt_clip", "model", "vae", "control_net", "image", "images", "pixels", "mask",
-    "samples", "latent", "latent_image", "upscale_model", "style_model", "clip_vision",
-    "clip_vision_output", "seed", "noise", "sampler", "sigmas", "guider", "lora_stack",
+    "clip",
+    "opt_clip",
+    "model",
+    "vae",
+    "control_net",
+    "image",
+    "images",
+    "pixels",
+    "mask",
+    "samples",
+    "latent",
+    "latent_image",
+    "upscale_model",
+    "style_model",
+    "clip_vision",
+    "clip_vision_output",
+    "seed",
+    "noise",
+    "sampler",
+    "sigmas",
+    "guider",
+    "lora_stack",
 }
 _LATENT_KEYS = ("latent_image", "latent", "samples", "pixels", "image", "images", "LATENT")
 _CONTROL_VALUES = {"fixed", "increment", "decrement", "randomize"}
@@ -259,8 +296,11 @@ def _is_sampler(node: Node) -> bool:
     has_latent = "latent_image" in inp or "latent" in inp
     if has_cond and has_latent:
         return True
-    return "sampler_name" in inp and "steps" in inp and "cfg" in inp and (
-        "seed" in inp or "noise_seed" in inp or has_latent
+    return (
+        "sampler_name" in inp
+        and "steps" in inp
+        and "cfg" in inp
+        and ("seed" in inp or "noise_seed" in inp or has_latent)
     )
 
 
@@ -301,7 +341,9 @@ class Walker:
             self._step()
             nxt = self._value_of(node, link[1])
             if nxt is _UNRESOLVED:
-                self.notes.append(f"{what} comes from {node.label()}, which gendata cannot evaluate")
+                self.notes.append(
+                    f"{what} comes from {node.label()}, which gendata cannot evaluate"
+                )
                 return None
             value = nxt
 
@@ -310,10 +352,12 @@ class Walker:
         literals = {k: v for k, v in inp.items() if as_link(v) is None and _scalar(v)}
         links = dict(self._links(node))
         ct = node.class_type.lower()
-        if ("concat" in ct or "join" in ct or "combine" in ct) and not ("conditioning" in ct):
+        if ("concat" in ct or "join" in ct or "combine" in ct) and "conditioning" not in ct:
             return self._concat(node)
         for key in _VALUE_KEYS:
-            if key in literals and not (isinstance(literals[key], str) and literals[key] in _CONTROL_VALUES):
+            if key in literals and not (
+                isinstance(literals[key], str) and literals[key] in _CONTROL_VALUES
+            ):
                 return literals[key]
         for key in _VALUE_KEYS:
             if key in links:
@@ -447,7 +491,7 @@ class Walker:
                 found.append(lora)
         for key, value in inp.items():
             if key.startswith("lora_name_"):
-                n = key[len("lora_name_"):]
+                n = key[len("lora_name_") :]
                 if str(inp.get(f"switch_{n}", "On")).lower() != "on":
                     continue
                 lora = _make_lora(
@@ -461,7 +505,8 @@ class Walker:
                 if value.get("on", True) is False:
                     continue
                 lora = _make_lora(
-                    value.get("lora"), to_float(value.get("strength")),
+                    value.get("lora"),
+                    to_float(value.get("strength")),
                     to_float(value.get("strengthTwo")),
                 )
                 if lora:
@@ -513,8 +558,16 @@ class Walker:
                 break
             inp = node.inputs
             if "size" not in out:
-                w = positive_int(self.resolve(inp["width"], f"width of {node.label()}")) if "width" in inp else None
-                h = positive_int(self.resolve(inp["height"], f"height of {node.label()}")) if "height" in inp else None
+                w = (
+                    positive_int(self.resolve(inp["width"], f"width of {node.label()}"))
+                    if "width" in inp
+                    else None
+                )
+                h = (
+                    positive_int(self.resolve(inp["height"], f"height of {node.label()}"))
+                    if "height" in inp
+                    else None
+                )
                 if w and h:
                     out["size"] = (w, h)
                 else:
@@ -536,10 +589,16 @@ class Walker:
                     name = self.resolve(mnode.inputs.get("model_name"), mnode.label())
                     if isinstance(name, str):
                         out["upscaler"] = name
-            elif "upscale_method" in inp and "upscaler" not in out and ("scale_by" in inp or "Latent" in node.class_type):
+            elif (
+                "upscale_method" in inp
+                and "upscaler" not in out
+                and ("scale_by" in inp or "Latent" in node.class_type)
+            ):
                 method = inp.get("upscale_method")
                 if isinstance(method, str):
-                    out["upscaler"] = f"latent ({method})" if "Latent" in node.class_type else method
+                    out["upscaler"] = (
+                        f"latent ({method})" if "Latent" in node.class_type else method
+                    )
             if node.class_type in ("LoadImage", "LoadImageMask", "Image Load"):
                 out["img2img"] = True
                 break
@@ -576,7 +635,8 @@ class Walker:
             return [], None
         sampler_ids = {n.id for n in samplers}
         outputs = [
-            n for n in self.g.nodes.values()
+            n
+            for n in self.g.nodes.values()
             if any(h in n.class_type.lower() for h in _OUTPUT_HINTS)
             and ("images" in n.inputs or "image" in n.inputs)
         ]
@@ -593,7 +653,9 @@ class Walker:
             chosen = samplers
             output = None
         if len(chosen) > MAX_SAMPLERS:
-            self.notes.append(f"graph has {len(chosen)} samplers; only the first {MAX_SAMPLERS} are read")
+            self.notes.append(
+                f"graph has {len(chosen)} samplers; only the first {MAX_SAMPLERS} are read"
+            )
             chosen = chosen[:MAX_SAMPLERS]
         chosen_ids = {n.id for n in chosen}
         depth: dict[str, int] = {}
@@ -668,7 +730,9 @@ class Walker:
             ps.negative = self.texts(cond_src.inputs["negative"], f"negative of {label}")
         if not ps.positive:
             self.notes.append(f"no prompt text reachable from {label}")
-        guidance = self._flux_guidance(cond_src.inputs.get("positive", cond_src.inputs.get("conditioning")))
+        guidance = self._flux_guidance(
+            cond_src.inputs.get("positive", cond_src.inputs.get("conditioning"))
+        )
         if guidance is not None:
             ps.extra["Flux guidance"] = guidance
         if "model" in model_src.inputs:
@@ -749,7 +813,7 @@ def walk(graph: Graph, budget: int = STEP_BUDGET) -> GraphResult:
         result.vae = w.vae(output)
     except _OutOfBudget:
         w.notes.append(
-            f"graph walk stopped after {budget} steps (graph too large or cyclic); result is partial"
+            f"graph walk stopped after {budget} steps (graph too large); the result is partial"
         )
     result.notes = w.notes
     return result

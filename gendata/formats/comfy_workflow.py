@@ -19,8 +19,15 @@ from ..errors import ParseError
 WIDGETS: dict[str, list[str]] = {
     "KSampler": ["seed", "steps", "cfg", "sampler_name", "scheduler", "denoise"],
     "KSamplerAdvanced": [
-        "add_noise", "noise_seed", "steps", "cfg", "sampler_name", "scheduler",
-        "start_at_step", "end_at_step", "return_with_leftover_noise",
+        "add_noise",
+        "noise_seed",
+        "steps",
+        "cfg",
+        "sampler_name",
+        "scheduler",
+        "start_at_step",
+        "end_at_step",
+        "return_with_leftover_noise",
     ],
     "SamplerCustom": ["add_noise", "noise_seed", "cfg"],
     "RandomNoise": ["noise_seed"],
@@ -29,7 +36,14 @@ WIDGETS: dict[str, list[str]] = {
     "BasicScheduler": ["scheduler", "steps", "denoise"],
     "CLIPTextEncode": ["text"],
     "CLIPTextEncodeSDXL": [
-        "width", "height", "crop_w", "crop_h", "target_width", "target_height", "text_g", "text_l",
+        "width",
+        "height",
+        "crop_w",
+        "crop_h",
+        "target_width",
+        "target_height",
+        "text_g",
+        "text_l",
     ],
     "CLIPTextEncodeSDXLRefiner": ["ascore", "width", "height", "text"],
     "CLIPTextEncodeFlux": ["clip_l", "t5xxl", "guidance"],
@@ -73,7 +87,9 @@ def to_api(workflow: Any, what: str = "workflow") -> tuple[dict[str, Any], list[
         for entry in raw_links[:MAX_LINKS]:
             if isinstance(entry, list) and len(entry) >= 3:
                 lid, src = _node_id(entry[0]), _node_id(entry[1])
-                slot = entry[2] if isinstance(entry[2], int) and not isinstance(entry[2], bool) else 0
+                slot = (
+                    entry[2] if isinstance(entry[2], int) and not isinstance(entry[2], bool) else 0
+                )
                 if lid is not None and src is not None:
                     links[lid] = (src, slot)
             elif isinstance(entry, dict):
@@ -90,7 +106,9 @@ def to_api(workflow: Any, what: str = "workflow") -> tuple[dict[str, Any], list[
             continue
         nodes[nid] = raw
     if workflow.get("definitions"):
-        notes.append("workflow uses subgraphs; nodes inside them are not read from the editor graph")
+        notes.append(
+            "workflow uses subgraphs; nodes inside them are not read from the editor graph"
+        )
 
     def source(link_id: Any) -> list[Any] | None:
         lid = _node_id(link_id)
@@ -114,7 +132,10 @@ def to_api(workflow: Any, what: str = "workflow") -> tuple[dict[str, Any], list[
                 if isinstance(inp, dict) and source(inp.get("link")) is not None:
                     inputs["input"] = source(inp.get("link"))
                     break
-            api[nid] = {"class_type": "Reroute" if mode != 4 else f"Bypassed {ntype}", "inputs": inputs}
+            api[nid] = {
+                "class_type": "Reroute" if mode != 4 else f"Bypassed {ntype}",
+                "inputs": inputs,
+            }
             continue
         if ntype == "PrimitiveNode" or ntype.startswith("Primitive"):
             if isinstance(widgets, list) and widgets:
@@ -158,8 +179,10 @@ def to_api(workflow: Any, what: str = "workflow") -> tuple[dict[str, Any], list[
                 isinstance(value, list)
                 and len(value) == 2
                 and str(value[0]) in api
-                and (api[str(value[0])]["class_type"] == "Reroute"
-                     or api[str(value[0])]["class_type"].startswith("Bypassed "))
+                and (
+                    api[str(value[0])]["class_type"] == "Reroute"
+                    or api[str(value[0])]["class_type"].startswith("Bypassed ")
+                )
                 and hops < 1000
             ):
                 nxt = api[str(value[0])]["inputs"].get("input")

@@ -80,7 +80,11 @@ def find_graphs(raw: RawMetadata) -> tuple[Any, Any, str | None]:
 def saver_text(raw: RawMetadata) -> str | None:
     """A1111-style text written by a ComfyUI saver node (`Version: ComfyUI`)."""
     for entry in raw.entries:
-        if entry.key in ("parameters", "UserComment") and entry.text and _SAVER_TEXT.search(entry.text):
+        if (
+            entry.key in ("parameters", "UserComment")
+            and entry.text
+            and _SAVER_TEXT.search(entry.text)
+        ):
             return entry.text
     return None
 

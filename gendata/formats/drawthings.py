@@ -16,7 +16,7 @@ from typing import Any
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams, Lora
-from ._util import build, loads, parse_size, positive_int, to_float, to_int
+from ._util import build, get_str, loads, parse_size, positive_int, to_float, to_int
 
 NAME = "drawthings"
 
@@ -29,9 +29,9 @@ _DESCRIPTION = re.compile(r"<dc:description>\s*<rdf:Alt>\s*<rdf:li[^>]*>(.*?)</r
 
 def _xmp(raw: RawMetadata) -> str | None:
     for entry in raw.entries:
-        if entry.text and (entry.location == "XMP" or entry.key in ("XML:com.adobe.xmp", "xmp", "XMP")):
-            if _TOOL.search(entry.text):
-                return entry.text
+        is_xmp = entry.location == "XMP" or entry.key in ("XML:com.adobe.xmp", "xmp", "XMP")
+        if entry.text and is_xmp and _TOOL.search(entry.text):
+            return entry.text
     return None
 
 
@@ -54,8 +54,11 @@ def parse(raw: RawMetadata) -> GenParams:
     desc = _DESCRIPTION.search(xmp)
     if not m:
         if desc:
-            return build(NAME, {"prompt": _unescape(desc.group(1)).split("\n")[0]},
-                         notes=["Draw Things XMP has no JSON UserComment; only the description was read"])
+            return build(
+                NAME,
+                {"prompt": _unescape(desc.group(1)).split("\n")[0]},
+                notes=["Draw Things XMP has no JSON UserComment; only the description was read"],
+            )
         raise ParseError("Draw Things XMP: no exif:UserComment")
     data = loads(_unescape(m.group(1)), "Draw Things UserComment")
     if not isinstance(data, dict):
@@ -68,21 +71,33 @@ def parse(raw: RawMetadata) -> GenParams:
             name = entry.get("model") or entry.get("file")
             if isinstance(name, str):
                 loras.append(Lora(name=name, weight=to_float(entry.get("weight"))))
-    known = {"c", "uc", "seed", "steps", "scale", "sampler", "size", "model", "strength", "lora", "v2"}
+    known = {
+        "c",
+        "uc",
+        "seed",
+        "steps",
+        "scale",
+        "sampler",
+        "size",
+        "model",
+        "strength",
+        "lora",
+        "v2",
+    }
     extra = {k: v for k, v in data.items() if k not in known}
     strength = to_float(data.get("strength"))
     return build(
         NAME,
         {
-            "prompt": data.get("c") if isinstance(data.get("c"), str) else "",
-            "negative_prompt": data.get("uc") if isinstance(data.get("uc"), str) else "",
+            "prompt": get_str(data, "c", ""),
+            "negative_prompt": get_str(data, "uc", ""),
             "seed": to_int(data.get("seed")),
             "steps": positive_int(data.get("steps")),
             "cfg_scale": to_float(data.get("scale")),
-            "sampler": data.get("sampler") if isinstance(data.get("sampler"), str) else None,
+            "sampler": get_str(data, "sampler"),
             "width": size[0] if size else positive_int(v2.get("width")),
             "height": size[1] if size else positive_int(v2.get("height")),
-            "model": data.get("model") if isinstance(data.get("model"), str) else None,
+            "model": get_str(data, "model"),
             "clip_skip": positive_int(v2.get("clipSkip")),
             "denoising_strength": strength if strength is not None and strength < 1 else None,
             "loras": loras,

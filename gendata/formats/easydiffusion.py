@@ -77,10 +77,16 @@ def parse(raw: RawMetadata) -> GenParams:
     alphas = alpha if isinstance(alpha, list) else [alpha] * len(names)
     for i, name in enumerate(names):
         if isinstance(name, str) and name:
-            loras.append(Lora(name=basename(name) or name, weight=to_float(alphas[i] if i < len(alphas) else None)))
+            loras.append(
+                Lora(
+                    name=basename(name) or name,
+                    weight=to_float(alphas[i] if i < len(alphas) else None),
+                )
+            )
     used = {n for pair in _FIELDS.values() for n in pair} | {"use_lora_model", "lora_alpha"}
     extra = {
-        k: v for k, v in data.items()
+        k: v
+        for k, v in data.items()
         if k not in used and isinstance(v, (str, int, float, bool)) and k not in ("Software",)
     }
     extra = {k: v for k, v in extra.items() if not k.startswith(("XML:", "exif", "icc"))}
@@ -99,7 +105,9 @@ def parse(raw: RawMetadata) -> GenParams:
             "height": positive_int(get("height")),
             "steps": positive_int(get("steps")),
             "cfg_scale": to_float(get("cfg_scale")),
-            "denoising_strength": to_float(get("denoising_strength")) if get("denoising_strength") else None,
+            "denoising_strength": to_float(get("denoising_strength"))
+            if get("denoising_strength")
+            else None,
             "loras": loras,
         },
         extra=extra,

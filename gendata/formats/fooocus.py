@@ -14,7 +14,7 @@ from typing import Any
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams, Lora
-from ._util import build, loads, parse_size, positive_int, to_float, to_int, try_loads
+from ._util import build, get_str, loads, parse_size, positive_int, to_float, to_int, try_loads
 
 NAME = "fooocus"
 
@@ -47,7 +47,9 @@ def _payload(raw: RawMetadata) -> tuple[str, Any, str] | None:
                 or ("full_prompt" in data and "base_model" in data)
             ):
                 return "fooocus", data, text
-            if "real_prompt" in data or ("base_model" in data and "switch" in data and "cfg" in data):
+            if "real_prompt" in data or (
+                "base_model" in data and "switch" in data and "cfg" in data
+            ):
                 return "mre", data, text
         elif scheme == "a1111" and key in ("parameters", "UserComment"):
             return "a1111", None, text
@@ -93,15 +95,27 @@ def _fooocus(data: dict[str, Any]) -> GenParams:
         full = data.get("full_prompt")
         prompt = ", ".join(full) if isinstance(full, list) else ""
     known = {
-        "prompt", "negative_prompt", "resolution", "loras", "guidance_scale", "seed", "steps",
-        "sampler", "scheduler", "base_model", "base_model_hash", "clip_skip", "vae", "version",
+        "prompt",
+        "negative_prompt",
+        "resolution",
+        "loras",
+        "guidance_scale",
+        "seed",
+        "steps",
+        "sampler",
+        "scheduler",
+        "base_model",
+        "base_model_hash",
+        "clip_skip",
+        "vae",
+        "version",
     }
     extra = {k: v for k, v in data.items() if k not in known}
     return build(
         NAME,
         {
             "prompt": prompt,
-            "negative_prompt": data.get("negative_prompt") if isinstance(data.get("negative_prompt"), str) else "",
+            "negative_prompt": get_str(data, "negative_prompt", ""),
             "width": width,
             "height": height,
             "cfg_scale": to_float(data.get("guidance_scale")),
@@ -128,15 +142,27 @@ def _ruined(data: dict[str, Any]) -> GenParams:
         elif isinstance(entry, dict) and isinstance(entry.get("name"), str):
             loras.append(Lora(name=entry["name"], weight=to_float(entry.get("weight"))))
     known = {
-        "Prompt", "Negative", "steps", "cfg", "width", "height", "seed", "sampler_name",
-        "scheduler", "base_model_name", "base_model_hash", "loras", "clip_skip", "denoise",
+        "Prompt",
+        "Negative",
+        "steps",
+        "cfg",
+        "width",
+        "height",
+        "seed",
+        "sampler_name",
+        "scheduler",
+        "base_model_name",
+        "base_model_hash",
+        "loras",
+        "clip_skip",
+        "denoise",
         "software",
     }
     return build(
         "ruinedfooocus",
         {
-            "prompt": data.get("Prompt") if isinstance(data.get("Prompt"), str) else "",
-            "negative_prompt": data.get("Negative") if isinstance(data.get("Negative"), str) else "",
+            "prompt": get_str(data, "Prompt", ""),
+            "negative_prompt": get_str(data, "Negative", ""),
             "steps": positive_int(data.get("steps")),
             "cfg_scale": to_float(data.get("cfg")),
             "width": positive_int(data.get("width")),
@@ -157,14 +183,23 @@ def _ruined(data: dict[str, Any]) -> GenParams:
 
 def _mre(data: dict[str, Any]) -> GenParams:
     known = {
-        "prompt", "negative_prompt", "seed", "width", "height", "sampler", "scheduler", "steps",
-        "cfg", "base_model", "base_clip_skip",
+        "prompt",
+        "negative_prompt",
+        "seed",
+        "width",
+        "height",
+        "sampler",
+        "scheduler",
+        "steps",
+        "cfg",
+        "base_model",
+        "base_clip_skip",
     }
     return build(
         "fooocus-mre",
         {
-            "prompt": data.get("prompt") if isinstance(data.get("prompt"), str) else "",
-            "negative_prompt": data.get("negative_prompt") if isinstance(data.get("negative_prompt"), str) else "",
+            "prompt": get_str(data, "prompt", ""),
+            "negative_prompt": get_str(data, "negative_prompt", ""),
             "seed": to_int(data.get("seed")),
             "width": positive_int(data.get("width")),
             "height": positive_int(data.get("height")),

@@ -12,7 +12,7 @@ from typing import Any
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams
-from ._util import build, parse_size, positive_int, to_float, to_int, try_loads
+from ._util import build, get_str, parse_size, positive_int, to_float, to_int, try_loads
 
 NAME = "hfspace"
 
@@ -41,27 +41,37 @@ def parse(raw: RawMetadata) -> GenParams:
     if up:
         new = parse_size(up.get("new_resolution"))
         hires = {
-            "hires_upscaler": up.get("upscale_method") if isinstance(up.get("upscale_method"), str) else None,
+            "hires_upscaler": get_str(up, "upscale_method"),
             "denoising_strength": to_float(up.get("upscaler_strength")),
             "hires_upscale": to_float(up.get("upscale_by")),
             "hires_width": new[0] if new else None,
             "hires_height": new[1] if new else None,
         }
-    known = {"prompt", "negative_prompt", "resolution", "guidance_scale", "num_inference_steps",
-             "seed", "sampler", "Model", "Model hash", "use_upscaler"}
+    known = {
+        "prompt",
+        "negative_prompt",
+        "resolution",
+        "guidance_scale",
+        "num_inference_steps",
+        "seed",
+        "sampler",
+        "Model",
+        "Model hash",
+        "use_upscaler",
+    }
     return build(
         NAME,
         {
-            "prompt": data.get("prompt") if isinstance(data.get("prompt"), str) else "",
-            "negative_prompt": data.get("negative_prompt") if isinstance(data.get("negative_prompt"), str) else "",
+            "prompt": get_str(data, "prompt", ""),
+            "negative_prompt": get_str(data, "negative_prompt", ""),
             "width": size[0] if size else None,
             "height": size[1] if size else None,
             "cfg_scale": to_float(data.get("guidance_scale")),
             "steps": positive_int(data.get("num_inference_steps")),
             "seed": to_int(data.get("seed")),
-            "sampler": data.get("sampler") if isinstance(data.get("sampler"), str) else None,
-            "model": data.get("Model") if isinstance(data.get("Model"), str) else None,
-            "model_hash": data.get("Model hash") if isinstance(data.get("Model hash"), str) else None,
+            "sampler": get_str(data, "sampler"),
+            "model": get_str(data, "Model"),
+            "model_hash": get_str(data, "Model hash"),
             **hires,
         },
         extra={k: v for k, v in data.items() if k not in known},

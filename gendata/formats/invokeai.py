@@ -13,7 +13,7 @@ from typing import Any
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams, Lora
-from ._util import build, loads, positive_int, to_float, to_int
+from ._util import build, get_str, loads, positive_int, to_float, to_int
 
 NAME = "invokeai"
 
@@ -54,11 +54,26 @@ def _v3(meta: dict[str, Any]) -> GenParams:
     positive = meta.get("positive_prompt", meta.get("positive_conditioning", ""))
     negative = meta.get("negative_prompt", meta.get("negative_conditioning", ""))
     known = {
-        "positive_prompt", "negative_prompt", "positive_conditioning", "negative_conditioning",
-        "width", "height", "seed", "cfg_scale", "steps", "scheduler", "clip_skip", "model", "vae",
-        "loras", "strength", "app_version",
+        "positive_prompt",
+        "negative_prompt",
+        "positive_conditioning",
+        "negative_conditioning",
+        "width",
+        "height",
+        "seed",
+        "cfg_scale",
+        "steps",
+        "scheduler",
+        "clip_skip",
+        "model",
+        "vae",
+        "loras",
+        "strength",
+        "app_version",
     }
-    extra = {k: v for k, v in meta.items() if k not in known and isinstance(v, (str, int, float, bool))}
+    extra = {
+        k: v for k, v in meta.items() if k not in known and isinstance(v, (str, int, float, bool))
+    }
     strength = to_float(meta.get("strength"))
     mode = str(meta.get("generation_mode", ""))
     return build(
@@ -71,7 +86,7 @@ def _v3(meta: dict[str, Any]) -> GenParams:
             "seed": to_int(meta.get("seed")),
             "cfg_scale": to_float(meta.get("cfg_scale")),
             "steps": positive_int(meta.get("steps")),
-            "sampler": meta.get("scheduler") if isinstance(meta.get("scheduler"), str) else None,
+            "sampler": get_str(meta, "scheduler"),
             "clip_skip": positive_int(meta.get("clip_skip")),
             "model": model,
             "model_hash": model_hash,
@@ -79,7 +94,7 @@ def _v3(meta: dict[str, Any]) -> GenParams:
             "vae_hash": vae_hash,
             "loras": loras,
             "denoising_strength": strength if ("img2img" in mode or "inpaint" in mode) else None,
-            "version": meta.get("app_version") if isinstance(meta.get("app_version"), str) else None,
+            "version": get_str(meta, "app_version"),
         },
         extra=extra,
     )
@@ -113,20 +128,32 @@ def _v2(meta: dict[str, Any]) -> GenParams:
             "seed": to_int(image.get("seed")),
             "width": positive_int(image.get("width")),
             "height": positive_int(image.get("height")),
-            "sampler": image.get("sampler") if isinstance(image.get("sampler"), str) else None,
-            "model": meta.get("model_weights") if isinstance(meta.get("model_weights"), str) else None,
-            "model_hash": meta.get("model_hash") if isinstance(meta.get("model_hash"), str) else None,
-            "version": meta.get("app_version") if isinstance(meta.get("app_version"), str) else None,
+            "sampler": get_str(image, "sampler"),
+            "model": get_str(meta, "model_weights"),
+            "model_hash": get_str(meta, "model_hash"),
+            "version": get_str(meta, "app_version"),
         },
-        extra={"postprocessing": image.get("postprocessing")} if image.get("postprocessing") else None,
+        extra={"postprocessing": image.get("postprocessing")}
+        if image.get("postprocessing")
+        else None,
         notes=notes,
     )
 
 
 _DREAM_SWITCHES = {
-    "-s": "steps", "--steps": "steps", "-S": "seed", "--seed": "seed", "-W": "width",
-    "--width": "width", "-H": "height", "--height": "height", "-C": "cfg_scale",
-    "--cfg_scale": "cfg_scale", "-A": "sampler", "--sampler": "sampler", "-f": "strength",
+    "-s": "steps",
+    "--steps": "steps",
+    "-S": "seed",
+    "--seed": "seed",
+    "-W": "width",
+    "--width": "width",
+    "-H": "height",
+    "--height": "height",
+    "-C": "cfg_scale",
+    "--cfg_scale": "cfg_scale",
+    "-A": "sampler",
+    "--sampler": "sampler",
+    "-f": "strength",
     "--strength": "strength",
 }
 
@@ -197,8 +224,12 @@ def parse(raw: RawMetadata) -> GenParams:
     if "Dream" in texts:
         return _dream(texts["Dream"])
     if "invokeai_graph" in texts or "invokeai_workflow" in texts:
-        return build(NAME, {}, notes=[
-            "only the InvokeAI graph/workflow is present; gendata reads InvokeAI parameters "
-            "from invokeai_metadata"
-        ])
+        return build(
+            NAME,
+            {},
+            notes=[
+                "only the InvokeAI graph/workflow is present; gendata reads InvokeAI parameters "
+                "from invokeai_metadata"
+            ],
+        )
     raise ParseError("no InvokeAI metadata")

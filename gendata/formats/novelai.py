@@ -14,7 +14,7 @@ from typing import Any
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams
-from ._util import build, loads, positive_int, strip_text, to_float, to_int, try_loads
+from ._util import build, get_str, loads, positive_int, strip_text, to_float, to_int, try_loads
 
 NAME = "novelai"
 
@@ -26,16 +26,21 @@ def _chunks(raw: RawMetadata) -> dict[str, str] | None:
     texts = raw.texts()
     software = texts.get("Software", "")
     if "Comment" in texts and (
-        software.startswith("NovelAI") or texts.get("Source", "").startswith(("NovelAI", "Stable Diffusion"))
+        software.startswith("NovelAI")
+        or texts.get("Source", "").startswith(("NovelAI", "Stable Diffusion"))
     ):
         return texts
     for entry in raw.entries:
         if not entry.text or "Comment" not in entry.text:
             continue
         data = try_loads(entry.text)
-        if isinstance(data, dict) and isinstance(data.get("Comment"), str) and (
-            str(data.get("Software", "")).startswith("NovelAI")
-            or str(data.get("Source", "")).startswith("NovelAI")
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("Comment"), str)
+            and (
+                str(data.get("Software", "")).startswith("NovelAI")
+                or str(data.get("Source", "")).startswith("NovelAI")
+            )
         ):
             merged = {k: str(v) for k, v in data.items() if isinstance(v, (str, int, float))}
             if "Description" not in merged and texts.get("ImageDescription"):
@@ -57,7 +62,7 @@ def _caption(value: Any) -> tuple[str | None, list[dict[str, Any]]]:
     if not isinstance(value, dict) or not isinstance(value.get("caption"), dict):
         return None, []
     cap = value["caption"]
-    base = cap.get("base_caption") if isinstance(cap.get("base_caption"), str) else None
+    base = get_str(cap, "base_caption")
     chars: list[dict[str, Any]] = []
     for c in cap.get("char_captions") or []:
         if isinstance(c, dict) and isinstance(c.get("char_caption"), str):
@@ -76,9 +81,9 @@ def parse(raw: RawMetadata) -> GenParams:
         raise ParseError("NovelAI Comment: expected a JSON object")
     base, chars = _caption(comment.get("v4_prompt"))
     neg_base, neg_chars = _caption(comment.get("v4_negative_prompt"))
-    prompt = comment.get("prompt") if isinstance(comment.get("prompt"), str) else None
+    prompt = get_str(comment, "prompt")
     prompt = prompt or base or strip_text(chunks.get("Description", ""))
-    negative = comment.get("uc") if isinstance(comment.get("uc"), str) else None
+    negative = get_str(comment, "uc")
     if negative is None:
         negative = neg_base or ""
     model = model_hash = None
@@ -87,7 +92,16 @@ def parse(raw: RawMetadata) -> GenParams:
         m = _SOURCE_RE.match(source.strip())
         model, model_hash = (m.group("model"), m.group("hash")) if m else (source.strip(), None)
     extra: dict[str, Any] = {}
-    for key in ("strength", "noise", "sm", "sm_dyn", "cfg_rescale", "uncond_scale", "request_type", "n_samples"):
+    for key in (
+        "strength",
+        "noise",
+        "sm",
+        "sm_dyn",
+        "cfg_rescale",
+        "uncond_scale",
+        "request_type",
+        "n_samples",
+    ):
         if key in comment:
             extra[key] = comment[key]
     if chars:
@@ -110,8 +124,8 @@ def parse(raw: RawMetadata) -> GenParams:
             "prompt": prompt,
             "negative_prompt": negative,
             "steps": positive_int(comment.get("steps")),
-            "sampler": comment.get("sampler") if isinstance(comment.get("sampler"), str) else None,
-            "scheduler": comment.get("noise_schedule") if isinstance(comment.get("noise_schedule"), str) else None,
+            "sampler": get_str(comment, "sampler"),
+            "scheduler": get_str(comment, "noise_schedule"),
             "cfg_scale": to_float(comment.get("scale")),
             "seed": to_int(comment.get("seed")),
             "width": positive_int(comment.get("width")) or raw.width,

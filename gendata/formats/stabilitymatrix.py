@@ -1,4 +1,4 @@
-"""Stability Matrix: `parameters-json` + `smproj` + a ComfyUI `prompt` graph (formats.md section 14).
+"""Stability Matrix: `parameters-json`, `smproj` and a ComfyUI `prompt` graph (formats.md 14).
 
 The graph is walked for what only it knows (scheduler, clip skip, the hires pass);
 `parameters-json` supplies what the user typed (the full prompt, CRLF line ends kept) and
@@ -12,7 +12,7 @@ from typing import Any
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams
-from ._util import build, loads, positive_int, to_float, to_int
+from ._util import build, get_str, loads, positive_int, to_float, to_int
 
 NAME = "stabilitymatrix"
 
@@ -42,16 +42,16 @@ def parse(raw: RawMetadata) -> GenParams:
     else:
         params = build(NAME, {})
     own = {
-        "prompt": data.get("PositivePrompt") if isinstance(data.get("PositivePrompt"), str) else None,
-        "negative_prompt": data.get("NegativePrompt") if isinstance(data.get("NegativePrompt"), str) else None,
-        "model": data.get("ModelName") if isinstance(data.get("ModelName"), str) else None,
-        "model_hash": data.get("ModelHash") if isinstance(data.get("ModelHash"), str) else None,
+        "prompt": get_str(data, "PositivePrompt"),
+        "negative_prompt": get_str(data, "NegativePrompt"),
+        "model": get_str(data, "ModelName"),
+        "model_hash": get_str(data, "ModelHash"),
         "seed": to_int(data.get("Seed")),
     }
     fallback = {
         "steps": positive_int(data.get("Steps")),
         "cfg_scale": to_float(data.get("CfgScale")),
-        "sampler": data.get("Sampler") if isinstance(data.get("Sampler"), str) else None,
+        "sampler": get_str(data, "Sampler"),
         "width": positive_int(data.get("Width")),
         "height": positive_int(data.get("Height")),
     }

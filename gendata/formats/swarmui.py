@@ -13,7 +13,7 @@ from typing import Any
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams, Lora
-from ._util import basename, build, loads, positive_int, to_float, to_int, try_loads
+from ._util import basename, build, get_str, loads, positive_int, to_float, to_int, try_loads
 
 NAME = "swarmui"
 
@@ -58,8 +58,12 @@ def parse(raw: RawMetadata) -> GenParams:
             w = to_float(weights[i]) if i < len(weights) else None
             h = None
             for m in models:
-                if isinstance(m, dict) and m.get("param") == "loras" and str(m.get("name", "")).startswith(name):
-                    h = m.get("hash") if isinstance(m.get("hash"), str) else None
+                if (
+                    isinstance(m, dict)
+                    and m.get("param") == "loras"
+                    and str(m.get("name", "")).startswith(name)
+                ):
+                    h = get_str(m, "hash")
             loras.append(Lora(name=name, weight=w, hash=h))
     sampler = p.get("sampler") or p.get("comfyuisampler") or p.get("autowebuisampler")
     width = None if "width" in unused else positive_int(p.get("width"))
@@ -68,19 +72,35 @@ def parse(raw: RawMetadata) -> GenParams:
     if width is None and positive_int(p.get("sidelength")):
         notes.append("size set through sidelength/aspect ratio; width/height were not used")
     known = {
-        "prompt", "negativeprompt", "model", "seed", "steps", "cfgscale", "width", "height",
-        "sampler", "comfyuisampler", "autowebuisampler", "scheduler", "loras", "loraweights",
-        "variationseed", "variationseedstrength", "initimagecreativity", "swarm_version", "vae",
+        "prompt",
+        "negativeprompt",
+        "model",
+        "seed",
+        "steps",
+        "cfgscale",
+        "width",
+        "height",
+        "sampler",
+        "comfyuisampler",
+        "autowebuisampler",
+        "scheduler",
+        "loras",
+        "loraweights",
+        "variationseed",
+        "variationseedstrength",
+        "initimagecreativity",
+        "swarm_version",
+        "vae",
     }
     extra: dict[str, Any] = {k: v for k, v in p.items() if k not in known}
     for k, v in extra_data.items():
         extra.setdefault(f"sui_extra_data.{k}", v)
-    model = p.get("model") if isinstance(p.get("model"), str) else None
+    model = get_str(p, "model")
     return build(
         NAME,
         {
-            "prompt": p.get("prompt") if isinstance(p.get("prompt"), str) else "",
-            "negative_prompt": p.get("negativeprompt") if isinstance(p.get("negativeprompt"), str) else "",
+            "prompt": get_str(p, "prompt", ""),
+            "negative_prompt": get_str(p, "negativeprompt", ""),
             "model": basename(model) if model and "/" in model else model,
             "model_hash": model_hash,
             "seed": to_int(p.get("seed")),
@@ -89,13 +109,13 @@ def parse(raw: RawMetadata) -> GenParams:
             "width": width,
             "height": height,
             "sampler": sampler if isinstance(sampler, str) else None,
-            "scheduler": p.get("scheduler") if isinstance(p.get("scheduler"), str) else None,
+            "scheduler": get_str(p, "scheduler"),
             "variation_seed": to_int(p.get("variationseed")),
             "variation_seed_strength": to_float(p.get("variationseedstrength")),
             "denoising_strength": to_float(p.get("initimagecreativity")),
-            "vae": p.get("vae") if isinstance(p.get("vae"), str) else None,
+            "vae": get_str(p, "vae"),
             "loras": loras,
-            "version": p.get("swarm_version") if isinstance(p.get("swarm_version"), str) else None,
+            "version": get_str(p, "swarm_version"),
         },
         extra=extra,
         notes=notes,

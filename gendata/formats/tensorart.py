@@ -12,7 +12,7 @@ from typing import Any
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams
-from ._util import build, loads, positive_int, to_float, to_int
+from ._util import build, get_str, loads, positive_int, to_float, to_int
 
 NAME = "tensorart"
 
@@ -42,18 +42,18 @@ def parse(raw: RawMetadata) -> GenParams:
         if seed is not None:
             notes.append("generation_data seed is random (-1); seed taken from the ComfyUI graph")
     fields: dict[str, Any] = {
-        "prompt": data.get("prompt") if isinstance(data.get("prompt"), str) else "",
-        "negative_prompt": data.get("negativePrompt") if isinstance(data.get("negativePrompt"), str) else "",
+        "prompt": get_str(data, "prompt", ""),
+        "negative_prompt": get_str(data, "negativePrompt", ""),
         "width": positive_int(data.get("width")),
         "height": positive_int(data.get("height")),
         "steps": positive_int(data.get("steps")),
         "cfg_scale": to_float(data.get("cfgScale")),
         "seed": seed,
         "clip_skip": positive_int(data.get("clipSkip")),
-        "sampler": data.get("ksamplerName") if isinstance(data.get("ksamplerName"), str) else None,
-        "scheduler": data.get("schedule") if isinstance(data.get("schedule"), str) else None,
-        "model": base.get("modelFileName") if isinstance(base.get("modelFileName"), str) else None,
-        "model_hash": base.get("hash") if isinstance(base.get("hash"), str) else None,
+        "sampler": get_str(data, "ksamplerName"),
+        "scheduler": get_str(data, "schedule"),
+        "model": get_str(base, "modelFileName"),
+        "model_hash": get_str(base, "hash"),
         "vae": data.get("sdVae") if data.get("sdVae") not in (None, "Automatic") else None,
     }
     if graph is not None:
@@ -61,7 +61,19 @@ def parse(raw: RawMetadata) -> GenParams:
             if fields.get(key) is None:
                 fields[key] = getattr(graph, key)
         fields["samplers"] = graph.samplers
-    known = {"prompt", "negativePrompt", "width", "height", "steps", "cfgScale", "seed", "clipSkip",
-             "ksamplerName", "schedule", "baseModel", "sdVae"}
+    known = {
+        "prompt",
+        "negativePrompt",
+        "width",
+        "height",
+        "steps",
+        "cfgScale",
+        "seed",
+        "clipSkip",
+        "ksamplerName",
+        "schedule",
+        "baseModel",
+        "sdVae",
+    }
     extra = {k: v for k, v in data.items() if k not in known}
     return build(NAME, fields, extra=extra, notes=notes)
