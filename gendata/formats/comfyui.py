@@ -17,7 +17,7 @@ from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams
 from . import comfy_graph
-from ._util import MAX_JSON_CHARS, loads, split_prefix, strip_text
+from ._util import MAX_JSON_CHARS, loads, split_prefix, strip_text, to_float
 
 NAME = "comfyui"
 
@@ -158,7 +158,12 @@ def parse(raw: RawMetadata) -> GenParams:
         from .a1111 import parse_text
 
         params = parse_text(text)
-        return params.model_copy(update={"generator": NAME})
+        changes: dict[str, Any] = {"generator": NAME}
+        # Saver nodes write "CFG Scale" (capital S), which A1111's key table does not know.
+        cfg = to_float(params.extra.get("CFG Scale"))
+        if params.cfg_scale is None and cfg is not None:
+            changes["cfg_scale"] = cfg
+        return params.model_copy(update=changes)
     params = params_from_graphs(api, workflow)
     if text is not None:
         params = _merge_saver_text(params, text)
