@@ -366,9 +366,6 @@ class Walker:
             return next(iter(literals.values()))
         if len(links) == 1 and not literals:
             return inp[next(iter(links))]
-        strings = [v for v in literals.values() if isinstance(v, str) and v not in _CONTROL_VALUES]
-        if len(strings) == 1 and not links:
-            return strings[0]
         return _UNRESOLVED
 
     def _concat(self, node: Node) -> Any:

@@ -72,7 +72,9 @@ def find_graphs(raw: RawMetadata) -> tuple[Any, Any, str | None]:
             continue
         if label == "prompt" and api is None and comfy_graph.Graph.looks_like_api(data):
             api, where = data, f"{entry.location} {entry.key}"
-        elif label == "workflow" and workflow is None and isinstance(data, dict):
+        elif label == "workflow" and workflow is None and isinstance(data, dict) and (
+            isinstance(data.get("nodes"), list)
+        ):
             workflow = data
     return api, workflow, where
 

@@ -21,9 +21,9 @@ _KEYS = ("invokeai_metadata", "sd-metadata", "Dream", "invokeai_graph", "invokea
 
 
 def score(raw: RawMetadata) -> float:
-    texts = raw.texts()
-    if any(k in texts for k in _KEYS[:2]):
-        return 0.95
+    texts = {k: v for k, v in raw.texts().items() if k in _KEYS and v.strip()}
+    if "invokeai_metadata" in texts or "sd-metadata" in texts:
+        return 0.95 if any(v.lstrip().startswith("{") for v in texts.values()) else 0.0
     if "Dream" in texts:
         return 0.9
     if "invokeai_graph" in texts or "invokeai_workflow" in texts:

@@ -26,6 +26,8 @@ def parse(raw: RawMetadata) -> GenParams:
     from . import comfyui
 
     texts = raw.texts()
+    if "parameters-json" not in texts and "smproj" not in texts:
+        raise ParseError("no Stability Matrix parameters-json/smproj chunk")
     data: dict[str, Any] = {}
     if "parameters-json" in texts:
         loaded = loads(texts["parameters-json"], "parameters-json")

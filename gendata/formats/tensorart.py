@@ -12,19 +12,22 @@ from typing import Any
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams
-from ._util import build, get_str, loads, positive_int, to_float, to_int
+from ._util import build, get_str, loads, looks_like_json_object, positive_int, to_float, to_int
 
 NAME = "tensorart"
 
 
 def score(raw: RawMetadata) -> float:
-    return 0.95 if "generation_data" in raw.texts() else 0.0
+    return 0.95 if looks_like_json_object(raw.texts().get("generation_data")) else 0.0
 
 
 def parse(raw: RawMetadata) -> GenParams:
     from . import comfyui
 
-    data = loads(raw.texts()["generation_data"], "generation_data")
+    text = raw.texts().get("generation_data")
+    if text is None:
+        raise ParseError("no Tensor.Art generation_data chunk")
+    data = loads(text, "generation_data")
     if not isinstance(data, dict):
         raise ParseError("generation_data: expected a JSON object")
     api, workflow, _ = comfyui.find_graphs(raw)
