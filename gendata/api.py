@@ -315,7 +315,10 @@ def editable_params(rec: Record) -> GenParams:
     if rec.params is None:
         if rec.error:
             raise UsageError(rec.error)
-        return GenParams(generator="a1111")
+        size = {}
+        if rec.raw is not None and rec.raw.width and rec.raw.height:
+            size = {"width": rec.raw.width, "height": rec.raw.height}
+        return GenParams(generator="a1111", **size)
     if not isinstance(rec.params._origin, _a1111_origin_type()) and rec.params.generator:
         raise UsageError(
             f"{rec.path}: holds {rec.params.generator} data, which gendata cannot edit in place; "

@@ -201,7 +201,14 @@ def scan_line(line: str) -> list[str | Entry]:
 
 
 def _looks_like_params(parts: list[str | Entry]) -> bool:
-    return sum(isinstance(p, Entry) for p in parts) >= 3
+    """A1111's rule is three or more entries. A shorter line still counts when it is nothing
+    but entries with keys A1111 itself writes ("Steps: 30, Seed: 1"), so a small block that
+    gendata wrote reads back."""
+    entries = [p for p in parts if isinstance(p, Entry)]
+    if len(entries) >= 3:
+        return True
+    return bool(entries) and all(e.key in TYPED for e in entries) and all(
+        isinstance(p, Entry) or not p.strip(", ") for p in parts)
 
 
 def _split_prompts(head: str) -> tuple[str, str]:
@@ -481,6 +488,7 @@ def dump(params: GenParams) -> str:
             origin.tail if head == origin.head else "")
     pieces: list[str] = []
     present: set[str] = set()
+    last = {p.key: p for p in origin.line_parts if isinstance(p, Entry)}  # last one wins
     gap = ""
     skip_gap = False  # a removed first entry takes the separator after it with it
     for part in origin.line_parts:
@@ -491,7 +499,7 @@ def dump(params: GenParams) -> str:
             continue
         skip_gap = False
         present.add(part.key)
-        if _entry_unchanged(params, part):
+        if _entry_unchanged(params, last[part.key]):
             text = part.raw
         else:
             value = _current_value(params, part.key)
