@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CORPUS, corpus_rows
-from corpus_expect import sd_metadata_fields, sd_parsers_fields
 
 from gendata import api
 from gendata.containers import stealth
+
+from .conftest import CORPUS, corpus_rows
+from .corpus_expect import sd_metadata_fields, sd_parsers_fields
 
 ROWS = corpus_rows()
 A1111_FAMILY = {"a1111", "forge", "forge-neo", "forge-classic", "reforge", "sdnext"}

@@ -92,6 +92,8 @@ def _decode(stream: np.ndarray, mode: str, name: str) -> tuple[str, str] | None:
         try:
             d = zlib.decompressobj(16 + zlib.MAX_WBITS)
             data = d.decompress(data, MAX_PAYLOAD_BYTES)
+            if not d.eof and not d.unconsumed_tail:
+                raise ContainerError(f"{name}: {sig} payload is a truncated gzip stream")
             if d.unconsumed_tail:
                 raise ContainerError(
                     f"{name}: {sig} payload inflates beyond {MAX_PAYLOAD_BYTES} bytes"
