@@ -70,6 +70,7 @@ def parse(raw: RawMetadata) -> GenParams:
 
     model = get("model")
     vae = get("vae")
+    img2img = bool(_clean(data.get("init_image", data.get("use_init_image"))))
     loras: list[Lora] = []
     lora = _clean(data.get("use_lora_model", data.get("LoRA model")))
     alpha = _clean(data.get("lora_alpha", data.get("LoRA Strength")))
@@ -105,9 +106,8 @@ def parse(raw: RawMetadata) -> GenParams:
             "height": positive_int(get("height")),
             "steps": positive_int(get("steps")),
             "cfg_scale": to_float(get("cfg_scale")),
-            "denoising_strength": to_float(get("denoising_strength"))
-            if get("denoising_strength")
-            else None,
+            # prompt_strength is always written; it only applies when an init image was used
+            "denoising_strength": to_float(get("denoising_strength")) if img2img else None,
             "loras": loras,
         },
         extra=extra,
