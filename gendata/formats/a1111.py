@@ -524,10 +524,15 @@ def dump(params: GenParams) -> str:
 
 def infotext(raw: RawMetadata) -> str | None:
     """The A1111 text of a file: EXIF UserComment (preferred, as A1111 does) or `parameters`."""
+    found = _infotext_entry(raw)
+    return found[1] if found else None
+
+
+def _infotext_entry(raw: RawMetadata) -> tuple[str, str] | None:
     for key in TEXT_KEYS:
         text = raw.text(key)
         if text and text.strip():
-            return text
+            return key, text
     return None
 
 
@@ -542,12 +547,16 @@ def score(raw: RawMetadata) -> float:
 
 
 def parse(raw: RawMetadata) -> GenParams:
-    text = infotext(raw)
-    if text is None:
+    found = _infotext_entry(raw)
+    if found is None:
         raise ParseError("no A1111 parameters text found")
+    key, text = found
     params = parse_text(text)
     if not params._origin.has_line:
-        raise ParseError("parameters text has no settings line (\"Steps: ..., Sampler: ..., "
+        if key == "UserComment" and sum(c.isprintable() or c.isspace() for c in text) < 0.9 * len(
+                text):
+            raise ParseError("EXIF UserComment does not decode to readable text")
+        raise ParseError(f"{key} text has no settings line (\"Steps: ..., Sampler: ..., "
                          "Seed: ...\"); only a prompt was found")
     return params
 
