@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
 from ..containers.raw import RawMetadata
@@ -17,6 +18,9 @@ from ..model import GenParams, Lora
 from ._util import build, get_str, loads, parse_size, positive_int, to_float, to_int, try_loads
 
 NAME = "fooocus"
+
+# The a1111 scheme ends its line with "Version: Fooocus v2.x" (section 9).
+_A1111_VERSION = re.compile(r"(?:^|,\s*)Version:\s*Fooocus\b", re.MULTILINE)
 
 
 def _scheme(raw: RawMetadata) -> str | None:
@@ -51,7 +55,9 @@ def _payload(raw: RawMetadata) -> tuple[str, Any, str] | None:
                 "base_model" in data and "switch" in data and "cfg" in data
             ):
                 return "mre", data, text
-        elif scheme == "a1111" and key in ("parameters", "UserComment"):
+        elif key in ("parameters", "UserComment") and (
+            scheme == "a1111" or _A1111_VERSION.search(text)
+        ):
             return "a1111", None, text
     return None
 

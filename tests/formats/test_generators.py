@@ -107,6 +107,12 @@ def test_fooocus_a1111_scheme_jpeg() -> None:
     assert (p.generator, p.prompt, p.steps, p.width) == ("fooocus", "a lake", 30, 896)
 
 
+def test_fooocus_a1111_scheme_recognised_by_version_alone() -> None:
+    text = "a lake\nSteps: 30, Sampler: Euler, Seed: 5, CFG scale: 4, Version: Fooocus v2.5.0"
+    assert detect(raw_of(parameters=text)).generator == "fooocus"
+    assert detect(raw_of(parameters=text.replace("Fooocus ", ""))).generator == "a1111"
+
+
 def test_fooocus_mre_comment() -> None:
     data = {"prompt": "p", "negative_prompt": "n", "real_prompt": "p, x", "seed": 1,
             "width": 1024, "height": 1024, "sampler": "dpmpp_2m", "steps": 30, "cfg": 7,
