@@ -15,6 +15,7 @@ COMMANDS: dict[str, str] = {
     "copy": "edit:copy",
     "write": "edit:write",
     "ti": "ti:ti",
+    "convert": "convert:convert",
 }
 
 

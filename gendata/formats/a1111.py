@@ -536,14 +536,25 @@ def _infotext_entry(raw: RawMetadata) -> tuple[str, str] | None:
     return None
 
 
+def _readable(text: str) -> bool:
+    return sum(c.isprintable() or c.isspace() for c in text) >= 0.9 * len(text)
+
+
 def score(raw: RawMetadata) -> float:
-    text = infotext(raw)
-    if text is None:
+    """0.5 for text with a settings line. Without one, a `parameters` chunk still claims the
+    file (so the user hears that it is broken) but a readable EXIF UserComment does not: that
+    tag is a general-purpose comment ("Created with GIMP")."""
+    found = _infotext_entry(raw)
+    if found is None:
         return 0.0
-    head = text.lstrip()[:1]
-    if head in "{[":
+    key, text = found
+    if text.lstrip()[:1] in "{[":
         return 0.0  # JSON belongs to another dialect
-    return 0.5 if _looks_like_params(scan_line(text.rstrip().rsplit("\n", 1)[-1])) else 0.1
+    if _looks_like_params(scan_line(text.rstrip().rsplit("\n", 1)[-1])):
+        return 0.5
+    if key == "UserComment" and _readable(text):
+        return 0.0
+    return 0.1
 
 
 def parse(raw: RawMetadata) -> GenParams:
@@ -553,8 +564,7 @@ def parse(raw: RawMetadata) -> GenParams:
     key, text = found
     params = parse_text(text)
     if not params._origin.has_line:
-        if key == "UserComment" and sum(c.isprintable() or c.isspace() for c in text) < 0.9 * len(
-                text):
+        if key == "UserComment" and not _readable(text):
             raise ParseError("EXIF UserComment does not decode to readable text")
         raise ParseError(f"{key} text has no settings line (\"Steps: ..., Sampler: ..., "
                          "Seed: ...\"); only a prompt was found")
