@@ -215,6 +215,9 @@ def write(path: PathLike, params: GenParams, *, output: PathLike | None = None,
     operation necessarily re-encodes pixels).
     """
     text = dump_a1111(params)
+    if stealth and container_of(path) != "png":
+        raise UsageError(f"{path}: stealth copies need a lossless PNG; this is a "
+                         f"{container_of(path).upper()}")
     changes = write_text(path, text, output=output)
     if stealth:
         from .containers import stealth as st

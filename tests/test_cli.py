@@ -186,3 +186,22 @@ def test_import_gendata_stays_light(module: str) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "False"
+
+
+def test_set_stealth_on_jpeg_is_refused_before_writing(tmp_path: Path, fixtures: Path) -> None:
+    p = tmp_path / "a.jpg"
+    shutil.copy(fixtures / "a1111.jpg", p)
+    before = p.read_bytes()
+    r = run("set", str(p), "--steps", "3", "--stealth")
+    assert r.exit_code == 1 and "stealth copies need a lossless PNG" in r.stderr
+    assert p.read_bytes() == before
+
+
+def test_set_stealth_survives_strip(tmp_path: Path, fixtures: Path) -> None:
+    p = tmp_path / "a.png"
+    shutil.copy(fixtures / "a1111_unicode.png", p)
+    assert run("set", str(p), "--seed", "77", "--stealth").exit_code == 0
+    assert run("strip", str(p)).exit_code == 0
+    rec = gendata.read(p)
+    assert rec.params is not None and rec.params.seed == 77
+    assert any(e.location.startswith("stealth:") for e in rec.raw.entries)
