@@ -108,16 +108,13 @@ def record_view(rec: Record) -> RenderableType:
                            title_align="left", border_style="red"))
     rows = [(label, fmt(field_value(p, f))) for f, label in MAIN_FIELDS
             if field_value(p, f) is not None]
-    grid = Table.grid(padding=(0, 4))
-    grid.add_column()
-    grid.add_column()
     hires = [(label, fmt(field_value(p, f))) for f, label in HIRES_FIELDS
              if field_value(p, f) is not None]
     hires += [(k, fmt(v)) for k, v in p.extra.items() if k.lower().startswith("hires")]
     other = [(k, fmt(v)) for k, v in p.extra.items() if not k.lower().startswith("hires")]
-    grid.add_row(_kv_table("Parameters", rows),
-                 _kv_table("Hires fix", hires) if hires else Text(""))
-    parts.append(grid)
+    parts.append(_kv_table("Parameters", rows))
+    if hires:
+        parts.append(_kv_table("Hires fix", hires))
     if other:
         parts.append(_kv_table("Other parameters", other))
     if p.samplers and len(p.samplers) > 1:
