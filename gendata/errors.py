@@ -8,7 +8,7 @@ class GenDataError(Exception):
 
 
 class ContainerError(GenDataError):
-    """The file's bytes are not a readable PNG/JPEG/WebP (truncated, bad CRC, bomb, not an image)."""
+    """The bytes are not a readable PNG/JPEG/WebP (truncated, bad CRC, bomb, not an image)."""
 
 
 class UnsupportedFormat(ContainerError):

@@ -29,7 +29,7 @@ class Lora(BaseModel):
 
 
 class Embedding(BaseModel):
-    """A textual-inversion embedding used by the prompt (A1111 `TI hashes`, ComfyUI `embedding:`)."""
+    """A textual-inversion embedding the prompt uses (A1111 `TI hashes`, ComfyUI `embedding:`)."""
 
     model_config = ConfigDict(validate_assignment=True)
 

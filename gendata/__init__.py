@@ -1,0 +1,38 @@
+"""gendata: read, edit, export, diff and reproduce Stable Diffusion generation data in images.
+
+The library API (`read`, `write`, `strip`, `copy`, `iter_records`, the `GenParams` model and
+the error types) is what the `gendata` command and the terminal UI are built on. Attributes
+are imported on first use, so `import gendata` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "read": "api", "write": "api", "write_text": "api", "strip": "api", "copy": "api",
+    "update": "api", "iter_records": "api", "read_raw": "api", "read_safe": "api",
+    "Record": "api",
+    "GenParams": "model", "Lora": "model", "Embedding": "model", "SamplerPass": "model",
+    "GenDataError": "errors", "ContainerError": "errors", "ParseError": "errors",
+    "ValidationError": "errors", "WriteError": "errors", "UsageError": "errors",
+    "UnsupportedFormat": "errors",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gendata' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

@@ -1,0 +1,368 @@
+"""Service layer facade: the one place where containers and dialects meet.
+
+`read` and `write` are what the CLI, the TUI, batch export and regen all call; nothing above
+this module touches bytes, and nothing below it knows about files of several kinds at once.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import formats
+from .containers import detect as detect_container
+from .containers import open_raw
+from .containers.raw import RawEntry, RawMetadata
+from .errors import ContainerError, GenDataError, ParseError, UsageError, WriteError
+from .model import GenParams
+
+PathLike = str | os.PathLike[str]
+
+# Text chunk keywords / EXIF tags that carry generation data (what `strip` removes).
+GENERATION_KEYS = frozenset({
+    "parameters", "prompt", "workflow", "Dream", "sd-metadata", "invokeai_metadata",
+    "invokeai_graph", "sui_image_params", "generation_data", "parameters-json", "smproj",
+    "fooocus_scheme", "postprocessing", "extras", "UserComment",
+})
+NOVELAI_KEYS = frozenset({"Title", "Description", "Software", "Source", "Generation time",
+                          "Comment"})
+
+
+@dataclass(slots=True)
+class Record:
+    """What gendata knows about one file: its raw metadata and the parameters parsed from it.
+
+    `error` is set (and `params` may be None) when the file could not be read or its data
+    not understood; batch commands turn it into an error row instead of stopping.
+    """
+
+    path: str
+    container: str | None = None
+    params: GenParams | None = None
+    raw: RawMetadata | None = None
+    error: str | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.raw.warnings) if self.raw else []
+
+    def raw_texts(self) -> dict[str, str]:
+        """Container key -> text for every text entry; repeated keys get `#2`, `#3`..."""
+        out: dict[str, str] = {}
+        if self.raw is None:
+            return out
+        for entry in self.raw.entries:
+            if entry.text is None:
+                continue
+            key = entry.key
+            n = 2
+            while key in out:
+                key = f"{entry.key}#{n}"
+                n += 1
+            out[key] = entry.text
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented `show --json` object (docs/json-schema.md). Absent values are null."""
+        p = self.params
+        obj: dict[str, Any] = {"path": self.path, "container": self.container,
+                               "generator": p.generator if p else None}
+        typed = p.typed_fields() if p else GenParams().typed_fields()
+        typed.pop("generator", None)
+        if p is None:
+            typed = dict.fromkeys(typed)
+        obj.update(typed)
+        obj["loras"] = [lo.model_dump() for lo in p.loras] if p else []
+        obj["embeddings"] = [e.model_dump() for e in p.embeddings] if p else []
+        obj["samplers"] = [s.model_dump() for s in p.samplers] if p else []
+        obj["extra"] = dict(p.extra) if p else {}
+        obj["notes"] = list(p.notes) if p else []
+        obj["raw"] = self.raw_texts()
+        obj.update(self.extras)
+        obj["warnings"] = self.warnings
+        obj["error"] = self.error
+        return obj
+
+
+def read_raw(path: PathLike) -> RawMetadata:
+    """Raw metadata entries of `path` (any container), without decoding pixels."""
+    return open_raw(path)
+
+
+def parse_raw(raw: RawMetadata) -> GenParams | None:
+    """Parameters from raw metadata by the dialect that claims it, or None."""
+    return formats.detect(raw)
+
+
+def read(path: PathLike, *, stealth: bool | None = None) -> Record:
+    """Read one image's generation data.
+
+    Raises ContainerError for a file that is not a readable image. A file whose data no
+    dialect understands, or whose data is broken, gives a Record with `error` set and the raw
+    entries kept, so nothing that is there goes unseen. `stealth=True` also looks for
+    stealth pnginfo in the pixels (expensive); None looks only when the chunks gave nothing.
+    """
+    raw = open_raw(path)
+    rec = Record(path=str(path), container=raw.container, raw=raw)
+    if stealth or (stealth is None and _worth_stealth(raw)):
+        _add_stealth(path, raw)
+    try:
+        rec.params = formats.detect(raw)
+    except ParseError as exc:
+        rec.error = f"{path}: {exc}"
+    return rec
+
+
+def _worth_stealth(raw: RawMetadata) -> bool:
+    """Auto mode: only lossless images whose chunks carried no text at all."""
+    return raw.lossless and raw.container in ("png", "webp") and not any(
+        e.text for e in raw.entries)
+
+
+def _add_stealth(path: PathLike, raw: RawMetadata) -> None:
+    try:
+        from .containers import stealth
+    except ImportError:
+        return
+    try:
+        found = stealth.read_stealth(path)
+    except GenDataError as exc:
+        raw.warnings.append(str(exc))
+        return
+    if found:
+        sig, text = found
+        raw.entries.append(RawEntry(raw.container, f"stealth:{sig}",
+                                    stealth.entry_key(text), text, len(text.encode())))
+
+
+def iter_records(paths: list[PathLike] | Any, *, stealth: bool | None = None):
+    """Read many files lazily; unreadable ones give Records with `error` instead of raising."""
+    for path in paths:
+        yield read_safe(path, stealth=stealth)
+
+
+def read_safe(path: PathLike, *, stealth: bool | None = None) -> Record:
+    try:
+        return read(path, stealth=stealth)
+    except GenDataError as exc:
+        return Record(path=str(path), error=str(exc))
+
+
+def container_of(path: PathLike) -> str:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError as exc:
+        raise ContainerError(f"{path}: {exc.strerror or exc}") from None
+    kind = detect_container(head)
+    if kind is None:
+        raise ContainerError(f"{path}: not a PNG, JPEG or WebP image")
+    return kind
+
+
+def dump_a1111(params: GenParams) -> str:
+    from .formats import a1111
+
+    return a1111.dump(params)
+
+
+def write_text(path: PathLike, text: str, *, output: PathLike | None = None) -> list[str]:
+    """Store an A1111 infotext in `path` (or a copy at `output`), losslessly.
+
+    PNG: the `parameters` chunk (tEXt when Latin-1, else iTXt), before IDAT, and the eXIf
+    UserComment too if the file has one (A1111 readers prefer it). JPEG/WebP: EXIF
+    UserComment as `UNICODE\\0` + UTF-16BE. Pixels and every other chunk are copied unchanged.
+    """
+    kind = container_of(path)
+    dst = output if output is not None else path
+    if output is not None and container_of_name(output) not in (None, kind):
+        raise UsageError(f"{output}: gendata does not re-encode images; the output must be "
+                         f"a {kind.upper()} like {path}")
+    if kind == "png":
+        from .containers import png
+        from .containers.exif import set_user_comment
+
+        exif_arg: bytes | bool | None = False
+        raw = open_raw(path)
+        block = next((e.data for e in raw.entries if e.location == "eXIf"), None)
+        if block is not None and raw.text("UserComment") is not None:
+            exif_arg = set_user_comment(block, text)
+        return png.rewrite(path, dst, {"parameters": text}, exif=exif_arg)
+    if kind == "jpeg":
+        from .containers import jpeg
+
+        return jpeg.rewrite(path, dst, text)
+    from .containers import webp
+
+    return webp.rewrite(path, dst, text)
+
+
+def container_of_name(path: PathLike) -> str | None:
+    """Container an output path's extension asks for (only to refuse a mismatch early)."""
+    ext = Path(path).suffix.lower()
+    return {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}.get(ext)
+
+
+def write(path: PathLike, params: GenParams, *, output: PathLike | None = None,
+          stealth: bool = False) -> list[str]:
+    """Write `params` as an A1111 infotext into `path` (or a copy at `output`).
+
+    A model parsed from A1111 text keeps its original wording for every field that was not
+    edited. `stealth=True` also hides a copy in the alpha channel (PNG only; this one
+    operation necessarily re-encodes pixels).
+    """
+    text = dump_a1111(params)
+    changes = write_text(path, text, output=output)
+    if stealth:
+        from .containers import stealth as st
+
+        st.write_stealth(output or path, text)
+        changes.append("wrote stealth copy")
+    return changes
+
+
+def strip(path: PathLike, *, output: PathLike | None = None, dry_run: bool = False
+          ) -> list[str]:
+    """Remove generation data (text chunks that carry it, EXIF UserComment) without touching
+    pixels. Returns what was (or, with dry_run, would be) removed."""
+    raw = open_raw(path)
+    dst = output if output is not None else path
+    keys = set(GENERATION_KEYS)
+    if raw.text("Software") == "NovelAI":
+        keys |= NOVELAI_KEYS
+    if raw.container == "png":
+        targets = [e for e in raw.entries
+                   if e.location in ("tEXt", "zTXt", "iTXt") and e.key in keys]
+        has_uc = raw.text("UserComment") is not None
+        planned = [f"{e.location} {e.key} ({e.size} bytes)" for e in targets]
+        if has_uc:
+            planned.append("eXIf UserComment")
+        if dry_run or not planned:
+            return planned
+        from .containers import png
+        from .containers.exif import set_user_comment
+
+        exif_arg: bytes | bool | None = False
+        if has_uc:
+            block = next(e.data for e in raw.entries if e.location == "eXIf")
+            exif_arg = set_user_comment(block, None)
+        png.rewrite(path, dst, dict.fromkeys({e.key for e in targets}), exif=exif_arg)
+        return planned
+    uc = next((e for e in raw.entries if e.key == "UserComment"), None)
+    if uc is None:
+        return []
+    planned = [f"EXIF UserComment ({uc.size} bytes)"]
+    if dry_run:
+        return planned
+    if raw.container == "jpeg":
+        from .containers import jpeg
+
+        jpeg.rewrite(path, dst, None)
+    else:
+        from .containers import webp
+
+        webp.rewrite(path, dst, None)
+    return planned
+
+
+def update(params: GenParams, changes: dict[str, Any], *, unset: list[str] = (),
+           set_keys: dict[str, str] | None = None) -> GenParams:
+    """Apply typed-field changes, `Key=value` infotext keys and removals; validated.
+
+    Infotext keys that map to a typed field (e.g. "Hires upscale") are converted and
+    validated like the field; other keys go to `extra` as text.
+    """
+    from .formats import a1111
+
+    fields = dict(changes)
+    extra = dict(params.extra)
+    for key, value in (set_keys or {}).items():
+        spec = a1111.TYPED.get(key)
+        if spec is None:
+            extra[key] = value
+            continue
+        try:
+            typed = spec.parse(value)
+        except ValueError:
+            from .errors import ValidationError
+
+            raise ValidationError(f"{key} must be {a1111.describe(key)}, got {value!r}") from None
+        if len(spec.fields) == 1:
+            fields[spec.fields[0]] = typed
+        else:
+            fields.update(zip(spec.fields, typed, strict=True))
+    for key in unset:
+        if key in type(params).model_fields:
+            fields[key] = type(params).model_fields[key].get_default(call_default_factory=True)
+            continue
+        spec = a1111.TYPED.get(key)
+        if spec is not None:
+            for f in spec.fields:
+                fields[f] = None
+        if key in extra:
+            del extra[key]
+        elif spec is None:
+            raise UsageError(f"no parameter named {key!r} to unset")
+    fields["extra"] = extra
+    return params.edited(**fields)
+
+
+def editable_params(rec: Record) -> GenParams:
+    """The parameters `set` may edit: A1111-family text, or a fresh model for a file with none."""
+    if rec.params is None:
+        if rec.error:
+            raise UsageError(rec.error)
+        return GenParams(generator="a1111")
+    if not isinstance(rec.params._origin, _a1111_origin_type()) and rec.params.generator:
+        raise UsageError(
+            f"{rec.path}: holds {rec.params.generator} data, which gendata cannot edit in place; "
+            f"`gendata convert --to a1111` writes it as A1111 parameters first")
+    return rec.params
+
+
+def _a1111_origin_type() -> type:
+    from .formats.a1111 import Origin
+
+    return Origin
+
+
+def copy(src: PathLike, dst: PathLike, *, output: PathLike | None = None) -> list[str]:
+    """Copy the generation data of `src` onto `dst`, across containers.
+
+    A1111-family text is copied word for word; data of other generators is copied verbatim
+    between PNGs and written as A1111 parameters into JPEG/WebP.
+    """
+    rec = read(src)
+    if rec.params is None:
+        raise UsageError(rec.error or f"{src}: has no generation data to copy")
+    dst_kind = container_of(dst)
+    origin = rec.params._origin
+    if isinstance(origin, _a1111_origin_type()):
+        return write_text(dst, origin.text if dump_a1111(rec.params) == origin.text
+                          else dump_a1111(rec.params), output=output)
+    if rec.container == "png" and dst_kind == "png" and rec.raw is not None:
+        from .containers import png
+
+        texts = {e.key: e.text for e in rec.raw.entries
+                 if e.location in ("tEXt", "zTXt", "iTXt") and e.key in GENERATION_KEYS | (
+                     NOVELAI_KEYS if rec.params.generator == "novelai" else set())}
+        return png.rewrite(dst, output or dst, texts)
+    return write(dst, rec.params, output=output)
+
+
+__all__ = [
+    "Record",
+    "WriteError",
+    "copy",
+    "iter_records",
+    "read",
+    "read_raw",
+    "read_safe",
+    "strip",
+    "update",
+    "write",
+    "write_text",
+]

@@ -1,0 +1,54 @@
+"""Front end helpers shared by the commands: error reporting and exit codes.
+
+Exit codes: 0 all good, 1 some input failed (each reported on one line), 2 usage.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+import click
+
+from ..errors import GenDataError
+
+T = TypeVar("T")
+
+
+def error(message: str) -> None:
+    click.echo(f"gendata: error: {message}", err=True)
+
+
+def warn(message: str) -> None:
+    click.echo(f"gendata: warning: {message}", err=True)
+
+
+def for_each(items: Iterable[T], action: Callable[[T], None]) -> int:
+    """Run `action` on every item, reporting GenDataErrors and carrying on; return failures."""
+    failed = 0
+    for item in items:
+        try:
+            action(item)
+        except GenDataError as exc:
+            error(str(exc))
+            failed += 1
+        except KeyboardInterrupt:
+            error("interrupted")
+            sys.exit(130)
+    return failed
+
+
+def finish(failed: int) -> None:
+    if failed:
+        sys.exit(1)
+
+
+def parse_key_values(pairs: Iterable[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--param")
+        out[key.strip()] = value
+    return out

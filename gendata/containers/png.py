@@ -1,0 +1,304 @@
+"""Container layer: PNG chunk stream reader and text-chunk writer (formats.md section 2.1).
+
+Reading walks the chunk list and seeks over everything it does not need (IDAT above all),
+so pixel data is never read. Writing streams every chunk it does not change through byte for
+byte, verifying CRCs as it copies, and replaces the file atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from ..errors import ContainerError, WriteError
+from .atomic import atomic_output
+from .raw import RawEntry, RawMetadata
+
+SIGNATURE = b"\x89PNG\r\n\x1a\n"
+TEXT_TYPES = (b"tEXt", b"zTXt", b"iTXt")
+# Per-chunk cap on inflated zTXt/iTXt text; large ComfyUI workflows are a few MiB.
+MAX_TEXT_BYTES = 32 * 1024 * 1024
+MAX_TOTAL_TEXT = 128 * 1024 * 1024
+_COPY_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkInfo:
+    """Where one chunk sits; `data` is filled only for chunks the reader needed to look at."""
+
+    type: bytes
+    offset: int
+    length: int
+    crc_ok: bool | None  # None: not checked (data skipped)
+    data: bytes | None = None
+
+    @property
+    def critical(self) -> bool:
+        return not (self.type[0] & 0x20)
+
+
+def _name(f: BinaryIO) -> str:
+    return str(getattr(f, "name", "<stream>"))
+
+
+def iter_chunks(f: BinaryIO, *, want: frozenset[bytes] | None = None,
+                size: int | None = None) -> Iterator[ChunkInfo]:
+    """Yield the chunks of an open PNG positioned after its signature.
+
+    Chunks whose type is in `want` are read and CRC-checked; the rest are skipped with a
+    seek. Declared lengths are checked against the file size before trusting them.
+    """
+    if size is None:
+        size = os.fstat(f.fileno()).st_size if hasattr(f, "fileno") else None
+    pos = f.tell()
+    name = _name(f)
+    while True:
+        head = f.read(8)
+        if not head:
+            raise ContainerError(f"{name}: truncated PNG: no IEND chunk (file ends at {pos})")
+        if len(head) < 8:
+            raise ContainerError(f"{name}: truncated PNG: partial chunk header at offset {pos}")
+        length, ctype = struct.unpack(">I4s", head)
+        if length > 0x7FFFFFFF:
+            raise ContainerError(f"{name}: invalid chunk length {length} at offset {pos}")
+        if not all(65 <= c <= 90 or 97 <= c <= 122 for c in ctype):
+            raise ContainerError(
+                f"{name}: corrupt PNG: invalid chunk type {ctype!r} at offset {pos}")
+        end = pos + 12 + length
+        if size is not None and end > size:
+            raise ContainerError(
+                f"{name}: truncated PNG: chunk {ctype.decode('latin-1')} at offset {pos} "
+                f"needs {length + 12} bytes, file ends at {size}")
+        if want is None or ctype in want:
+            body = f.read(length + 4)
+            if len(body) < length + 4:
+                raise ContainerError(f"{name}: truncated PNG inside chunk "
+                                     f"{ctype.decode('latin-1')} at offset {pos}")
+            data = body[:length]
+            crc_ok = zlib.crc32(data, zlib.crc32(ctype)) == struct.unpack(">I", body[length:])[0]
+            yield ChunkInfo(ctype, pos, length, crc_ok, data)
+        else:
+            f.seek(length + 4, 1)
+            yield ChunkInfo(ctype, pos, length, None)
+        pos = end
+        if ctype == b"IEND":
+            return
+
+
+def _inflate(data: bytes, where: str) -> bytes:
+    d = zlib.decompressobj()
+    try:
+        out = d.decompress(data, MAX_TEXT_BYTES + 1)
+    except zlib.error as exc:
+        raise ContainerError(f"{where}: corrupt compressed text: {exc}") from None
+    if len(out) > MAX_TEXT_BYTES or d.unconsumed_tail:
+        raise ContainerError(
+            f"{where}: compressed text inflates past {MAX_TEXT_BYTES // (1024 * 1024)} MiB "
+            "(decompression bomb?); refusing to read it")
+    return out
+
+
+def _latin1_or_utf8(raw: bytes) -> str:
+    """tEXt is Latin-1 by spec, but many writers put UTF-8 there (formats.md 17.2)."""
+    raw = raw.rstrip(b"\0")
+    if raw.isascii():
+        return raw.decode("ascii")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def decode_text_chunk(ctype: bytes, data: bytes, where: str) -> tuple[str, str, list[str]]:
+    """Return (keyword, text, warnings) for a tEXt/zTXt/iTXt payload."""
+    warnings: list[str] = []
+    key_raw, sep, rest = data.partition(b"\0")
+    key = key_raw.decode("latin-1")
+    if not sep:
+        return key, "", [f"{where}: text chunk without a NUL separator"]
+    if ctype == b"tEXt":
+        return key, _latin1_or_utf8(rest), warnings
+    if ctype == b"zTXt":
+        if not rest:
+            raise ContainerError(f"{where}: zTXt chunk has no compression method")
+        return key, _latin1_or_utf8(_inflate(rest[1:], where)), warnings
+    # iTXt: flag, method, language\0, translated keyword\0, text
+    if len(rest) < 2:
+        raise ContainerError(f"{where}: iTXt chunk too short")
+    flag = rest[0]
+    parts = rest[2:].split(b"\0", 2)
+    if len(parts) < 3:
+        raise ContainerError(f"{where}: iTXt chunk is missing its language/keyword fields")
+    body = parts[2]
+    if flag:
+        body = _inflate(body, where)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = body.decode("utf-8", errors="replace")
+        warnings.append(f"{where}: iTXt text is not valid UTF-8; undecodable bytes replaced")
+    return key, text.rstrip("\0"), warnings
+
+
+_WANT = frozenset({b"IHDR", b"tRNS", b"tEXt", b"zTXt", b"iTXt", b"eXIf"})
+
+
+def read_raw(f: BinaryIO) -> RawMetadata:
+    """Read every text chunk and eXIf of an open PNG (positioned at 0) without reading pixels."""
+    from .exif import exif_entries  # local: exif pulls nothing heavy but keeps png standalone
+
+    name = _name(f)
+    if f.read(8) != SIGNATURE:
+        raise ContainerError(f"{name}: not a PNG file")
+    raw = RawMetadata(container="png")
+    seen_idat = False
+    total_text = 0
+    first = True
+    for chunk in iter_chunks(f, want=_WANT):
+        where = f"{name}: {chunk.type.decode('latin-1')} chunk at offset {chunk.offset}"
+        if first and chunk.type != b"IHDR":
+            raise ContainerError(f"{name}: corrupt PNG: first chunk is not IHDR")
+        first = False
+        if chunk.crc_ok is False:
+            kind = "critical" if chunk.critical else "ancillary"
+            raw.warnings.append(f"{where}: bad CRC ({kind} chunk)")
+        if chunk.type == b"IDAT":
+            seen_idat = True
+        elif chunk.type == b"IHDR":
+            if chunk.length < 13 or chunk.data is None:
+                raise ContainerError(f"{where}: IHDR too short")
+            raw.width, raw.height, _depth, color = struct.unpack(">IIBB", chunk.data[:10])
+            raw.has_alpha = color in (4, 6)
+        elif chunk.type == b"tRNS":
+            raw.has_alpha = True
+        elif chunk.type in TEXT_TYPES and chunk.data is not None:
+            total_text += chunk.length
+            if total_text > MAX_TOTAL_TEXT:
+                raise ContainerError(f"{where}: more than {MAX_TOTAL_TEXT} bytes of text chunks")
+            key, text, warns = decode_text_chunk(chunk.type, chunk.data, where)
+            raw.warnings.extend(warns)
+            raw.entries.append(RawEntry("png", chunk.type.decode("latin-1"), key, text,
+                                        chunk.length, chunk.offset, seen_idat))
+        elif chunk.type == b"eXIf" and chunk.data is not None:
+            raw.entries.append(RawEntry("png", "eXIf", "eXIf", None, chunk.length,
+                                        chunk.offset, seen_idat, chunk.data))
+            try:
+                raw.entries.extend(exif_entries(chunk.data, "png", chunk.offset))
+            except ContainerError as exc:
+                raw.warnings.append(f"{where}: {exc}")
+    return raw
+
+
+def text_chunk(key: str, text: str) -> bytes:
+    """Build a complete chunk (length, type, data, CRC) as Pillow/A1111 would: tEXt when the
+    text is Latin-1, else uncompressed iTXt with empty language and translated keyword."""
+    try:
+        kb = key.encode("latin-1")
+    except UnicodeEncodeError:
+        raise WriteError(f"PNG keyword {key!r} is not Latin-1") from None
+    if not 1 <= len(kb) <= 79 or b"\0" in kb:
+        raise WriteError(f"invalid PNG keyword {key!r} (1-79 Latin-1 characters, no NUL)")
+    try:
+        data = kb + b"\0" + text.encode("latin-1")
+        ctype = b"tEXt"
+    except UnicodeEncodeError:
+        data = kb + b"\0\0\0\0\0" + text.encode("utf-8")
+        ctype = b"iTXt"
+    return make_chunk(ctype, data)
+
+
+def make_chunk(ctype: bytes, data: bytes) -> bytes:
+    return struct.pack(">I4s", len(data), ctype) + data + struct.pack(
+        ">I", zlib.crc32(data, zlib.crc32(ctype)))
+
+
+def _chunk_key(ctype: bytes, f: BinaryIO, length: int) -> tuple[str, bytes]:
+    data = f.read(length)
+    return data.partition(b"\0")[0].decode("latin-1"), data
+
+
+def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str],
+            texts: Mapping[str, str | None], *, exif: bytes | bool | None = False) -> list[str]:
+    """Copy PNG `src` to `dst` (may be the same path) changing only the named text chunks.
+
+    `texts` maps keyword -> new text (set) or None (remove every chunk with that keyword).
+    A set keyword replaces its first chunk in place when that chunk is before IDAT, else is
+    inserted just before the first IDAT; later duplicates of it are dropped. `exif` replaces
+    the eXIf chunk (bytes), removes it (None) or leaves it (False). Every other chunk is copied
+    byte for byte with its CRC verified; a bad CRC on a critical chunk aborts the write.
+    Returns descriptions of what was removed or replaced.
+    """
+    pending = {k: v for k, v in texts.items() if v is not None}
+    removing = set(texts)
+    changes: list[str] = []
+    exif_done = exif is False
+    with open(src, "rb") as f, atomic_output(dst, like=src) as out:
+        name = _name(f)
+        if f.read(8) != SIGNATURE:
+            raise ContainerError(f"{name}: not a PNG file")
+        size = os.fstat(f.fileno()).st_size
+        out.write(SIGNATURE)
+        pos = 8
+        seen_idat = False
+        while True:
+            head = f.read(8)
+            if len(head) < 8:
+                raise ContainerError(f"{name}: truncated PNG at offset {pos}; not written")
+            length, ctype = struct.unpack(">I4s", head)
+            if length > 0x7FFFFFFF or pos + 12 + length > size:
+                raise ContainerError(f"{name}: truncated or corrupt chunk at offset {pos}; "
+                                     "not written")
+            tname = ctype.decode("latin-1")
+            if ctype == b"IDAT" and not seen_idat:
+                seen_idat = True
+                for key, text in pending.items():
+                    out.write(text_chunk(key, text))
+                    changes.append(f"set {key}")
+                pending.clear()
+                if not exif_done and exif:
+                    out.write(make_chunk(b"eXIf", exif))  # type: ignore[arg-type]
+                    changes.append("set eXIf")
+                exif_done = True
+            if ctype in TEXT_TYPES:
+                key, data = _chunk_key(ctype, f, length)
+                crc = f.read(4)
+                if key in removing:
+                    if key in pending and not seen_idat:
+                        out.write(text_chunk(key, pending.pop(key)))
+                        changes.append(f"replaced {tname} {key}")
+                    else:
+                        changes.append(f"removed {tname} {key} ({length} bytes)")
+                else:
+                    out.write(head + data + crc)
+            elif ctype == b"eXIf" and exif is not False:
+                f.seek(length + 4, 1)
+                if exif and not exif_done:
+                    out.write(make_chunk(b"eXIf", exif))  # type: ignore[arg-type]
+                    changes.append("replaced eXIf")
+                else:
+                    changes.append(f"removed eXIf ({length} bytes)")
+                exif_done = True
+            else:
+                crc_value = zlib.crc32(ctype)
+                out.write(head)
+                left = length
+                while left:
+                    block = f.read(min(left, _COPY_BLOCK))
+                    crc_value = zlib.crc32(block, crc_value)
+                    out.write(block)
+                    left -= len(block)
+                crc = f.read(4)
+                if struct.unpack(">I", crc)[0] != crc_value and not ctype[0] & 0x20:
+                    raise ContainerError(f"{name}: bad CRC in critical chunk {tname} at offset "
+                                         f"{pos}; refusing to write")
+                out.write(crc)
+            pos += 12 + length
+            if ctype == b"IEND":
+                break
+        if pending:  # PNG without IDAT: not a valid image
+            raise ContainerError(f"{name}: PNG has no IDAT chunk; not written")
+    return changes
