@@ -14,6 +14,7 @@ COMMANDS: dict[str, str] = {
     "strip": "edit:strip",
     "copy": "edit:copy",
     "write": "edit:write",
+    "regen": "regen:regen",
 }
 
 

@@ -212,8 +212,9 @@ def _encode(pipe: Any, pp: PromptPlan, emb_ids: dict[str, list[int]]) -> Any:
         if pp.emphasis in ("Original", "No norm"):
             before = z.float().mean()
             z = z * w.to(z.dtype)[None, :, None]
-            if pp.emphasis == "Original":
-                z = z * (before / z.float().mean()).to(z.dtype)
+            after = z.float().mean()
+            if pp.emphasis == "Original" and after != 0:
+                z = z * (before / after).to(z.dtype)
         out.append(z)
     return torch.cat(out, dim=1)
 

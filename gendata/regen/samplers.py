@@ -94,8 +94,9 @@ SAMPLERS: tuple[SamplerInfo, ...] = (
     SamplerInfo("PLMS", "PNDMScheduler", family="timestep", aliases=("plms",),
                 kwargs={"skip_prk_steps": True}),
     SamplerInfo("UniPC", "UniPCMultistepScheduler", family="timestep", aliases=("unipc",),
-                kwargs={"solver_type": "bh1", "solver_order": 3}, fidelity="approximate",
-                note="different time discretisation"),
+                kwargs={"solver_order": 3}, fidelity="approximate",
+                note="different time discretisation; A1111's default bh1 variant yields NaN "
+                     "latents in diffusers 0.42.1, so bh2 is used"),
 )
 
 # Known to A1111, with nothing in diffusers close enough to call it the same sampler.
