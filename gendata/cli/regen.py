@@ -135,6 +135,8 @@ def regen(image: str, model: str | None, config: str | None, output: str | None,
         rec = api.read(image)
         if rec.params is None:
             raise UsageError(rec.error or f"{image}: no generation parameters found")
+        if not dry_run and model is not None and Path(model).exists():
+            device = service.resolve_device(device)  # imports torch: decides the RNG path
         opts = service.RegenOptions(model=model, config=config, device=device,
                                     lora_dir=lora_dir, embeddings_dir=embeddings_dir,
                                     overrides=overrides, rng=rng.upper() if rng else None,

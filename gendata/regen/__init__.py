@@ -19,6 +19,7 @@ __all__ = [
     "RegenPlan",
     "RegenReport",
     "plan",
+    "resolve_device",
     "run",
     "save",
 ]
@@ -34,6 +35,13 @@ def run(p: RegenPlan, **kwargs: Any) -> RegenResult:
     from .runner import execute
 
     return execute(p, **kwargs)
+
+
+def resolve_device(requested: str = "auto") -> str:
+    """auto -> cuda, mps or cpu (imports torch; UsageError naming the extra if it is missing)."""
+    from .runner import resolve_device as _resolve
+
+    return _resolve(requested)
 
 
 def save(result: RegenResult, path: str, infotext: str) -> None:

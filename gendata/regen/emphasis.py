@@ -95,7 +95,7 @@ def parse_attention(text: str) -> list[tuple[str, float]]:
 
 @dataclass(frozen=True)
 class ExtraNetwork:
-    """A `<kind:name:args>` tag: `<lora:name:0.8>`, `<lora:name:te=1:unet=0.5>`, `<hypernet:x:1>`."""
+    """A `<kind:name:args>` tag: `<lora:n:0.8>`, `<lora:n:te=1:unet=0.5>`, `<hypernet:x:1>`."""
 
     kind: str
     name: str
@@ -217,12 +217,8 @@ def chunk_tokens(
     is kept in one chunk. Padding to `length` is left to the encoder (SD1 pads with EOS).
     """
     embeddings = embeddings or {}
-    emb_re = (
-        re.compile(r"(?<![\w])(" + "|".join(re.escape(k) for k in sorted(embeddings, key=len,
-                                                                         reverse=True)) + r")(?![\w])")
-        if embeddings
-        else None
-    )
+    names = "|".join(re.escape(k) for k in sorted(embeddings, key=len, reverse=True))
+    emb_re = re.compile(r"(?<![\w])(" + names + r")(?![\w])") if embeddings else None
     chunks: list[Chunk] = []
     cur = Chunk()
     last_comma = -1

@@ -44,7 +44,7 @@ def _philox_10(ctr: list[np.ndarray], key: list[np.ndarray]) -> list[np.ndarray]
 
 
 class PhiloxNV:
-    """A generator object with the life cycle A1111 gives it: one per image seed, `randn` per draw."""
+    """A generator with A1111's life cycle: one per image seed, `randn` once per draw."""
 
     def __init__(self, seed: int, offset: int = 0) -> None:
         self.seed = int(seed) & 0xFFFFFFFFFFFFFFFF
@@ -121,7 +121,8 @@ class ImageNoise:
 
     def first(self) -> np.ndarray:
         c, h, w = self.shape
-        small = (c, self.resize_from[1] // 8, self.resize_from[0] // 8) if self.resize_from else None
+        rf = self.resize_from
+        small = (c, rf[1] // 8, rf[0] // 8) if rf else None
         sub = None
         if self.subseed is not None and self.strength:
             sub = self.factory(self.subseed).randn(small or self.shape)

@@ -1,4 +1,4 @@
-"""Regen service, pure: deviations, the fidelity level, and the JSON report written beside the image.
+"""Regen service, pure: deviations, the fidelity level, and the JSON report saved with the image.
 
 regen.md section 4: every decision that departs from A1111 is a Deviation with a stable code;
 the worst severity is the run's fidelity. Codes are part of the documented interface

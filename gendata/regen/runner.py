@@ -92,7 +92,7 @@ def _load(plan: RegenPlan, device: str, dtype: Any) -> Any:
                 kwargs["config"] = plan.config
             pipe = diffusers.StableDiffusionPipeline.from_single_file(
                 plan.model, **kwargs, **common)
-    except (OSError, ValueError, EnvironmentError) as exc:
+    except (OSError, ValueError) as exc:
         hint = ("" if plan.config or plan.model_kind == "diffusers" else
                 " A single-file checkpoint needs --config DIR: a diffusers SD1.5 folder (the "
                 "JSON configs and tokenizer files are enough) for offline use.")
@@ -249,7 +249,7 @@ def execute(plan: RegenPlan, *, progress: Progress | None = None,
     """Run the plan. Raises UsageError for a missing extra, model, or out of memory."""
     if plan.refused:
         raise UsageError("; ".join(d.message for d in plan.refused))
-    torch, diffusers = _require()
+    torch, _ = _require()
     device = resolve_device(plan.device)
     if device != plan.device:
         plan = make_plan(plan.params, replace(plan.options, device=device, overrides={}))
@@ -286,7 +286,7 @@ def execute(plan: RegenPlan, *, progress: Progress | None = None,
 
 def _run(plan: RegenPlan, pipe: Any, device: str, tdtype: Any, devs: list[Deviation],
          loaded_loras: list[str], loaded_ti: list[str], progress: Progress | None) -> Any:
-    torch, diffusers = _require()
+    torch, _ = _require()
     from PIL import Image
 
     # LoRAs (kohya/A1111 format through peft) and embeddings.
