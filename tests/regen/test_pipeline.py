@@ -10,6 +10,8 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
+
 pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
