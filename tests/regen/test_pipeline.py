@@ -7,19 +7,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tiny
 from click.testing import CliRunner
 from PIL import Image
+from test_plan import make_png
+
+from gendata.cli import main
+from gendata.regen import REPORT_KEY
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
 
 pytest.importorskip("torch")
 pytest.importorskip("diffusers")
-
-import tiny
-from test_plan import make_png
-
-from gendata.cli import main
-from gendata.regen import REPORT_KEY
 
 TEXT = ("a (red:1.2) cat, dog\nNegative prompt: ugly\nSteps: 3, Sampler: Euler a, "
         "CFG scale: 6, Seed: 42, Size: 64x64, ENSD: 31337, Version: v1.10.1")
