@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "write": "edit:write",
     "ti": "ti:ti",
     "convert": "convert:convert",
+    "regen": "regen:regen",
 }
 
 
