@@ -165,7 +165,7 @@ def test_strip_removes_generation_data_only(tmp_path: Path, fixtures: Path) -> N
     gendata.strip(p)
     rec = gendata.read(p)
     assert rec.params is None
-    assert [e.key for e in rec.raw.entries] == ["Comment"]
+    assert [e.key for e in rec.raw.entries] == ["ICC profile", "Comment"]
     assert pixels(p) == pixels(fixtures / "a1111_basic.png")
     for name in ("a1111.jpg", "a1111.webp"):
         q = tmp_path / name

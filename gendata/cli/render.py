@@ -94,7 +94,9 @@ def record_view(rec: Record) -> RenderableType:
         parts.append(Text(f"error: {rec.error}", style="red"))
     if p is None:
         if not rec.error:
-            keys = [f"{e.location}:{e.key}" for e in (rec.raw.entries if rec.raw else [])]
+            keys = [f"{e.location}:{e.key}" if e.text is not None else e.key
+                    for e in (rec.raw.entries if rec.raw else [])
+                    if e.text is not None or e.location in ("caBX", "eXIf")]
             msg = "no generation data"
             if keys:
                 msg += f" (other metadata present: {', '.join(keys)}; see --raw)"
