@@ -145,6 +145,9 @@ def decode_text_chunk(ctype: bytes, data: bytes, where: str) -> tuple[str, str, 
 
 
 _WANT = frozenset({b"IHDR", b"tRNS", b"tEXt", b"zTXt", b"iTXt", b"eXIf"})
+# Binary metadata chunks listed (not read) so that `show --raw` shows they are there.
+METADATA_CHUNKS = {b"caBX": "C2PA manifest", b"tIME": "modification time",
+                   b"iCCP": "ICC profile", b"sRGB": "sRGB intent", b"pHYs": "pixel size"}
 
 
 def read_raw(f: BinaryIO) -> RawMetadata:
@@ -190,6 +193,10 @@ def read_raw(f: BinaryIO) -> RawMetadata:
                 raw.entries.extend(exif_entries(chunk.data, "png", chunk.offset))
             except ContainerError as exc:
                 raw.warnings.append(f"{where}: {exc}")
+        elif chunk.type in METADATA_CHUNKS:
+            raw.entries.append(RawEntry("png", chunk.type.decode("latin-1"),
+                                        METADATA_CHUNKS[chunk.type], None, chunk.length,
+                                        chunk.offset, seen_idat))
     return raw
 
 
