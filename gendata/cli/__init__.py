@@ -14,16 +14,13 @@ COMMANDS: dict[str, str] = {
     "strip": "edit:strip",
     "copy": "edit:copy",
     "write": "edit:write",
-<<<<<<< HEAD
     "export": "export:export",
     "diff": "diff:diff",
     "tui": "tui:tui",
     "edit": "tui:edit",
-=======
     "ti": "ti:ti",
     "convert": "convert:convert",
     "regen": "regen:regen",
->>>>>>> main
 }
 
 
