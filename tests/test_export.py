@@ -208,7 +208,7 @@ def test_csv_line_agrees_with_csv_module(cells: list[str]) -> None:
 
 
 def test_fields_select_and_order(mixed) -> None:
-    root, good, _ = mixed
+    root, _, _ = mixed
     res = run(["export", "-r", "-f", "jsonl", "--fields", "seed,path",
                "--fields", "extra.Custom key", str(root / "sub")])
     recs = [json.loads(line) for line in res.stdout.splitlines()]
