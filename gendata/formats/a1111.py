@@ -149,9 +149,13 @@ def _scan_bracketed(line: str, i: int) -> int | None:
     return None
 
 
-def scan_line(line: str) -> list[str | Entry]:
-    """Split a parameters line into gaps (str) and entries, losing no character."""
+def scan_line(line: str, limit: int | None = None) -> list[str | Entry]:
+    """Split a parameters line into gaps (str) and entries, losing no character.
+
+    With `limit`, stop after that many entries (enough to tell whether a line is a
+    parameters line without scanning all of it)."""
     parts: list[str | Entry] = []
+    found = 0
     i = 0
     n = len(line)
     gap_start = 0
@@ -192,6 +196,9 @@ def scan_line(line: str) -> list[str | Entry]:
         if key_start > gap_start:
             parts.append(line[gap_start:key_start])
         parts.append(Entry(key, line[key_start:end], value, quoted))
+        found += 1
+        if found == limit:
+            return parts
         i = gap_start = end
         if i < n and line[i] == ",":
             i += 1
@@ -225,7 +232,8 @@ def _locate(text: str) -> Origin:
     nl = body.rfind("\n")
     line = body[nl + 1:]
     head = body[:nl + 1]
-    parts = scan_line(line.strip("\r"))
+    stripped = line.strip("\r")
+    parts = scan_line(stripped)
     line_raw = line
     if line.endswith("\r"):
         parts = scan_line(line)
@@ -233,7 +241,9 @@ def _locate(text: str) -> Origin:
         origin = Origin(text=text, head=body, tail=text[stripped_end:], has_line=False)
         origin.prompt, origin.negative_prompt = _split_prompts(body)
         return origin
-    origin = Origin(text=text, head=head, line_parts=scan_line(line_raw),
+    # `parts` is already the scan of the raw line unless stripping changed it.
+    same = stripped == line_raw or line.endswith("\r")
+    origin = Origin(text=text, head=head, line_parts=parts if same else scan_line(line_raw),
                     tail=text[stripped_end:])
     origin.prompt, origin.negative_prompt = _split_prompts(head)
     return origin
@@ -530,7 +540,8 @@ def score(raw: RawMetadata) -> float:
     head = text.lstrip()[:1]
     if head in "{[":
         return 0.0  # JSON belongs to another dialect
-    return 0.5 if _looks_like_params(scan_line(text.rstrip().rsplit("\n", 1)[-1])) else 0.1
+    last = text.rstrip().rsplit("\n", 1)[-1]
+    return 0.5 if _looks_like_params(scan_line(last, limit=3)) else 0.1
 
 
 def parse(raw: RawMetadata) -> GenParams:
