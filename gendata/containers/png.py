@@ -65,7 +65,7 @@ def iter_chunks(f: BinaryIO, *, want: frozenset[bytes] | None = None,
         length, ctype = struct.unpack(">I4s", head)
         if length > 0x7FFFFFFF:
             raise ContainerError(f"{name}: invalid chunk length {length} at offset {pos}")
-        if not all(65 <= c <= 90 or 97 <= c <= 122 for c in ctype):
+        if not ctype.isalpha():  # bytes.isalpha: ASCII letters only, as the spec requires
             raise ContainerError(
                 f"{name}: corrupt PNG: invalid chunk type {ctype!r} at offset {pos}")
         end = pos + 12 + length
@@ -159,6 +159,9 @@ def read_raw(f: BinaryIO) -> RawMetadata:
     total_text = 0
     first = True
     for chunk in iter_chunks(f, want=_WANT):
+        if chunk.data is None and not first:  # skipped (IDAT above all): nothing to look at
+            seen_idat = seen_idat or chunk.type == b"IDAT"
+            continue
         where = f"{name}: {chunk.type.decode('latin-1')} chunk at offset {chunk.offset}"
         if first and chunk.type != b"IHDR":
             raise ContainerError(f"{name}: corrupt PNG: first chunk is not IHDR")
