@@ -215,6 +215,9 @@ def write(path: PathLike, params: GenParams, *, output: PathLike | None = None,
     operation necessarily re-encodes pixels).
     """
     text = dump_a1111(params)
+    if stealth and container_of(path) != "png":
+        raise UsageError(f"{path}: stealth copies need a lossless PNG; this is a "
+                         f"{container_of(path).upper()}")
     changes = write_text(path, text, output=output)
     if stealth:
         from .containers import stealth as st
@@ -315,7 +318,10 @@ def editable_params(rec: Record) -> GenParams:
     if rec.params is None:
         if rec.error:
             raise UsageError(rec.error)
-        return GenParams(generator="a1111")
+        size = {}
+        if rec.raw is not None and rec.raw.width and rec.raw.height:
+            size = {"width": rec.raw.width, "height": rec.raw.height}
+        return GenParams(generator="a1111", **size)
     if not isinstance(rec.params._origin, _a1111_origin_type()) and rec.params.generator:
         raise UsageError(
             f"{rec.path}: holds {rec.params.generator} data, which gendata cannot edit in place; "

@@ -14,6 +14,9 @@ COMMANDS: dict[str, str] = {
     "strip": "edit:strip",
     "copy": "edit:copy",
     "write": "edit:write",
+    "ti": "ti:ti",
+    "convert": "convert:convert",
+    "regen": "regen:regen",
     "export": "export:export",
     "diff": "diff:diff",
 }

@@ -33,6 +33,9 @@ GENERATOR_NAMES = {
 }
 
 
+SECTION_TITLES = {"textual_inversion": "Textual-inversion embedding"}
+
+
 def fmt(value: Any) -> str:
     if value is None:
         return ""
@@ -55,7 +58,7 @@ def field_value(p: GenParams, name: str) -> Any:
 
 def _kv_table(title: str, rows: list[tuple[str, str]]) -> Table:
     table = Table(title=title, title_justify="left", show_header=False, box=None,
-                  padding=(0, 1), title_style="bold")
+                  padding=(0, 1), title_style="bold", min_width=len(title))
     table.add_column("key", style="cyan", no_wrap=True)
     table.add_column("value", overflow="fold")
     for k, v in rows:
@@ -96,6 +99,7 @@ def record_view(rec: Record) -> RenderableType:
             if keys:
                 msg += f" (other metadata present: {', '.join(keys)}; see --raw)"
             parts.append(Text(msg, style="yellow"))
+        parts.extend(_extras_views(rec))
         return Group(*parts)
     parts.append(Panel(prompt_text(p.prompt) if p.prompt else Text("(empty)", style="dim"),
                        title="Prompt", title_align="left", border_style="green"))
@@ -104,16 +108,13 @@ def record_view(rec: Record) -> RenderableType:
                            title_align="left", border_style="red"))
     rows = [(label, fmt(field_value(p, f))) for f, label in MAIN_FIELDS
             if field_value(p, f) is not None]
-    grid = Table.grid(padding=(0, 4))
-    grid.add_column()
-    grid.add_column()
     hires = [(label, fmt(field_value(p, f))) for f, label in HIRES_FIELDS
              if field_value(p, f) is not None]
     hires += [(k, fmt(v)) for k, v in p.extra.items() if k.lower().startswith("hires")]
     other = [(k, fmt(v)) for k, v in p.extra.items() if not k.lower().startswith("hires")]
-    grid.add_row(_kv_table("Parameters", rows),
-                 _kv_table("Hires fix", hires) if hires else Text(""))
-    parts.append(grid)
+    parts.append(_kv_table("Parameters", rows))
+    if hires:
+        parts.append(_kv_table("Hires fix", hires))
     if other:
         parts.append(_kv_table("Other parameters", other))
     if p.samplers and len(p.samplers) > 1:
@@ -138,15 +139,23 @@ def record_view(rec: Record) -> RenderableType:
         for e in p.embeddings:
             t.add_row("embedding", e.name, "", e.hash or "")
         parts.append(t)
-    for key, value in rec.extras.items():
-        if isinstance(value, dict) and value:
-            parts.append(_kv_table(key.replace("_", " ").capitalize(),
-                                   [(k, fmt(v)) for k, v in value.items()]))
+    parts.extend(_extras_views(rec))
     for note in p.notes:
         parts.append(Text(f"note: {note}", style="yellow"))
     for w in rec.warnings:
         parts.append(Text(f"warning: {w}", style="yellow"))
     return Group(*parts)
+
+
+def _extras_views(rec: Record) -> list[RenderableType]:
+    """Sections added by services, e.g. the embedding an A1111 embedding card carries."""
+    views: list[RenderableType] = []
+    for key, value in rec.extras.items():
+        if isinstance(value, dict) and value:
+            rows = [(k, fmt(v)) for k, v in value.items() if v not in (None, [], "")]
+            title = SECTION_TITLES.get(key, key.replace("_", " ").capitalize())
+            views.append(_kv_table(title, rows))
+    return views
 
 
 def raw_view(rec: Record) -> RenderableType:

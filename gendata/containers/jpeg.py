@@ -77,7 +77,17 @@ def read_raw(f: BinaryIO) -> RawMetadata:
             raw.entries.append(RawEntry("jpeg", "COM", "Comment", comment, len(payload), pos))
         elif marker in _SOF and len(payload) >= 5:
             raw.height, raw.width = struct.unpack(">HH", payload[1:5])
+    _check_end(f, name, size)
     return raw
+
+
+def _check_end(f: BinaryIO, name: str, size: int) -> None:
+    """A JPEG cut short loses its end-of-image marker; look for it near the end (some writers
+    pad after it) without reading the scan data."""
+    tail = min(size, 1 << 16)
+    f.seek(size - tail)
+    if b"\xff\xd9" not in f.read(tail):
+        raise ContainerError(f"{name}: truncated JPEG: no end-of-image marker")
 
 
 def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str],

@@ -15,7 +15,20 @@ from ..errors import ParseError
 from ..model import GenParams
 
 # Module names under gendata.formats, most specific first (ties keep this order).
-DIALECTS: list[str] = ["a1111"]
+DIALECTS: list[str] = [
+    "novelai",
+    "invokeai",
+    "swarmui",
+    "stabilitymatrix",
+    "tensorart",
+    "drawthings",
+    "civitai",
+    "fooocus",
+    "easydiffusion",
+    "hfspace",
+    "comfyui",
+    "a1111",
+]
 
 _loaded: dict[str, ModuleType] = {}
 

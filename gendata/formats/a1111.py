@@ -208,7 +208,14 @@ def scan_line(line: str, limit: int | None = None) -> list[str | Entry]:
 
 
 def _looks_like_params(parts: list[str | Entry]) -> bool:
-    return sum(isinstance(p, Entry) for p in parts) >= 3
+    """A1111's rule is three or more entries. A shorter line still counts when it is nothing
+    but entries with keys A1111 itself writes ("Steps: 30, Seed: 1"), so a small block that
+    gendata wrote reads back."""
+    entries = [p for p in parts if isinstance(p, Entry)]
+    if len(entries) >= 3:
+        return True
+    return bool(entries) and all(e.key in TYPED for e in entries) and all(
+        isinstance(p, Entry) or not p.strip(", ") for p in parts)
 
 
 def _split_prompts(head: str) -> tuple[str, str]:
@@ -491,6 +498,7 @@ def dump(params: GenParams) -> str:
             origin.tail if head == origin.head else "")
     pieces: list[str] = []
     present: set[str] = set()
+    last = {p.key: p for p in origin.line_parts if isinstance(p, Entry)}  # last one wins
     gap = ""
     skip_gap = False  # a removed first entry takes the separator after it with it
     for part in origin.line_parts:
@@ -501,7 +509,7 @@ def dump(params: GenParams) -> str:
             continue
         skip_gap = False
         present.add(part.key)
-        if _entry_unchanged(params, part):
+        if _entry_unchanged(params, last[part.key]):
             text = part.raw
         else:
             value = _current_value(params, part.key)
@@ -526,31 +534,50 @@ def dump(params: GenParams) -> str:
 
 def infotext(raw: RawMetadata) -> str | None:
     """The A1111 text of a file: EXIF UserComment (preferred, as A1111 does) or `parameters`."""
+    found = _infotext_entry(raw)
+    return found[1] if found else None
+
+
+def _infotext_entry(raw: RawMetadata) -> tuple[str, str] | None:
     for key in TEXT_KEYS:
         text = raw.text(key)
         if text and text.strip():
-            return text
+            return key, text
     return None
 
 
+def _readable(text: str) -> bool:
+    return sum(c.isprintable() or c.isspace() for c in text) >= 0.9 * len(text)
+
+
 def score(raw: RawMetadata) -> float:
-    text = infotext(raw)
-    if text is None:
+    """0.5 for text with a settings line. Without one, a `parameters` chunk still claims the
+    file (so the user hears that it is broken) but a readable EXIF UserComment does not: that
+    tag is a general-purpose comment ("Created with GIMP")."""
+    found = _infotext_entry(raw)
+    if found is None:
         return 0.0
-    head = text.lstrip()[:1]
-    if head in "{[":
+    key, text = found
+    if text.lstrip()[:1] in "{[":
         return 0.0  # JSON belongs to another dialect
     last = text.rstrip().rsplit("\n", 1)[-1]
-    return 0.5 if _looks_like_params(scan_line(last, limit=3)) else 0.1
+    if _looks_like_params(scan_line(last, limit=3)):
+        return 0.5
+    if key == "UserComment" and _readable(text):
+        return 0.0
+    return 0.1
 
 
 def parse(raw: RawMetadata) -> GenParams:
-    text = infotext(raw)
-    if text is None:
+    found = _infotext_entry(raw)
+    if found is None:
         raise ParseError("no A1111 parameters text found")
+    key, text = found
     params = parse_text(text)
     if not params._origin.has_line:
-        raise ParseError("parameters text has no settings line (\"Steps: ..., Sampler: ..., "
+        if key == "UserComment" and not _readable(text):
+            raise ParseError("EXIF UserComment does not decode to readable text")
+        raise ParseError(f"{key} text has no settings line (\"Steps: ..., Sampler: ..., "
                          "Seed: ...\"); only a prompt was found")
     return params
 

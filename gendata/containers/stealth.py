@@ -1,0 +1,261 @@
+"""Stealth pnginfo: text hidden in the least significant bits of the pixels (formats.md 4).
+
+Bits are visited column-major (down the first column, then the next) and assembled
+MSB-first. Alpha mode takes one bit per pixel from the alpha channel; RGB mode three bits
+per pixel in R, G, B order. Payload: a 15-byte signature (`stealth_pnginfo`,
+`stealth_pngcomp`, `stealth_rgbinfo`, `stealth_rgbcomp`), a 32-bit big-endian length *in
+bits*, then UTF-8 text (gzip-compressed for the `…comp` signatures).
+
+Only lossless images can carry it (PNG, lossless WebP), and reading it means decoding
+pixels, so callers ask for it explicitly or when the text chunks were empty. This module
+never knows what the text means; a dialect does.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import zlib
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from ..errors import ContainerError, UsageError, WriteError
+
+__all__ = [
+    "MAX_PAYLOAD_BYTES",
+    "SIGNATURES",
+    "embed_stealth",
+    "entry_key",
+    "read_stealth",
+    "write_stealth",
+]
+
+SIGNATURES = ("stealth_pnginfo", "stealth_pngcomp", "stealth_rgbinfo", "stealth_rgbcomp")
+_SIG_BITS = 15 * 8
+_LEN_BITS = 32
+# Text larger than this is not generation data; also caps what a gzip payload may inflate to.
+MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
+# Pillow's own decompression-bomb guard applies when decoding; this bounds our bit arrays.
+MAX_PIXELS = 20000 * 20000
+
+ImageSource = str | os.PathLike[str] | Image.Image
+
+
+def _open(source: ImageSource) -> tuple[Image.Image, str]:
+    if isinstance(source, Image.Image):
+        return source, "<image>"
+    name = str(source)
+    try:
+        im = Image.open(source)
+        im.load()
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise ContainerError(f"{name}: cannot decode pixels for stealth data: {exc}") from None
+    return im, name
+
+
+def _channels(im: Image.Image) -> tuple[np.ndarray | None, np.ndarray]:
+    """(alpha plane, RGB planes), both column-major flattened views of the pixels."""
+    if im.mode not in ("RGB", "RGBA"):
+        has_alpha = "A" in im.getbands() or "transparency" in im.info
+        im = im.convert("RGBA" if has_alpha else "RGB")
+    arr = np.asarray(im)
+    cols = arr.transpose(1, 0, 2)  # (W, H, C): x outer, y inner
+    alpha = cols[:, :, 3].reshape(-1) if arr.shape[2] == 4 else None
+    rgb = cols[:, :, :3].reshape(-1)
+    return alpha, rgb
+
+
+def _bytes(bits: np.ndarray) -> bytes:
+    return np.packbits(bits & 1).tobytes()
+
+
+def _decode(stream: np.ndarray, mode: str, name: str) -> tuple[str, str] | None:
+    """Signature + length + payload from a flat channel stream (one bit per element)."""
+    if stream.size < _SIG_BITS + _LEN_BITS:
+        return None
+    sig = _bytes(stream[:_SIG_BITS]).decode("latin-1")
+    if sig not in SIGNATURES or sig[8:11] != mode:
+        return None
+    (nbits,) = struct.unpack(">I", _bytes(stream[_SIG_BITS : _SIG_BITS + _LEN_BITS]))
+    available = stream.size - _SIG_BITS - _LEN_BITS
+    if nbits % 8 or nbits > available or nbits // 8 > MAX_PAYLOAD_BYTES:
+        raise ContainerError(
+            f"{name}: {sig} payload claims {nbits} bits; the image holds {available} "
+            f"(limit {MAX_PAYLOAD_BYTES * 8})"
+        )
+    start = _SIG_BITS + _LEN_BITS
+    data = _bytes(stream[start : start + nbits])
+    if sig.endswith("comp"):
+        try:
+            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            data = d.decompress(data, MAX_PAYLOAD_BYTES)
+            if not d.eof and not d.unconsumed_tail:
+                raise ContainerError(f"{name}: {sig} payload is a truncated gzip stream")
+            if d.unconsumed_tail:
+                raise ContainerError(
+                    f"{name}: {sig} payload inflates beyond {MAX_PAYLOAD_BYTES} bytes"
+                )
+        except zlib.error as exc:
+            raise ContainerError(f"{name}: {sig} payload is not valid gzip data ({exc})") from None
+    return sig, data.decode("utf-8", errors="replace").rstrip("\x00")
+
+
+def read_stealth(source: ImageSource) -> tuple[str, str] | None:
+    """(signature, text) of a stealth payload in alpha or RGB LSBs, or None when there is none.
+
+    Raises ContainerError when the pixels cannot be decoded or a valid signature is
+    followed by a broken payload (bad length, corrupt gzip).
+    """
+    im, name = _open(source)
+    if im.width * im.height > MAX_PIXELS:
+        raise ContainerError(
+            f"{name}: {im.width}x{im.height} is too large to scan for stealth data"
+        )
+    alpha, rgb = _channels(im)
+    if alpha is not None:
+        found = _decode(alpha, "png", name)
+        if found:
+            return found
+    return _decode(rgb, "rgb", name)
+
+
+def entry_key(text: str) -> str:
+    """The key a stealth payload is filed under in RawMetadata.
+
+    A1111/Forge/SwarmUI store exactly their `parameters` text, and NovelAI a JSON object of
+    its chunks (its dialect recognises that by content), so every payload reads as
+    `parameters`; the entry's location ("stealth:<signature>") says where it came from.
+    """
+    return "parameters"
+
+
+def _payload_bits(text: str, sig: str) -> np.ndarray:
+    data = text.encode("utf-8")
+    if sig.endswith("comp"):
+        buf = io.BytesIO()
+        import gzip
+
+        with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:
+            gz.write(data)
+        data = buf.getvalue()
+    blob = sig.encode("ascii") + struct.pack(">I", len(data) * 8) + data
+    return np.unpackbits(np.frombuffer(blob, dtype=np.uint8))
+
+
+def embed_stealth(
+    image: Image.Image, text: str, mode: str = "alpha", compressed: bool = True
+) -> Image.Image:
+    """A new image carrying `text` as stealth pnginfo (the input is not modified).
+
+    Alpha mode (what Forge and NovelAI write): RGBA output, alpha 255 everywhere except the
+    payload pixels, which get 254|bit. RGB mode: only the LSBs of the pixels needed change.
+    Raises UsageError when the image is too small for the payload.
+    """
+    if mode not in ("alpha", "rgb"):
+        raise UsageError(f"stealth mode must be 'alpha' or 'rgb', got {mode!r}")
+    sig = f"stealth_{'png' if mode == 'alpha' else 'rgb'}{'comp' if compressed else 'info'}"
+    bits = _payload_bits(text, sig)
+    if mode == "alpha":
+        im = image.convert("RGBA")
+        arr = np.array(im)
+        cols = arr.transpose(1, 0, 2)  # view: writes go to arr
+        flat_alpha = np.full(arr.shape[1] * arr.shape[0], 255, dtype=np.uint8)
+        if bits.size > flat_alpha.size:
+            raise UsageError(
+                f"image of {im.width}x{im.height} pixels is too small for a stealth payload of "
+                f"{bits.size} bits"
+            )
+        flat_alpha[: bits.size] = 254 | bits
+        cols[:, :, 3] = flat_alpha.reshape(cols.shape[0], cols.shape[1])
+        return Image.fromarray(arr, "RGBA")
+    im = image if image.mode in ("RGB", "RGBA") else image.convert("RGB")
+    arr = np.array(im)
+    cols = arr.transpose(1, 0, 2)
+    rgb = cols[:, :, :3].reshape(-1).copy()
+    if bits.size > rgb.size:
+        raise UsageError(
+            f"image of {im.width}x{im.height} pixels is too small for a stealth payload of "
+            f"{bits.size} bits"
+        )
+    rgb[: bits.size] = (rgb[: bits.size] & 0xFE) | bits
+    cols[:, :, :3] = rgb.reshape(cols.shape[0], cols.shape[1], 3)
+    return Image.fromarray(arr, im.mode)
+
+
+# --- writing into an existing PNG --------------------------------------------------------
+
+_PIXEL_CHUNKS = {b"IHDR", b"PLTE", b"tRNS", b"sBIT", b"bKGD", b"hIST", b"IDAT"}
+
+
+def _chunks(data: bytes, name: str) -> list[tuple[bytes, bytes]]:
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ContainerError(f"{name}: not a PNG file")
+    out: list[tuple[bytes, bytes]] = []
+    pos = 8
+    while pos + 8 <= len(data):
+        length, ctype = struct.unpack(">I4s", data[pos : pos + 8])
+        end = pos + 12 + length
+        if end > len(data):
+            raise ContainerError(f"{name}: truncated PNG chunk at offset {pos}")
+        out.append((ctype, data[pos:end]))
+        pos = end
+        if ctype == b"IEND":
+            break
+    return out
+
+
+def write_stealth(
+    path: str | os.PathLike[str], text: str, *, mode: str = "alpha", compressed: bool = True
+) -> None:
+    """Re-encode the pixels of PNG `path` with a stealth copy of `text`, keeping every
+    other chunk (text, eXIf, colour profile) byte for byte and in place.
+
+    Only the pixel-format chunks (IHDR, PLTE, tRNS, sBIT, bKGD, hIST) and IDAT are replaced,
+    since the image becomes 8-bit RGBA. Other containers raise UsageError: JPEG and lossy WebP
+    would destroy the bits.
+    """
+    from .atomic import write_atomic
+
+    name = str(path)
+    try:
+        with open(path, "rb") as f:
+            original = f.read()
+    except OSError as exc:
+        raise WriteError(f"{name}: {exc.strerror or exc}") from None
+    if original[:8] != b"\x89PNG\r\n\x1a\n":
+        raise UsageError(f"{name}: stealth data can only be written into PNG files")
+    try:
+        im = Image.open(io.BytesIO(original))
+        im.load()
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise ContainerError(f"{name}: cannot decode pixels: {exc}") from None
+    stego = embed_stealth(im, text, mode=mode, compressed=compressed)
+    buf = io.BytesIO()
+    stego.save(buf, format="PNG", optimize=False)
+    fresh = _chunks(buf.getvalue(), "<encoded>")
+    new_ihdr = [c for t, c in fresh if t == b"IHDR"]
+    new_idat = [c for t, c in fresh if t == b"IDAT"]
+    out: list[bytes] = [b"\x89PNG\r\n\x1a\n"]
+    placed = False
+    for ctype, chunk in _chunks(original, name):
+        if ctype == b"IHDR":
+            out.extend(new_ihdr)
+        elif ctype == b"IDAT":
+            if not placed:
+                out.extend(new_idat)
+                placed = True
+        elif ctype not in _PIXEL_CHUNKS:
+            out.append(chunk)
+    blob = b"".join(out)
+    write_atomic(path, lambda f: f.write(blob), like=path)
+
+
+def describe(found: Any) -> str:
+    """One line for `show --raw`: which signature, how many characters."""
+    if not found:
+        return "no stealth data"
+    sig, text = found
+    return f"{sig}: {len(text)} characters"

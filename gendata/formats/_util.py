@@ -1,0 +1,195 @@
+"""Helpers shared by the JSON-carrying dialects (formats.md sections 6-14).
+
+Generators write JSON with quirks: `NaN` tokens (ComfyUI, section 6.4), trailing NUL
+characters (Tensor.Art, section 14), seeds as strings (Fooocus, section 9), Python
+`str()` of values (Easy Diffusion, section 11). These helpers absorb them so each
+dialect stays a plain mapping table, and they turn every failure into ParseError.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ..containers.raw import RawMetadata
+from ..errors import ParseError
+from ..model import GenParams
+
+# Largest JSON text we try to decode. ComfyUI workflows reach a few MiB; anything far
+# beyond that is not generation data worth holding in memory twice.
+MAX_JSON_CHARS = 32 * 1024 * 1024
+
+_PREFIX_RE = re.compile(r"^\s*([A-Za-z_][\w -]{0,30}):\s*(?=[{\[])")
+
+
+def strip_text(text: str) -> str:
+    """Drop the NUL padding some writers leave around JSON (Tensor.Art, NovelAI WebP)."""
+    return text.strip().strip("\x00").strip()
+
+
+def loads(text: str, what: str) -> Any:
+    """Lenient JSON: allows NaN/Infinity, strips NULs; every failure becomes ParseError."""
+    text = strip_text(text)
+    if len(text) > MAX_JSON_CHARS:
+        raise ParseError(
+            f"{what}: JSON of {len(text)} characters is over the {MAX_JSON_CHARS} limit"
+        )
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ParseError(f"{what}: JSON nested too deeply") from None
+    except ValueError as exc:
+        raise ParseError(f"{what}: not valid JSON ({exc})") from None
+
+
+def try_loads(text: str | None) -> Any:
+    """Like `loads` but None on any failure; for cheap sniffing inside `score`."""
+    if not text:
+        return None
+    text = strip_text(text)
+    if not text or text[0] not in "{[" or len(text) > MAX_JSON_CHARS:
+        return None
+    try:
+        return json.loads(text)
+    except (RecursionError, ValueError):
+        return None
+
+
+def looks_like_json_object(text: str | None) -> bool:
+    return bool(text) and strip_text(text or "")[:1] == "{"
+
+
+def split_prefix(text: str) -> tuple[str | None, str]:
+    """`"workflow:{...}"` -> ("workflow", "{...}"); EXIF carriers prefix the key (section 6.1)."""
+    m = _PREFIX_RE.match(text)
+    if not m:
+        return None, text
+    return m.group(1).strip(), text[m.end() :]
+
+
+def to_int(value: Any) -> int | None:
+    """An int from an int, a float with no fraction, or a numeric string; else None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return None
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str):
+        s = value.strip()
+        if re.fullmatch(r"[+-]?\d+", s):
+            return int(s)
+        try:
+            f = float(s)
+        except ValueError:
+            return None
+        return int(f) if f.is_integer() else None
+    return None
+
+
+def to_float(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        f = float(value)
+    elif isinstance(value, str):
+        try:
+            f = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    if f != f or f in (float("inf"), float("-inf")):
+        return None
+    return f
+
+
+def positive_int(value: Any) -> int | None:
+    v = to_int(value)
+    return v if v is not None and v > 0 else None
+
+
+def to_str(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float, bool)):
+        return str(value)
+    return None
+
+
+def basename(path: str | None) -> str | None:
+    """Model values are often paths (Easy Diffusion, old SwarmUI); keep the file name."""
+    if not path:
+        return path
+    return re.split(r"[\\/]", path)[-1]
+
+
+def parse_size(text: Any) -> tuple[int, int] | None:
+    """`"1024 x 1024  (square)"`, `"832x1216"`, `"(768, 1280)"` -> (w, h)."""
+    if not isinstance(text, str):
+        return None
+    m = re.search(r"(\d{1,6})\s*[x×,*]\s*(\d{1,6})", text)
+    if not m:
+        return None
+    w, h = int(m.group(1)), int(m.group(2))
+    if w <= 0 or h <= 0:
+        return None
+    return w, h
+
+
+def sniff_texts(raw: RawMetadata) -> dict[str, str]:
+    """Every text entry, key -> text, first of duplicates wins (what `score` looks at)."""
+    return raw.texts()
+
+
+def entry_text(raw: RawMetadata, key: str, *, location_prefix: str | None = None) -> str | None:
+    """Text of the first entry named `key` (optionally only from locations with a prefix)."""
+    for entry in raw.entries:
+        if entry.key != key or entry.text is None:
+            continue
+        if location_prefix and not entry.location.startswith(location_prefix):
+            continue
+        return entry.text
+    return None
+
+
+def build(
+    generator: str,
+    fields: dict[str, Any],
+    *,
+    extra: dict[str, Any] | None = None,
+    notes: list[str] | None = None,
+) -> GenParams:
+    """GenParams from a field mapping; a value the model rejects becomes a note, not an error.
+
+    Generators write odd values (steps 0, seed "-1", width "None"); one bad field must not
+    hide the rest of the image's data.
+    """
+    p = GenParams(generator=generator)
+    out_notes = list(notes or [])
+    for key, value in fields.items():
+        if value is None or (
+            isinstance(value, (list, str))
+            and not value
+            and key not in ("prompt", "negative_prompt")
+        ):
+            continue
+        try:
+            setattr(p, key, value)
+        except Exception:
+            out_notes.append(f"{key} value {value!r} is not valid and was left out")
+    if extra:
+        p.extra = {k: v for k, v in extra.items() if v is not None}
+    p.notes = out_notes
+    return p
+
+
+def get_str(data: dict[str, Any], key: str, default: str | None = None) -> str | None:
+    """`data[key]` when it is a string, else `default` (JSON values can be anything)."""
+    value = data.get(key)
+    return value if isinstance(value, str) else default

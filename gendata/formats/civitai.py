@@ -1,0 +1,114 @@
+"""Civitai's on-site generator (formats.md section 13).
+
+Two shapes: an A1111-style infotext with the unquoted-JSON keys `Civitai resources` /
+`Civitai metadata`, or (ComfyUI-based workflows) a ComfyUI API graph in UserComment with
+an `extraMetadata` JSON string (prompt, sampler, size as the user entered them) and
+`extra.airs` (model URNs). The graph is walked first; `extraMetadata` fills what the graph
+lacks (an upscale-only graph has no sampler at all).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..containers.raw import RawMetadata
+from ..errors import ParseError
+from ..model import GenParams
+from . import comfy_graph
+from ._util import get_str, positive_int, to_float, to_int, try_loads
+
+NAME = "civitai"
+
+_TEXT_MARK = re.compile(r"(?:^|,\s*)Civitai (?:resources|metadata):\s*[\[{]", re.MULTILINE)
+
+
+def _graph(raw: RawMetadata) -> dict[str, Any] | None:
+    for entry in raw.entries:
+        text = entry.text
+        if not text or ("extraMetadata" not in text and "urn:air:" not in text):
+            continue
+        data = try_loads(text)
+        if (
+            isinstance(data, dict)
+            and comfy_graph.Graph.looks_like_api(data)
+            and (
+                "extraMetadata" in data
+                or isinstance(data.get("extra"), dict)
+                or "resource-stack" in data
+            )
+        ):
+            return data
+    return None
+
+
+def _text(raw: RawMetadata) -> str | None:
+    for entry in raw.entries:
+        if (
+            entry.key in ("parameters", "UserComment")
+            and entry.text
+            and _TEXT_MARK.search(entry.text)
+        ):
+            return entry.text
+    return None
+
+
+def score(raw: RawMetadata) -> float:
+    try:
+        if _text(raw) is not None or _graph(raw) is not None:
+            return 0.9
+    except Exception:
+        return 0.0
+    return 0.0
+
+
+def _from_graph(data: dict[str, Any]) -> GenParams:
+    from .comfyui import params_from_graphs
+
+    params = params_from_graphs(data, None, NAME)
+    meta = data.get("extraMetadata")
+    meta = try_loads(meta) if isinstance(meta, str) else meta
+    if not isinstance(meta, dict):
+        return params
+    fill: dict[str, Any] = {
+        "prompt": get_str(meta, "prompt"),
+        "negative_prompt": get_str(meta, "negativePrompt"),
+        "steps": positive_int(meta.get("steps")),
+        "cfg_scale": to_float(meta.get("cfgScale")),
+        "sampler": get_str(meta, "sampler"),
+        "seed": to_int(meta.get("seed")),
+        "width": positive_int(meta.get("width")),
+        "height": positive_int(meta.get("height")),
+        "clip_skip": positive_int(meta.get("clipSkip")),
+    }
+    changes = {}
+    for key, value in fill.items():
+        current = getattr(params, key)
+        if value is not None and (current is None or current == ""):
+            changes[key] = value
+    extra = dict(params.extra)
+    for key in ("baseModel", "workflow", "workflowId", "resources", "aspectRatio"):
+        if key in meta:
+            extra[f"Civitai {key}"] = meta[key]
+    airs = data.get("extra", {}).get("airs") if isinstance(data.get("extra"), dict) else None
+    if airs:
+        extra["Civitai airs"] = airs
+    changes["extra"] = extra
+    notes = [n for n in params.notes if n != "no sampler node found in the ComfyUI graph"]
+    if not params.samplers:
+        notes.append("graph has no sampler (an upscale/edit job); values come from extraMetadata")
+    changes["notes"] = notes
+    params = params.model_copy(update=changes)
+    return params
+
+
+def parse(raw: RawMetadata) -> GenParams:
+    text = _text(raw)
+    if text is not None:
+        from .a1111 import parse_text
+
+        return parse_text(text).model_copy(update={"generator": NAME})
+    data = _graph(raw)
+    if data is None:
+        raise ParseError("no Civitai metadata")
+    return _from_graph(data)

@@ -1,0 +1,172 @@
+"""ComfyUI: the `prompt` API graph and `workflow` editor graph, wherever a saver put them.
+
+formats.md section 6.1 and 14: PNG text chunks `prompt`/`workflow`; native WebP EXIF
+Model = `prompt:{...}` and Make = `workflow:{...}`; Save-Image-Extended's
+`Prompt: {...}` / `Workflow: {...}`; SaveImagePlus's raw `{"prompt":…, "workflow":…}` in
+UserComment. Saver nodes that also (or only) write A1111-style text with
+`Version: ComfyUI` are read with the A1111 parser and labelled ComfyUI.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from ..containers.raw import RawMetadata
+from ..errors import ParseError
+from ..model import GenParams
+from . import comfy_graph
+from ._util import MAX_JSON_CHARS, loads, split_prefix, strip_text, to_float
+
+NAME = "comfyui"
+
+_SAVER_TEXT = re.compile(r"(?:^|,\s*)Version:\s*ComfyUI\b", re.MULTILINE)
+
+
+@lru_cache(maxsize=32)
+def _json(text: str) -> Any:
+    """Cached lenient JSON (score and parse look at the same multi-MiB chunks)."""
+    try:
+        return loads(text, "graph")
+    except ParseError:
+        return None
+
+
+def _candidate_json(text: str) -> Any:
+    body = strip_text(text)
+    if not body or body[0] not in "{[" or len(body) > MAX_JSON_CHARS:
+        return None
+    return _json(body)
+
+
+def find_graphs(raw: RawMetadata) -> tuple[Any, Any, str | None]:
+    """(API graph dict, editor workflow dict, where the API graph came from)."""
+    api: Any = None
+    workflow: Any = None
+    where: str | None = None
+    for entry in raw.entries:
+        text = entry.text
+        if not text:
+            continue
+        key = entry.key.lower()
+        prefix, body = split_prefix(text)
+        label = prefix.lower() if prefix else key
+        data = _candidate_json(body)
+        if data is None:
+            continue
+        if isinstance(data, dict) and label not in ("prompt", "workflow"):
+            # SaveImagePlus / Civitai put the whole thing in one JSON object.
+            if comfy_graph.Graph.looks_like_api(data.get("prompt")):
+                if api is None:
+                    api, where = data["prompt"], f"{entry.location} {entry.key}"
+                if workflow is None and isinstance(data.get("workflow"), dict):
+                    workflow = data["workflow"]
+                continue
+            if comfy_graph.Graph.looks_like_api(data):
+                if api is None:
+                    api, where = data, f"{entry.location} {entry.key}"
+                continue
+            if isinstance(data.get("nodes"), list) and "links" in data and workflow is None:
+                workflow = data
+            continue
+        if label == "prompt" and api is None and comfy_graph.Graph.looks_like_api(data):
+            api, where = data, f"{entry.location} {entry.key}"
+        elif label == "workflow" and workflow is None and isinstance(data, dict) and (
+            isinstance(data.get("nodes"), list)
+        ):
+            workflow = data
+    return api, workflow, where
+
+
+def saver_text(raw: RawMetadata) -> str | None:
+    """A1111-style text written by a ComfyUI saver node (`Version: ComfyUI`)."""
+    for entry in raw.entries:
+        if (
+            entry.key in ("parameters", "UserComment")
+            and entry.text
+            and _SAVER_TEXT.search(entry.text)
+        ):
+            return entry.text
+    return None
+
+
+def score(raw: RawMetadata) -> float:
+    try:
+        if saver_text(raw) is not None:
+            return 0.8
+        api, workflow, _ = find_graphs(raw)
+    except Exception:
+        return 0.0
+    if api is not None:
+        return 0.6
+    if workflow is not None:
+        return 0.55
+    return 0.0
+
+
+def params_from_graphs(api: Any, workflow: Any, generator: str = NAME) -> GenParams:
+    """Walk the API graph (or, failing that, the editor graph) into GenParams."""
+    from . import comfy_workflow
+
+    if api is not None:
+        result = comfy_graph.walk(comfy_graph.Graph.from_api(api))
+        if result.passes or workflow is None:
+            return result.to_params(generator)
+    if workflow is None:
+        raise ParseError("no ComfyUI graph found")
+    converted, notes = comfy_workflow.to_api(workflow)
+    graph = comfy_graph.Graph.from_api(converted, "workflow")
+    result = comfy_graph.walk(graph)
+    result.notes = [
+        "read from the editor graph (workflow chunk): the executed graph (prompt chunk) is absent",
+        *notes,
+        *result.notes,
+    ]
+    return result.to_params(generator)
+
+
+def _merge_saver_text(params: GenParams, text: str) -> GenParams:
+    """Graph first; the saver's A1111 text adds hashes the graph cannot know."""
+    from .a1111 import parse_text
+
+    try:
+        info = parse_text(text)
+    except ParseError:
+        return params
+    changes: dict[str, Any] = {}
+    if info.model_hash and not params.model_hash:
+        changes["model_hash"] = info.model_hash
+    if info.loras and params.loras:
+        by_name = {lo.name.rsplit(".", 1)[0]: lo for lo in info.loras if lo.hash}
+        loras = []
+        for lo in params.loras:
+            hit = by_name.get(lo.name.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+            loras.append(lo.model_copy(update={"hash": hit.hash}) if hit and not lo.hash else lo)
+        changes["loras"] = loras
+    elif info.loras and not params.loras:
+        changes["loras"] = info.loras
+    if changes:
+        params = params.model_copy(update=changes)
+    return params
+
+
+def parse(raw: RawMetadata) -> GenParams:
+    api, workflow, _ = find_graphs(raw)
+    text = saver_text(raw)
+    if api is None and workflow is None:
+        if text is None:
+            raise ParseError("no ComfyUI graph or saver text found")
+        from .a1111 import parse_text
+
+        params = parse_text(text)
+        changes: dict[str, Any] = {"generator": NAME}
+        # Saver nodes write "CFG Scale" (capital S), which A1111's key table does not know.
+        cfg = to_float(params.extra.get("CFG Scale"))
+        if params.cfg_scale is None and cfg is not None:
+            changes["cfg_scale"] = cfg
+        return params.model_copy(update=changes)
+    params = params_from_graphs(api, workflow)
+    if text is not None:
+        params = _merge_saver_text(params, text)
+    return params

@@ -1,0 +1,106 @@
+"""Draw Things: an XMP packet with CreatorTool "Draw Things" (formats.md section 12).
+
+`exif:UserComment` holds a JSON object (`c`, `uc`, `seed`, `steps`, `scale`, `sampler`,
+`size`, `model`, `strength`, `lora`, `v2`), `dc:description` an A1111-like text. The XMP is
+scanned with regular expressions rather than an XML parser: only a few elements are
+needed and entity expansion is never performed beyond the five XML entities and numeric
+character references.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from ..containers.raw import RawMetadata
+from ..errors import ParseError
+from ..model import GenParams, Lora
+from ._util import build, get_str, loads, parse_size, positive_int, to_float, to_int
+
+NAME = "drawthings"
+
+_TOOL = re.compile(r"CreatorTool(?:>|=\")\s*Draw Things", re.IGNORECASE)
+_USER_COMMENT = re.compile(
+    r"<exif:UserComment>\s*<rdf:Alt>\s*<rdf:li[^>]*>(.*?)</rdf:li>", re.DOTALL
+)
+_DESCRIPTION = re.compile(r"<dc:description>\s*<rdf:Alt>\s*<rdf:li[^>]*>(.*?)</rdf:li>", re.DOTALL)
+
+
+def _xmp(raw: RawMetadata) -> str | None:
+    for entry in raw.entries:
+        is_xmp = entry.location == "XMP" or entry.key in ("XML:com.adobe.xmp", "xmp", "XMP")
+        if entry.text and is_xmp and _TOOL.search(entry.text):
+            return entry.text
+    return None
+
+
+def score(raw: RawMetadata) -> float:
+    try:
+        return 0.95 if _xmp(raw) is not None else 0.0
+    except Exception:
+        return 0.0
+
+
+def _unescape(text: str) -> str:
+    return html.unescape(text)
+
+
+def parse(raw: RawMetadata) -> GenParams:
+    xmp = _xmp(raw)
+    if xmp is None:
+        raise ParseError("no Draw Things XMP")
+    m = _USER_COMMENT.search(xmp)
+    desc = _DESCRIPTION.search(xmp)
+    if not m:
+        if desc:
+            return build(
+                NAME,
+                {"prompt": _unescape(desc.group(1)).split("\n")[0]},
+                notes=["Draw Things XMP has no JSON UserComment; only the description was read"],
+            )
+        raise ParseError("Draw Things XMP: no exif:UserComment")
+    data = loads(_unescape(m.group(1)), "Draw Things UserComment")
+    if not isinstance(data, dict):
+        raise ParseError("Draw Things UserComment: expected a JSON object")
+    v2: dict[str, Any] = data.get("v2") if isinstance(data.get("v2"), dict) else {}
+    size = parse_size(data.get("size"))
+    loras: list[Lora] = []
+    for entry in data.get("lora") or v2.get("loras") or []:
+        if isinstance(entry, dict):
+            name = entry.get("model") or entry.get("file")
+            if isinstance(name, str):
+                loras.append(Lora(name=name, weight=to_float(entry.get("weight"))))
+    known = {
+        "c",
+        "uc",
+        "seed",
+        "steps",
+        "scale",
+        "sampler",
+        "size",
+        "model",
+        "strength",
+        "lora",
+        "v2",
+    }
+    extra = {k: v for k, v in data.items() if k not in known}
+    strength = to_float(data.get("strength"))
+    return build(
+        NAME,
+        {
+            "prompt": get_str(data, "c", ""),
+            "negative_prompt": get_str(data, "uc", ""),
+            "seed": to_int(data.get("seed")),
+            "steps": positive_int(data.get("steps")),
+            "cfg_scale": to_float(data.get("scale")),
+            "sampler": get_str(data, "sampler"),
+            "width": size[0] if size else positive_int(v2.get("width")),
+            "height": size[1] if size else positive_int(v2.get("height")),
+            "model": get_str(data, "model"),
+            "clip_skip": positive_int(v2.get("clipSkip")),
+            "denoising_strength": strength if strength is not None and strength < 1 else None,
+            "loras": loras,
+        },
+        extra=extra,
+    )

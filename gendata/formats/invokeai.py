@@ -1,0 +1,235 @@
+"""InvokeAI: 1.x `Dream` switches, 2.x `sd-metadata` JSON, 3.x+ `invokeai_metadata` JSON.
+
+formats.md section 8. Every key is optional (schema drift across releases). A file with
+only `invokeai_graph`/`invokeai_workflow` is recognised but yields just a note.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any
+
+from ..containers.raw import RawMetadata
+from ..errors import ParseError
+from ..model import GenParams, Lora
+from ._util import build, get_str, loads, positive_int, to_float, to_int
+
+NAME = "invokeai"
+
+_KEYS = ("invokeai_metadata", "sd-metadata", "Dream", "invokeai_graph", "invokeai_workflow")
+
+
+def score(raw: RawMetadata) -> float:
+    texts = {k: v for k, v in raw.texts().items() if k in _KEYS and v.strip()}
+    if "invokeai_metadata" in texts or "sd-metadata" in texts:
+        return 0.95 if any(v.lstrip().startswith("{") for v in texts.values()) else 0.0
+    if "Dream" in texts:
+        return 0.9
+    if "invokeai_graph" in texts or "invokeai_workflow" in texts:
+        return 0.7
+    return 0.0
+
+
+def _model_name(model: Any) -> tuple[str | None, str | None]:
+    if isinstance(model, str):
+        return model, None
+    if isinstance(model, dict):
+        name = model.get("name") or model.get("model_name")
+        h = model.get("hash")
+        return (name if isinstance(name, str) else None), (h if isinstance(h, str) else None)
+    return None, None
+
+
+def _v3(meta: dict[str, Any]) -> GenParams:
+    model, model_hash = _model_name(meta.get("model"))
+    loras: list[Lora] = []
+    for entry in meta.get("loras") or []:
+        if not isinstance(entry, dict):
+            continue
+        name, h = _model_name(entry.get("model") or entry.get("lora"))
+        if name:
+            loras.append(Lora(name=name, weight=to_float(entry.get("weight")), hash=h))
+    vae, vae_hash = _model_name(meta.get("vae"))
+    positive = meta.get("positive_prompt", meta.get("positive_conditioning", ""))
+    negative = meta.get("negative_prompt", meta.get("negative_conditioning", ""))
+    known = {
+        "positive_prompt",
+        "negative_prompt",
+        "positive_conditioning",
+        "negative_conditioning",
+        "width",
+        "height",
+        "seed",
+        "cfg_scale",
+        "steps",
+        "scheduler",
+        "clip_skip",
+        "model",
+        "vae",
+        "loras",
+        "strength",
+        "app_version",
+    }
+    extra = {
+        k: v for k, v in meta.items() if k not in known and isinstance(v, (str, int, float, bool))
+    }
+    strength = to_float(meta.get("strength"))
+    mode = str(meta.get("generation_mode", ""))
+    return build(
+        NAME,
+        {
+            "prompt": positive if isinstance(positive, str) else "",
+            "negative_prompt": negative if isinstance(negative, str) else "",
+            "width": positive_int(meta.get("width")),
+            "height": positive_int(meta.get("height")),
+            "seed": to_int(meta.get("seed")),
+            "cfg_scale": to_float(meta.get("cfg_scale")),
+            "steps": positive_int(meta.get("steps")),
+            "sampler": get_str(meta, "scheduler"),
+            "clip_skip": positive_int(meta.get("clip_skip")),
+            "model": model,
+            "model_hash": model_hash,
+            "vae": vae,
+            "vae_hash": vae_hash,
+            "loras": loras,
+            "denoising_strength": strength if ("img2img" in mode or "inpaint" in mode) else None,
+            "version": get_str(meta, "app_version"),
+        },
+        extra=extra,
+    )
+
+
+def _split_negative(prompt: str) -> tuple[str, str]:
+    """Dream/2.x prompts carry the negative in square brackets: `text [neg, neg]`."""
+    negs = re.findall(r"\[([^\[\]]*)\]", prompt)
+    if not negs:
+        return prompt.strip(), ""
+    positive = re.sub(r"\s*\[[^\[\]]*\]", "", prompt).strip()
+    return positive, ", ".join(n.strip() for n in negs)
+
+
+def _v2(meta: dict[str, Any]) -> GenParams:
+    image = meta.get("image") if isinstance(meta.get("image"), dict) else {}
+    prompt_val = image.get("prompt")
+    if isinstance(prompt_val, list):
+        text = " ".join(p.get("prompt", "") for p in prompt_val if isinstance(p, dict))
+    else:
+        text = prompt_val if isinstance(prompt_val, str) else ""
+    positive, negative = _split_negative(text)
+    notes = [] if image else ["sd-metadata has no image object"]
+    return build(
+        NAME,
+        {
+            "prompt": positive,
+            "negative_prompt": negative,
+            "steps": positive_int(image.get("steps")),
+            "cfg_scale": to_float(image.get("cfg_scale")),
+            "seed": to_int(image.get("seed")),
+            "width": positive_int(image.get("width")),
+            "height": positive_int(image.get("height")),
+            "sampler": get_str(image, "sampler"),
+            "model": get_str(meta, "model_weights"),
+            "model_hash": get_str(meta, "model_hash"),
+            "version": get_str(meta, "app_version"),
+        },
+        extra={"postprocessing": image.get("postprocessing")}
+        if image.get("postprocessing")
+        else None,
+        notes=notes,
+    )
+
+
+_DREAM_SWITCHES = {
+    "-s": "steps",
+    "--steps": "steps",
+    "-S": "seed",
+    "--seed": "seed",
+    "-W": "width",
+    "--width": "width",
+    "-H": "height",
+    "--height": "height",
+    "-C": "cfg_scale",
+    "--cfg_scale": "cfg_scale",
+    "-A": "sampler",
+    "--sampler": "sampler",
+    "-f": "strength",
+    "--strength": "strength",
+}
+
+
+def _dream(text: str) -> GenParams:
+    try:
+        tokens = shlex.split(text)
+    except ValueError as exc:
+        raise ParseError(f"Dream: cannot split the command line ({exc})") from None
+    if not tokens:
+        raise ParseError("Dream: empty")
+    prompt_parts: list[str] = []
+    values: dict[str, str] = {}
+    extra: dict[str, Any] = {}
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        m = re.match(r"^(-[A-Za-z]{1,2}|--[a-z_]+)(.*)$", tok)
+        if m and not re.fullmatch(r"-?\d+(\.\d+)?", tok):
+            switch, attached = m.group(1), m.group(2)
+            args: list[str] = [attached] if attached else []
+            j = i + 1
+            while j < len(tokens) and not re.match(r"^-[A-Za-z-]", tokens[j]):
+                args.append(tokens[j])
+                j += 1
+            i = j
+            field = _DREAM_SWITCHES.get(switch)
+            if field and args:
+                values[field] = args[0]
+            else:
+                extra[switch.lstrip("-")] = " ".join(args) if args else True
+            continue
+        prompt_parts.append(tok)
+        i += 1
+    positive, negative = _split_negative(" ".join(prompt_parts))
+    return build(
+        NAME,
+        {
+            "prompt": positive,
+            "negative_prompt": negative,
+            "steps": positive_int(values.get("steps")),
+            "seed": to_int(values.get("seed")),
+            "width": positive_int(values.get("width")),
+            "height": positive_int(values.get("height")),
+            "cfg_scale": to_float(values.get("cfg_scale")),
+            "sampler": values.get("sampler"),
+            "denoising_strength": to_float(values.get("strength")),
+        },
+        extra=extra,
+    )
+
+
+def parse(raw: RawMetadata) -> GenParams:
+    texts = raw.texts()
+    if "invokeai_metadata" in texts:
+        meta = loads(texts["invokeai_metadata"], "invokeai_metadata")
+        if not isinstance(meta, dict):
+            raise ParseError("invokeai_metadata: expected a JSON object")
+        return _v3(meta)
+    if "sd-metadata" in texts:
+        meta = loads(texts["sd-metadata"], "sd-metadata")
+        if not isinstance(meta, dict):
+            raise ParseError("sd-metadata: expected a JSON object")
+        params = _v2(meta)
+        if "Dream" in texts and not params.prompt:
+            return _dream(texts["Dream"])
+        return params
+    if "Dream" in texts:
+        return _dream(texts["Dream"])
+    if "invokeai_graph" in texts or "invokeai_workflow" in texts:
+        return build(
+            NAME,
+            {},
+            notes=[
+                "only the InvokeAI graph/workflow is present; gendata reads InvokeAI parameters "
+                "from invokeai_metadata"
+            ],
+        )
+    raise ParseError("no InvokeAI metadata")

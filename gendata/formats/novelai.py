@@ -1,0 +1,139 @@
+"""NovelAI: `Software: NovelAI` + `Description` + `Comment` JSON (formats.md section 7).
+
+Also read from the lossless-WebP EXIF layout (Software = the `Source` string,
+ImageDescription = prompt, UserComment = a JSON object holding every chunk with `Comment`
+nested as a string, section 7.2) and from the stealth copy, whose text is that same JSON
+object. V4/V4.5 character prompts go to `extra["NovelAI characters"]`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..containers.raw import RawMetadata
+from ..errors import ParseError
+from ..model import GenParams
+from ._util import build, get_str, loads, positive_int, strip_text, to_float, to_int, try_loads
+
+NAME = "novelai"
+
+_SOURCE_RE = re.compile(r"^(?P<model>.*?)\s+(?P<hash>[0-9A-Fa-f]{8})$")
+
+
+def _chunks(raw: RawMetadata) -> dict[str, str] | None:
+    """The NovelAI key -> text mapping, from PNG chunks, EXIF or a nested JSON object."""
+    texts = raw.texts()
+    software = texts.get("Software", "")
+    if "Comment" in texts and (
+        software.startswith("NovelAI")
+        or texts.get("Source", "").startswith(("NovelAI", "Stable Diffusion"))
+    ):
+        return texts
+    for entry in raw.entries:
+        if not entry.text or "Comment" not in entry.text:
+            continue
+        data = try_loads(entry.text)
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("Comment"), str)
+            and (
+                str(data.get("Software", "")).startswith("NovelAI")
+                or str(data.get("Source", "")).startswith("NovelAI")
+            )
+        ):
+            merged = {k: str(v) for k, v in data.items() if isinstance(v, (str, int, float))}
+            if "Description" not in merged and texts.get("ImageDescription"):
+                merged["Description"] = strip_text(texts["ImageDescription"])
+            return merged
+    if software.startswith("NovelAI") and "Comment" in texts:
+        return texts
+    return None
+
+
+def score(raw: RawMetadata) -> float:
+    try:
+        return 0.95 if _chunks(raw) is not None else 0.0
+    except Exception:
+        return 0.0
+
+
+def _caption(value: Any) -> tuple[str | None, list[dict[str, Any]]]:
+    if not isinstance(value, dict) or not isinstance(value.get("caption"), dict):
+        return None, []
+    cap = value["caption"]
+    base = get_str(cap, "base_caption")
+    chars: list[dict[str, Any]] = []
+    for c in cap.get("char_captions") or []:
+        if isinstance(c, dict) and isinstance(c.get("char_caption"), str):
+            centers = c.get("centers") if isinstance(c.get("centers"), list) else []
+            center = centers[0] if centers and isinstance(centers[0], dict) else None
+            chars.append({"prompt": c["char_caption"], "center": center})
+    return base, chars
+
+
+def parse(raw: RawMetadata) -> GenParams:
+    chunks = _chunks(raw)
+    if chunks is None:
+        raise ParseError("no NovelAI Comment chunk")
+    comment = loads(chunks["Comment"], "NovelAI Comment")
+    if not isinstance(comment, dict):
+        raise ParseError("NovelAI Comment: expected a JSON object")
+    base, chars = _caption(comment.get("v4_prompt"))
+    neg_base, neg_chars = _caption(comment.get("v4_negative_prompt"))
+    prompt = get_str(comment, "prompt")
+    prompt = prompt or base or strip_text(chunks.get("Description", ""))
+    negative = get_str(comment, "uc")
+    if negative is None:
+        negative = neg_base or ""
+    model = model_hash = None
+    source = chunks.get("Source")
+    if source:
+        m = _SOURCE_RE.match(source.strip())
+        model, model_hash = (m.group("model"), m.group("hash")) if m else (source.strip(), None)
+    extra: dict[str, Any] = {}
+    for key in (
+        "strength",
+        "noise",
+        "sm",
+        "sm_dyn",
+        "cfg_rescale",
+        "uncond_scale",
+        "request_type",
+        "n_samples",
+    ):
+        if key in comment:
+            extra[key] = comment[key]
+    if chars:
+        extra["NovelAI characters"] = chars
+        if any(c["prompt"] for c in neg_chars):
+            extra["NovelAI character negatives"] = neg_chars
+        v4 = comment["v4_prompt"]
+        extra["use_coords"] = v4.get("use_coords")
+        extra["use_order"] = v4.get("use_order")
+    for key in ("Title", "Generation time"):
+        if chunks.get(key):
+            extra[key] = chunks[key]
+    extra["Source"] = source
+    denoise = None
+    if str(comment.get("request_type", "")).lower().startswith("img2img") or comment.get("image"):
+        denoise = to_float(comment.get("strength"))
+    return build(
+        NAME,
+        {
+            "prompt": prompt,
+            "negative_prompt": negative,
+            "steps": positive_int(comment.get("steps")),
+            "sampler": get_str(comment, "sampler"),
+            "scheduler": get_str(comment, "noise_schedule"),
+            "cfg_scale": to_float(comment.get("scale")),
+            "seed": to_int(comment.get("seed")),
+            "width": positive_int(comment.get("width")) or raw.width,
+            "height": positive_int(comment.get("height")) or raw.height,
+            "model": model,
+            "model_hash": model_hash,
+            "denoising_strength": denoise,
+            "version": str(comment["version"]) if "version" in comment else None,
+        },
+        extra=extra,
+    )

@@ -1,0 +1,66 @@
+"""Stability Matrix: `parameters-json`, `smproj` and a ComfyUI `prompt` graph (formats.md 14).
+
+The graph is walked for what only it knows (scheduler, clip skip, the hires pass);
+`parameters-json` supplies what the user typed (the full prompt, CRLF line ends kept) and
+the model's full SHA-256. The A1111-like `parameters` text is a fallback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..containers.raw import RawMetadata
+from ..errors import ParseError
+from ..model import GenParams
+from ._util import build, get_str, loads, positive_int, to_float, to_int
+
+NAME = "stabilitymatrix"
+
+
+def score(raw: RawMetadata) -> float:
+    texts = raw.texts()
+    return 0.95 if ("parameters-json" in texts or "smproj" in texts) else 0.0
+
+
+def parse(raw: RawMetadata) -> GenParams:
+    from . import comfyui
+
+    texts = raw.texts()
+    if "parameters-json" not in texts and "smproj" not in texts:
+        raise ParseError("no Stability Matrix parameters-json/smproj chunk")
+    data: dict[str, Any] = {}
+    if "parameters-json" in texts:
+        loaded = loads(texts["parameters-json"], "parameters-json")
+        if not isinstance(loaded, dict):
+            raise ParseError("parameters-json: expected a JSON object")
+        data = loaded
+    api, workflow, _ = comfyui.find_graphs(raw)
+    if api is not None or workflow is not None:
+        params = comfyui.params_from_graphs(api, workflow, NAME)
+    elif "parameters" in texts:
+        from .a1111 import parse_text
+
+        params = parse_text(texts["parameters"]).model_copy(update={"generator": NAME})
+    else:
+        params = build(NAME, {})
+    own = {
+        "prompt": get_str(data, "PositivePrompt"),
+        "negative_prompt": get_str(data, "NegativePrompt"),
+        "model": get_str(data, "ModelName"),
+        "model_hash": get_str(data, "ModelHash"),
+        "seed": to_int(data.get("Seed")),
+    }
+    fallback = {
+        "steps": positive_int(data.get("Steps")),
+        "cfg_scale": to_float(data.get("CfgScale")),
+        "sampler": get_str(data, "Sampler"),
+        "width": positive_int(data.get("Width")),
+        "height": positive_int(data.get("Height")),
+    }
+    changes: dict[str, Any] = {k: v for k, v in own.items() if v is not None}
+    for key, value in fallback.items():
+        if value is not None and getattr(params, key) in (None, ""):
+            changes[key] = value
+    if data.get("Sampler"):
+        changes["extra"] = {**params.extra, "Stability Matrix sampler": data["Sampler"]}
+    return params.model_copy(update=changes)

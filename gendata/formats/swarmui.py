@@ -1,0 +1,122 @@
+"""SwarmUI: `sui_image_params` JSON in `parameters` or UserComment (formats.md section 10).
+
+The JPEG/WebP UserComment is UTF-16LE (the container layer decodes it); old releases put
+the JSON in EXIF Model and kept `date`/`generation_time` inside `sui_image_params`. The
+ComfyUI `prompt` chunk the ComfyUI backend adds is ignored here: SwarmUI's own record is
+the one the user set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..containers.raw import RawMetadata
+from ..errors import ParseError
+from ..model import GenParams, Lora
+from ._util import basename, build, get_str, loads, positive_int, to_float, to_int, try_loads
+
+NAME = "swarmui"
+
+
+def _find(raw: RawMetadata) -> dict[str, Any] | None:
+    for entry in raw.entries:
+        if entry.text and "sui_image_params" in entry.text:
+            data = try_loads(entry.text)
+            if isinstance(data, dict) and isinstance(data.get("sui_image_params"), dict):
+                return data
+    return None
+
+
+def score(raw: RawMetadata) -> float:
+    for entry in raw.entries:
+        if entry.text and "sui_image_params" in entry.text[:4096]:
+            return 0.95
+    return 0.0
+
+
+def parse(raw: RawMetadata) -> GenParams:
+    data = _find(raw)
+    if data is None:
+        for entry in raw.entries:
+            if entry.text and "sui_image_params" in entry.text:
+                loads(entry.text, f"{entry.location} {entry.key}")  # raises a precise ParseError
+        raise ParseError("SwarmUI: sui_image_params is not a JSON object")
+    p = data["sui_image_params"]
+    extra_data = data.get("sui_extra_data") if isinstance(data.get("sui_extra_data"), dict) else {}
+    unused = extra_data.get("unused_parameters") or p.get("unused_parameters") or []
+    unused = {u for u in unused if isinstance(u, str)} if isinstance(unused, list) else set()
+    models = data.get("sui_models") if isinstance(data.get("sui_models"), list) else []
+    model_hash = None
+    for m in models:
+        if isinstance(m, dict) and m.get("param") == "model" and isinstance(m.get("hash"), str):
+            model_hash = m["hash"]
+    loras: list[Lora] = []
+    names = p.get("loras") if isinstance(p.get("loras"), list) else []
+    weights = p.get("loraweights") if isinstance(p.get("loraweights"), list) else []
+    for i, name in enumerate(names):
+        if isinstance(name, str):
+            w = to_float(weights[i]) if i < len(weights) else None
+            h = None
+            for m in models:
+                if (
+                    isinstance(m, dict)
+                    and m.get("param") == "loras"
+                    and str(m.get("name", "")).startswith(name)
+                ):
+                    h = get_str(m, "hash")
+            loras.append(Lora(name=name, weight=w, hash=h))
+    sampler = p.get("sampler") or p.get("comfyuisampler") or p.get("autowebuisampler")
+    width = None if "width" in unused else positive_int(p.get("width"))
+    height = None if "height" in unused else positive_int(p.get("height"))
+    notes = []
+    if width is None and positive_int(p.get("sidelength")):
+        notes.append("size set through sidelength/aspect ratio; width/height were not used")
+    known = {
+        "prompt",
+        "negativeprompt",
+        "model",
+        "seed",
+        "steps",
+        "cfgscale",
+        "width",
+        "height",
+        "sampler",
+        "comfyuisampler",
+        "autowebuisampler",
+        "scheduler",
+        "loras",
+        "loraweights",
+        "variationseed",
+        "variationseedstrength",
+        "initimagecreativity",
+        "swarm_version",
+        "vae",
+    }
+    extra: dict[str, Any] = {k: v for k, v in p.items() if k not in known}
+    for k, v in extra_data.items():
+        extra.setdefault(f"sui_extra_data.{k}", v)
+    model = get_str(p, "model")
+    return build(
+        NAME,
+        {
+            "prompt": get_str(p, "prompt", ""),
+            "negative_prompt": get_str(p, "negativeprompt", ""),
+            "model": basename(model) if model and "/" in model else model,
+            "model_hash": model_hash,
+            "seed": to_int(p.get("seed")),
+            "steps": positive_int(p.get("steps")),
+            "cfg_scale": to_float(p.get("cfgscale")),
+            "width": width,
+            "height": height,
+            "sampler": sampler if isinstance(sampler, str) else None,
+            "scheduler": get_str(p, "scheduler"),
+            "variation_seed": to_int(p.get("variationseed")),
+            "variation_seed_strength": to_float(p.get("variationseedstrength")),
+            "denoising_strength": to_float(p.get("initimagecreativity")),
+            "vae": get_str(p, "vae"),
+            "loras": loras,
+            "version": get_str(p, "swarm_version"),
+        },
+        extra=extra,
+        notes=notes,
+    )

@@ -1,0 +1,82 @@
+"""Tensor.Art: `generation_data` JSON (UTF-8 in tEXt, trailing NUL) + a ComfyUI graph.
+
+formats.md section 14. `generation_data` is what the user set (prompt, sampler as
+`ksamplerName`/`schedule`, model as `baseModel{modelFileName, hash}`); its `seed` is "-1"
+when random, in which case the graph's sampler seed is the real one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..containers.raw import RawMetadata
+from ..errors import ParseError
+from ..model import GenParams
+from ._util import build, get_str, loads, looks_like_json_object, positive_int, to_float, to_int
+
+NAME = "tensorart"
+
+
+def score(raw: RawMetadata) -> float:
+    return 0.95 if looks_like_json_object(raw.texts().get("generation_data")) else 0.0
+
+
+def parse(raw: RawMetadata) -> GenParams:
+    from . import comfyui
+
+    text = raw.texts().get("generation_data")
+    if text is None:
+        raise ParseError("no Tensor.Art generation_data chunk")
+    data = loads(text, "generation_data")
+    if not isinstance(data, dict):
+        raise ParseError("generation_data: expected a JSON object")
+    api, workflow, _ = comfyui.find_graphs(raw)
+    graph = None
+    if api is not None or workflow is not None:
+        try:
+            graph = comfyui.params_from_graphs(api, workflow, NAME)
+        except ParseError:
+            graph = None
+    base = data.get("baseModel") if isinstance(data.get("baseModel"), dict) else {}
+    seed = to_int(data.get("seed"))
+    notes: list[str] = []
+    if seed is None or seed < 0:
+        seed = graph.seed if graph is not None else None
+        if seed is not None:
+            notes.append("generation_data seed is random (-1); seed taken from the ComfyUI graph")
+    fields: dict[str, Any] = {
+        "prompt": get_str(data, "prompt", ""),
+        "negative_prompt": get_str(data, "negativePrompt", ""),
+        "width": positive_int(data.get("width")),
+        "height": positive_int(data.get("height")),
+        "steps": positive_int(data.get("steps")),
+        "cfg_scale": to_float(data.get("cfgScale")),
+        "seed": seed,
+        "clip_skip": positive_int(data.get("clipSkip")),
+        "sampler": get_str(data, "ksamplerName"),
+        "scheduler": get_str(data, "schedule"),
+        "model": get_str(base, "modelFileName"),
+        "model_hash": get_str(base, "hash"),
+        "vae": data.get("sdVae") if data.get("sdVae") not in (None, "Automatic") else None,
+    }
+    if graph is not None:
+        for key in ("steps", "cfg_scale", "sampler", "scheduler", "width", "height", "clip_skip"):
+            if fields.get(key) is None:
+                fields[key] = getattr(graph, key)
+        fields["samplers"] = graph.samplers
+    known = {
+        "prompt",
+        "negativePrompt",
+        "width",
+        "height",
+        "steps",
+        "cfgScale",
+        "seed",
+        "clipSkip",
+        "ksamplerName",
+        "schedule",
+        "baseModel",
+        "sdVae",
+    }
+    extra = {k: v for k, v in data.items() if k not in known}
+    return build(NAME, fields, extra=extra, notes=notes)

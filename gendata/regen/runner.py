@@ -1,0 +1,407 @@
+"""Regen service, torch layer: execute a RegenPlan with diffusers. The ONLY module that imports
+torch, diffusers or transformers, and only inside functions, so planning stays light.
+
+Kept thin (regen.md section 4): load the pipeline, build the scheduler the plan names, make the
+plan's noise, build prompt embeddings the A1111 way, call the stock pipelines, convert to 8 bits
+as A1111 does. Anything that departs from the plan at run time becomes a Deviation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from ..errors import UsageError
+from . import nvrng
+from .emphasis import chunk_tokens
+from .plan import NoisePlan, PromptPlan, RegenPlan, SchedulerPlan, make_plan
+from .report import Deviation, RegenReport, worst
+
+__all__ = ["RegenResult", "execute", "missing_extra"]
+
+Progress = Callable[[int, int], None]
+INSTALL_HINT = "pip install 'gendata[regen]'"
+_PIPELINES: dict[tuple[str, str | None, str, str], Any] = {}
+
+
+@dataclass
+class RegenResult:
+    image: Any  # PIL.Image.Image
+    plan: RegenPlan
+    report: RegenReport
+
+
+def missing_extra() -> str | None:
+    """The name of the first regen dependency that cannot be imported, or None."""
+    import importlib.util
+
+    for mod in ("torch", "diffusers", "transformers", "safetensors"):
+        if importlib.util.find_spec(mod) is None:
+            return mod
+    return None
+
+
+def _require() -> tuple[Any, Any]:
+    missing = missing_extra()
+    if missing:
+        raise UsageError(f"regen needs {missing}, which is not installed: {INSTALL_HINT}")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import diffusers
+    import torch
+
+    diffusers.utils.logging.set_verbosity_error()
+    return torch, diffusers
+
+
+def resolve_device(requested: str) -> str:
+    torch, _ = _require()
+    if requested in ("", "auto"):
+        if torch.cuda.is_available():
+            return "cuda"
+        mps = getattr(torch.backends, "mps", None)
+        return "mps" if mps is not None and mps.is_available() else "cpu"
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda: no CUDA device is available (try --device cpu)")
+    return requested
+
+
+def _load(plan: RegenPlan, device: str, dtype: Any) -> Any:
+    torch, diffusers = _require()
+    key = (str(plan.model), plan.config, device, str(dtype))
+    if key in _PIPELINES:
+        return _PIPELINES[key]
+    if not plan.model or not os.path.exists(plan.model):
+        raise UsageError(f"model not found: {plan.model}")
+    common = {"safety_checker": None, "requires_safety_checker": False,
+              "feature_extractor": None, "torch_dtype": dtype}
+    try:
+        if plan.model_kind == "diffusers":
+            pipe = diffusers.StableDiffusionPipeline.from_pretrained(
+                plan.model, local_files_only=True, **common)
+        else:
+            kwargs: dict[str, Any] = {"local_files_only": True}
+            if plan.config:
+                kwargs["config"] = plan.config
+            pipe = diffusers.StableDiffusionPipeline.from_single_file(
+                plan.model, **kwargs, **common)
+    except (OSError, ValueError) as exc:
+        hint = ("" if plan.config or plan.model_kind == "diffusers" else
+                " A single-file checkpoint needs --config DIR: a diffusers SD1.5 folder (the "
+                "JSON configs and tokenizer files are enough) for offline use.")
+        raise UsageError(f"cannot load model {plan.model}: {str(exc).splitlines()[0]}.{hint}"
+                         ) from None
+    # Fresh, aligned parameter memory: CPU results otherwise depend on the loading path
+    # (regen.md section 0, finding 3).
+    with torch.no_grad():
+        for comp in (pipe.unet, pipe.vae, pipe.text_encoder):
+            for p in comp.parameters():
+                p.data = p.data.clone()
+    pipe = pipe.to(device)
+    pipe.set_progress_bar_config(disable=True)
+    _PIPELINES.clear()
+    _PIPELINES[key] = pipe
+    return pipe
+
+
+def _scheduler(sp: SchedulerPlan) -> Any:
+    torch, diffusers = _require()
+    base = getattr(diffusers, sp.cls)
+    if not sp.custom_sigmas:
+        return base.from_config(sp.config)
+
+    sig = np.asarray(sp.sigmas, dtype=np.float32)
+    ts = np.asarray(sp.timesteps, dtype=np.float32)
+
+    class CustomSigmas(base):  # type: ignore[misc, valid-type]
+        """Runs A1111's exact sigma list; the pipeline still calls set_timesteps(steps)."""
+
+        def set_timesteps(self, num_inference_steps: Any = None, device: Any = None,
+                          *args: Any, **kwargs: Any) -> None:
+            super().set_timesteps(len(sig) - 1, device)
+            self.sigmas = torch.from_numpy(sig.copy())
+            self.timesteps = torch.from_numpy(ts.copy()).to(device=device)
+            self.num_inference_steps = len(sig) - 1
+
+    CustomSigmas.__name__ = sp.cls
+    return CustomSigmas.from_config(sp.config)
+
+
+class _TorchGen:
+    def __init__(self, torch: Any, seed: int, device: str) -> None:
+        self.torch, self.device = torch, device
+        self.g = torch.Generator(device).manual_seed(int(seed))
+
+    def randn(self, shape: Any) -> np.ndarray:
+        t = self.torch.randn(tuple(shape), generator=self.g, device=self.device)
+        return t.cpu().numpy()
+
+
+def _noise(np_plan: NoisePlan, device: str) -> nvrng.ImageNoise:
+    torch, _ = _require()
+    gen = np_plan.generator
+    if gen == "philox":
+        factory: Callable[[int], Any] = nvrng.PhiloxNV
+    elif gen == "torch-cuda":
+        def factory(s: int) -> Any:
+            return _TorchGen(torch, s, "cuda")
+    else:
+        def factory(s: int) -> Any:
+            return _TorchGen(torch, s, "cpu")
+    return nvrng.ImageNoise(factory, np_plan.shape, np_plan.seed, np_plan.subseed,
+                            np_plan.subseed_strength, np_plan.resize_from, np_plan.ensd)
+
+
+@contextlib.contextmanager
+def _step_noise(scheduler: Any, noise: nvrng.ImageNoise | None) -> Iterator[None]:
+    """Feed the scheduler's in-step `randn_tensor` from A1111's noise stream instead of the
+    pipeline generator (diffusers schedulers only accept torch generators)."""
+    if noise is None:
+        yield
+        return
+    torch, _ = _require()
+    mods = {sys.modules[c.__module__] for c in type(scheduler).__mro__
+            if hasattr(sys.modules.get(c.__module__), "randn_tensor")}
+    saved = {m: m.randn_tensor for m in mods}
+
+    def randn_tensor(shape: Any, generator: Any = None, device: Any = None, dtype: Any = None,
+                     layout: Any = None) -> Any:
+        per = [torch.from_numpy(noise.next(tuple(shape[1:]))) for _ in range(shape[0])]
+        return torch.stack(per).to(device=device, dtype=dtype)
+
+    for m in mods:
+        m.randn_tensor = randn_tensor
+    try:
+        yield
+    finally:
+        for m, fn in saved.items():
+            m.randn_tensor = fn
+
+
+def _encode(pipe: Any, pp: PromptPlan, emb_ids: dict[str, list[int]]) -> Any:
+    """A1111's conditioning: 75-token chunks, clip skip on the hidden states, emphasis with
+    mean restoration, chunks concatenated (regen.md 3.4, 3.5)."""
+    torch, _ = _require()
+    tok, te = pipe.tokenizer, pipe.text_encoder
+    vocab = tok.get_vocab()
+    comma = vocab.get(",</w>", -1)
+    bos, eos = tok.bos_token_id, tok.eos_token_id
+
+    def tokenize(text: str) -> list[int]:
+        return list(tok(text, add_special_tokens=False, truncation=False).input_ids)
+
+    chunks = chunk_tokens(pp.pieces, tokenize, comma_id=comma, embeddings=emb_ids)
+    final_ln = getattr(te, "text_model", te).final_layer_norm
+    out = []
+    for ch in chunks:
+        pad = 75 - len(ch.tokens)
+        ids = torch.tensor([[bos, *ch.tokens, *([eos] * pad), eos]], device=te.device)
+        w = torch.tensor([1.0, *ch.weights, *([1.0] * pad), 1.0], device=te.device)
+        res = te(ids, output_hidden_states=True)
+        if pp.clip_skip > 1:
+            z = final_ln(res.hidden_states[-pp.clip_skip])
+        else:
+            z = res.last_hidden_state
+        if pp.emphasis in ("Original", "No norm"):
+            before = z.float().mean()
+            z = z * w.to(z.dtype)[None, :, None]
+            after = z.float().mean()
+            if pp.emphasis == "Original" and after != 0:
+                z = z * (before / after).to(z.dtype)
+        out.append(z)
+    return torch.cat(out, dim=1)
+
+
+def _pair(pipe: Any, pos: PromptPlan, neg: PromptPlan, emb: dict[str, list[int]]) -> tuple:
+    torch, _ = _require()
+    c, u = _encode(pipe, pos, emb), _encode(pipe, neg, emb)
+    if c.shape[1] != u.shape[1]:
+        empty = _encode(pipe, PromptPlan("", [("", 1.0)], pos.emphasis, neg.clip_skip), {})
+        while c.shape[1] < u.shape[1]:
+            c = torch.cat([c, empty], dim=1)
+        while u.shape[1] < c.shape[1]:
+            u = torch.cat([u, empty], dim=1)
+    return c, u
+
+
+def _to_uint8(arr: np.ndarray) -> np.ndarray:
+    """A1111 truncates (x+1)/2*255 to uint8; diffusers' numpy_to_pil rounds (regen.md 3.3)."""
+    return (np.clip(arr, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for mod in ("torch", "diffusers", "transformers"):
+        m = sys.modules.get(mod)
+        out[mod] = getattr(m, "__version__", "?") if m else "?"
+    return out
+
+
+def execute(plan: RegenPlan, *, progress: Progress | None = None,
+            dtype: str | None = None) -> RegenResult:
+    """Run the plan. Raises UsageError for a missing extra, model, or out of memory."""
+    if plan.refused:
+        raise UsageError("; ".join(d.message for d in plan.refused))
+    torch, _ = _require()
+    device = resolve_device(plan.device)
+    if device != plan.device:
+        plan = make_plan(plan.params, replace(plan.options, device=device, overrides={}))
+    tdtype = {"fp16": torch.float16, "fp32": torch.float32}.get(
+        dtype or "", torch.float16 if device == "cuda" else torch.float32)
+    started = time.perf_counter()
+    devs = list(plan.deviations)
+    pipe = _load(plan, device, tdtype)
+    loaded_loras, loaded_ti = [], []
+    try:
+        with torch.inference_mode():
+            image = _run(plan, pipe, device, tdtype, devs, loaded_loras, loaded_ti, progress)
+    except torch.cuda.OutOfMemoryError:
+        raise UsageError(f"out of memory on {device} at {plan.width}x{plan.height}: try "
+                         "--device cpu or a smaller size") from None
+    except RuntimeError as exc:
+        if "out of memory" in str(exc).lower():
+            raise UsageError(f"out of memory on {device}: try --device cpu or a smaller size"
+                             ) from None
+        raise
+    finally:
+        if loaded_loras:
+            pipe.unload_lora_weights()
+        if loaded_ti:
+            pipe.unload_textual_inversion()
+    report = RegenReport(
+        fidelity=worst(devs), deviations=devs, plan=plan.to_dict(), device=device,
+        dtype=str(tdtype).replace("torch.", ""), versions=_versions(),
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    report.plan["fidelity"] = report.fidelity
+    return RegenResult(image=image, plan=plan, report=report)
+
+
+def _run(plan: RegenPlan, pipe: Any, device: str, tdtype: Any, devs: list[Deviation],
+         loaded_loras: list[str], loaded_ti: list[str], progress: Progress | None) -> Any:
+    torch, _ = _require()
+    from PIL import Image
+
+    # LoRAs (kohya/A1111 format through peft) and embeddings.
+    names, weights = [], []
+    for i, lp in enumerate(plan.loras):
+        adapter = f"lora{i}"
+        try:
+            pipe.load_lora_weights(lp.path, adapter_name=adapter)
+        except Exception as exc:  # diffusers raises ValueError/KeyError/RuntimeError here
+            devs.append(Deviation("lora-te-unrecognised" if "infer" in str(exc) else
+                                  "lora-load-failed", "degraded",
+                                  f"LoRA {lp.name!r} could not be loaded: "
+                                  f"{str(exc).splitlines()[0]}"))
+            continue
+        loaded_loras.append(adapter)
+        names.append(adapter)
+        weights.append({"unet": lp.unet_weight, "text_encoder": lp.te_weight})
+    if names:
+        pipe.set_adapters(names, adapter_weights=weights)
+    emb_ids: dict[str, list[int]] = {}
+    for ep in plan.embeddings:
+        try:
+            pipe.load_textual_inversion(ep.path, token=ep.name)
+        except Exception as exc:  # unknown embedding layouts raise ValueError/KeyError
+            devs.append(Deviation("missing-embedding", "degraded",
+                                  f"embedding {ep.name!r} could not be loaded: "
+                                  f"{str(exc).splitlines()[0]}"))
+            continue
+        loaded_ti.append(ep.name)
+        toks = [ep.name]
+        i = 1
+        while f"{ep.name}_{i}" in pipe.tokenizer.get_vocab():
+            toks.append(f"{ep.name}_{i}")
+            i += 1
+        emb_ids[ep.name] = pipe.tokenizer.convert_tokens_to_ids(toks)
+
+    cond, uncond = _pair(pipe, plan.prompt, plan.negative, emb_ids)
+    sched = _scheduler(plan.scheduler)
+    pipe.scheduler = sched
+    noise = _noise(plan.noise, device)
+    latents = torch.from_numpy(noise.first() * np.float32(plan.scheduler.latent_scale))
+    latents = latents[None].to(device=device, dtype=tdtype)
+    total = plan.steps + (plan.hires.steps if plan.hires else 0)
+
+    def callback(offset: int) -> Callable[..., dict]:
+        def cb(_pipe: Any, step: int, _t: Any, kwargs: dict) -> dict:
+            if progress:
+                progress(offset + step + 1, total)
+            return kwargs
+        return cb
+
+    extra: dict[str, Any] = {}
+    if plan.scheduler.eta is not None:
+        extra["eta"] = plan.scheduler.eta
+    step_noise = noise if plan.noise.step_noise == "generator" else None
+    with _step_noise(sched, step_noise):
+        out = pipe(
+            prompt_embeds=cond, negative_prompt_embeds=uncond, latents=latents,
+            num_inference_steps=plan.steps, guidance_scale=plan.cfg_scale,
+            height=plan.height, width=plan.width,
+            output_type="latent" if plan.hires else "np",
+            callback_on_step_end=callback(0), **extra,
+        ).images
+    if plan.hires is None:
+        return Image.fromarray(_to_uint8(out[0]))
+    return _hires(plan, pipe, out, device, tdtype, devs, emb_ids, cond, uncond, callback)
+
+
+def _hires(plan: RegenPlan, pipe: Any, latents: Any, device: str, tdtype: Any,
+           devs: list[Deviation], emb_ids: dict[str, list[int]], cond: Any, uncond: Any,
+           callback: Callable[[int], Any]) -> Any:
+    """txt2img -> upscale -> img2img with A1111's step arithmetic (regen.md 3.8)."""
+    torch, diffusers = _require()
+    from PIL import Image
+
+    hp = plan.hires
+    assert hp is not None
+    if hp.mode == "latent":
+        image: Any = torch.nn.functional.interpolate(
+            latents.float(), size=(hp.height // 8, hp.width // 8), mode=hp.interpolation,
+            antialias=hp.antialias).to(tdtype)
+    else:
+        decoded = pipe.vae.decode(latents / pipe.vae.config.scaling_factor).sample
+        arr = _to_uint8((decoded[0].float().permute(1, 2, 0).cpu().numpy() + 1) / 2)
+        resample = Image.Resampling.NEAREST if hp.interpolation == "nearest" else \
+            Image.Resampling.LANCZOS
+        image = Image.fromarray(arr).resize((hp.width, hp.height), resample)
+    if hp.denoise <= 0 or hp.total_steps <= 0:
+        if hp.mode == "latent":
+            dec = pipe.vae.decode(image / pipe.vae.config.scaling_factor).sample
+            return Image.fromarray(_to_uint8((dec[0].float().permute(1, 2, 0).cpu().numpy()
+                                              + 1) / 2))
+        return image
+    if plan.hires.prompt is not plan.prompt or plan.hires.negative is not plan.negative:
+        cond, uncond = _pair(pipe, hp.prompt, hp.negative, emb_ids)
+    sched = _scheduler(hp.scheduler)
+    i2i = diffusers.StableDiffusionImg2ImgPipeline(**pipe.components)
+    i2i.set_progress_bar_config(disable=True)
+    i2i.scheduler = sched
+    noise = _noise(hp.noise, device)
+    first = torch.from_numpy(noise.first())[None]
+    orig_add_noise = sched.add_noise
+
+    def add_noise(original: Any, _noise: Any, timesteps: Any) -> Any:
+        return orig_add_noise(original, first.to(device=original.device, dtype=original.dtype),
+                              timesteps)
+
+    sched.add_noise = add_noise
+    step_noise = noise if hp.noise.step_noise == "generator" else None
+    gen = torch.Generator("cpu").manual_seed(plan.noise.seed)
+    with _step_noise(sched, step_noise):
+        out = i2i(
+            image=image, prompt_embeds=cond, negative_prompt_embeds=uncond,
+            strength=hp.strength, num_inference_steps=hp.total_steps,
+            guidance_scale=hp.cfg_scale, output_type="np", generator=gen,
+            callback_on_step_end=callback(plan.steps),
+        ).images
+    return Image.fromarray(_to_uint8(out[0]))

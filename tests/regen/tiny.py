@@ -1,0 +1,117 @@
+"""Build a tiny random-weight SD1-shaped pipeline, a kohya LoRA and an A1111 embedding in code.
+
+Used by the pipeline tests and benchmarks/regen_gpu.py. Nothing is downloaded: the CLIP
+tokenizer is a byte-level BPE vocabulary written here (512 byte tokens, a few merges).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def _bytes_to_unicode() -> dict[int, str]:
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(
+        range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return dict(zip(bs, [chr(c) for c in cs], strict=True))
+
+
+MERGES = [("c", "a"), ("ca", "t</w>"), ("d", "o"), ("do", "g</w>"), ("r", "e"), ("re", "d</w>")]
+
+
+def write_tokenizer(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    chars = list(_bytes_to_unicode().values())
+    tokens = chars + [c + "</w>" for c in chars] + ["".join(m) for m in MERGES]
+    tokens += ["<|startoftext|>", "<|endoftext|>"]
+    vocab = {t: i for i, t in enumerate(dict.fromkeys(tokens))}
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "merges.txt").write_text(
+        "#version: 0.2\n" + "\n".join(f"{a} {b}" for a, b in MERGES) + "\n")
+    (folder / "special_tokens_map.json").write_text(json.dumps({
+        "bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>",
+        "unk_token": "<|endoftext|>", "pad_token": "<|endoftext|>"}))
+    (folder / "tokenizer_config.json").write_text(json.dumps({
+        "model_max_length": 77, "tokenizer_class": "CLIPTokenizer",
+        "bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>",
+        "unk_token": "<|endoftext|>", "pad_token": "<|endoftext|>"}))
+
+
+def build_pipeline(folder: Path) -> Path:
+    """save_pretrained a tiny StableDiffusionPipeline into `folder` and return it."""
+    import torch
+    from diffusers import (
+        AutoencoderKL,
+        PNDMScheduler,
+        StableDiffusionPipeline,
+        UNet2DConditionModel,
+    )
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    torch.manual_seed(0)
+    write_tokenizer(folder / "_tok")
+    tok = CLIPTokenizer.from_pretrained(folder / "_tok")
+    te = CLIPTextModel(CLIPTextConfig(
+        vocab_size=len(tok), hidden_size=32, intermediate_size=37, num_hidden_layers=4,
+        num_attention_heads=4, max_position_embeddings=77, bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id, pad_token_id=tok.eos_token_id, projection_dim=32))
+    with torch.no_grad():  # a real CLIP's final LayerNorm has a bias; zero would zero the mean
+        getattr(te, "text_model", te).final_layer_norm.bias.normal_(0.0, 0.5)
+    unet = UNet2DConditionModel(
+        sample_size=8, in_channels=4, out_channels=4, layers_per_block=1,
+        block_out_channels=(32, 64), down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"), cross_attention_dim=32,
+        attention_head_dim=8, norm_num_groups=32)
+    vae = AutoencoderKL(
+        in_channels=3, out_channels=3, latent_channels=4, layers_per_block=1,
+        block_out_channels=(8, 8, 8, 8), norm_num_groups=8,
+        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4)
+    sched = PNDMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+                          skip_prk_steps=True, steps_offset=1, set_alpha_to_one=False)
+    pipe = StableDiffusionPipeline(vae=vae, text_encoder=te, tokenizer=tok, unet=unet,
+                                   scheduler=sched, safety_checker=None, feature_extractor=None,
+                                   requires_safety_checker=False)
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def write_lora(path: Path, model_folder: Path, rank: int = 4, scale: float = 0.5) -> Path:
+    """A kohya/A1111-format LoRA (lora_unet_*/lora_te_*, .alpha) for the tiny pipeline."""
+    import torch
+    from diffusers import UNet2DConditionModel
+    from safetensors.torch import save_file
+    from transformers import CLIPTextModel
+
+    g = torch.Generator().manual_seed(1)
+    sd: dict[str, torch.Tensor] = {}
+    unet = UNet2DConditionModel.from_pretrained(model_folder / "unet")
+    te = CLIPTextModel.from_pretrained(model_folder / "text_encoder")
+    targets = [("lora_unet_", n, m) for n, m in unet.named_modules()
+               if n.endswith(("attn1.to_q", "attn1.to_k", "attn1.to_v", "attn1.to_out.0",
+                              "attn2.to_q", "attn2.to_k", "attn2.to_v", "attn2.to_out.0"))]
+    targets += [("lora_te_", n, m) for n, m in te.named_modules()
+                if n.endswith(("q_proj", "k_proj", "v_proj", "out_proj"))]
+    for prefix, name, mod in targets:
+        key = prefix + name.replace(".", "_")
+        sd[f"{key}.lora_down.weight"] = torch.randn(rank, mod.in_features, generator=g) * scale
+        sd[f"{key}.lora_up.weight"] = torch.randn(mod.out_features, rank, generator=g) * scale
+        sd[f"{key}.alpha"] = torch.tensor(float(rank))
+    save_file(sd, str(path), metadata={"ss_network_dim": str(rank)})
+    return path
+
+
+def write_embedding(path: Path, vectors: int = 2, dim: int = 32, seed: int = 2) -> Path:
+    """An A1111 textual-inversion .pt file (`string_to_param`)."""
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    emb = torch.randn(vectors, dim, generator=g) * 3
+    torch.save({"string_to_param": {"*": emb}, "name": path.stem, "step": 1}, path)
+    return path
