@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "read": "api", "write": "api", "write_text": "api", "strip": "api", "copy": "api",
-    "update": "api", "iter_records": "api", "read_raw": "api", "read_safe": "api",
+    "update": "api", "iter_records": "batch", "read_raw": "api", "read_safe": "api",
     "Record": "api",
     "GenParams": "model", "Lora": "model", "Embedding": "model", "SamplerPass": "model",
     "GenDataError": "errors", "ContainerError": "errors", "ParseError": "errors",

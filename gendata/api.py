@@ -70,14 +70,15 @@ class Record:
         p = self.params
         obj: dict[str, Any] = {"path": self.path, "container": self.container,
                                "generator": p.generator if p else None}
-        typed = p.typed_fields() if p else GenParams().typed_fields()
-        typed.pop("generator", None)
-        if p is None:
-            typed = dict.fromkeys(typed)
+        if p is not None:
+            typed = p.typed_fields()
+            typed.pop("generator", None)
+        else:
+            typed = dict.fromkeys(k for k in GenParams.scalar_fields() if k != "generator")
         obj.update(typed)
-        obj["loras"] = [lo.model_dump() for lo in p.loras] if p else []
-        obj["embeddings"] = [e.model_dump() for e in p.embeddings] if p else []
-        obj["samplers"] = [s.model_dump() for s in p.samplers] if p else []
+        obj["loras"] = [_fields(lo) for lo in p.loras] if p else []
+        obj["embeddings"] = [_fields(e) for e in p.embeddings] if p else []
+        obj["samplers"] = [_fields(s) for s in p.samplers] if p else []
         obj["extra"] = dict(p.extra) if p else {}
         obj["notes"] = list(p.notes) if p else []
         obj["raw"] = self.raw_texts()
@@ -85,6 +86,12 @@ class Record:
         obj["warnings"] = self.warnings
         obj["error"] = self.error
         return obj
+
+
+def _fields(model: Any) -> dict[str, Any]:
+    """`model.model_dump()` for the flat models (Lora, Embedding, SamplerPass), without
+    building pydantic's serializer: `show` and `export` never need it."""
+    return {k: getattr(model, k) for k in type(model).model_fields}
 
 
 def read_raw(path: PathLike) -> RawMetadata:

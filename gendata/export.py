@@ -183,6 +183,8 @@ def _quote(text: str) -> str:
 
 
 def _csv_line(cells: list[str]) -> str:
+    if len(cells) == 1 and not cells[0]:
+        return '""'  # a lone empty cell must not read back as a blank (skipped) line
     return ",".join(_quote(c) for c in cells)
 
 
@@ -287,7 +289,7 @@ class _SpillCsvWriter:
                 cells.insert(0, before)
             if na:
                 cells.append(after)
-            out.write(",".join(cells) + "\r\n")
+            out.write((",".join(cells) or '""') + "\r\n")
         self.spill.close()
 
 

@@ -6,6 +6,7 @@ about any one generator's text format (formats.md section 1).
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -19,7 +20,7 @@ __all__ = ["Embedding", "GenParams", "Lora", "SamplerPass", "validation_message"
 class Lora(BaseModel):
     """An extra network referenced by the image: a `<lora:...>` tag, a loader node, a hash list."""
 
-    model_config = ConfigDict(validate_assignment=True)
+    model_config = ConfigDict(validate_assignment=True, defer_build=True)
 
     name: str
     weight: float | None = None
@@ -31,7 +32,7 @@ class Lora(BaseModel):
 class Embedding(BaseModel):
     """A textual-inversion embedding the prompt uses (A1111 `TI hashes`, ComfyUI `embedding:`)."""
 
-    model_config = ConfigDict(validate_assignment=True)
+    model_config = ConfigDict(validate_assignment=True, defer_build=True)
 
     name: str
     hash: str | None = None
@@ -40,7 +41,7 @@ class Embedding(BaseModel):
 class SamplerPass(BaseModel):
     """One sampling pass; graph dialects (ComfyUI) can have several (hires pass, refiner)."""
 
-    model_config = ConfigDict(validate_assignment=True)
+    model_config = ConfigDict(validate_assignment=True, defer_build=True)
 
     sampler: str | None = None
     scheduler: str | None = None
@@ -60,7 +61,7 @@ class GenParams(BaseModel):
     because ComfyUI seeds reach 2^64-1.
     """
 
-    model_config = ConfigDict(validate_assignment=True, extra="forbid")
+    model_config = ConfigDict(validate_assignment=True, extra="forbid", defer_build=True)
 
     generator: str | None = None
     prompt: str = ""
@@ -115,8 +116,18 @@ class GenParams(BaseModel):
 
     def typed_fields(self) -> dict[str, Any]:
         """The scalar typed fields (no lists, no extra), as the JSON schema lists them."""
-        skip = {"loras", "embeddings", "samplers", "extra", "notes"}
-        return {k: getattr(self, k) for k in type(self).model_fields if k not in skip}
+        return {k: getattr(self, k) for k in type(self).scalar_fields()}
+
+    @classmethod
+    def scalar_fields(cls) -> tuple[str, ...]:
+        """Names of the scalar typed fields, in schema order."""
+        return _scalar_names(cls)
+
+
+@cache
+def _scalar_names(cls: type[BaseModel]) -> tuple[str, ...]:
+    skip = {"loras", "embeddings", "samplers", "extra", "notes"}
+    return tuple(k for k in cls.model_fields if k not in skip)
 
 
 _KIND = {

@@ -120,7 +120,7 @@ def _batch(paths: tuple[str, ...], base_path: str | None, recursive: bool, as_js
     elif as_csv:
         from ..export import _csv_line, _fmt
 
-        out = click.get_text_stream("stdout")
+        out = sys.stdout
         out.write(_csv_line(["path", *result.varying]) + "\r\n")
         for p, values in result.rows:
             out.write(_csv_line([p, *(_fmt(_plain(values[k])) for k in result.varying)])

@@ -60,11 +60,11 @@ def export(paths: tuple[str, ...], recursive: bool, fmt: str, output: str,
                              stealth=stealth)
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None
-    stdin = click.get_text_stream("stdin") if "-" in paths else None
+    stdin = sys.stdin if "-" in paths else None
     files = expand_paths(paths, recursive=recursive, all_files=all_files, stdin=stdin, null=null)
 
     if output == "-":
-        binary = click.get_binary_stream("stdout")
+        binary = sys.stdout.buffer
     else:
         try:
             binary = open(output, "wb")  # noqa: SIM115 - closed below

@@ -65,7 +65,7 @@ def iter_chunks(f: BinaryIO, *, want: frozenset[bytes] | None = None,
         length, ctype = struct.unpack(">I4s", head)
         if length > 0x7FFFFFFF:
             raise ContainerError(f"{name}: invalid chunk length {length} at offset {pos}")
-        if not all(65 <= c <= 90 or 97 <= c <= 122 for c in ctype):
+        if not ctype.isalpha():  # bytes.isalpha: ASCII letters only, as the spec requires
             raise ContainerError(
                 f"{name}: corrupt PNG: invalid chunk type {ctype!r} at offset {pos}")
         end = pos + 12 + length
@@ -162,6 +162,14 @@ def read_raw(f: BinaryIO) -> RawMetadata:
     total_text = 0
     first = True
     for chunk in iter_chunks(f, want=_WANT):
+        if chunk.data is None and not first:  # skipped (IDAT above all): nothing to read
+            if chunk.type == b"IDAT":
+                seen_idat = True
+            elif chunk.type in METADATA_CHUNKS:
+                raw.entries.append(RawEntry("png", chunk.type.decode("latin-1"),
+                                            METADATA_CHUNKS[chunk.type], None, chunk.length,
+                                            chunk.offset, seen_idat))
+            continue
         where = f"{name}: {chunk.type.decode('latin-1')} chunk at offset {chunk.offset}"
         if first and chunk.type != b"IHDR":
             raise ContainerError(f"{name}: corrupt PNG: first chunk is not IHDR")
@@ -193,10 +201,6 @@ def read_raw(f: BinaryIO) -> RawMetadata:
                 raw.entries.extend(exif_entries(chunk.data, "png", chunk.offset))
             except ContainerError as exc:
                 raw.warnings.append(f"{where}: {exc}")
-        elif chunk.type in METADATA_CHUNKS:
-            raw.entries.append(RawEntry("png", chunk.type.decode("latin-1"),
-                                        METADATA_CHUNKS[chunk.type], None, chunk.length,
-                                        chunk.offset, seen_idat))
     return raw
 
 

@@ -149,9 +149,13 @@ def _scan_bracketed(line: str, i: int) -> int | None:
     return None
 
 
-def scan_line(line: str) -> list[str | Entry]:
-    """Split a parameters line into gaps (str) and entries, losing no character."""
+def scan_line(line: str, limit: int | None = None) -> list[str | Entry]:
+    """Split a parameters line into gaps (str) and entries, losing no character.
+
+    With `limit`, stop after that many entries (enough to tell whether a line is a
+    parameters line without scanning all of it)."""
     parts: list[str | Entry] = []
+    found = 0
     i = 0
     n = len(line)
     gap_start = 0
@@ -192,6 +196,9 @@ def scan_line(line: str) -> list[str | Entry]:
         if key_start > gap_start:
             parts.append(line[gap_start:key_start])
         parts.append(Entry(key, line[key_start:end], value, quoted))
+        found += 1
+        if found == limit:
+            return parts
         i = gap_start = end
         if i < n and line[i] == ",":
             i += 1
@@ -232,7 +239,8 @@ def _locate(text: str) -> Origin:
     nl = body.rfind("\n")
     line = body[nl + 1:]
     head = body[:nl + 1]
-    parts = scan_line(line.strip("\r"))
+    stripped = line.strip("\r")
+    parts = scan_line(stripped)
     line_raw = line
     if line.endswith("\r"):
         parts = scan_line(line)
@@ -240,7 +248,9 @@ def _locate(text: str) -> Origin:
         origin = Origin(text=text, head=body, tail=text[stripped_end:], has_line=False)
         origin.prompt, origin.negative_prompt = _split_prompts(body)
         return origin
-    origin = Origin(text=text, head=head, line_parts=scan_line(line_raw),
+    # `parts` is already the scan of the raw line unless stripping changed it.
+    same = stripped == line_raw or line.endswith("\r")
+    origin = Origin(text=text, head=head, line_parts=parts if same else scan_line(line_raw),
                     tail=text[stripped_end:])
     origin.prompt, origin.negative_prompt = _split_prompts(head)
     return origin
@@ -281,8 +291,9 @@ def network_tags(prompt: str, hashes: dict[str, str] | None = None) -> list[Lora
         if unet is None and "unet" in named:
             unet = _float_or_none(named["unet"])
         key = name.replace(":", "").replace(",", "")
-        out.append(Lora(name=name, weight=weight, unet_weight=unet, hash=hashes.get(key),
-                        kind=kind))
+        # name/kind are str, weights float or None: nothing for validation to change
+        out.append(Lora.model_construct(name=name, weight=weight, unet_weight=unet,
+                                        hash=hashes.get(key), kind=kind))
     return out
 
 
@@ -301,6 +312,57 @@ def generator_of(values: dict[str, str]) -> str:
             return "reforge"
         return "forge"
     return "a1111"
+
+
+def _field_rules() -> dict[str, tuple[type, float | None, float | None]]:
+    """Model field -> (exact type, gt, ge) for the scalar fields, read off GenParams."""
+    import annotated_types as at
+
+    rules: dict[str, tuple[type, float | None, float | None]] = {}
+    for name, info in GenParams.model_fields.items():
+        kinds = [a for a in getattr(info.annotation, "__args__", (info.annotation,))
+                 if a is not type(None)]
+        if len(kinds) != 1 or kinds[0] not in (int, float, str):
+            continue
+        gt = next((m.gt for m in info.metadata if isinstance(m, at.Gt)), None)
+        ge = next((m.ge for m in info.metadata if isinstance(m, at.Ge)), None)
+        rules[name] = (kinds[0], gt, ge)
+    return rules
+
+
+_RULES: dict[str, tuple[type, float | None, float | None]] | None = None
+
+
+def _trusted(fields: dict[str, Any]) -> bool:
+    """True when every value already has its field's exact type and is in range, so
+    validating would change nothing and the model can be built directly (the common case;
+    anything else goes through full validation)."""
+    global _RULES
+    rules = _RULES if _RULES is not None else _field_rules()
+    _RULES = rules
+    for name, value in fields.items():
+        rule = rules.get(name)
+        if rule is None or type(value) is not rule[0]:
+            return False
+        gt, ge = rule[1], rule[2]
+        if (gt is not None and not value > gt) or (ge is not None and not value >= ge):
+            return False
+    return True
+
+
+_SCALAR_DEFAULTS: dict[str, Any] = {}
+
+
+def _construct(data: dict[str, Any]) -> GenParams | None:
+    """GenParams without running validation, for values `_trusted` has checked.
+
+    Every field is passed in (the scalar defaults, which are immutable, and fresh lists), so
+    pydantic has no defaults to resolve: that, not validation, was most of the cost."""
+    if not _SCALAR_DEFAULTS:
+        _SCALAR_DEFAULTS.update(
+            (k, GenParams.model_fields[k].default) for k in GenParams.scalar_fields())
+    return GenParams.model_construct(
+        set(data), **{**_SCALAR_DEFAULTS, "samplers": [], "notes": [], **data})
 
 
 def parse_text(text: str) -> GenParams:
@@ -337,14 +399,18 @@ def parse_text(text: str) -> GenParams:
     if not loras and "LoRA networks" in values:  # SD.Next: names and hashes as two lists
         names = [n.strip() for n in values["LoRA networks"].split(",") if n.strip()]
         hs = [h.strip() for h in values.get("LoRA hashes", "").split(",")]
-        loras = [Lora(name=n, hash=hs[i] if i < len(hs) and hs[i] else None)
+        loras = [Lora.model_construct(name=n, hash=hs[i] if i < len(hs) and hs[i] else None)
                  for i, n in enumerate(names)]
-    embeddings = [Embedding(name=n, hash=h or None)
+    embeddings = [Embedding.model_construct(name=n, hash=h or None)
                   for n, h in _lora_hash_map(values.get("TI hashes", "")).items()]
     fields["generator"] = generator_of(values) if origin.has_line else "a1111"
+    data = {**fields, "extra": extra, "loras": loras, "embeddings": embeddings}
+    params = _construct(data) if _trusted(fields) else None
+    if params is not None:
+        params._origin = origin
+        return params
     try:
-        params = GenParams.model_validate({**fields, "extra": extra, "loras": loras,
-                                           "embeddings": embeddings})
+        params = GenParams.model_validate(data)
     except Exception:
         # A typed value out of range (e.g. Steps: 0): keep it as text rather than fail.
         for t in TYPED.values():
@@ -550,7 +616,8 @@ def score(raw: RawMetadata) -> float:
     key, text = found
     if text.lstrip()[:1] in "{[":
         return 0.0  # JSON belongs to another dialect
-    if _looks_like_params(scan_line(text.rstrip().rsplit("\n", 1)[-1])):
+    last = text.rstrip().rsplit("\n", 1)[-1]
+    if _looks_like_params(scan_line(last, limit=3)):
         return 0.5
     if key == "UserComment" and _readable(text):
         return 0.0

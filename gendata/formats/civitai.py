@@ -47,6 +47,7 @@ def _text(raw: RawMetadata) -> str | None:
         if (
             entry.key in ("parameters", "UserComment")
             and entry.text
+            and "Civitai" in entry.text  # cheap literal test before the regex scan
             and _TEXT_MARK.search(entry.text)
         ):
             return entry.text

@@ -85,6 +85,7 @@ def saver_text(raw: RawMetadata) -> str | None:
         if (
             entry.key in ("parameters", "UserComment")
             and entry.text
+            and "ComfyUI" in entry.text  # cheap literal test before the regex scan
             and _SAVER_TEXT.search(entry.text)
         ):
             return entry.text

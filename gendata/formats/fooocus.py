@@ -56,7 +56,7 @@ def _payload(raw: RawMetadata) -> tuple[str, Any, str] | None:
             ):
                 return "mre", data, text
         elif key in ("parameters", "UserComment") and (
-            scheme == "a1111" or _A1111_VERSION.search(text)
+            scheme == "a1111" or ("Fooocus" in text and _A1111_VERSION.search(text))
         ):
             return "a1111", None, text
     return None
