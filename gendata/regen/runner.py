@@ -96,7 +96,8 @@ def _load(plan: RegenPlan, device: str, dtype: Any) -> Any:
         hint = ("" if plan.config or plan.model_kind == "diffusers" else
                 " A single-file checkpoint needs --config DIR: a diffusers SD1.5 folder (the "
                 "JSON configs and tokenizer files are enough) for offline use.")
-        raise UsageError(f"cannot load model {plan.model}: {str(exc).splitlines()[0]}.{hint}"
+        first = (str(exc).splitlines() or [type(exc).__name__])[0].rstrip(".")
+        raise UsageError(f"cannot load model {plan.model}: {first}.{hint}"
                          ) from None
     # Fresh, aligned parameter memory: CPU results otherwise depend on the loading path
     # (regen.md section 0, finding 3).

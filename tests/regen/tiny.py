@@ -115,3 +115,116 @@ def write_embedding(path: Path, vectors: int = 2, dim: int = 32, seed: int = 2) 
     emb = torch.randn(vectors, dim, generator=g) * 3
     torch.save({"string_to_param": {"*": emb}, "name": path.stem, "step": 1}, path)
     return path
+
+
+def _unet_to_ldm(sd: dict, config: dict) -> dict:
+    """diffusers UNet2DConditionModel keys -> the original `model.diffusion_model.*` layout,
+    the inverse of diffusers' `convert_ldm_unet_checkpoint` for any block count and
+    layers_per_block (input/output block numbering as in the LDM code)."""
+    n_blocks = len(config["block_out_channels"])
+    per = config["layers_per_block"]
+    resnet = [("norm1", "in_layers.0"), ("conv1", "in_layers.2"), ("norm2", "out_layers.0"),
+              ("conv2", "out_layers.3"), ("time_emb_proj", "emb_layers.1"),
+              ("conv_shortcut", "skip_connection")]
+    fixed = {"time_embedding.linear_1": "time_embed.0", "time_embedding.linear_2": "time_embed.2",
+             "add_embedding.linear_1": "label_emb.0.0", "add_embedding.linear_2": "label_emb.0.2",
+             "conv_in": "input_blocks.0.0", "conv_norm_out": "out.0", "conv_out": "out.2"}
+    prefixes: dict[str, str] = {}
+    for b in range(n_blocks):
+        for j in range(per):
+            i = 1 + b * (per + 1) + j
+            prefixes[f"down_blocks.{b}.resnets.{j}."] = f"input_blocks.{i}.0."
+            prefixes[f"down_blocks.{b}.attentions.{j}."] = f"input_blocks.{i}.1."
+        down = 1 + b * (per + 1) + per
+        prefixes[f"down_blocks.{b}.downsamplers.0.conv."] = f"input_blocks.{down}.0.op."
+        has_attn = any(k.startswith(f"up_blocks.{b}.attentions.") for k in sd)
+        for j in range(per + 1):
+            i = b * (per + 1) + j
+            prefixes[f"up_blocks.{b}.resnets.{j}."] = f"output_blocks.{i}.0."
+            prefixes[f"up_blocks.{b}.attentions.{j}."] = f"output_blocks.{i}.1."
+        last = b * (per + 1) + per
+        prefixes[f"up_blocks.{b}.upsamplers.0.conv."] = (
+            f"output_blocks.{last}.{2 if has_attn else 1}.conv.")
+    prefixes["mid_block.resnets.0."] = "middle_block.0."
+    prefixes["mid_block.attentions.0."] = "middle_block.1."
+    prefixes["mid_block.resnets.1."] = "middle_block.2."
+    out = {}
+    for key, value in sd.items():
+        stem, _, leaf = key.rpartition(".")
+        if stem in fixed:
+            out[f"{fixed[stem]}.{leaf}"] = value
+            continue
+        for dp, lp in prefixes.items():
+            if key.startswith(dp):
+                rest = key[len(dp):]
+                if ".resnets." in dp:
+                    for a, b2 in resnet:
+                        rest = rest.replace(a, b2)
+                out[lp + rest] = value
+                break
+        else:
+            raise KeyError(f"no LDM name for UNet key {key}")
+    return {"model.diffusion_model." + k: v for k, v in out.items()}
+
+
+def _vae_to_ldm(sd: dict, config: dict) -> dict:
+    """diffusers AutoencoderKL keys -> `first_stage_model.*` (mid attention as 1x1 convs)."""
+    n_up = len(config["up_block_types"])
+    out = {}
+    for key, value in sd.items():
+        k = key.replace("conv_norm_out", "norm_out").replace("conv_shortcut", "nin_shortcut")
+        k = k.replace("mid_block.resnets.0.", "mid.block_1.").replace(
+            "mid_block.resnets.1.", "mid.block_2.")
+        if "mid_block.attentions.0." in k:
+            k = k.replace("mid_block.attentions.0.", "mid.attn_1.")
+            for a, b in (("group_norm.", "norm."), ("to_q.", "q."), ("to_k.", "k."),
+                         ("to_v.", "v."), ("to_out.0.", "proj_out.")):
+                k = k.replace(a, b)
+            if value.ndim == 2:
+                value = value[:, :, None, None]
+        if k.startswith("encoder.down_blocks."):
+            parts = k.split(".")
+            i = parts[2]
+            if parts[3] == "resnets":
+                k = ".".join(["encoder", "down", i, "block", *parts[4:]])
+            else:  # downsamplers.0.conv
+                k = ".".join(["encoder", "down", i, "downsample", *parts[5:]])
+        elif k.startswith("decoder.up_blocks."):
+            parts = k.split(".")
+            i = str(n_up - 1 - int(parts[2]))
+            if parts[3] == "resnets":
+                k = ".".join(["decoder", "up", i, "block", *parts[4:]])
+            else:  # upsamplers.0.conv
+                k = ".".join(["decoder", "up", i, "upsample", *parts[5:]])
+        out["first_stage_model." + k] = value
+    return out
+
+
+def write_single_file(model_folder: Path, path: Path) -> Path:
+    """The tiny diffusers pipeline as one A1111-style checkpoint (`model.diffusion_model.*`,
+    `first_stage_model.*`, `cond_stage_model.transformer.*`), which diffusers'
+    `from_single_file` converts back; returns `path`."""
+    from safetensors.torch import load_file, save_file
+
+    def comp(name: str) -> tuple[dict, dict]:
+        cfg = json.loads((model_folder / name / "config.json").read_text())
+        return load_file(str(next((model_folder / name).glob("*.safetensors")))), cfg
+
+    unet, ucfg = comp("unet")
+    vae, vcfg = comp("vae")
+    te, _ = comp("text_encoder")
+    sd = {**_unet_to_ldm(unet, ucfg), **_vae_to_ldm(vae, vcfg)}
+    # A1111 checkpoints nest CLIP under `text_model.`; transformers 5 saves it flattened.
+    sd.update({"cond_stage_model.transformer." + (k if k.startswith("text_model.") else
+                                                  "text_model." + k): v for k, v in te.items()})
+    save_file({k: v.contiguous() for k, v in sd.items()}, str(path))
+    return path
+
+
+def config_only_copy(model_folder: Path, target: Path) -> Path:
+    """The pipeline folder without its weights: what `--config` needs for a single file."""
+    import shutil
+
+    shutil.copytree(model_folder, target, ignore=shutil.ignore_patterns(
+        "*.safetensors", "*.bin", "_tok"))
+    return target
