@@ -26,7 +26,7 @@ def _bytes_to_unicode() -> dict[int, str]:
 MERGES = [("c", "a"), ("ca", "t</w>"), ("d", "o"), ("do", "g</w>"), ("r", "e"), ("re", "d</w>")]
 
 
-def write_tokenizer(folder: Path) -> None:
+def write_tokenizer(folder: Path, pad: str = "<|endoftext|>") -> None:
     folder.mkdir(parents=True, exist_ok=True)
     chars = list(_bytes_to_unicode().values())
     tokens = chars + [c + "</w>" for c in chars] + ["".join(m) for m in MERGES]
@@ -37,11 +37,11 @@ def write_tokenizer(folder: Path) -> None:
         "#version: 0.2\n" + "\n".join(f"{a} {b}" for a, b in MERGES) + "\n")
     (folder / "special_tokens_map.json").write_text(json.dumps({
         "bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>",
-        "unk_token": "<|endoftext|>", "pad_token": "<|endoftext|>"}))
+        "unk_token": "<|endoftext|>", "pad_token": pad}))
     (folder / "tokenizer_config.json").write_text(json.dumps({
         "model_max_length": 77, "tokenizer_class": "CLIPTokenizer",
         "bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>",
-        "unk_token": "<|endoftext|>", "pad_token": "<|endoftext|>"}))
+        "unk_token": "<|endoftext|>", "pad_token": pad}))
 
 
 def build_pipeline(folder: Path) -> Path:
@@ -78,6 +78,61 @@ def build_pipeline(folder: Path) -> Path:
     pipe = StableDiffusionPipeline(vae=vae, text_encoder=te, tokenizer=tok, unet=unet,
                                    scheduler=sched, safety_checker=None, feature_extractor=None,
                                    requires_safety_checker=False)
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def build_sdxl_pipeline(folder: Path) -> Path:
+    """save_pretrained a tiny StableDiffusionXLPipeline: a UNet with SDXL's text_time added
+    conditioning (6 size numbers + the pooled vector), CLIP-L-like and OpenCLIP-G-like
+    (with projection) text encoders, the second tokenizer padding with "!" like SDXL's."""
+    import torch
+    from diffusers import (
+        AutoencoderKL,
+        EulerDiscreteScheduler,
+        StableDiffusionXLPipeline,
+        UNet2DConditionModel,
+    )
+    from transformers import (
+        CLIPTextConfig,
+        CLIPTextModel,
+        CLIPTextModelWithProjection,
+        CLIPTokenizer,
+    )
+
+    torch.manual_seed(0)
+    write_tokenizer(folder / "_tok")
+    write_tokenizer(folder / "_tok2", pad="!")
+    tok = CLIPTokenizer.from_pretrained(folder / "_tok")
+    tok2 = CLIPTokenizer.from_pretrained(folder / "_tok2")
+
+    def clip_config(hidden: int) -> CLIPTextConfig:
+        return CLIPTextConfig(
+            vocab_size=len(tok), hidden_size=hidden, intermediate_size=37, num_hidden_layers=4,
+            num_attention_heads=4, max_position_embeddings=77, bos_token_id=tok.bos_token_id,
+            eos_token_id=tok.eos_token_id, pad_token_id=tok2.pad_token_id,
+            projection_dim=16, hidden_act="gelu")
+
+    te = CLIPTextModel(clip_config(32))
+    te2 = CLIPTextModelWithProjection(clip_config(32))
+    unet = UNet2DConditionModel(
+        sample_size=8, in_channels=4, out_channels=4, layers_per_block=1,
+        block_out_channels=(32, 64), down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=64,
+        attention_head_dim=(2, 4), use_linear_projection=True, addition_embed_type="text_time",
+        addition_time_embed_dim=8, transformer_layers_per_block=(1, 1),
+        projection_class_embeddings_input_dim=6 * 8 + 16, norm_num_groups=32)
+    vae = AutoencoderKL(
+        in_channels=3, out_channels=3, latent_channels=4, layers_per_block=1,
+        block_out_channels=(8, 8, 8, 8), norm_num_groups=8, scaling_factor=0.13025,
+        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4)
+    sched = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012,
+                                   beta_schedule="scaled_linear", steps_offset=1,
+                                   timestep_spacing="leading")
+    pipe = StableDiffusionXLPipeline(vae=vae, text_encoder=te, text_encoder_2=te2,
+                                     tokenizer=tok, tokenizer_2=tok2, unet=unet,
+                                     scheduler=sched, force_zeros_for_empty_prompt=True,
+                                     add_watermarker=False)
     pipe.save_pretrained(folder)
     return folder
 
