@@ -69,7 +69,13 @@ def _print_plan(d: dict[str, Any]) -> None:
     for label, key in (("prompt", "prompt"), ("negative", "negative")):
         pp = d[key]
         pieces = " | ".join("BREAK" if w == -1 else f"{t!r}:{w:.3g}" for t, w in pp["pieces"])
-        echo(f"{label:<10} clip skip {pp['clip_skip']}, emphasis {pp['emphasis']}: {pieces}")
+        norm = "" if pp.get("final_norm", True) else " (no final norm)"
+        echo(f"{label:<10} clip skip {pp['clip_skip']}{norm}, emphasis {pp['emphasis']}: "
+             f"{pieces}")
+    if d.get("size_cond"):
+        sc = d["size_cond"]
+        echo(f"sdxl       original {sc['original']}, crop {sc['crop']}, target {sc['target']} "
+             "(height, width)")
     for lo in d["loras"]:
         echo(f"lora       {lo['name']} te {lo['te_weight']} unet {lo['unet_weight']} "
              f"<- {lo['path']}")

@@ -30,6 +30,7 @@ __all__ = [
     "RegenOptions",
     "RegenPlan",
     "SchedulerPlan",
+    "SizeCond",
     "hires_steps",
     "make_plan",
 ]
@@ -134,10 +135,23 @@ class NoisePlan:
 
 @dataclass
 class PromptPlan:
+    """`clip_skip`: which hidden state of CLIP (1 = last). `final_norm`: whether CLIP's final
+    LayerNorm is applied to it; SD 1.x does, SDXL's penultimate-layer conditioning does not."""
+
     text: str
     pieces: list[tuple[str, float]]
     emphasis: str = "Original"
     clip_skip: int = 1
+    final_norm: bool = True
+
+
+@dataclass
+class SizeCond:
+    """SDXL's micro-conditioning (the UNet's add_time_ids), as (height, width) pairs."""
+
+    original: tuple[int, int]
+    crop: tuple[int, int]
+    target: tuple[int, int]
 
 
 @dataclass
@@ -173,6 +187,7 @@ class HiresPlan:
     noise: NoisePlan
     prompt: PromptPlan
     negative: PromptPlan
+    size_cond: SizeCond | None = None
 
 
 @dataclass
@@ -197,6 +212,7 @@ class RegenPlan:
     notes: list[str]
     params: GenParams = field(repr=False)
     options: RegenOptions = field(repr=False)
+    size_cond: SizeCond | None = None
 
     @property
     def fidelity(self) -> str:
@@ -274,20 +290,24 @@ def _safetensors_keys(path: Path) -> list[str]:
 def _model_base(path: Path) -> tuple[str, str]:
     """(kind, base): kind diffusers|single-file; base sd1|sd2|sdxl|unknown, from files only."""
     if path.is_dir():
-        base = "sd1"
         try:
             index = json.loads((path / "model_index.json").read_text())
-            if "XL" in str(index.get("_class_name", "")):
-                base = "sdxl"
             unet = json.loads((path / "unet" / "config.json").read_text())
-            if unet.get("cross_attention_dim") == 1024:
-                base = "sd2"
         except (OSError, ValueError):
-            base = "unknown"
-        return "diffusers", base
+            return "diffusers", "unknown"
+        if "XL" in str(index.get("_class_name", "")) or unet.get("addition_embed_type") == \
+                "text_time":
+            # The refiner has only the second (OpenCLIP) text encoder.
+            te1 = index.get("text_encoder")
+            return "diffusers", "sdxl" if te1 and te1[0] else "sdxl-refiner"
+        if unet.get("cross_attention_dim") == 1024:
+            return "diffusers", "sd2"
+        return "diffusers", "sd1"
     keys = _safetensors_keys(path) if path.suffix.lower() == ".safetensors" else []
     if any(k.startswith("conditioner.embedders.1") for k in keys):
         return "single-file", "sdxl"
+    if any(k.startswith("conditioner.embedders.0.model.") for k in keys):
+        return "single-file", "sdxl-refiner"
     if any(k.startswith("cond_stage_model.model.") for k in keys):
         return "single-file", "sd2"
     return "single-file", "sd1"
@@ -492,10 +512,15 @@ def make_plan(params: GenParams, options: RegenOptions | None = None) -> RegenPl
             devs.append(Deviation("missing-model", "refused", f"model not found: {model}"))
         else:
             kind, base = _model_base(mpath)
-            if base in ("sdxl", "sd2"):
+            if base == "sd2":
                 devs.append(Deviation("unsupported-model", "refused",
-                                      f"{model} is an {base.upper()} model; regen runs SD 1.x "
-                                      "models only"))
+                                      f"{model} is an SD2 model; regen runs SD 1.x and SDXL "
+                                      "models"))
+            elif base == "sdxl-refiner":
+                devs.append(Deviation("unsupported-model", "refused",
+                                      f"{model} is an SDXL refiner (one text encoder, "
+                                      "aesthetic-score conditioning); regen runs SD 1.x and "
+                                      "SDXL base models"))
             elif base == "unknown":
                 devs.append(Deviation("missing-model", "refused",
                                       f"{model} is not a diffusers pipeline folder "
@@ -563,7 +588,12 @@ def make_plan(params: GenParams, options: RegenOptions | None = None) -> RegenPl
     neg_text, neg_nets = emphasis.extract_extra_networks(params.negative_prompt)
     prompt = _prompt_plan(pos_text, params, devs, "prompt")
     negative = _prompt_plan(neg_text, params, devs, "negative prompt")
-    if (params.clip_skip or 1) > 2:
+    size_cond = None
+    if base == "sdxl":
+        size_cond = _sdxl_conditioning(params, width, height, devs, notes)
+        for pp in (prompt, negative):
+            pp.clip_skip, pp.final_norm = 2, False
+    elif (params.clip_skip or 1) > 2:
         notes.append(f"clip skip {params.clip_skip}: hidden state -{params.clip_skip} of CLIP")
 
     loras: list[LoraPlan] = []
@@ -662,11 +692,17 @@ def make_plan(params: GenParams, options: RegenOptions | None = None) -> RegenPl
                                "hires prompt") if hp else prompt
         hneg = _prompt_plan(emphasis.extract_extra_networks(str(hn))[0], params, devs,
                             "hires negative prompt") if hn else negative
+        if base == "sdxl":
+            for pp in (hprompt, hneg):
+                pp.clip_skip, pp.final_norm = 2, False
         if denoise <= 0:
             devs.append(Deviation("hires-skipped", "approximate",
                                   "hires fix with denoising strength 0: only the upscale is run"))
+        # A1111 conditions the hires pass on the hires size (its hr_c/hr_uc).
+        hsize = (SizeCond((hh, hw), size_cond.crop, (hh, hw)) if size_cond is not None
+                 else None)
         hires = HiresPlan(hw, hh, upscaler, mode, interp, aa, hr_steps, total, denoise,
-                          strength, hcfg, hsched, hnoise, hprompt, hneg)
+                          strength, hcfg, hsched, hnoise, hprompt, hneg, hsize)
 
     # Parameters this tool does not run
     for key in params.extra:
@@ -681,7 +717,31 @@ def make_plan(params: GenParams, options: RegenOptions | None = None) -> RegenPl
         width=width, height=height, steps=steps, cfg_scale=cfg, scheduler=sched, noise=noise,
         prompt=prompt, negative=negative, loras=loras, embeddings=embeddings, hires=hires,
         deviations=_dedupe(devs), notes=notes, params=params, options=opts,
+        size_cond=size_cond,
     )
+
+
+def _sdxl_conditioning(params: GenParams, width: int, height: int, devs: list[Deviation],
+                       notes: list[str]) -> SizeCond:
+    """What A1111 feeds SDXL besides the text (sd_models_xl.get_learned_conditioning):
+    original and target size are the generation size, the crop comes from its settings
+    (sdxl_crop_top/left, 0 by default), which the infotext does not record; an empty
+    negative prompt is zero conditioning. Both text encoders give their penultimate hidden
+    state without the final LayerNorm; A1111 ignores `Clip skip` for SDXL unless its
+    "sdxl_clip_l_skip" option is on, which applies it to CLIP-L only and is not recorded."""
+    crop = (0, 0)  # A1111's default; its infotext has no key for the crop options
+    notes.append(f"SDXL size conditioning: original {height}x{width} (HxW), crop "
+                 f"{crop[0]},{crop[1]}, target {height}x{width}; an empty negative prompt is "
+                 "zeroed, as A1111 does")
+    skip = params.clip_skip or 1
+    if skip > 2:
+        devs.append(Deviation("clip-skip-sdxl", "approximate",
+                              f"Clip skip {skip}: A1111 ignores it for SDXL unless its "
+                              "'sdxl_clip_l_skip' option was on (not recorded in the "
+                              "infotext); both encoders use their penultimate layer here"))
+    elif skip == 2:
+        notes.append("Clip skip 2 on SDXL: the penultimate layer both encoders use anyway")
+    return SizeCond((height, width), crop, (height, width))
 
 
 def _dedupe(devs: list[Deviation]) -> list[Deviation]:

@@ -80,29 +80,35 @@ def _load(plan: RegenPlan, device: str, dtype: Any) -> Any:
         return _PIPELINES[key]
     if not plan.model or not os.path.exists(plan.model):
         raise UsageError(f"model not found: {plan.model}")
-    common = {"safety_checker": None, "requires_safety_checker": False,
-              "feature_extractor": None, "torch_dtype": dtype}
+    if plan.base == "sdxl":
+        cls = diffusers.StableDiffusionXLPipeline
+        common: dict[str, Any] = {"torch_dtype": dtype, "add_watermarker": False}
+    else:
+        cls = diffusers.StableDiffusionPipeline
+        common = {"safety_checker": None, "requires_safety_checker": False,
+                  "feature_extractor": None, "torch_dtype": dtype}
     try:
         if plan.model_kind == "diffusers":
-            pipe = diffusers.StableDiffusionPipeline.from_pretrained(
-                plan.model, local_files_only=True, **common)
+            pipe = cls.from_pretrained(plan.model, local_files_only=True, **common)
         else:
             kwargs: dict[str, Any] = {"local_files_only": True}
             if plan.config:
                 kwargs["config"] = plan.config
-            pipe = diffusers.StableDiffusionPipeline.from_single_file(
-                plan.model, **kwargs, **common)
+            pipe = cls.from_single_file(plan.model, **kwargs, **common)
     except (OSError, ValueError) as exc:
+        kind = "SDXL" if plan.base == "sdxl" else "SD1.5"
         hint = ("" if plan.config or plan.model_kind == "diffusers" else
-                " A single-file checkpoint needs --config DIR: a diffusers SD1.5 folder (the "
+                f" A single-file checkpoint needs --config DIR: a diffusers {kind} folder (the "
                 "JSON configs and tokenizer files are enough) for offline use.")
-        raise UsageError(f"cannot load model {plan.model}: {str(exc).splitlines()[0]}.{hint}"
+        first = (str(exc).splitlines() or [type(exc).__name__])[0].rstrip(".")
+        raise UsageError(f"cannot load model {plan.model}: {first}.{hint}"
                          ) from None
     # Fresh, aligned parameter memory: CPU results otherwise depend on the loading path
     # (regen.md section 0, finding 3).
     with torch.no_grad():
-        for comp in (pipe.unet, pipe.vae, pipe.text_encoder):
-            for p in comp.parameters():
+        for comp in (pipe.unet, pipe.vae, pipe.text_encoder,
+                     getattr(pipe, "text_encoder_2", None)):
+            for p in comp.parameters() if comp is not None else ():
                 p.data = p.data.clone()
     pipe = pipe.to(device)
     pipe.set_progress_bar_config(disable=True)
@@ -185,28 +191,54 @@ def _step_noise(scheduler: Any, noise: nvrng.ImageNoise | None) -> Iterator[None
             m.randn_tensor = fn
 
 
-def _encode(pipe: Any, pp: PromptPlan, emb_ids: dict[str, list[int]]) -> Any:
-    """A1111's conditioning: 75-token chunks, clip skip on the hidden states, emphasis with
-    mean restoration, chunks concatenated (regen.md 3.4, 3.5)."""
+@dataclass
+class _Cond:
+    """Conditioning for one prompt: the cross-attention states, plus SDXL's pooled vector."""
+
+    states: Any
+    pooled: Any = None
+
+
+def _encoders(pipe: Any) -> list[tuple[Any, Any]]:
+    """(tokenizer, text encoder) pairs: CLIP for SD 1.x; CLIP-L and OpenCLIP-G for SDXL."""
+    pairs = [(pipe.tokenizer, pipe.text_encoder)]
+    if getattr(pipe, "text_encoder_2", None) is not None:
+        pairs.append((pipe.tokenizer_2, pipe.text_encoder_2))
+    return pairs
+
+
+def _encode_one(tok: Any, te: Any, pp: PromptPlan, emb_ids: dict[str, list[int]],
+                pooled: bool) -> tuple[Any, Any]:
+    """A1111's conditioning for one text encoder: 75-token chunks, the plan's hidden state
+    (with CLIP's final LayerNorm for SD 1.x, without for SDXL), emphasis with mean
+    restoration per encoder, chunks concatenated; the pooled vector, for SDXL's OpenCLIP-G,
+    comes from the first chunk and carries no emphasis (regen.md 3.4, 3.5; A1111
+    sd_hijack_clip)."""
     torch, _ = _require()
-    tok, te = pipe.tokenizer, pipe.text_encoder
     vocab = tok.get_vocab()
     comma = vocab.get(",</w>", -1)
     bos, eos = tok.bos_token_id, tok.eos_token_id
+    # SD 1.x pads with the end token; OpenCLIP-G (SDXL's second encoder) pads with its pad
+    # token (id 0, "!") after the first end token.
+    pad_id = eos if not pooled or tok.pad_token_id is None else tok.pad_token_id
 
     def tokenize(text: str) -> list[int]:
         return list(tok(text, add_special_tokens=False, truncation=False).input_ids)
 
     chunks = chunk_tokens(pp.pieces, tokenize, comma_id=comma, embeddings=emb_ids)
     final_ln = getattr(te, "text_model", te).final_layer_norm
-    out = []
+    out, pool = [], None
     for ch in chunks:
         pad = 75 - len(ch.tokens)
-        ids = torch.tensor([[bos, *ch.tokens, *([eos] * pad), eos]], device=te.device)
-        w = torch.tensor([1.0, *ch.weights, *([1.0] * pad), 1.0], device=te.device)
+        ids = torch.tensor([[bos, *ch.tokens, eos, *([pad_id] * pad)]], device=te.device)
+        w = torch.tensor([1.0, *ch.weights, 1.0, *([1.0] * pad)], device=te.device)
         res = te(ids, output_hidden_states=True)
+        if pooled and pool is None:
+            pool = res.text_embeds
         if pp.clip_skip > 1:
-            z = final_ln(res.hidden_states[-pp.clip_skip])
+            z = res.hidden_states[-pp.clip_skip]
+            if pp.final_norm:
+                z = final_ln(z)
         else:
             z = res.last_hidden_state
         if pp.emphasis in ("Original", "No norm"):
@@ -216,19 +248,47 @@ def _encode(pipe: Any, pp: PromptPlan, emb_ids: dict[str, list[int]]) -> Any:
             if pp.emphasis == "Original" and after != 0:
                 z = z * (before / after).to(z.dtype)
         out.append(z)
-    return torch.cat(out, dim=1)
+    return torch.cat(out, dim=1), pool
 
 
-def _pair(pipe: Any, pos: PromptPlan, neg: PromptPlan, emb: dict[str, list[int]]) -> tuple:
+def _encode(pipe: Any, pp: PromptPlan, emb_ids: list[dict[str, list[int]]],
+            zero_if_empty: bool = False) -> _Cond:
     torch, _ = _require()
-    c, u = _encode(pipe, pos, emb), _encode(pipe, neg, emb)
-    if c.shape[1] != u.shape[1]:
-        empty = _encode(pipe, PromptPlan("", [("", 1.0)], pos.emphasis, neg.clip_skip), {})
-        while c.shape[1] < u.shape[1]:
-            c = torch.cat([c, empty], dim=1)
-        while u.shape[1] < c.shape[1]:
-            u = torch.cat([u, empty], dim=1)
+    pairs = _encoders(pipe)
+    parts = [_encode_one(tok, te, pp, emb_ids[i] if i < len(emb_ids) else {},
+                         pooled=len(pairs) > 1 and i == len(pairs) - 1)
+             for i, (tok, te) in enumerate(pairs)]
+    states = torch.cat([z for z, _ in parts], dim=-1)
+    pooled = parts[-1][1]
+    if zero_if_empty and pp.text == "":
+        # A1111's SDXL conditioning zeroes an empty negative prompt (force_zero_embeddings).
+        states = torch.zeros_like(states)
+        pooled = torch.zeros_like(pooled) if pooled is not None else None
+    return _Cond(states, pooled)
+
+
+def _pair(pipe: Any, pos: PromptPlan, neg: PromptPlan, emb: list[dict[str, list[int]]]
+          ) -> tuple[_Cond, _Cond]:
+    torch, _ = _require()
+    sdxl = getattr(pipe, "text_encoder_2", None) is not None
+    c, u = _encode(pipe, pos, emb), _encode(pipe, neg, emb, zero_if_empty=sdxl)
+    if c.states.shape[1] != u.states.shape[1]:
+        empty = _encode(pipe, replace(neg, text="", pieces=[("", 1.0)]), [])
+        while c.states.shape[1] < u.states.shape[1]:
+            c.states = torch.cat([c.states, empty.states], dim=1)
+        while u.states.shape[1] < c.states.shape[1]:
+            u.states = torch.cat([u.states, empty.states], dim=1)
     return c, u
+
+
+def _cond_kwargs(c: _Cond, u: _Cond, size: Any) -> dict[str, Any]:
+    kw = {"prompt_embeds": c.states, "negative_prompt_embeds": u.states}
+    if c.pooled is not None:
+        kw.update(pooled_prompt_embeds=c.pooled, negative_pooled_prompt_embeds=u.pooled)
+    if size is not None:
+        kw.update(original_size=tuple(size.original), crops_coords_top_left=tuple(size.crop),
+                  target_size=tuple(size.target))
+    return kw
 
 
 def _to_uint8(arr: np.ndarray) -> np.ndarray:
@@ -274,7 +334,8 @@ def execute(plan: RegenPlan, *, progress: Progress | None = None,
         if loaded_loras:
             pipe.unload_lora_weights()
         if loaded_ti:
-            pipe.unload_textual_inversion()
+            for tok, te in _encoders(pipe):
+                pipe.unload_textual_inversion(tokenizer=tok, text_encoder=te)
     report = RegenReport(
         fidelity=worst(devs), deviations=devs, plan=plan.to_dict(), device=device,
         dtype=str(tdtype).replace("torch.", ""), versions=_versions(),
@@ -303,25 +364,30 @@ def _run(plan: RegenPlan, pipe: Any, device: str, tdtype: Any, devs: list[Deviat
             continue
         loaded_loras.append(adapter)
         names.append(adapter)
-        weights.append({"unet": lp.unet_weight, "text_encoder": lp.te_weight})
+        w = {"unet": lp.unet_weight, "text_encoder": lp.te_weight}
+        if plan.base == "sdxl":
+            w["text_encoder_2"] = lp.te_weight
+        weights.append(w)
     if names:
         pipe.set_adapters(names, adapter_weights=weights)
-    emb_ids: dict[str, list[int]] = {}
+    pairs = _encoders(pipe)
+    emb_ids: list[dict[str, list[int]]] = [{} for _ in pairs]
     for ep in plan.embeddings:
         try:
-            pipe.load_textual_inversion(ep.path, token=ep.name)
+            _load_embedding(pipe, ep.path, ep.name, pairs)
         except Exception as exc:  # unknown embedding layouts raise ValueError/KeyError
             devs.append(Deviation("missing-embedding", "degraded",
                                   f"embedding {ep.name!r} could not be loaded: "
                                   f"{str(exc).splitlines()[0]}"))
             continue
         loaded_ti.append(ep.name)
-        toks = [ep.name]
-        i = 1
-        while f"{ep.name}_{i}" in pipe.tokenizer.get_vocab():
-            toks.append(f"{ep.name}_{i}")
-            i += 1
-        emb_ids[ep.name] = pipe.tokenizer.convert_tokens_to_ids(toks)
+        for ids, (tok, _te) in zip(emb_ids, pairs, strict=True):
+            toks = [ep.name]
+            i = 1
+            while f"{ep.name}_{i}" in tok.get_vocab():
+                toks.append(f"{ep.name}_{i}")
+                i += 1
+            ids[ep.name] = tok.convert_tokens_to_ids(toks)
 
     cond, uncond = _pair(pipe, plan.prompt, plan.negative, emb_ids)
     sched = _scheduler(plan.scheduler)
@@ -344,7 +410,7 @@ def _run(plan: RegenPlan, pipe: Any, device: str, tdtype: Any, devs: list[Deviat
     step_noise = noise if plan.noise.step_noise == "generator" else None
     with _step_noise(sched, step_noise):
         out = pipe(
-            prompt_embeds=cond, negative_prompt_embeds=uncond, latents=latents,
+            **_cond_kwargs(cond, uncond, plan.size_cond), latents=latents,
             num_inference_steps=plan.steps, guidance_scale=plan.cfg_scale,
             height=plan.height, width=plan.width,
             output_type="latent" if plan.hires else "np",
@@ -355,9 +421,49 @@ def _run(plan: RegenPlan, pipe: Any, device: str, tdtype: Any, devs: list[Deviat
     return _hires(plan, pipe, out, device, tdtype, devs, emb_ids, cond, uncond, callback)
 
 
+def _load_embedding(pipe: Any, path: str, name: str, pairs: list[tuple[Any, Any]]) -> None:
+    """SD 1.x: diffusers reads A1111's layouts itself. SDXL: the file holds `clip_l` and
+    `clip_g`, one per text encoder (read with gendata's own TI reader)."""
+    if len(pairs) == 1:
+        pipe.load_textual_inversion(path, token=name)
+        return
+    torch, _ = _require()
+    from .. import ti
+
+    emb = ti.read_embedding(path)
+    if not emb.is_sdxl:
+        raise ValueError(f"{emb.shape_text()}: an SD 1.x/2.x embedding cannot condition "
+                         "SDXL's two text encoders")
+    arrays = emb.arrays
+    for key, (tok, te) in zip(("clip_l", "clip_g"), pairs, strict=True):
+        vec = torch.from_numpy(np.array(arrays[key], dtype=np.float32))
+        pipe.load_textual_inversion({"emb_params": vec}, token=name, tokenizer=tok,
+                                    text_encoder=te)
+
+
+def _decode(pipe: Any, latents: Any) -> Any:
+    """VAE decode to a PIL image, in float32 where the VAE asks for it (SDXL's VAE
+    overflows in fp16: force_upcast)."""
+    torch, _ = _require()
+    from PIL import Image
+
+    vae = pipe.vae
+    dtype = vae.dtype
+    upcast = dtype == torch.float16 and getattr(vae.config, "force_upcast", False)
+    if upcast:
+        vae.to(torch.float32)
+    try:
+        z = (latents / vae.config.scaling_factor).to(vae.dtype)
+        dec = vae.decode(z).sample
+    finally:
+        if upcast:
+            vae.to(dtype)
+    return Image.fromarray(_to_uint8((dec[0].float().permute(1, 2, 0).cpu().numpy() + 1) / 2))
+
+
 def _hires(plan: RegenPlan, pipe: Any, latents: Any, device: str, tdtype: Any,
-           devs: list[Deviation], emb_ids: dict[str, list[int]], cond: Any, uncond: Any,
-           callback: Callable[[int], Any]) -> Any:
+           devs: list[Deviation], emb_ids: list[dict[str, list[int]]], cond: Any,
+           uncond: Any, callback: Callable[[int], Any]) -> Any:
     """txt2img -> upscale -> img2img with A1111's step arithmetic (regen.md 3.8)."""
     torch, diffusers = _require()
     from PIL import Image
@@ -369,21 +475,17 @@ def _hires(plan: RegenPlan, pipe: Any, latents: Any, device: str, tdtype: Any,
             latents.float(), size=(hp.height // 8, hp.width // 8), mode=hp.interpolation,
             antialias=hp.antialias).to(tdtype)
     else:
-        decoded = pipe.vae.decode(latents / pipe.vae.config.scaling_factor).sample
-        arr = _to_uint8((decoded[0].float().permute(1, 2, 0).cpu().numpy() + 1) / 2)
         resample = Image.Resampling.NEAREST if hp.interpolation == "nearest" else \
             Image.Resampling.LANCZOS
-        image = Image.fromarray(arr).resize((hp.width, hp.height), resample)
+        image = _decode(pipe, latents).resize((hp.width, hp.height), resample)
     if hp.denoise <= 0 or hp.total_steps <= 0:
-        if hp.mode == "latent":
-            dec = pipe.vae.decode(image / pipe.vae.config.scaling_factor).sample
-            return Image.fromarray(_to_uint8((dec[0].float().permute(1, 2, 0).cpu().numpy()
-                                              + 1) / 2))
-        return image
+        return _decode(pipe, image) if hp.mode == "latent" else image
     if plan.hires.prompt is not plan.prompt or plan.hires.negative is not plan.negative:
         cond, uncond = _pair(pipe, hp.prompt, hp.negative, emb_ids)
     sched = _scheduler(hp.scheduler)
-    i2i = diffusers.StableDiffusionImg2ImgPipeline(**pipe.components)
+    i2i_cls = (diffusers.StableDiffusionXLImg2ImgPipeline if plan.base == "sdxl" else
+               diffusers.StableDiffusionImg2ImgPipeline)
+    i2i = i2i_cls(**pipe.components)
     i2i.set_progress_bar_config(disable=True)
     i2i.scheduler = sched
     noise = _noise(hp.noise, device)
@@ -399,7 +501,7 @@ def _hires(plan: RegenPlan, pipe: Any, latents: Any, device: str, tdtype: Any,
     gen = torch.Generator("cpu").manual_seed(plan.noise.seed)
     with _step_noise(sched, step_noise):
         out = i2i(
-            image=image, prompt_embeds=cond, negative_prompt_embeds=uncond,
+            image=image, **_cond_kwargs(cond, uncond, hp.size_cond),
             strength=hp.strength, num_inference_steps=hp.total_steps,
             guidance_scale=hp.cfg_scale, output_type="np", generator=gen,
             callback_on_step_end=callback(plan.steps),

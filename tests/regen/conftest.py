@@ -19,3 +19,13 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import tiny
 
     return tiny.build_pipeline(tmp_path_factory.mktemp("tinysd"))
+
+
+@pytest.fixture(scope="session")
+def tiny_sdxl(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("diffusers")
+    torch.set_num_threads(1)
+    import tiny
+
+    return tiny.build_sdxl_pipeline(tmp_path_factory.mktemp("tinysdxl"))

@@ -406,3 +406,30 @@ def test_dry_run_without_torch(tmp_path: Path) -> None:
     assert "seed 42" in out and "ENSD 31337" in out and "'red':1.2" in out
     assert "missing-lora" in out
     assert not list(tmp_path.glob("*.regen.png"))
+
+
+@pytest.mark.parametrize("kind", ["sd2", "refiner"])
+def test_sd2_and_sdxl_refiner_are_refused(kind: str, tmp_path: Path) -> None:
+    import json as _json
+
+    folder = tmp_path / kind
+    (folder / "unet").mkdir(parents=True)
+    if kind == "sd2":
+        index = {"_class_name": "StableDiffusionPipeline", "text_encoder": ["transformers",
+                                                                            "CLIPTextModel"]}
+        unet = {"cross_attention_dim": 1024}
+    else:
+        index = {"_class_name": "StableDiffusionXLImg2ImgPipeline", "text_encoder": [None, None]}
+        unet = {"cross_attention_dim": 1280, "addition_embed_type": "text_time"}
+    (folder / "model_index.json").write_text(_json.dumps(index))
+    (folder / "unet" / "config.json").write_text(_json.dumps(unet))
+    p = plan(params(), RegenOptions(model=str(folder)))
+    assert [d.code for d in p.refused] == ["unsupported-model"]
+    sdxl = tmp_path / "sdxl"
+    (sdxl / "unet").mkdir(parents=True)
+    (sdxl / "model_index.json").write_text(_json.dumps({
+        "_class_name": "StableDiffusionXLPipeline", "text_encoder": ["transformers", "x"]}))
+    (sdxl / "unet" / "config.json").write_text(_json.dumps({"cross_attention_dim": 2048}))
+    p = plan(params(width=1024, height=768), RegenOptions(model=str(sdxl)))
+    assert p.base == "sdxl" and not p.refused
+    assert p.size_cond is not None and p.size_cond.original == (768, 1024)
