@@ -63,7 +63,6 @@ UNSUPPORTED_KEYS: dict[str, str] = {
     "Token merging ratio": "approximate",
     "Token merging ratio hr": "approximate",
     "NGMS": "approximate",
-    "Pad conds": "close",
     "Skip Early CFG": "approximate",
     "Tiling": "degraded",
     "Face restoration": "degraded",

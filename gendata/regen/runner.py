@@ -267,12 +267,21 @@ def _encode(pipe: Any, pp: PromptPlan, emb_ids: list[dict[str, list[int]]],
     return _Cond(states, pooled)
 
 
-def _pair(pipe: Any, pos: PromptPlan, neg: PromptPlan, emb: list[dict[str, list[int]]]
-          ) -> tuple[_Cond, _Cond]:
+def _pair(pipe: Any, pos: PromptPlan, neg: PromptPlan, emb: list[dict[str, list[int]]],
+          devs: list[Deviation], pad_conds: bool) -> tuple[_Cond, _Cond]:
+    """Prompt and negative conditioning. diffusers needs both the same length, so the shorter
+    gets empty-prompt chunks: that is A1111's "Pad conds" option; without it A1111 runs the two
+    through the UNet separately, unpadded, which this cannot do — reported as a deviation."""
     torch, _ = _require()
     sdxl = getattr(pipe, "text_encoder_2", None) is not None
     c, u = _encode(pipe, pos, emb), _encode(pipe, neg, emb, zero_if_empty=sdxl)
     if c.states.shape[1] != u.states.shape[1]:
+        if not pad_conds:
+            devs.append(Deviation(
+                "cond-padded", "close",
+                f"prompt and negative prompt have {c.states.shape[1] // 77} and "
+                f"{u.states.shape[1] // 77} 75-token chunks; the shorter is padded with empty "
+                "chunks (A1111 runs them separately unless 'Pad conds' is on)"))
         empty = _encode(pipe, replace(neg, text="", pieces=[("", 1.0)]), [])
         while c.states.shape[1] < u.states.shape[1]:
             c.states = torch.cat([c.states, empty.states], dim=1)
@@ -389,7 +398,8 @@ def _run(plan: RegenPlan, pipe: Any, device: str, tdtype: Any, devs: list[Deviat
                 i += 1
             ids[ep.name] = tok.convert_tokens_to_ids(toks)
 
-    cond, uncond = _pair(pipe, plan.prompt, plan.negative, emb_ids)
+    pad_conds = str(plan.params.extra.get("Pad conds", "")).lower() == "true"
+    cond, uncond = _pair(pipe, plan.prompt, plan.negative, emb_ids, devs, pad_conds)
     sched = _scheduler(plan.scheduler)
     pipe.scheduler = sched
     noise = _noise(plan.noise, device)
@@ -481,7 +491,8 @@ def _hires(plan: RegenPlan, pipe: Any, latents: Any, device: str, tdtype: Any,
     if hp.denoise <= 0 or hp.total_steps <= 0:
         return _decode(pipe, image) if hp.mode == "latent" else image
     if plan.hires.prompt is not plan.prompt or plan.hires.negative is not plan.negative:
-        cond, uncond = _pair(pipe, hp.prompt, hp.negative, emb_ids)
+        pad_conds = str(plan.params.extra.get("Pad conds", "")).lower() == "true"
+        cond, uncond = _pair(pipe, hp.prompt, hp.negative, emb_ids, devs, pad_conds)
     sched = _scheduler(hp.scheduler)
     i2i_cls = (diffusers.StableDiffusionXLImg2ImgPipeline if plan.base == "sdxl" else
                diffusers.StableDiffusionImg2ImgPipeline)

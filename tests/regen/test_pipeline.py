@@ -154,3 +154,18 @@ def test_scheduler_sigmas_match_plan(sampler: str) -> None:
         from gendata.regen.schedules import a1111_sigmas
         expect = a1111_sigmas("karras", 10)
     np.testing.assert_allclose(got, expect, rtol=2e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("pad_conds", [False, True])
+def test_unequal_chunk_counts_are_reported_unless_pad_conds(tiny_model: Path, tmp_path: Path,
+                                                             pad_conds: bool) -> None:
+    extra = ", Pad conds: True" if pad_conds else ""
+    text = ("a red cat, " * 40 + "\nNegative prompt: ugly\nSteps: 2, Sampler: Euler, "
+            f"CFG scale: 6, Seed: 1, Size: 64x64, RNG: CPU{extra}")
+    src = make_png(tmp_path / "long.png", text)
+    out = tmp_path / "out.png"
+    code, log = regen(str(src), "--model", str(tiny_model), "-o", str(out), "--device", "cpu")
+    assert code == 0, log
+    with Image.open(out) as im:
+        codes = [d["code"] for d in json.loads(im.text[REPORT_KEY])["deviations"]]
+    assert ("cond-padded" in codes) is not pad_conds

@@ -80,7 +80,7 @@ def test_sdxl_conditioning_follows_a1111(tiny_sdxl: Path) -> None:
                        seed=1, width=64, height=64, cfg_scale=7),
              RegenOptions(model=str(tiny_sdxl)))
     with torch.no_grad():
-        c, u = _pair(pipe, p.prompt, p.negative, [])
+        c, u = _pair(pipe, p.prompt, p.negative, [], [], False)
         ref = pipe.encode_prompt("a cat, dog", device="cpu", num_images_per_prompt=1,
                                  do_classifier_free_guidance=True)
     assert c.states.shape == (1, 77, 64) and c.pooled.shape == (1, 16)
@@ -93,7 +93,7 @@ def test_sdxl_conditioning_follows_a1111(tiny_sdxl: Path) -> None:
                        sampler="Euler", seed=1, width=64, height=64, cfg_scale=7),
              RegenOptions(model=str(tiny_sdxl)))
     with torch.no_grad():
-        cw, uw = _pair(pipe, w.prompt, w.negative, [])
+        cw, uw = _pair(pipe, w.prompt, w.negative, [], [], False)
     assert not torch.equal(cw.states, c.states)
     torch.testing.assert_close(cw.pooled, c.pooled, rtol=0, atol=1e-6)
     assert uw.states.any() and uw.pooled.any()
