@@ -370,3 +370,26 @@ def test_library_iter_records(mixed) -> None:
     assert [r.to_json() for r in api.iter_records(good)] == [
         r.to_json() for r in batch.iter_records(good)]
     assert gendata.iter_records is batch.iter_records
+
+
+def test_csv_extra_columns_keep_their_own_values_across_many_rows(tmp_path: Path) -> None:
+    """Rows spilled to disk must come back intact: repeated values (small ints and single
+    characters are shared objects in Python) once made later rows read other rows' cells."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(60):
+        text = (f"prompt {i}\nSteps: 20, Sampler: Euler, Seed: {i}, Flag A: 1, Flag B: 1, "
+                f"Flag C: {'x' if i % 2 else '1'}, Note {i % 5}: 1")
+        (folder / f"p{i:03d}.png").write_bytes(tiny_png(text))
+    out = tmp_path / "out.csv"
+    res = run(["export", "-f", "csv", "-o", str(out), "-j", "1", str(folder)])
+    assert res.exit_code == 0, res.output
+    with out.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 60
+    for row in rows:
+        i = int(row["seed"])
+        assert (row["extra.Flag A"], row["extra.Flag B"]) == ("1", "1")
+        assert row["extra.Flag C"] == ("x" if i % 2 else "1")
+        for n in range(5):
+            assert row[f"extra.Note {n}"] == ("1" if i % 5 == n else "")
