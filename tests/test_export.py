@@ -378,8 +378,9 @@ def test_csv_extra_columns_keep_their_own_values_across_many_rows(tmp_path: Path
     folder = tmp_path / "many"
     folder.mkdir()
     for i in range(60):
-        text = (f"prompt {i}\nSteps: 20, Sampler: Euler, Seed: {i}, Flag A: 1, Flag B: 1, "
-                f"Flag C: {'x' if i % 2 else '1'}, Note {i % 5}: 1")
+        varying = "".join(f", Key {j}: v{i}-{j}" for j in range(i % 4))
+        text = (f"prompt {i}\nSteps: 20, Sampler: Euler, Seed: {i}{varying}, Flag A: 1, "
+                f"Flag B: 1, Flag C: {'x' if i % 2 else '1'}, Note {i % 5}: 1")
         (folder / f"p{i:03d}.png").write_bytes(tiny_png(text))
     out = tmp_path / "out.csv"
     res = run(["export", "-f", "csv", "-o", str(out), "-j", "1", str(folder)])
@@ -393,3 +394,5 @@ def test_csv_extra_columns_keep_their_own_values_across_many_rows(tmp_path: Path
         assert row["extra.Flag C"] == ("x" if i % 2 else "1")
         for n in range(5):
             assert row[f"extra.Note {n}"] == ("1" if i % 5 == n else "")
+        for j in range(3):
+            assert row[f"extra.Key {j}"] == (f"v{i}-{j}" if j < i % 4 else "")
