@@ -585,19 +585,20 @@ HELP = """\
 
 [b]File list[/b]
   up/down, pgup/pgdn   move through files (mouse: click, wheel)
-  /                    filter by name and prompt text (enter or escape returns)
-  s                    sort by name → date → seed → steps
+  type, or /           filter by name and prompt text as you type (every word must
+                       match); enter, escape or up/down go back to the list
+  escape               clear the filter
   space                mark / unmark the file (for the batch diff)
-  f                    mark every file in the current file's folder
-  ctrl+a               mark every file shown (after filtering)
-  u                    clear marks
-  d                    batch diff of the marked files
-  e or enter           edit the file's generation data
-  c                    copy the infotext to the clipboard (OSC 52)
-  t                    show / hide the image preview
-  r                    reload all files from disk
+  ctrl+g               mark every file in the current file's folder
+  ctrl+a               mark every file shown (after filtering);  ctrl+u  clear marks
+  ctrl+d               batch diff of the marked files
+  enter or ctrl+e      edit the file's generation data
+  ctrl+o               sort by name → date → seed → steps
+  ctrl+c               copy the infotext to the clipboard (OSC 52)
+  ctrl+t               show / hide the image preview
+  ctrl+r               reload all files from disk
   ctrl+p               command palette (every action by name)
-  ?                    this help;   q  quit
+  ? or f1              this help;   ctrl+q  quit
 
 [b]Edit[/b]
   tab / shift+tab      next / previous field; bad values are explained under the field

@@ -114,15 +114,67 @@ def test_filter_and_sort(folder: Path) -> None:
             assert all("astronaut" not in n for n in rows(app))
             app.query_one("#filter").value = ""
             await pilot.pause(0.5)
-            await pilot.press("s", "s", "s")  # name -> date -> seed -> steps
+            await pilot.press("ctrl+o", "ctrl+o", "ctrl+o")  # name -> date -> seed -> steps
             assert app.sort == "steps"
-            await pilot.press("s", "s", "s")  # -> name -> date -> seed
+            await pilot.press("ctrl+o", "ctrl+o", "ctrl+o")  # -> name -> date -> seed
             assert app.sort == "seed"
             names = rows(app)
             sweep = [n for n in names if "astronaut" in n]
             assert sweep == [f"seed_sweep/astronaut_{i}.png" for i in range(1, 5)]
             assert names.index("seed_sweep/astronaut_1.png") < names.index("a1111_basic.png")
             assert names[-1] in ("no_metadata.png", "prompt_only.png")  # no seed: last
+
+    run(go())
+
+
+def burst(app, keys: list[str]) -> None:
+    """Queue key events all at once, as a terminal does when keys arrive in one read (a
+    paste, tmux send-keys, a fast typist); pilot.press lets the app go idle between keys."""
+    from textual import events
+
+    for key in keys:
+        char = {"space": " ", "slash": "/"}.get(key, key if len(key) == 1 else None)
+        event = events.Key(key, char)
+        event.set_sender(app)
+        app._driver.send_message(event)
+
+
+def test_keys_typed_in_a_burst_after_slash_go_to_the_filter(folder: Path) -> None:
+    async def go() -> None:
+        app = create_app([folder], thumbnails=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            before = rows(app)
+            burst(app, ["slash", *"fox", "space", *"jpg"])  # "f" once marked a folder
+            await pilot.pause(0.5)
+            assert app.query_one("#filter").value == "fox jpg"
+            assert app.marked == set()
+            assert app.sort == "name"
+            assert rows(app) == ["a1111.jpg"]  # the fox prompt, as a JPEG
+            burst(app, ["escape", "escape"])  # back to the list, then clear the filter
+            await pilot.pause()
+            assert app.focused is app.query_one(FileList)
+            assert app.query_one("#filter").value == ""
+            assert rows(app) == before
+
+    run(go())
+
+
+def test_typing_on_the_list_starts_the_filter(folder: Path) -> None:
+    async def go() -> None:
+        app = create_app([folder], thumbnails=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            burst(app, list("seed"))  # no "/" at all, in one burst
+            await pilot.pause()
+            assert app.query_one("#filter").value == "seed"
+            await pilot.press("ctrl+u")  # clears the box, not the marks
+            await pilot.press(*"astronaut_3", "down")  # down: filter now, back to the list
+            assert app.focused is app.query_one(FileList)
+            assert rows(app) == ["seed_sweep/astronaut_3.png"]
+            await pilot.press("space", "question_mark")  # keys that stay bindings
+            assert app.marked == {str(folder / "seed_sweep" / "astronaut_3.png")}
+            assert isinstance(app.screen, HelpScreen)
 
     run(go())
 
@@ -139,7 +191,7 @@ def test_edit_steps_and_seed_then_save(folder: Path) -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
             await goto(pilot, "a1111_basic.png")
-            await pilot.press("e")
+            await pilot.press("ctrl+e")
             await pilot.pause()
             screen = app.screen
             assert isinstance(screen, EditScreen)
@@ -278,9 +330,9 @@ def test_copy_and_paste_infotext(folder: Path) -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
             await goto(pilot, "seed_sweep/astronaut_1.png")
-            await pilot.press("c")
+            await pilot.press("ctrl+c")
             assert app.clipboard == api.read(path).params._origin.text
-            await pilot.press("e")
+            await pilot.press("ctrl+e")
             await pilot.pause()
             screen = app.screen
             await pilot.press("f3")
@@ -313,7 +365,7 @@ def test_batch_diff_on_seed_sweep_shows_only_seed(folder: Path) -> None:
         app = create_app([folder / "seed_sweep"], thumbnails=False)
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
-            await pilot.press("ctrl+a", "d")
+            await pilot.press("ctrl+a", "ctrl+d")
             await pilot.pause()
             screen = app.screen
             assert isinstance(screen, DiffScreen)
@@ -336,7 +388,7 @@ def test_word_diff_of_two_prompts(folder: Path) -> None:
         app = create_app([a, b], thumbnails=False)
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
-            await pilot.press("space", "space", "d")
+            await pilot.press("space", "space", "ctrl+d")
             await pilot.pause()
             screen = app.screen
             assert screen.result.varying == ["prompt", "seed"]
@@ -369,7 +421,7 @@ def test_apply_to_all_changes_exactly_the_marked_files(folder: Path) -> None:
             await settle(pilot)
             await pilot.press("space", "space", "space")  # marks 1, 2, 3
             assert app.marked == {str(p) for p in paths[:3]}
-            await pilot.press("d")
+            await pilot.press("ctrl+d")
             await pilot.pause()
             screen = app.screen
             table = screen.query_one("#diff-table")
@@ -399,11 +451,11 @@ def test_cannot_edit_file_without_readable_data(folder: Path) -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
             await goto(pilot, "prompt_only.png")
-            await pilot.press("e")
+            await pilot.press("ctrl+e")
             await pilot.pause()
             assert not isinstance(app.screen, EditScreen)
             await goto(pilot, "no_metadata.png")  # no data yet: an empty form to fill in
-            await pilot.press("e")
+            await pilot.press("ctrl+e")
             await pilot.pause()
             assert isinstance(app.screen, EditScreen)
 
@@ -422,7 +474,7 @@ def test_help_and_command_palette_entries(folder: Path) -> None:
             await pilot.pause()
             assert isinstance(app.screen, HelpScreen)
             await pilot.press("escape")
-            await pilot.press("e")
+            await pilot.press("ctrl+e")
             await pilot.pause()
             titles = {c.title for c in app.get_system_commands(app.screen)}
             assert {"Save", "Undo edit", "Revert file", "Paste infotext"} <= titles
@@ -436,10 +488,10 @@ def test_mark_folder(folder: Path) -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
             await goto(pilot, "seed_sweep/astronaut_2.png")
-            await pilot.press("f")
+            await pilot.press("ctrl+g")
             assert app.marked == {str(folder / "seed_sweep" / f"astronaut_{i}.png")
                                   for i in range(1, 5)}
-            await pilot.press("u")
+            await pilot.press("ctrl+u")
             assert app.marked == set()
 
     run(go())
