@@ -8,6 +8,7 @@ of a huge folder show at once and the UI never waits on the disk.
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -24,6 +25,7 @@ from textual.widgets import Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
 from .. import api
+from ..cli.render import GENERATOR_NAMES
 from ..errors import GenDataError
 from . import library
 from .library import Item
@@ -34,6 +36,7 @@ FIRST_BATCH = 20  # rows shown before the first refresh, so something appears at
 # Later batches are handed over at most this often: every hand-over redraws the list, and on a
 # 10,000-image folder frequent redraws cost more than the reading itself.
 BATCH_SECONDS = 0.6
+PREVIEW_MIN_WIDTH = 100  # terminal columns
 FILTER_DELAY = 0.25  # seconds of no typing before the list is filtered
 
 
@@ -51,10 +54,10 @@ class GenDataApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash,ctrl+f", "filter", "Filter", key_display="/"),  # see _filter_key
         Binding("space", "mark", "Mark", show=True),
-        Binding("ctrl+d", "diff", "Diff marked"),
+        Binding("ctrl+d", "diff", "Diff"),
         Binding("ctrl+e", "edit", "Edit"),
         Binding("ctrl+o", "sort", "Sort"),
-        Binding("ctrl+c", "copy_infotext", "Copy"),
+        Binding("ctrl+c", "copy_infotext", "Copy", show=False),  # footer: no room at 80 columns
         Binding("ctrl+g", "mark_folder", "Mark folder", show=False),
         Binding("ctrl+a", "mark_all", "Mark all shown", show=False),
         Binding("ctrl+u", "clear_marks", "Clear marks", show=False),
@@ -62,7 +65,7 @@ class GenDataApp(App[None]):
         Binding("ctrl+r,f5", "reload", "Reload", show=False),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("question_mark,f1", "help", "Help", key_display="?"),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+q", "quit", "Quit"),
     ]
 
     def __init__(self, paths: Sequence[str | os.PathLike[str]], *, edit: str | None = None,
@@ -70,7 +73,8 @@ class GenDataApp(App[None]):
         super().__init__()
         self.paths = [os.fspath(p) for p in paths] or ["."]
         self.edit_path = os.fspath(edit) if edit is not None else None
-        self.thumbnails = thumbnails
+        self.thumbnails = thumbnails  # previews wanted (--no-preview: not)
+        self.thumb_override: bool | None = None  # ctrl+t: shown or hidden whatever the width
         self.items: list[Item] = []
         self.by_path: dict[str, Item] = {}
         self.shown: list[Item] = []
@@ -97,7 +101,7 @@ class GenDataApp(App[None]):
         yield Header(show_clock=False, icon="")
         with Horizontal(id="main"):
             with Vertical(id="sidebar"):
-                yield Input(placeholder="type to filter: name or prompt words", id="filter",
+                yield Input(placeholder="type to filter", id="filter",
                             compact=True, select_on_focus=False)
                 yield Static(Text("   Gen     Name", style="bold"), id="list-header")
                 yield FileList(self.marked, id="files")
@@ -107,7 +111,7 @@ class GenDataApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#thumb").display = self.thumbnails
+        self._sync_thumb()
         self.query_one(FileList).focus()
         self._update_title()
         self.load()
@@ -213,7 +217,7 @@ class GenDataApp(App[None]):
         item = self.current_item()
         self._showing = item.path if item else None
         self.query_one(DetailView).show(item)
-        if self.thumbnails:
+        if self.thumb_shown():
             self.query_one(Thumbnail).show_image(item.path if item else None)
         if item is not None and item.params is None and item.record.error is None:
             self._look_for_stealth(item)
@@ -288,10 +292,32 @@ class GenDataApp(App[None]):
         takes them off its queue and before it hands them to the focused widget: a key handled
         further down (or a deferred `focus()`) would let the keys queued behind it, e.g. the
         rest of `/comfy` sent in one burst, reach the widget that had focus before."""
-        if (isinstance(event, events.Key) and not event.is_forwarded
-                and len(self.screen_stack) == 1 and self._filter_key(event)):
-            return
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if len(self.screen_stack) == 1 and self._filter_key(event):
+                return
+            if await self._input_key_now(event):
+                return
         await super().on_event(event)
+
+    async def _input_key_now(self, event: events.Key) -> bool:
+        """Keys for a one-line box, handled as the app takes them off its queue. Textual lets
+        the box type a character when the box's own queue gets to it, but runs a binding
+        (ctrl+u, ctrl+s) only once the key has bubbled back up to the app, so in a burst the
+        two cross: ctrl+u then `30` gave an empty box, `30` then ctrl+s saved the old value.
+        Doing both here keeps a burst in the order it was typed."""
+        box = self.focused
+        if not isinstance(box, Input):
+            return False
+        if event.is_printable and event.character is not None:
+            if box.selection.is_empty:
+                box.insert_text_at_cursor(event.character)
+            else:
+                box.replace(event.character, *box.selection)
+            return True
+        active = self.screen.active_bindings.get(event.key)
+        if active is None or not active.enabled or active.binding.priority:
+            return False
+        return bool(await self.run_action(active.binding.action, active.node))
 
     def _filter_key(self, event: events.Key) -> bool:
         focused = self.focused
@@ -380,7 +406,8 @@ class GenDataApp(App[None]):
         try:
             base = api.editable_params(item.record)
         except GenDataError as exc:
-            self.notify(str(exc), title="Cannot edit", severity="error")
+            self.notify(cannot_edit_message(item, exc), title=f"Cannot edit {item.name}",
+                        severity="error", timeout=10)
             return
         original = self.originals.get(item.path, False)
 
@@ -399,11 +426,27 @@ class GenDataApp(App[None]):
         self.notify(f"copied infotext of {item.name} ({len(text)} characters); ctrl+q quits",
                     timeout=2)
 
+    def thumb_shown(self) -> bool:
+        """Under PREVIEW_MIN_WIDTH columns the preview would squeeze the detail view into a
+        strip and be too small to recognise, so it is off there until ctrl+t asks for it."""
+        if self.thumb_override is not None:
+            return self.thumb_override
+        return self.thumbnails and self.size.width >= PREVIEW_MIN_WIDTH
+
+    def _sync_thumb(self) -> None:
+        thumb = self.screen_stack[0].query_one("#thumb")  # a resize may come over the form
+        shown = self.thumb_shown()
+        if thumb.display != shown:
+            thumb.display = shown
+            if shown:
+                self.call_after_refresh(self._show_current)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self._sync_thumb)
+
     def action_toggle_thumbnail(self) -> None:
-        self.thumbnails = not self.thumbnails
-        self.query_one("#thumb").display = self.thumbnails
-        if self.thumbnails:
-            self.call_after_refresh(self._show_current)
+        self.thumb_override = not self.thumb_shown()
+        self._sync_thumb()
 
     def action_reload(self) -> None:
         self.load()
@@ -452,6 +495,17 @@ class GenDataApp(App[None]):
                 ("Reload", "Read all files again (ctrl+r)", self.action_reload),
                 ("Help", "Keys and what they do (?)", self.action_help)):
             yield SystemCommand(title, help_, action)
+
+
+def cannot_edit_message(item: Item, exc: GenDataError) -> str:
+    """Why the form will not open and what to do instead, naming the file as listed."""
+    p = item.params
+    if p is None or not p.generator:
+        return str(exc).replace(item.path, item.name)
+    name = GENERATOR_NAMES.get(p.generator, p.generator)
+    return (f"Its {name} data cannot be edited in place; only A1111-style parameters can. "
+            f"Write an A1111 copy without the {name} data, then edit that:\n"
+            f"  gendata convert --replace -o copy.png {shlex.quote(item.path)}")
 
 
 def create_app(paths: Sequence[str | os.PathLike[str]] = (), *, edit: str | None = None,

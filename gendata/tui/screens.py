@@ -82,6 +82,11 @@ class EditScreen(Screen[bool]):
         Binding("f3", "paste_infotext", "Paste infotext"),
         Binding("f5", "revert_file", "Revert file"),
         Binding("escape", "close", "Back"),
+        # Priority: moved as the app takes the key off its queue, so that keys typed right
+        # behind a tab (a paste, a fast typist) land in the next field, not this one.
+        Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False,
+                priority=True),
     ]
 
     def __init__(self, item: Item, base: GenParams, original: str | bool | None) -> None:
@@ -204,7 +209,15 @@ class EditScreen(Screen[bool]):
         widget = event.input if isinstance(event, Input.Changed) else event.text_area
         if not widget.id or not widget.id.startswith("f-"):
             return
-        name = widget.id[2:]
+        self._take(widget.id[2:])
+
+    def _take_all(self) -> None:
+        """Catch up with what the fields hold: their Changed messages may still be queued
+        behind the key that asked to save or copy."""
+        for name, _ in FORM_FIELDS:
+            self._take(name)
+
+    def _take(self, name: str) -> None:
         new = self._widget_value(name)
         old = self.raw.get(name, "")
         if new == old:
@@ -249,6 +262,7 @@ class EditScreen(Screen[bool]):
         return self.base.edited(**self.changes())
 
     def action_save(self) -> None:
+        self._take_all()
         try:
             new = self.current()
         except GenDataError as exc:
@@ -278,6 +292,7 @@ class EditScreen(Screen[bool]):
         self.app.item_changed(self.item)
 
     def action_copy_infotext(self) -> None:
+        self._take_all()
         try:
             text = api.dump_a1111(self.current())
         except GenDataError as exc:
@@ -333,6 +348,7 @@ class EditScreen(Screen[bool]):
             "Unsaved edits are lost too."), done)
 
     def action_close(self) -> None:
+        self._take_all()
         changed = self.changed_fields()
         if not changed:
             self.dismiss(self.saved)

@@ -312,7 +312,7 @@ def detail_view(item: Item) -> RenderableType:
         for i, s in enumerate(p.samplers, 1):
             vals = [fmt(v) for v in (s.sampler, s.scheduler, s.steps, s.cfg_scale, s.seed,
                                      s.denoise) if v is not None]
-            parts.append(Text(f" {i}. " + ", ".join(vals)))
+            parts.append(Text(f" {i}. " + (", ".join(vals) or "(values not known)")))
     for note in p.notes:
         parts.append(Text(f"note: {note}", style="yellow"))
     for w in rec.warnings:

@@ -228,6 +228,27 @@ def test_edit_steps_and_seed_then_save(folder: Path) -> None:
     assert others(after_chunks) == others(before_chunks)
 
 
+def test_edit_typed_in_one_burst_lands_in_the_right_fields(folder: Path) -> None:
+    path = folder / "a1111_basic.png"
+    before = api.read(path).params
+
+    async def go() -> None:
+        app = create_app([path], edit=path, thumbnails=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, EditScreen)
+            # prompt -> negative prompt -> steps, retype it and save, all queued at once
+            burst(app, ["tab", "tab", "ctrl+u", "3", "0", "ctrl+s"])
+            await pilot.pause(0.3)
+            assert not app.screen.changed_fields()
+
+    run(go())
+    after = api.read(path).params
+    assert after.steps == 30
+    assert (after.prompt, after.negative_prompt, after.seed) == (
+        before.prompt, before.negative_prompt, before.seed)
+
+
 def test_invalid_input_shows_error_and_writes_nothing(folder: Path) -> None:
     path = folder / "a1111_basic.png"
     digest = sha(path)
@@ -462,6 +483,43 @@ def test_cannot_edit_file_without_readable_data(folder: Path) -> None:
     run(go())
 
 
+def test_comfyui_file_says_how_to_make_it_editable(tmp_path: Path) -> None:
+    import json
+
+    from PIL.PngImagePlugin import PngInfo
+
+    graph = {
+        "3": {"class_type": "KSampler", "inputs": {
+            "seed": 5, "steps": 20, "cfg": 7, "sampler_name": "euler", "scheduler": "normal",
+            "denoise": 1, "model": ["4", 0], "positive": ["6", 0], "negative": ["7", 0],
+            "latent_image": ["5", 0]}},
+        "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "m.safetensors"}},
+        "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 8, "height": 8,
+                                                           "batch_size": 1}},
+        "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "a comfy cat", "clip": ["4", 1]}},
+        "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "blurry", "clip": ["4", 1]}}}
+    info = PngInfo()
+    info.add_text("prompt", json.dumps(graph))
+    Image.new("RGB", (8, 8)).save(tmp_path / "comfy.png", pnginfo=info)
+    before = sha(tmp_path / "comfy.png")
+
+    async def go() -> None:
+        app = create_app([tmp_path], thumbnails=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert not isinstance(app.screen, EditScreen)
+            [note] = list(app._notifications)
+            assert note.title == "Cannot edit comfy.png"
+            assert "ComfyUI data cannot be edited in place" in note.message
+            assert f"gendata convert --replace -o copy.png {tmp_path / 'comfy.png'}" \
+                in note.message
+            assert sha(tmp_path / "comfy.png") == before
+
+    run(go())
+
+
 def test_help_and_command_palette_entries(folder: Path) -> None:
     async def go() -> None:
         app = create_app([folder], thumbnails=False)
@@ -528,5 +586,9 @@ def test_preview_is_drawn_in_a_worker(tmp_path: Path) -> None:
             styles = {str(s.style) for s in text.spans}
             assert any("rgb(255,0,0)" in s for s in styles)
             assert any("on rgb(0,0,255)" in s for s in styles)
+            await pilot.resize_terminal(80, 24)  # too narrow: off until asked for
+            assert not app.query_one("#thumb").display
+            await pilot.press("ctrl+t")
+            assert app.query_one("#thumb").display
 
     run(go())
