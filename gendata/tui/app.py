@@ -30,7 +30,7 @@ from ..errors import GenDataError
 from . import library
 from .library import Item
 from .screens import DiffScreen, EditScreen, HelpScreen
-from .widgets import DetailView, FileList, Thumbnail
+from .widgets import DetailView, FileList, GraphicThumbnail, Thumbnail
 
 FIRST_BATCH = 20  # rows shown before the first refresh, so something appears at once
 # Later batches are handed over at most this often: every hand-over redraws the list, and on a
@@ -69,8 +69,9 @@ class GenDataApp(App[None]):
     ]
 
     def __init__(self, paths: Sequence[str | os.PathLike[str]], *, edit: str | None = None,
-                 thumbnails: bool = True) -> None:
+                 thumbnails: bool = True, graphics: type | None = None) -> None:
         super().__init__()
+        self.graphics = graphics  # textual-image widget for real pictures, or None
         self.paths = [os.fspath(p) for p in paths] or ["."]
         self.edit_path = os.fspath(edit) if edit is not None else None
         self.thumbnails = thumbnails  # previews wanted (--no-preview: not)
@@ -107,7 +108,10 @@ class GenDataApp(App[None]):
                 yield FileList(self.marked, id="files")
             with Horizontal(id="detail-pane"):
                 yield DetailView(id="detail")
-                yield Thumbnail(id="thumb")
+                if self.graphics is not None:
+                    yield GraphicThumbnail(self.graphics, id="thumb")
+                else:
+                    yield Thumbnail(id="thumb")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -218,7 +222,8 @@ class GenDataApp(App[None]):
         self._showing = item.path if item else None
         self.query_one(DetailView).show(item)
         if self.thumb_shown():
-            self.query_one(Thumbnail).show_image(item.path if item else None)
+            self.query_one("#thumb", Thumbnail | GraphicThumbnail).show_image(
+                item.path if item else None)
         if item is not None and item.params is None and item.record.error is None:
             self._look_for_stealth(item)
 
@@ -509,9 +514,11 @@ def cannot_edit_message(item: Item, exc: GenDataError) -> str:
 
 
 def create_app(paths: Sequence[str | os.PathLike[str]] = (), *, edit: str | None = None,
-               thumbnails: bool = True) -> GenDataApp:
+               thumbnails: bool = True, graphics: type | None = None) -> GenDataApp:
     """The app for `paths` (files or folders; the current folder when empty). With `edit`,
-    the edit form for that file opens as soon as it is read."""
+    the edit form for that file opens as soon as it is read. `graphics`: the widget for real
+    pictures (`thumbs.graphics_widget()`); half-block previews without it."""
     if edit is not None and not paths:
         paths = [edit]
-    return GenDataApp([Path(p) for p in paths], edit=edit, thumbnails=thumbnails)
+    return GenDataApp([Path(p) for p in paths], edit=edit, thumbnails=thumbnails,
+                      graphics=graphics)

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 from textual import events, work
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import Container, VerticalScroll
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -232,6 +232,42 @@ class Thumbnail(Static):
     def _done(self, path: str, text: Text) -> None:
         if path == self.path:
             self.update(text)
+
+
+class GraphicThumbnail(Container):
+    """A real picture, for terminals that draw Kitty graphics or Sixel (`thumbs.graphics_widget`);
+    decoded and scaled down in a thread worker, as the half-block preview is."""
+
+    DEFAULT_CSS = """
+    GraphicThumbnail > #thumb-image { width: 100%; height: auto; }
+    """
+
+    def __init__(self, image_widget: type, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.image_widget = image_widget
+        self.path: str | None = None
+
+    def compose(self):
+        yield self.image_widget(None, id="thumb-image")
+
+    def show_image(self, path: str | None) -> None:
+        self.path = path
+        if path is None:
+            self.query_one("#thumb-image").image = None
+            return
+        self._load(path)
+
+    @work(thread=True, exclusive=True, group="thumb")
+    def _load(self, path: str) -> None:
+        try:
+            image = thumbs.downscaled(path)
+        except Exception:  # any decoder failure: the preview is optional
+            image = None
+        self.app.call_from_thread(self._done, path, image)
+
+    def _done(self, path: str, image) -> None:
+        if path == self.path:
+            self.query_one("#thumb-image").image = image
 
 
 class DetailView(VerticalScroll):

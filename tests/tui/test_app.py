@@ -592,3 +592,21 @@ def test_preview_is_drawn_in_a_worker(tmp_path: Path) -> None:
             assert app.query_one("#thumb").display
 
     run(go())
+
+
+def test_picture_preview_widget_gets_a_downscaled_image(tmp_path: Path) -> None:
+    """The path a graphics terminal takes (textual-image), run with its half-cell renderer
+    so that it needs no terminal; the default stays half-block, drawn by gendata."""
+    widget = __import__("pytest").importorskip("textual_image.widget")
+    Image.new("RGB", (2000, 1000), (0, 200, 0)).save(tmp_path / "wide.png")
+
+    async def go() -> None:
+        app = create_app([tmp_path], graphics=widget.HalfcellImage)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await settle(pilot)
+            picture = app.query_one("#thumb-image").image
+            assert picture.size == (768, 384)
+            assert picture.getpixel((10, 10)) == (0, 200, 0)
+
+    run(go())
+    assert create_app([tmp_path]).graphics is None
