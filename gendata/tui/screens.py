@@ -486,9 +486,13 @@ class DiffScreen(Screen[bool]):
                                   no_wrap=True))
             table.add_row(*cells, key=path)
         title = Text(f"{len(self.items)} files", style="bold")
-        title.append(f" · {len(res.varying)} field(s) vary: ", style="bold")
-        title.append(", ".join(res.varying) or "none", style="yellow")
-        title.append(f" · {len(res.constant)} the same in all", style="dim")
+        if res.varying:
+            title.append(f" · {len(res.varying)} field(s) vary: ", style="bold")
+            title.append(", ".join(res.varying), style="yellow")
+            title.append(f" · {len(res.constant)} the same in all", style="dim")
+        else:
+            title.append(f" · no field varies: all {len(res.constant)} are the same in all",
+                         style="bold green")
         self.query_one("#diff-title", Static).update(title)
         self._show_word_diff()
 
