@@ -1,6 +1,7 @@
 """Front end: `gendata tui` (browse, edit and batch-diff a folder) and `gendata edit IMG`.
 
-Textual is imported only here, when one of these commands runs.
+Textual (and textual-image, which asks the terminal whether it draws pictures) is imported
+only here, when one of these commands runs.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ def tui(paths: tuple[str, ...], no_preview: bool) -> None:
     """Browse images (files or folders, recursively; the current folder by default), view
     and edit their generation data and compare many at once."""
     from ..tui.app import create_app
+    from ..tui.thumbs import graphics_widget
 
-    create_app(list(paths) or ["."], thumbnails=not no_preview).run()
+    graphics = None if no_preview else graphics_widget()
+    create_app(list(paths) or ["."], thumbnails=not no_preview, graphics=graphics).run()
 
 
 @click.command("edit")
@@ -37,5 +40,8 @@ def edit(image: str, no_preview: bool) -> None:
         error(str(exc))
         raise SystemExit(1) from None
     from ..tui.app import create_app
+    from ..tui.thumbs import graphics_widget
 
-    create_app([os.fspath(image)], edit=image, thumbnails=not no_preview).run()
+    graphics = None if no_preview else graphics_widget()
+    create_app([os.fspath(image)], edit=image, thumbnails=not no_preview,
+               graphics=graphics).run()

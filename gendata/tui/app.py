@@ -8,13 +8,14 @@ of a huge folder show at once and the UI never waits on the disk.
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -24,50 +25,57 @@ from textual.widgets import Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
 from .. import api
+from ..cli.render import GENERATOR_NAMES
 from ..errors import GenDataError
 from . import library
 from .library import Item
 from .screens import DiffScreen, EditScreen, HelpScreen
-from .widgets import DetailView, FileList, Thumbnail
+from .widgets import DetailView, FileList, GraphicThumbnail, Thumbnail
 
 FIRST_BATCH = 20  # rows shown before the first refresh, so something appears at once
 # Later batches are handed over at most this often: every hand-over redraws the list, and on a
 # 10,000-image folder frequent redraws cost more than the reading itself.
 BATCH_SECONDS = 0.6
+PREVIEW_MIN_WIDTH = 100  # terminal columns
 FILTER_DELAY = 0.25  # seconds of no typing before the list is filtered
 
 
 BROWSER_ACTIONS = frozenset({
     "filter", "sort", "mark", "diff", "edit", "copy_infotext", "mark_folder", "mark_all",
-    "clear_marks", "toggle_thumbnail", "reload", "help", "quit"})
+    "clear_marks", "toggle_thumbnail", "reload", "clear_filter", "help"})
 
 
 class GenDataApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "gendata"
 
+    # Letters, digits and punctuation on the list start the filter ("type-to-filter"), so the
+    # browser's own keys are ctrl keys, space and `?` (which rarely begins a search).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter"),
-        Binding("s", "sort", "Sort"),
+        Binding("slash,ctrl+f", "filter", "Filter", key_display="/"),  # see _filter_key
         Binding("space", "mark", "Mark", show=True),
-        Binding("d", "diff", "Diff marked"),
-        Binding("e", "edit", "Edit"),
-        Binding("c", "copy_infotext", "Copy"),
-        Binding("f", "mark_folder", "Mark folder", show=False),
+        Binding("ctrl+d", "diff", "Diff"),
+        Binding("ctrl+e", "edit", "Edit"),
+        Binding("ctrl+o", "sort", "Sort"),
+        Binding("ctrl+c", "copy_infotext", "Copy", show=False),  # footer: no room at 80 columns
+        Binding("ctrl+g", "mark_folder", "Mark folder", show=False),
         Binding("ctrl+a", "mark_all", "Mark all shown", show=False),
-        Binding("u", "clear_marks", "Clear marks", show=False),
-        Binding("t", "toggle_thumbnail", "Preview", show=False),
-        Binding("r", "reload", "Reload", show=False),
-        Binding("question_mark", "help", "Help"),
-        Binding("q", "quit", "Quit"),
+        Binding("ctrl+u", "clear_marks", "Clear marks", show=False),
+        Binding("ctrl+t", "toggle_thumbnail", "Preview", show=False),
+        Binding("ctrl+r,f5", "reload", "Reload", show=False),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("question_mark,f1", "help", "Help", key_display="?"),
+        Binding("ctrl+q", "quit", "Quit"),
     ]
 
     def __init__(self, paths: Sequence[str | os.PathLike[str]], *, edit: str | None = None,
-                 thumbnails: bool = True) -> None:
+                 thumbnails: bool = True, graphics: type | None = None) -> None:
         super().__init__()
+        self.graphics = graphics  # textual-image widget for real pictures, or None
         self.paths = [os.fspath(p) for p in paths] or ["."]
         self.edit_path = os.fspath(edit) if edit is not None else None
-        self.thumbnails = thumbnails
+        self.thumbnails = thumbnails  # previews wanted (--no-preview: not)
+        self.thumb_override: bool | None = None  # ctrl+t: shown or hidden whatever the width
         self.items: list[Item] = []
         self.by_path: dict[str, Item] = {}
         self.shown: list[Item] = []
@@ -94,17 +102,20 @@ class GenDataApp(App[None]):
         yield Header(show_clock=False, icon="")
         with Horizontal(id="main"):
             with Vertical(id="sidebar"):
-                yield Input(placeholder="/ filter: name or prompt words", id="filter",
-                            compact=True)
+                yield Input(placeholder="type to filter", id="filter",
+                            compact=True, select_on_focus=False)
                 yield Static(Text("   Gen     Name", style="bold"), id="list-header")
                 yield FileList(self.marked, id="files")
             with Horizontal(id="detail-pane"):
                 yield DetailView(id="detail")
-                yield Thumbnail(id="thumb")
+                if self.graphics is not None:
+                    yield GraphicThumbnail(self.graphics, id="thumb")
+                else:
+                    yield Thumbnail(id="thumb")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#thumb").display = self.thumbnails
+        self._sync_thumb()
         self.query_one(FileList).focus()
         self._update_title()
         self.load()
@@ -210,8 +221,9 @@ class GenDataApp(App[None]):
         item = self.current_item()
         self._showing = item.path if item else None
         self.query_one(DetailView).show(item)
-        if self.thumbnails:
-            self.query_one(Thumbnail).show_image(item.path if item else None)
+        if self.thumb_shown():
+            self.query_one("#thumb", Thumbnail | GraphicThumbnail).show_image(
+                item.path if item else None)
         if item is not None and item.params is None and item.record.error is None:
             self._look_for_stealth(item)
 
@@ -246,26 +258,92 @@ class GenDataApp(App[None]):
     # --- filter and sort ------------------------------------------------------------------
 
     def action_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        self._focus_filter()
+
+    def _focus_filter(self) -> Input:
+        """Focus the filter box now, not after the queued events (`Widget.focus` defers it):
+        keys typed in one burst after `/` must land in the box, not on the list."""
+        box = self.query_one("#filter", Input)
+        if self.focused is not box:
+            self.screen.set_focus(box)
+            box.cursor_position = len(box.value)
+        return box
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.value or self.query_text:
+            box.value = ""
+            self.query_text = ""
+            if self._filter_timer is not None:
+                self._filter_timer.stop()
+            self.rebuild()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
+        if event.value.strip() == self.query_text:
+            return
         self.query_text = event.value.strip()
         if self._filter_timer is not None:
             self._filter_timer.stop()
         self._filter_timer = self.set_timer(FILTER_DELAY, self.rebuild)
 
-    @on(Input.Submitted, "#filter")
-    def _filter_done(self) -> None:
+    def _apply_filter_now(self) -> None:
         if self._filter_timer is not None:
             self._filter_timer.stop()
             self.rebuild()
-        self.query_one(FileList).focus()
 
-    def on_key(self, event) -> None:
-        if event.key == "escape" and self.focused is self.query_one("#filter", Input):
-            self.query_one(FileList).focus()
-            event.stop()
+    async def on_event(self, event: events.Event) -> None:
+        """Keys that move between the list and the filter box are handled here, as the app
+        takes them off its queue and before it hands them to the focused widget: a key handled
+        further down (or a deferred `focus()`) would let the keys queued behind it, e.g. the
+        rest of `/comfy` sent in one burst, reach the widget that had focus before."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if len(self.screen_stack) == 1 and self._filter_key(event):
+                return
+            if await self._input_key_now(event):
+                return
+        await super().on_event(event)
+
+    async def _input_key_now(self, event: events.Key) -> bool:
+        """Keys for a one-line box, handled as the app takes them off its queue. Textual lets
+        the box type a character when the box's own queue gets to it, but runs a binding
+        (ctrl+u, ctrl+s) only once the key has bubbled back up to the app, so in a burst the
+        two cross: ctrl+u then `30` gave an empty box, `30` then ctrl+s saved the old value.
+        Doing both here keeps a burst in the order it was typed."""
+        box = self.focused
+        if not isinstance(box, Input):
+            return False
+        if event.is_printable and event.character is not None:
+            if box.selection.is_empty:
+                box.insert_text_at_cursor(event.character)
+            else:
+                box.replace(event.character, *box.selection)
+            return True
+        active = self.screen.active_bindings.get(event.key)
+        if active is None or not active.enabled or active.binding.priority:
+            return False
+        return bool(await self.run_action(active.binding.action, active.node))
+
+    def _filter_key(self, event: events.Key) -> bool:
+        focused = self.focused
+        files = self.query_one(FileList)
+        if focused is files:
+            # type-to-filter: any printable key but space (marks) and `?` (help)
+            char = event.character
+            if not event.is_printable or char is None or char in (" ", "?"):
+                return False
+            box = self._focus_filter()
+            if char != "/":
+                box.insert_text_at_cursor(char)
+            return True
+        if focused is not None and focused.id == "filter" and event.key in (
+                "escape", "enter", "up", "down"):
+            self._apply_filter_now()
+            self.screen.set_focus(files)
+            if event.key in ("up", "down"):
+                files.action_move(1 if event.key == "down" else -1)
+            return True
+        return False
 
     def action_sort(self) -> None:
         self.sort = library.SORTS[(library.SORTS.index(self.sort) + 1) % len(library.SORTS)]
@@ -315,7 +393,7 @@ class GenDataApp(App[None]):
         items = sorted((self.by_path[p] for p in self.marked if p in self.by_path),
                        key=lambda it: order.get(it.path, len(order)))
         if len(items) < 2:
-            self.notify("mark at least two files (space, f for a folder, ctrl+a for all "
+            self.notify("mark at least two files (space, ctrl+g for a folder, ctrl+a for all "
                         "shown) to compare", severity="warning")
             return
 
@@ -333,7 +411,8 @@ class GenDataApp(App[None]):
         try:
             base = api.editable_params(item.record)
         except GenDataError as exc:
-            self.notify(str(exc), title="Cannot edit", severity="error")
+            self.notify(cannot_edit_message(item, exc), title=f"Cannot edit {item.name}",
+                        severity="error", timeout=10)
             return
         original = self.originals.get(item.path, False)
 
@@ -349,13 +428,30 @@ class GenDataApp(App[None]):
             return
         text = library.original_text(item.record) or api.dump_a1111(item.params)
         self.copy_to_clipboard(text)
-        self.notify(f"copied infotext of {item.name} ({len(text)} characters)", timeout=2)
+        self.notify(f"copied infotext of {item.name} ({len(text)} characters); ctrl+q quits",
+                    timeout=2)
+
+    def thumb_shown(self) -> bool:
+        """Under PREVIEW_MIN_WIDTH columns the preview would squeeze the detail view into a
+        strip and be too small to recognise, so it is off there until ctrl+t asks for it."""
+        if self.thumb_override is not None:
+            return self.thumb_override
+        return self.thumbnails and self.size.width >= PREVIEW_MIN_WIDTH
+
+    def _sync_thumb(self) -> None:
+        thumb = self.screen_stack[0].query_one("#thumb")  # a resize may come over the form
+        shown = self.thumb_shown()
+        if thumb.display != shown:
+            thumb.display = shown
+            if shown:
+                self.call_after_refresh(self._show_current)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self._sync_thumb)
 
     def action_toggle_thumbnail(self) -> None:
-        self.thumbnails = not self.thumbnails
-        self.query_one("#thumb").display = self.thumbnails
-        if self.thumbnails:
-            self.call_after_refresh(self._show_current)
+        self.thumb_override = not self.thumb_shown()
+        self._sync_thumb()
 
     def action_reload(self) -> None:
         self.load()
@@ -387,29 +483,42 @@ class GenDataApp(App[None]):
                                 screen.action_close)
             return
         for title, help_, action in (
-                ("Filter", "Filter files by name and prompt text (/)", self.action_filter),
-                ("Sort", "Cycle sort: name, date, seed, steps (s)", self.action_sort),
+                ("Filter", "Filter files by name and prompt text (type, or /)", self.action_filter),
+                ("Sort", "Cycle sort: name, date, seed, steps (ctrl+o)", self.action_sort),
                 ("Mark file", "Mark or unmark the current file (space)", self.action_mark),
-                ("Mark folder", "Mark every file in the current folder (f)",
+                ("Mark folder", "Mark every file in the current folder (ctrl+g)",
                  self.action_mark_folder),
                 ("Mark all shown", "Mark every file in the list (ctrl+a)",
                  self.action_mark_all),
-                ("Clear marks", "Unmark all files (u)", self.action_clear_marks),
-                ("Batch diff", "Compare the marked files (d)", self.action_diff),
-                ("Edit", "Edit the current file's generation data (e)", self.action_edit),
-                ("Copy infotext", "Copy the current file's infotext (c)",
+                ("Clear marks", "Unmark all files (ctrl+u)", self.action_clear_marks),
+                ("Batch diff", "Compare the marked files (ctrl+d)", self.action_diff),
+                ("Edit", "Edit the current file's generation data (enter)", self.action_edit),
+                ("Copy infotext", "Copy the current file's infotext (ctrl+c)",
                  self.action_copy_infotext),
-                ("Toggle preview", "Show or hide the image preview (t)",
+                ("Toggle preview", "Show or hide the image preview (ctrl+t)",
                  self.action_toggle_thumbnail),
-                ("Reload", "Read all files again (r)", self.action_reload),
+                ("Reload", "Read all files again (ctrl+r)", self.action_reload),
                 ("Help", "Keys and what they do (?)", self.action_help)):
             yield SystemCommand(title, help_, action)
 
 
+def cannot_edit_message(item: Item, exc: GenDataError) -> str:
+    """Why the form will not open and what to do instead, naming the file as listed."""
+    p = item.params
+    if p is None or not p.generator:
+        return str(exc).replace(item.path, item.name)
+    name = GENERATOR_NAMES.get(p.generator, p.generator)
+    return (f"Its {name} data cannot be edited in place; only A1111-style parameters can. "
+            f"Write an A1111 copy without the {name} data, then edit that:\n"
+            f"  gendata convert --replace -o copy.png {shlex.quote(item.path)}")
+
+
 def create_app(paths: Sequence[str | os.PathLike[str]] = (), *, edit: str | None = None,
-               thumbnails: bool = True) -> GenDataApp:
+               thumbnails: bool = True, graphics: type | None = None) -> GenDataApp:
     """The app for `paths` (files or folders; the current folder when empty). With `edit`,
-    the edit form for that file opens as soon as it is read."""
+    the edit form for that file opens as soon as it is read. `graphics`: the widget for real
+    pictures (`thumbs.graphics_widget()`); half-block previews without it."""
     if edit is not None and not paths:
         paths = [edit]
-    return GenDataApp([Path(p) for p in paths], edit=edit, thumbnails=thumbnails)
+    return GenDataApp([Path(p) for p in paths], edit=edit, thumbnails=thumbnails,
+                      graphics=graphics)

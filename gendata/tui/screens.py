@@ -82,6 +82,11 @@ class EditScreen(Screen[bool]):
         Binding("f3", "paste_infotext", "Paste infotext"),
         Binding("f5", "revert_file", "Revert file"),
         Binding("escape", "close", "Back"),
+        # Priority: moved as the app takes the key off its queue, so that keys typed right
+        # behind a tab (a paste, a fast typist) land in the next field, not this one.
+        Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False,
+                priority=True),
     ]
 
     def __init__(self, item: Item, base: GenParams, original: str | bool | None) -> None:
@@ -204,7 +209,15 @@ class EditScreen(Screen[bool]):
         widget = event.input if isinstance(event, Input.Changed) else event.text_area
         if not widget.id or not widget.id.startswith("f-"):
             return
-        name = widget.id[2:]
+        self._take(widget.id[2:])
+
+    def _take_all(self) -> None:
+        """Catch up with what the fields hold: their Changed messages may still be queued
+        behind the key that asked to save or copy."""
+        for name, _ in FORM_FIELDS:
+            self._take(name)
+
+    def _take(self, name: str) -> None:
         new = self._widget_value(name)
         old = self.raw.get(name, "")
         if new == old:
@@ -249,6 +262,7 @@ class EditScreen(Screen[bool]):
         return self.base.edited(**self.changes())
 
     def action_save(self) -> None:
+        self._take_all()
         try:
             new = self.current()
         except GenDataError as exc:
@@ -278,6 +292,7 @@ class EditScreen(Screen[bool]):
         self.app.item_changed(self.item)
 
     def action_copy_infotext(self) -> None:
+        self._take_all()
         try:
             text = api.dump_a1111(self.current())
         except GenDataError as exc:
@@ -333,6 +348,7 @@ class EditScreen(Screen[bool]):
             "Unsaved edits are lost too."), done)
 
     def action_close(self) -> None:
+        self._take_all()
         changed = self.changed_fields()
         if not changed:
             self.dismiss(self.saved)
@@ -470,9 +486,13 @@ class DiffScreen(Screen[bool]):
                                   no_wrap=True))
             table.add_row(*cells, key=path)
         title = Text(f"{len(self.items)} files", style="bold")
-        title.append(f" · {len(res.varying)} field(s) vary: ", style="bold")
-        title.append(", ".join(res.varying) or "none", style="yellow")
-        title.append(f" · {len(res.constant)} the same in all", style="dim")
+        if res.varying:
+            title.append(f" · {len(res.varying)} field(s) vary: ", style="bold")
+            title.append(", ".join(res.varying), style="yellow")
+            title.append(f" · {len(res.constant)} the same in all", style="dim")
+        else:
+            title.append(f" · no field varies: all {len(res.constant)} are the same in all",
+                         style="bold green")
         self.query_one("#diff-title", Static).update(title)
         self._show_word_diff()
 
@@ -585,19 +605,20 @@ HELP = """\
 
 [b]File list[/b]
   up/down, pgup/pgdn   move through files (mouse: click, wheel)
-  /                    filter by name and prompt text (enter or escape returns)
-  s                    sort by name → date → seed → steps
+  type, or /           filter by name and prompt text as you type (every word must
+                       match); enter, escape or up/down go back to the list
+  escape               clear the filter
   space                mark / unmark the file (for the batch diff)
-  f                    mark every file in the current file's folder
-  ctrl+a               mark every file shown (after filtering)
-  u                    clear marks
-  d                    batch diff of the marked files
-  e or enter           edit the file's generation data
-  c                    copy the infotext to the clipboard (OSC 52)
-  t                    show / hide the image preview
-  r                    reload all files from disk
+  ctrl+g               mark every file in the current file's folder
+  ctrl+a               mark every file shown (after filtering);  ctrl+u  clear marks
+  ctrl+d               batch diff of the marked files
+  enter or ctrl+e      edit the file's generation data
+  ctrl+o               sort by name → date → seed → steps
+  ctrl+c               copy the infotext to the clipboard (OSC 52)
+  ctrl+t               show / hide the image preview
+  ctrl+r               reload all files from disk
   ctrl+p               command palette (every action by name)
-  ?                    this help;   q  quit
+  ? or f1              this help;   ctrl+q  quit
 
 [b]Edit[/b]
   tab / shift+tab      next / previous field; bad values are explained under the field

@@ -1,5 +1,7 @@
 """Image previews as half-block characters: each cell shows two pixels ("▀" with the upper
 pixel as foreground and the lower as background), which every truecolor terminal can draw.
+Terminals that draw real pictures (Kitty graphics protocol, Sixel) get them through
+textual-image instead; see `graphics_widget`.
 
 Decoding is the slow part, so the UI calls `thumbnail` from a thread worker and keeps the
 results in a small LRU cache keyed by file identity and size.
@@ -83,3 +85,36 @@ def render(path: str, width: int, height: int) -> Text:
         if y + 2 < h:
             out.append("\n")
     return out
+
+
+def graphics_widget() -> type | None:
+    """textual-image's picture widget when the terminal answers that it draws Kitty graphics
+    or Sixel, else None (half-block previews). The answer is read from the terminal when
+    textual_image is first imported, which only works before Textual takes over stdin, so
+    `gendata tui` calls this before starting the app. GENDATA_PREVIEW=halfblock skips it."""
+    import sys
+
+    if os.environ.get("GENDATA_PREVIEW", "").lower() == "halfblock":
+        return None
+    if not (sys.__stdout__ and sys.__stdout__.isatty() and sys.__stdin__
+            and sys.__stdin__.isatty()):
+        return None
+    try:
+        from textual_image import renderable
+        from textual_image.widget import Image
+    except Exception:  # not installed, or the terminal probe failed: half-block it is
+        return None
+    if renderable.Image in (renderable.SixelImage, renderable.TGPImage):
+        return Image
+    return None
+
+
+def downscaled(path: str, max_side: int = 768):
+    """A decoded copy small enough to send as a picture every time the cursor moves."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im.draft("RGB", (max_side, max_side))
+        im = im.convert("RGB")
+        im.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
+        return im

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 from textual import events, work
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import Container, VerticalScroll
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -234,6 +234,42 @@ class Thumbnail(Static):
             self.update(text)
 
 
+class GraphicThumbnail(Container):
+    """A real picture, for terminals that draw Kitty graphics or Sixel (`thumbs.graphics_widget`);
+    decoded and scaled down in a thread worker, as the half-block preview is."""
+
+    DEFAULT_CSS = """
+    GraphicThumbnail > #thumb-image { width: 100%; height: auto; }
+    """
+
+    def __init__(self, image_widget: type, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.image_widget = image_widget
+        self.path: str | None = None
+
+    def compose(self):
+        yield self.image_widget(None, id="thumb-image")
+
+    def show_image(self, path: str | None) -> None:
+        self.path = path
+        if path is None:
+            self.query_one("#thumb-image").image = None
+            return
+        self._load(path)
+
+    @work(thread=True, exclusive=True, group="thumb")
+    def _load(self, path: str) -> None:
+        try:
+            image = thumbs.downscaled(path)
+        except Exception:  # any decoder failure: the preview is optional
+            image = None
+        self.app.call_from_thread(self._done, path, image)
+
+    def _done(self, path: str, image) -> None:
+        if path == self.path:
+            self.query_one("#thumb-image").image = image
+
+
 class DetailView(VerticalScroll):
     """Prompt, negative prompt (highlighted), parameter tables and networks of one file."""
 
@@ -312,7 +348,7 @@ def detail_view(item: Item) -> RenderableType:
         for i, s in enumerate(p.samplers, 1):
             vals = [fmt(v) for v in (s.sampler, s.scheduler, s.steps, s.cfg_scale, s.seed,
                                      s.denoise) if v is not None]
-            parts.append(Text(f" {i}. " + ", ".join(vals)))
+            parts.append(Text(f" {i}. " + (", ".join(vals) or "(values not known)")))
     for note in p.notes:
         parts.append(Text(f"note: {note}", style="yellow"))
     for w in rec.warnings:

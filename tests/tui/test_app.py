@@ -114,15 +114,67 @@ def test_filter_and_sort(folder: Path) -> None:
             assert all("astronaut" not in n for n in rows(app))
             app.query_one("#filter").value = ""
             await pilot.pause(0.5)
-            await pilot.press("s", "s", "s")  # name -> date -> seed -> steps
+            await pilot.press("ctrl+o", "ctrl+o", "ctrl+o")  # name -> date -> seed -> steps
             assert app.sort == "steps"
-            await pilot.press("s", "s", "s")  # -> name -> date -> seed
+            await pilot.press("ctrl+o", "ctrl+o", "ctrl+o")  # -> name -> date -> seed
             assert app.sort == "seed"
             names = rows(app)
             sweep = [n for n in names if "astronaut" in n]
             assert sweep == [f"seed_sweep/astronaut_{i}.png" for i in range(1, 5)]
             assert names.index("seed_sweep/astronaut_1.png") < names.index("a1111_basic.png")
             assert names[-1] in ("no_metadata.png", "prompt_only.png")  # no seed: last
+
+    run(go())
+
+
+def burst(app, keys: list[str]) -> None:
+    """Queue key events all at once, as a terminal does when keys arrive in one read (a
+    paste, tmux send-keys, a fast typist); pilot.press lets the app go idle between keys."""
+    from textual import events
+
+    for key in keys:
+        char = {"space": " ", "slash": "/"}.get(key, key if len(key) == 1 else None)
+        event = events.Key(key, char)
+        event.set_sender(app)
+        app._driver.send_message(event)
+
+
+def test_keys_typed_in_a_burst_after_slash_go_to_the_filter(folder: Path) -> None:
+    async def go() -> None:
+        app = create_app([folder], thumbnails=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            before = rows(app)
+            burst(app, ["slash", *"fox", "space", *"jpg"])  # "f" once marked a folder
+            await pilot.pause(0.5)
+            assert app.query_one("#filter").value == "fox jpg"
+            assert app.marked == set()
+            assert app.sort == "name"
+            assert rows(app) == ["a1111.jpg"]  # the fox prompt, as a JPEG
+            burst(app, ["escape", "escape"])  # back to the list, then clear the filter
+            await pilot.pause()
+            assert app.focused is app.query_one(FileList)
+            assert app.query_one("#filter").value == ""
+            assert rows(app) == before
+
+    run(go())
+
+
+def test_typing_on_the_list_starts_the_filter(folder: Path) -> None:
+    async def go() -> None:
+        app = create_app([folder], thumbnails=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            burst(app, list("seed"))  # no "/" at all, in one burst
+            await pilot.pause()
+            assert app.query_one("#filter").value == "seed"
+            await pilot.press("ctrl+u")  # clears the box, not the marks
+            await pilot.press(*"astronaut_3", "down")  # down: filter now, back to the list
+            assert app.focused is app.query_one(FileList)
+            assert rows(app) == ["seed_sweep/astronaut_3.png"]
+            await pilot.press("space", "question_mark")  # keys that stay bindings
+            assert app.marked == {str(folder / "seed_sweep" / "astronaut_3.png")}
+            assert isinstance(app.screen, HelpScreen)
 
     run(go())
 
@@ -139,7 +191,7 @@ def test_edit_steps_and_seed_then_save(folder: Path) -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
             await goto(pilot, "a1111_basic.png")
-            await pilot.press("e")
+            await pilot.press("ctrl+e")
             await pilot.pause()
             screen = app.screen
             assert isinstance(screen, EditScreen)
@@ -174,6 +226,27 @@ def test_edit_steps_and_seed_then_save(folder: Path) -> None:
         return [c for c in chunks if not (c[0] in (b"tEXt", b"iTXt") and
                                           c[1].startswith(b"parameters\0"))]
     assert others(after_chunks) == others(before_chunks)
+
+
+def test_edit_typed_in_one_burst_lands_in_the_right_fields(folder: Path) -> None:
+    path = folder / "a1111_basic.png"
+    before = api.read(path).params
+
+    async def go() -> None:
+        app = create_app([path], edit=path, thumbnails=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, EditScreen)
+            # prompt -> negative prompt -> steps, retype it and save, all queued at once
+            burst(app, ["tab", "tab", "ctrl+u", "3", "0", "ctrl+s"])
+            await pilot.pause(0.3)
+            assert not app.screen.changed_fields()
+
+    run(go())
+    after = api.read(path).params
+    assert after.steps == 30
+    assert (after.prompt, after.negative_prompt, after.seed) == (
+        before.prompt, before.negative_prompt, before.seed)
 
 
 def test_invalid_input_shows_error_and_writes_nothing(folder: Path) -> None:
@@ -278,9 +351,9 @@ def test_copy_and_paste_infotext(folder: Path) -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
             await goto(pilot, "seed_sweep/astronaut_1.png")
-            await pilot.press("c")
+            await pilot.press("ctrl+c")
             assert app.clipboard == api.read(path).params._origin.text
-            await pilot.press("e")
+            await pilot.press("ctrl+e")
             await pilot.pause()
             screen = app.screen
             await pilot.press("f3")
@@ -313,7 +386,7 @@ def test_batch_diff_on_seed_sweep_shows_only_seed(folder: Path) -> None:
         app = create_app([folder / "seed_sweep"], thumbnails=False)
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
-            await pilot.press("ctrl+a", "d")
+            await pilot.press("ctrl+a", "ctrl+d")
             await pilot.pause()
             screen = app.screen
             assert isinstance(screen, DiffScreen)
@@ -336,7 +409,7 @@ def test_word_diff_of_two_prompts(folder: Path) -> None:
         app = create_app([a, b], thumbnails=False)
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
-            await pilot.press("space", "space", "d")
+            await pilot.press("space", "space", "ctrl+d")
             await pilot.pause()
             screen = app.screen
             assert screen.result.varying == ["prompt", "seed"]
@@ -369,7 +442,7 @@ def test_apply_to_all_changes_exactly_the_marked_files(folder: Path) -> None:
             await settle(pilot)
             await pilot.press("space", "space", "space")  # marks 1, 2, 3
             assert app.marked == {str(p) for p in paths[:3]}
-            await pilot.press("d")
+            await pilot.press("ctrl+d")
             await pilot.pause()
             screen = app.screen
             table = screen.query_one("#diff-table")
@@ -399,13 +472,50 @@ def test_cannot_edit_file_without_readable_data(folder: Path) -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
             await goto(pilot, "prompt_only.png")
-            await pilot.press("e")
+            await pilot.press("ctrl+e")
             await pilot.pause()
             assert not isinstance(app.screen, EditScreen)
             await goto(pilot, "no_metadata.png")  # no data yet: an empty form to fill in
-            await pilot.press("e")
+            await pilot.press("ctrl+e")
             await pilot.pause()
             assert isinstance(app.screen, EditScreen)
+
+    run(go())
+
+
+def test_comfyui_file_says_how_to_make_it_editable(tmp_path: Path) -> None:
+    import json
+
+    from PIL.PngImagePlugin import PngInfo
+
+    graph = {
+        "3": {"class_type": "KSampler", "inputs": {
+            "seed": 5, "steps": 20, "cfg": 7, "sampler_name": "euler", "scheduler": "normal",
+            "denoise": 1, "model": ["4", 0], "positive": ["6", 0], "negative": ["7", 0],
+            "latent_image": ["5", 0]}},
+        "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "m.safetensors"}},
+        "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 8, "height": 8,
+                                                           "batch_size": 1}},
+        "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "a comfy cat", "clip": ["4", 1]}},
+        "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "blurry", "clip": ["4", 1]}}}
+    info = PngInfo()
+    info.add_text("prompt", json.dumps(graph))
+    Image.new("RGB", (8, 8)).save(tmp_path / "comfy.png", pnginfo=info)
+    before = sha(tmp_path / "comfy.png")
+
+    async def go() -> None:
+        app = create_app([tmp_path], thumbnails=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert not isinstance(app.screen, EditScreen)
+            [note] = list(app._notifications)
+            assert note.title == "Cannot edit comfy.png"
+            assert "ComfyUI data cannot be edited in place" in note.message
+            assert f"gendata convert --replace -o copy.png {tmp_path / 'comfy.png'}" \
+                in note.message
+            assert sha(tmp_path / "comfy.png") == before
 
     run(go())
 
@@ -422,7 +532,7 @@ def test_help_and_command_palette_entries(folder: Path) -> None:
             await pilot.pause()
             assert isinstance(app.screen, HelpScreen)
             await pilot.press("escape")
-            await pilot.press("e")
+            await pilot.press("ctrl+e")
             await pilot.pause()
             titles = {c.title for c in app.get_system_commands(app.screen)}
             assert {"Save", "Undo edit", "Revert file", "Paste infotext"} <= titles
@@ -436,10 +546,10 @@ def test_mark_folder(folder: Path) -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
             await goto(pilot, "seed_sweep/astronaut_2.png")
-            await pilot.press("f")
+            await pilot.press("ctrl+g")
             assert app.marked == {str(folder / "seed_sweep" / f"astronaut_{i}.png")
                                   for i in range(1, 5)}
-            await pilot.press("u")
+            await pilot.press("ctrl+u")
             assert app.marked == set()
 
     run(go())
@@ -476,5 +586,27 @@ def test_preview_is_drawn_in_a_worker(tmp_path: Path) -> None:
             styles = {str(s.style) for s in text.spans}
             assert any("rgb(255,0,0)" in s for s in styles)
             assert any("on rgb(0,0,255)" in s for s in styles)
+            await pilot.resize_terminal(80, 24)  # too narrow: off until asked for
+            assert not app.query_one("#thumb").display
+            await pilot.press("ctrl+t")
+            assert app.query_one("#thumb").display
 
     run(go())
+
+
+def test_picture_preview_widget_gets_a_downscaled_image(tmp_path: Path) -> None:
+    """The path a graphics terminal takes (textual-image), run with its half-cell renderer
+    so that it needs no terminal; the default stays half-block, drawn by gendata."""
+    widget = __import__("pytest").importorskip("textual_image.widget")
+    Image.new("RGB", (2000, 1000), (0, 200, 0)).save(tmp_path / "wide.png")
+
+    async def go() -> None:
+        app = create_app([tmp_path], graphics=widget.HalfcellImage)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await settle(pilot)
+            picture = app.query_one("#thumb-image").image
+            assert picture.size == (768, 384)
+            assert picture.getpixel((10, 10)) == (0, 200, 0)
+
+    run(go())
+    assert create_app([tmp_path]).graphics is None

@@ -63,7 +63,7 @@ def test_diff_screen(snap_compare, folder: Path) -> None:
 
     async def run_before(pilot) -> None:
         await _loaded(pilot)
-        await pilot.press("ctrl+a", "d")
+        await pilot.press("ctrl+a", "ctrl+d")
         await pilot.pause()
         await pilot.press("down", "right")
         await pilot.pause()
