@@ -332,7 +332,7 @@ def editable_params(rec: Record) -> GenParams:
     if not isinstance(rec.params._origin, _a1111_origin_type()) and rec.params.generator:
         raise UsageError(
             f"{rec.path}: holds {rec.params.generator} data, which gendata cannot edit in place; "
-            f"`gendata convert --to a1111` writes it as A1111 parameters first")
+            f"`gendata convert --to a1111 --replace` rewrites it as A1111 parameters first")
     return rec.params
 
 
