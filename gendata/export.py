@@ -265,13 +265,15 @@ class _SpillCsvWriter:
         self.before, self.after = cols[:i], cols[i + 1:]
         self.keys: set[str] = set()
         self.spill = tempfile.TemporaryFile(prefix="gendata-export-")  # noqa: SIM115
-        self.pickler = pickle.Pickler(self.spill, protocol=pickle.HIGHEST_PROTOCOL)
         self.rows = 0
 
     def write(self, payload: tuple[str, str, dict[str, str]]) -> None:
+        # One pickle per row, each with its own memo: a shared Pickler whose memo is cleared
+        # between rows numbers its memo entries from 0 again while a shared Unpickler keeps
+        # counting, so a row that repeats an object (two extras with the same one-character
+        # value) would read back another row's cell.
         self.keys.update(payload[2])
-        self.pickler.dump(payload)
-        self.pickler.clear_memo()
+        pickle.dump(payload, self.spill, pickle.HIGHEST_PROTOCOL)
         self.rows += 1
 
     def close(self) -> None:
@@ -280,10 +282,9 @@ class _SpillCsvWriter:
         out = self.out
         out.write(_csv_line(header) + "\r\n")
         self.spill.seek(0)
-        unpickler = pickle.Unpickler(self.spill)
         nb, na = bool(self.before), bool(self.after)
         for _ in range(self.rows):
-            before, after, extras = unpickler.load()
+            before, after, extras = pickle.load(self.spill)
             cells = [extras.get(k, "") for k in keys]
             if nb:
                 cells.insert(0, before)

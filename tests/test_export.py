@@ -370,3 +370,18 @@ def test_library_iter_records(mixed) -> None:
     assert [r.to_json() for r in api.iter_records(good)] == [
         r.to_json() for r in batch.iter_records(good)]
     assert gendata.iter_records is batch.iter_records
+
+
+def test_csv_extra_columns_keep_each_rows_values(tmp_path: Path) -> None:
+    # Rows whose extras repeat a value (one-character strings are shared objects) must not
+    # read back another row's cells from the spill file.
+    texts = ["a cat\nSteps: 20, Seed: 1, Size: 8x8, Foo: x, Bar: yy",
+             "a dog\nSteps: 20, Seed: 2, Size: 8x8, Foo: 1, Bar: 1, Baz: 1",
+             "a fox\nSteps: 20, Seed: 3, Size: 8x8, Baz: 1, Foo: 1"]
+    for i, text in enumerate(texts):
+        (tmp_path / f"{i}.png").write_bytes(tiny_png(text))
+    res = run(["export", "-f", "csv", str(tmp_path)])
+    assert res.exit_code == 0, res.stderr
+    rows = list(csv.DictReader(io.StringIO(res.stdout, newline="")))
+    got = [(r["extra.Foo"], r["extra.Bar"], r["extra.Baz"]) for r in rows]
+    assert got == [("x", "yy", ""), ("1", "1", "1"), ("1", "", "1")]
