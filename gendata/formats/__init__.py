@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
+from ..model_fields import DeferredParams
 
 if TYPE_CHECKING:
     from ..model import GenParams
@@ -52,10 +53,18 @@ def detect(raw: RawMetadata) -> GenParams | None:
     A dialect that claims the data but fails to parse it raises ParseError only if no other
     dialect can parse it either, so one broken chunk never hides a good one.
     """
+    found = detect_deferred(raw)
+    return found.build() if isinstance(found, DeferredParams) else found
+
+
+def detect_deferred(raw: RawMetadata) -> GenParams | DeferredParams | None:
+    """`detect`, except that parameters needing no validation may come back unbuilt
+    (`DeferredParams.build()` gives the GenParams `detect` returns): `api.read` keeps them so
+    until someone asks for the model, and `show --json`/`export` never import pydantic."""
     if _only_a1111(raw) and tuple(DIALECTS) == _DEFAULT_DIALECTS:
         # No other dialect can score this file: don't import or ask them.
         mod = dialect("a1111")
-        return mod.parse(raw) if mod.score(raw) > 0 else None
+        return mod.parse_deferred(raw) if mod.score(raw) > 0 else None
     return _vote(raw)
 
 
