@@ -221,12 +221,17 @@ def main() -> None:
     ap.add_argument("--webp", type=int, default=2000)
     ap.add_argument("--repeat", type=int, default=3, help="best of N runs")
     ap.add_argument("--keep", type=Path, help="build the corpus here and keep it")
+    ap.add_argument("--reuse", type=Path,
+                    help="use the corpus an earlier --keep built here (build it if absent)")
     ap.add_argument("--jobs", type=int, default=None)
     args = ap.parse_args()
 
     tmp = None
-    if args.keep:
-        root = args.keep
+    reused = bool(args.reuse and (args.reuse / "png.list").exists())
+    if reused:
+        root = args.reuse
+    elif args.keep or args.reuse:
+        root = args.keep or args.reuse
         if root.exists():
             shutil.rmtree(root)
         root.mkdir(parents=True)
@@ -234,11 +239,17 @@ def main() -> None:
         tmp = tempfile.mkdtemp(prefix="gendata-bench-")
         root = Path(tmp)
     try:
-        t = time.perf_counter()
-        files = make_corpus(root, args.png, args.jpeg, args.webp)
-        size = sum(p.stat().st_size for p in files)
-        print(f"corpus: {len(files)} files, {size / 2**20:.0f} MiB in {root} "
-              f"(built in {time.perf_counter() - t:.1f} s); cores: {os.cpu_count()}")
+        if reused:
+            files = [Path(p) for kind in ("png", "jpeg", "webp")
+                     if (root / f"{kind}.list").exists()
+                     for p in (root / f"{kind}.list").read_text(encoding="utf-8").splitlines()]
+            print(f"corpus: {len(files)} files reused from {root}; cores: {os.cpu_count()}")
+        else:
+            t = time.perf_counter()
+            files = make_corpus(root, args.png, args.jpeg, args.webp)
+            size = sum(p.stat().st_size for p in files)
+            print(f"corpus: {len(files)} files, {size / 2**20:.0f} MiB in {root} "
+                  f"(built in {time.perf_counter() - t:.1f} s); cores: {os.cpu_count()}")
         groups = {
             "png": [p for p in files if p.suffix == ".png"],
             "jpeg": [p for p in files if p.suffix == ".jpg"],
