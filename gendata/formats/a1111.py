@@ -37,6 +37,8 @@ NAME = "a1111"
 TEXT_KEYS = ("UserComment", "parameters")
 
 _KEY = re.compile(r"\s*(\w[\w \-/]+):\s*")
+# _KEY and the value up to the next comma, in one match: the common, unquoted entry.
+_ENTRY = re.compile(r"\s*(\w[\w \-/]+):\s*([^,]*)")
 _NEG = "Negative prompt:"
 _SIZE = re.compile(r"^(\d+)x(\d+)$")
 _NET_TAG = re.compile(r"<(lora|lyco|hypernet):([^>]+)>", re.IGNORECASE)
@@ -99,7 +101,7 @@ _TAIL_KEYS = ("Version",)  # written last, as A1111 does
 
 # --- scanning --------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One `key: value` of the parameters line, with the exact text it came from."""
 
@@ -168,47 +170,47 @@ def scan_line(line: str, limit: int | None = None) -> list[str | Entry]:
     With `limit`, stop after that many entries (enough to tell whether a line is a
     parameters line without scanning all of it)."""
     parts: list[str | Entry] = []
+    append = parts.append
+    match = _ENTRY.match
     found = 0
     i = 0
     n = len(line)
     gap_start = 0
     while i < n:
-        m = _KEY.match(line, i)
+        m = match(line, i)
         if not m:
             nxt = line.find(",", i)
             i = n if nxt < 0 else nxt + 1
             continue
-        key = m.group(1).strip()
-        key_start = m.start(1)
-        v = m.end()
-        end = None
+        key_start, key_end = m.span(1)
+        v, end = m.span(2)
         quoted = False
-        value: str
-        if v < n and line[v] == '"':
-            q = _scan_quoted(line, v)
-            if q is not None and (q == n or line[q] == ","):
-                end = q
-                quoted = True
-        elif v < n and line[v] in "{[":
-            b = _scan_bracketed(line, v)
-            if b is not None and (b == n or line[b] == ","):
-                end = b
-        if end is None:
-            c = line.find(",", v)
-            end = n if c < 0 else c
-        raw_value = line[v:end]
+        if v < end and line[v] in '"{[':
+            # A JSON string, object or array may hold commas: scan it, and fall back to
+            # the next comma when it is not followed by one.
+            scanned = None
+            if line[v] == '"':
+                q = _scan_quoted(line, v)
+                if q is not None and (q == n or line[q] == ","):
+                    scanned = q
+                    quoted = True
+            else:
+                b = _scan_bracketed(line, v)
+                if b is not None and (b == n or line[b] == ","):
+                    scanned = b
+            if scanned is not None:
+                end = scanned
+        value = line[v:end]
         if quoted:
             try:
-                value = json.loads(raw_value)
-                if not isinstance(value, str):
-                    value = raw_value
+                decoded = json.loads(value)
+                if isinstance(decoded, str):
+                    value = decoded
             except ValueError:
-                value = raw_value
-        else:
-            value = raw_value
+                pass
         if key_start > gap_start:
-            parts.append(line[gap_start:key_start])
-        parts.append(Entry(key, line[key_start:end], value, quoted))
+            append(line[gap_start:key_start])
+        append(Entry(line[key_start:key_end].strip(), line[key_start:end], value, quoted))
         found += 1
         if found == limit:
             return parts
