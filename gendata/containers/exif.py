@@ -8,6 +8,7 @@ goes through piexif, which rebuilds the block from its parsed tags.
 
 from __future__ import annotations
 
+import re
 import struct
 
 from ..errors import ContainerError, WriteError
@@ -55,12 +56,18 @@ def _utf16_order(body: bytes) -> str:
     return "utf-16-be" if even >= odd else "utf-16-le"
 
 
+# Characters whose low byte is 0 (what a swapped ASCII letter becomes): U+0100, U+0200 ...
+_SWAPPED_BMP = re.compile("[" + "".join(chr(h << 8) for h in range(1, 256)) + "]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
 def _unswap(text: str) -> str:
     """Repair UTF-16 text that was decoded with the wrong byte order somewhere upstream
     (e.g. 'M' read as U+4D00, then stored as UTF-8 — seen in Civitai test images)."""
-    if len(text) < 4:
+    if len(text) < 4 or text.isascii():
         return text
-    swapped = sum(1 for c in text if ord(c) > 0xFF and not ord(c) & 0xFF)
+    swapped = len(_SWAPPED_BMP.findall(text)) + sum(
+        1 for c in _ASTRAL.findall(text) if not ord(c) & 0xFF)
     if swapped * 2 < len(text):
         return text
     try:
