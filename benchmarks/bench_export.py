@@ -250,7 +250,8 @@ def main() -> None:
         PYC_DIR = tempfile.mkdtemp(prefix="gendata-pyc-")
 
     tmp = None
-    reused = bool(args.reuse and (args.reuse / "png.list").exists())
+    reused = bool(args.reuse and any((args.reuse / f"{k}.list").exists()
+                                     for k in ("png", "jpeg", "webp")))
     if reused:
         root = args.reuse
     elif args.keep or args.reuse:
@@ -278,6 +279,10 @@ def main() -> None:
             "jpeg": [p for p in files if p.suffix == ".jpg"],
             "webp": [p for p in files if p.suffix == ".webp"],
         }
+        for kind, group in groups.items():  # the export's input, and what --reuse finds
+            if group:
+                (root / f"{kind}.list").write_text("\n".join(map(str, group)) + "\n",
+                                                   encoding="utf-8")
         for p in files:  # warm the page cache for what the readers look at
             with open(p, "rb") as f:
                 f.read(65536)
@@ -293,7 +298,6 @@ def main() -> None:
             if not group or (args.only and kind not in args.only):
                 continue
             lst = root / f"{kind}.list"
-            lst.write_text("\n".join(map(str, group)) + "\n", encoding="utf-8")
             n = len(group)
             for fmt in ("csv", "jsonl"):
                 took = best(args.repeat, lambda fmt=fmt, lst=lst: run_cmd(
