@@ -179,7 +179,7 @@ def test_export_csv_reads_in_pandas(mixed, tmp_path: Path) -> None:
     for path in good:
         ref = show_json(path)
         row = frame[frame["path"] == path].iloc[0]
-        assert row["prompt"] == ref["prompt"]
+        assert row["prompt"] == (ref["prompt"] or "")  # null is an empty cell
         assert row["seed"] == ("" if ref["seed"] is None else str(ref["seed"]))
 
 
