@@ -160,11 +160,11 @@ _UNPACK_CRC = struct.Struct(">I").unpack_from
 
 
 def _positioned_reader(f: BinaryIO):
-    """`read_at(offset, n)`: os.pread on a real file (no seek, no buffer refill), else
-    seek + read for other binary streams."""
+    """`read_at(offset, n)`: os.pread on a file descriptor (no seek, no buffer refill), else
+    seek + read for other binary streams. A descriptor that cannot seek (a pipe) fails in
+    os.pread as it would in seek, with the same OSError."""
     try:
         fd = f.fileno()
-        os.pread(fd, 0, 0)
     except (AttributeError, OSError, ValueError):
         def read_at(offset: int, n: int) -> bytes:
             f.seek(offset)
