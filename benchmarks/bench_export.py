@@ -199,8 +199,23 @@ def timed(fn, *args) -> float:
     return time.perf_counter() - t
 
 
-def run_cmd(cmd: list[str]) -> float:
+def child_env() -> dict[str, str]:
+    """The environment gendata runs in: the checkout on the path and, as for an installed
+    package (pip compiles it), its bytecode cached: in a folder of its own, so the checkout
+    stays clean, and even when PYTHONDONTWRITEBYTECODE is set here (`--no-pyc` keeps that:
+    then every start compiles gendata's sources, ~30 ms)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    if PYC_DIR is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = PYC_DIR
+    return env
+
+
+PYC_DIR: str | None = None
+
+
+def run_cmd(cmd: list[str]) -> float:
+    env = child_env()
     t = time.perf_counter()
     res = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                          text=True, check=False)
@@ -221,12 +236,26 @@ def main() -> None:
     ap.add_argument("--webp", type=int, default=2000)
     ap.add_argument("--repeat", type=int, default=3, help="best of N runs")
     ap.add_argument("--keep", type=Path, help="build the corpus here and keep it")
+    ap.add_argument("--reuse", type=Path,
+                    help="use the corpus an earlier --keep built here (build it if absent)")
     ap.add_argument("--jobs", type=int, default=None)
+    ap.add_argument("--no-pyc", action="store_true",
+                    help="run gendata without cached bytecode when PYTHONDONTWRITEBYTECODE "
+                         "is set (as from a source tree that cannot write __pycache__)")
+    ap.add_argument("--only", choices=["png", "jpeg", "webp"], action="append",
+                    help="measure only these kinds (repeatable)")
     args = ap.parse_args()
+    global PYC_DIR
+    if not args.no_pyc:
+        PYC_DIR = tempfile.mkdtemp(prefix="gendata-pyc-")
 
     tmp = None
-    if args.keep:
-        root = args.keep
+    reused = bool(args.reuse and any((args.reuse / f"{k}.list").exists()
+                                     for k in ("png", "jpeg", "webp")))
+    if reused:
+        root = args.reuse
+    elif args.keep or args.reuse:
+        root = args.keep or args.reuse
         if root.exists():
             shutil.rmtree(root)
         root.mkdir(parents=True)
@@ -234,16 +263,26 @@ def main() -> None:
         tmp = tempfile.mkdtemp(prefix="gendata-bench-")
         root = Path(tmp)
     try:
-        t = time.perf_counter()
-        files = make_corpus(root, args.png, args.jpeg, args.webp)
-        size = sum(p.stat().st_size for p in files)
-        print(f"corpus: {len(files)} files, {size / 2**20:.0f} MiB in {root} "
-              f"(built in {time.perf_counter() - t:.1f} s); cores: {os.cpu_count()}")
+        if reused:
+            files = [Path(p) for kind in ("png", "jpeg", "webp")
+                     if (root / f"{kind}.list").exists()
+                     for p in (root / f"{kind}.list").read_text(encoding="utf-8").splitlines()]
+            print(f"corpus: {len(files)} files reused from {root}; cores: {os.cpu_count()}")
+        else:
+            t = time.perf_counter()
+            files = make_corpus(root, args.png, args.jpeg, args.webp)
+            size = sum(p.stat().st_size for p in files)
+            print(f"corpus: {len(files)} files, {size / 2**20:.0f} MiB in {root} "
+                  f"(built in {time.perf_counter() - t:.1f} s); cores: {os.cpu_count()}")
         groups = {
             "png": [p for p in files if p.suffix == ".png"],
             "jpeg": [p for p in files if p.suffix == ".jpg"],
             "webp": [p for p in files if p.suffix == ".webp"],
         }
+        for kind, group in groups.items():  # the export's input, and what --reuse finds
+            if group:
+                (root / f"{kind}.list").write_text("\n".join(map(str, group)) + "\n",
+                                                   encoding="utf-8")
         for p in files:  # warm the page cache for what the readers look at
             with open(p, "rb") as f:
                 f.read(65536)
@@ -251,11 +290,14 @@ def main() -> None:
         jobs = ["-j", str(args.jobs)] if args.jobs else []
         exiftool = shutil.which("exiftool")
         rows: list[tuple[str, str, int, float]] = []
+        # One untimed run so that the bytecode cache is filled, as after an install.
+        run_cmd([*gd, "show", "--json", str(files[0])])
+        run_cmd([*gd, "show", str(files[0])])
+        run_cmd([*gd, "export", "-q", "-o", os.devnull, str(files[0])])
         for kind, group in groups.items():
-            if not group:
+            if not group or (args.only and kind not in args.only):
                 continue
             lst = root / f"{kind}.list"
-            lst.write_text("\n".join(map(str, group)) + "\n", encoding="utf-8")
             n = len(group)
             for fmt in ("csv", "jsonl"):
                 took = best(args.repeat, lambda fmt=fmt, lst=lst: run_cmd(
@@ -277,7 +319,7 @@ def main() -> None:
             print("(exiftool not installed: skipped)")
 
         one = str(groups["png"][0] if groups["png"] else files[0])
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        env = child_env()
 
         def wall(cmd: list[str]) -> float:
             ts = []
@@ -293,6 +335,8 @@ def main() -> None:
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
+        if PYC_DIR:
+            shutil.rmtree(PYC_DIR, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -7,16 +7,19 @@ this module touches bytes, and nothing below it knows about files of several kin
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import formats
 from .containers import detect as detect_container
 from .containers import open_raw
 from .containers.raw import RawEntry, RawMetadata
 from .errors import ContainerError, GenDataError, ParseError, UsageError, WriteError
-from .model import GenParams
+from .model_fields import SCALAR_FIELDS, DeferredParams
+
+if TYPE_CHECKING:
+    from .model import GenParams
 
 PathLike = str | os.PathLike[str]
 
@@ -30,20 +33,60 @@ NOVELAI_KEYS = frozenset({"Title", "Description", "Software", "Source", "Generat
                           "Comment"})
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class Record:
     """What gendata knows about one file: its raw metadata and the parameters parsed from it.
 
     `error` is set (and `params` may be None) when the file could not be read or its data
     not understood; batch commands turn it into an error row instead of stopping.
+
+    `params` may be held unbuilt (formats.DeferredParams) and made into a GenParams on first
+    access, so that `to_json` (show --json, export) never imports pydantic.
     """
 
     path: str
-    container: str | None = None
-    params: GenParams | None = None
-    raw: RawMetadata | None = None
-    error: str | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    container: str | None
+    raw: RawMetadata | None
+    error: str | None
+    extras: dict[str, Any]
+    _params: GenParams | DeferredParams | None
+
+    def __init__(self, path: str, container: str | None = None,
+                 params: GenParams | DeferredParams | None = None,
+                 raw: RawMetadata | None = None, error: str | None = None,
+                 extras: dict[str, Any] | None = None) -> None:
+        self.path = path
+        self.container = container
+        self._params = params
+        self.raw = raw
+        self.error = error
+        self.extras = {} if extras is None else extras
+
+    @property
+    def params(self) -> GenParams | None:
+        p = self._params
+        if isinstance(p, DeferredParams):
+            p = self._params = p.build()
+        return p
+
+    @params.setter
+    def params(self, value: GenParams | DeferredParams | None) -> None:
+        self._params = value
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.path, self.container, self.params, self.raw, self.error, self.extras)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (f"Record(path={self.path!r}, container={self.container!r}, "
+                f"params={self.params!r}, raw={self.raw!r}, error={self.error!r}, "
+                f"extras={self.extras!r})")
 
     @property
     def warnings(self) -> list[str]:
@@ -67,14 +110,21 @@ class Record:
 
     def to_json(self) -> dict[str, Any]:
         """The documented `show --json` object (docs/json-schema.md). Absent values are null."""
-        p = self.params
-        obj: dict[str, Any] = {"path": self.path, "container": self.container,
-                               "generator": p.generator if p else None}
+        p = self._params
+        if isinstance(p, DeferredParams):
+            obj = {"path": self.path, "container": self.container, **p.json_fields()}
+            obj["raw"] = self.raw_texts()
+            obj.update(self.extras)
+            obj["warnings"] = self.warnings
+            obj["error"] = self.error
+            return obj
+        obj = {"path": self.path, "container": self.container,
+               "generator": p.generator if p else None}
         if p is not None:
             typed = p.typed_fields()
             typed.pop("generator", None)
         else:
-            typed = dict.fromkeys(k for k in GenParams.scalar_fields() if k != "generator")
+            typed = dict.fromkeys(k for k in SCALAR_FIELDS if k != "generator")
         obj.update(typed)
         obj["loras"] = [_fields(lo) for lo in p.loras] if p else []
         obj["embeddings"] = [_fields(e) for e in p.embeddings] if p else []
@@ -117,7 +167,7 @@ def read(path: PathLike, *, stealth: bool | None = None) -> Record:
     if stealth or (stealth is None and _worth_stealth(raw)):
         _add_stealth(path, raw)
     try:
-        rec.params = formats.detect(raw)
+        rec.params = formats.detect_deferred(raw)
     except ParseError as exc:
         rec.error = f"{path}: {exc}"
     return rec
@@ -328,6 +378,8 @@ def editable_params(rec: Record) -> GenParams:
         size = {}
         if rec.raw is not None and rec.raw.width and rec.raw.height:
             size = {"width": rec.raw.width, "height": rec.raw.height}
+        from .model import GenParams
+
         return GenParams(generator="a1111", **size)
     if not isinstance(rec.params._origin, _a1111_origin_type()) and rec.params.generator:
         raise UsageError(

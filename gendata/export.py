@@ -18,10 +18,11 @@ from __future__ import annotations
 import io
 import json
 import pickle
+import re
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from typing import IO, Any
 
 from .batch import map_files, read_one
@@ -188,6 +189,45 @@ def _csv_line(cells: list[str]) -> str:
     return ",".join(_quote(c) for c in cells)
 
 
+_NEEDS_QUOTE = re.compile('[,"\n\r]').search
+# Columns whose cell is `_fmt` of the value under that key (everything csv_cell does not
+# treat specially).
+_SPECIAL = frozenset({"loras", "embeddings", "notes", "warnings", "samplers", "extra"})
+
+
+def _plain_cell(value: Any) -> str:
+    """_quote(_fmt(value)), with the common types first."""
+    cls = value.__class__
+    if cls is str:
+        text = value
+    elif value is None:
+        return ""
+    elif cls is int or cls is float:
+        return repr(value)
+    else:
+        text = _fmt(value)
+    if _NEEDS_QUOTE(text) is not None:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+@lru_cache(maxsize=16)
+def _line_encoder(cols: tuple[str, ...]) -> Callable[[dict[str, Any]], str]:
+    """A function giving `_csv_line([csv_cell(obj, c) for c in cols])`, with the column
+    dispatch of csv_cell done once instead of for every cell of every row."""
+    if len(cols) == 1:
+        col = cols[0]
+        return lambda obj: _csv_line([csv_cell(obj, col)])
+    plan = [(c, c not in _SPECIAL and "." not in c) for c in cols]
+
+    def encode_line(obj: dict[str, Any]) -> str:
+        get = obj.get
+        return ",".join([_plain_cell(get(c)) if plain else _quote(csv_cell(obj, c))
+                         for c, plain in plan])
+
+    return encode_line
+
+
 def _select(obj: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in fields:
@@ -216,11 +256,11 @@ def encode(path: str, opts: ExportOptions) -> tuple[str, Any, str | None]:
         return rec.path, json.dumps(obj, ensure_ascii=False), rec.error
     cols = opts.columns()
     if _EXTRA_ALL not in cols:
-        return rec.path, _csv_line([csv_cell(obj, c) for c in cols]), rec.error
+        return rec.path, _line_encoder(tuple(cols))(obj), rec.error
     i = cols.index(_EXTRA_ALL)
-    before = _csv_line([csv_cell(obj, c) for c in cols[:i]])
-    after = _csv_line([csv_cell(obj, c) for c in cols[i + 1:]])
-    extras = {k: _quote(_fmt(v)) for k, v in obj["extra"].items()}
+    before = _line_encoder(tuple(cols[:i]))(obj) if i else ""
+    after = _line_encoder(tuple(cols[i + 1:]))(obj) if i + 1 < len(cols) else ""
+    extras = {k: _plain_cell(v) for k, v in obj["extra"].items()}
     return rec.path, (before, after, extras), rec.error
 
 
@@ -268,10 +308,12 @@ class _SpillCsvWriter:
         self.rows = 0
 
     def write(self, payload: tuple[str, str, dict[str, str]]) -> None:
+        # One pickle per row, each with its own memo: a shared Pickler whose memo is cleared
+        # between rows numbers its memo entries from 0 again while a shared Unpickler keeps
+        # counting, so a row that repeats an object (two extras with the same one-character
+        # value) would read back another row's cell.
         self.keys.update(payload[2])
-        # One self-contained pickle a row: a shared Pickler with clear_memo() would make its
-        # memo indices disagree with a single Unpickler's, mixing values across rows.
-        pickle.dump(payload, self.spill, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(payload, self.spill, pickle.HIGHEST_PROTOCOL)
         self.rows += 1
 
     def close(self) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import piexif
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gendata.containers.exif import (
     decode_user_comment,
@@ -76,3 +78,25 @@ def test_garbage_exif_is_reported_not_raised() -> None:
     block = bytearray(piexif.dump({"0th": {piexif.ImageIFD.Software: b"a long software name"}}))
     block[6 + 8 + 2 + 8:6 + 8 + 2 + 12] = b"\xff\xff\xff\x00"
     assert exif_entries(bytes(block[6:]), "jpeg") == []
+
+
+def _unswap_reference(text: str) -> str:
+    """The rule _unswap implements, written out character by character."""
+    if len(text) < 4:
+        return text
+    swapped = sum(1 for c in text if ord(c) > 0xFF and not ord(c) & 0xFF)
+    if swapped * 2 < len(text):
+        return text
+    try:
+        return text.encode("utf-16-be").decode("utf-16-le")
+    except UnicodeError:
+        return text
+
+
+@given(st.text(alphabet=st.sampled_from(
+    [chr(c) for c in (0x41, 0x61, 0x20, 0xE9, 0x100, 0x4D00, 0x6100, 0x2000, 0xD800, 0xFF00,
+                      0x732B, 0x10000, 0x10100, 0x10101)]), max_size=12))
+def test_unswap_matches_its_rule(text: str) -> None:
+    from gendata.containers.exif import _unswap
+
+    assert _unswap(text) == _unswap_reference(text)

@@ -179,7 +179,7 @@ def test_export_csv_reads_in_pandas(mixed, tmp_path: Path) -> None:
     for path in good:
         ref = show_json(path)
         row = frame[frame["path"] == path].iloc[0]
-        assert row["prompt"] == (ref["prompt"] or "")
+        assert row["prompt"] == (ref["prompt"] or "")  # null is an empty cell
         assert row["seed"] == ("" if ref["seed"] is None else str(ref["seed"]))
 
 
@@ -396,3 +396,18 @@ def test_csv_extra_columns_keep_their_own_values_across_many_rows(tmp_path: Path
             assert row[f"extra.Note {n}"] == ("1" if i % 5 == n else "")
         for j in range(3):
             assert row[f"extra.Key {j}"] == (f"v{i}-{j}" if j < i % 4 else "")
+
+
+def test_csv_extra_columns_keep_each_rows_values(tmp_path: Path) -> None:
+    # Rows whose extras repeat a value (one-character strings are shared objects) must not
+    # read back another row's cells from the spill file.
+    texts = ["a cat\nSteps: 20, Seed: 1, Size: 8x8, Foo: x, Bar: yy",
+             "a dog\nSteps: 20, Seed: 2, Size: 8x8, Foo: 1, Bar: 1, Baz: 1",
+             "a fox\nSteps: 20, Seed: 3, Size: 8x8, Baz: 1, Foo: 1"]
+    for i, text in enumerate(texts):
+        (tmp_path / f"{i}.png").write_bytes(tiny_png(text))
+    res = run(["export", "-f", "csv", str(tmp_path)])
+    assert res.exit_code == 0, res.stderr
+    rows = list(csv.DictReader(io.StringIO(res.stdout, newline="")))
+    got = [(r["extra.Foo"], r["extra.Bar"], r["extra.Baz"]) for r in rows]
+    assert got == [("x", "yy", ""), ("1", "1", "1"), ("1", "", "1")]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
@@ -10,7 +11,10 @@ from rich.table import Table
 from rich.text import Text
 
 from ..api import Record
-from ..model import GenParams
+from ..model_fields import DeferredParams
+
+if TYPE_CHECKING:
+    from ..model import GenParams
 
 # model field -> label, in display order
 MAIN_FIELDS = [
@@ -76,9 +80,21 @@ def prompt_text(text: str) -> Text:
     return out
 
 
+def _params_view(rec: Record) -> Any:
+    """The record's parameters for reading attributes off: the GenParams, or for parameters
+    not built yet a plain view of the same values (rendering needs no pydantic)."""
+    p = rec._params
+    if not isinstance(p, DeferredParams):
+        return rec.params
+    values = p.json_fields()
+    for key in ("loras", "embeddings", "samplers"):
+        values[key] = [SimpleNamespace(**item) for item in values[key]]
+    return SimpleNamespace(**values)
+
+
 def record_view(rec: Record) -> RenderableType:
     parts: list[RenderableType] = []
-    p = rec.params
+    p = _params_view(rec)
     head = Text(rec.path, style="bold")
     sub = []
     if p is not None and p.generator:

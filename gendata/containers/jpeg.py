@@ -85,9 +85,17 @@ def _check_end(f: BinaryIO, name: str, size: int) -> None:
     """A JPEG cut short loses its end-of-image marker; look for it near the end (some writers
     pad after it) without reading the scan data."""
     tail = min(size, 1 << 16)
-    f.seek(size - tail)
-    if b"\xff\xd9" not in f.read(tail):
-        raise ContainerError(f"{name}: truncated JPEG: no end-of-image marker")
+    # The marker is nearly always in the last bytes: look there first, from the end (a
+    # forward search wades through the scan data's many 0xFF bytes), then in all of `tail`.
+    near = min(tail, 4096)
+    f.seek(size - near)
+    if f.read(near).rfind(b"\xff\xd9") >= 0:
+        return
+    if near < tail:
+        f.seek(size - tail)
+        if f.read(tail).rfind(b"\xff\xd9") >= 0:
+            return
+    raise ContainerError(f"{name}: truncated JPEG: no end-of-image marker")
 
 
 def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str],

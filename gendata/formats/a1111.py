@@ -13,17 +13,32 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
-from ..model import Embedding, GenParams, Lora
+from ..model_fields import (
+    EMBEDDING_DEFAULTS,
+    LORA_DEFAULTS,
+    RULES,
+    SCALAR_DEFAULTS,
+    SCALAR_FIELDS,
+    DeferredParams,
+)
+
+if TYPE_CHECKING:
+    from ..model import GenParams, Lora
+
+# pydantic (gendata.model) is imported only when a GenParams is built: reading a file for
+# `show --json` or `export` goes through `parse_deferred` and never needs it.
 
 NAME = "a1111"
 # Where A1111-family tools put the text, in the order A1111 itself prefers (3.11: EXIF wins).
 TEXT_KEYS = ("UserComment", "parameters")
 
 _KEY = re.compile(r"\s*(\w[\w \-/]+):\s*")
+# _KEY and the value up to the next comma, in one match: the common, unquoted entry.
+_ENTRY = re.compile(r"\s*(\w[\w \-/]+):\s*([^,]*)")
 _NEG = "Negative prompt:"
 _SIZE = re.compile(r"^(\d+)x(\d+)$")
 _NET_TAG = re.compile(r"<(lora|lyco|hypernet):([^>]+)>", re.IGNORECASE)
@@ -86,7 +101,7 @@ _TAIL_KEYS = ("Version",)  # written last, as A1111 does
 
 # --- scanning --------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One `key: value` of the parameters line, with the exact text it came from."""
 
@@ -155,47 +170,47 @@ def scan_line(line: str, limit: int | None = None) -> list[str | Entry]:
     With `limit`, stop after that many entries (enough to tell whether a line is a
     parameters line without scanning all of it)."""
     parts: list[str | Entry] = []
+    append = parts.append
+    match = _ENTRY.match
     found = 0
     i = 0
     n = len(line)
     gap_start = 0
     while i < n:
-        m = _KEY.match(line, i)
+        m = match(line, i)
         if not m:
             nxt = line.find(",", i)
             i = n if nxt < 0 else nxt + 1
             continue
-        key = m.group(1).strip()
-        key_start = m.start(1)
-        v = m.end()
-        end = None
+        key_start, key_end = m.span(1)
+        v, end = m.span(2)
         quoted = False
-        value: str
-        if v < n and line[v] == '"':
-            q = _scan_quoted(line, v)
-            if q is not None and (q == n or line[q] == ","):
-                end = q
-                quoted = True
-        elif v < n and line[v] in "{[":
-            b = _scan_bracketed(line, v)
-            if b is not None and (b == n or line[b] == ","):
-                end = b
-        if end is None:
-            c = line.find(",", v)
-            end = n if c < 0 else c
-        raw_value = line[v:end]
+        if v < end and line[v] in '"{[':
+            # A JSON string, object or array may hold commas: scan it, and fall back to
+            # the next comma when it is not followed by one.
+            scanned = None
+            if line[v] == '"':
+                q = _scan_quoted(line, v)
+                if q is not None and (q == n or line[q] == ","):
+                    scanned = q
+                    quoted = True
+            else:
+                b = _scan_bracketed(line, v)
+                if b is not None and (b == n or line[b] == ","):
+                    scanned = b
+            if scanned is not None:
+                end = scanned
+        value = line[v:end]
         if quoted:
             try:
-                value = json.loads(raw_value)
-                if not isinstance(value, str):
-                    value = raw_value
+                decoded = json.loads(value)
+                if isinstance(decoded, str):
+                    value = decoded
             except ValueError:
-                value = raw_value
-        else:
-            value = raw_value
+                pass
         if key_start > gap_start:
-            parts.append(line[gap_start:key_start])
-        parts.append(Entry(key, line[key_start:end], value, quoted))
+            append(line[gap_start:key_start])
+        append(Entry(line[key_start:key_end].strip(), line[key_start:end], value, quoted))
         found += 1
         if found == limit:
             return parts
@@ -276,8 +291,19 @@ def _float_or_none(s: str) -> float | None:
 
 def network_tags(prompt: str, hashes: dict[str, str] | None = None) -> list[Lora]:
     """`<lora:name:te[:unet]>`, `<lyco:...>`, `<hypernet:name:w>` tags of a prompt (3.7)."""
+    from ..model import Lora
+
+    # name/kind are str, weights float or None: nothing for validation to change
+    return [Lora.model_construct(**kw) for kw in _network_tag_fields(prompt, hashes)]
+
+
+def _network_tag_fields(prompt: str, hashes: dict[str, str] | None = None
+                        ) -> list[dict[str, Any]]:
+    """The Lora fields of each network tag, as `network_tags` passes them to the model."""
     hashes = hashes or {}
-    out: list[Lora] = []
+    out: list[dict[str, Any]] = []
+    if "<" not in prompt:
+        return out
     for m in _NET_TAG.finditer(prompt):
         kind = m.group(1).lower()
         args = m.group(2).split(":")
@@ -291,9 +317,8 @@ def network_tags(prompt: str, hashes: dict[str, str] | None = None) -> list[Lora
         if unet is None and "unet" in named:
             unet = _float_or_none(named["unet"])
         key = name.replace(":", "").replace(",", "")
-        # name/kind are str, weights float or None: nothing for validation to change
-        out.append(Lora.model_construct(name=name, weight=weight, unet_weight=unet,
-                                        hash=hashes.get(key), kind=kind))
+        out.append({"name": name, "weight": weight, "unet_weight": unet,
+                    "hash": hashes.get(key), "kind": kind})
     return out
 
 
@@ -315,8 +340,11 @@ def generator_of(values: dict[str, str]) -> str:
 
 
 def _field_rules() -> dict[str, tuple[type, float | None, float | None]]:
-    """Model field -> (exact type, gt, ge) for the scalar fields, read off GenParams."""
+    """Model field -> (exact type, gt, ge) for the scalar fields, read off GenParams (the
+    source that model_fields.RULES copies)."""
     import annotated_types as at
+
+    from ..model import GenParams
 
     rules: dict[str, tuple[type, float | None, float | None]] = {}
     for name, info in GenParams.model_fields.items():
@@ -330,16 +358,11 @@ def _field_rules() -> dict[str, tuple[type, float | None, float | None]]:
     return rules
 
 
-_RULES: dict[str, tuple[type, float | None, float | None]] | None = None
-
-
 def _trusted(fields: dict[str, Any]) -> bool:
     """True when every value already has its field's exact type and is in range, so
     validating would change nothing and the model can be built directly (the common case;
     anything else goes through full validation)."""
-    global _RULES
-    rules = _RULES if _RULES is not None else _field_rules()
-    _RULES = rules
+    rules = RULES
     for name, value in fields.items():
         rule = rules.get(name)
         if rule is None or type(value) is not rule[0]:
@@ -350,34 +373,74 @@ def _trusted(fields: dict[str, Any]) -> bool:
     return True
 
 
-_SCALAR_DEFAULTS: dict[str, Any] = {}
-
-
-def _construct(data: dict[str, Any]) -> GenParams | None:
+def _construct(data: dict[str, Any]) -> GenParams:
     """GenParams without running validation, for values `_trusted` has checked.
 
     Every field is passed in (the scalar defaults, which are immutable, and fresh lists), so
     pydantic has no defaults to resolve: that, not validation, was most of the cost."""
-    if not _SCALAR_DEFAULTS:
-        _SCALAR_DEFAULTS.update(
-            (k, GenParams.model_fields[k].default) for k in GenParams.scalar_fields())
+    from ..model import GenParams
+
     return GenParams.model_construct(
-        set(data), **{**_SCALAR_DEFAULTS, "samplers": [], "notes": [], **data})
+        set(data), **{**SCALAR_DEFAULTS, "samplers": [], "notes": [], **data})
+
+
+class _Parsed(DeferredParams):
+    """An infotext parse whose values `_trusted` has passed: the GenParams is built (without
+    validation) only when someone asks for the model."""
+
+    __slots__ = ("embeddings", "extra", "fields", "loras", "origin")
+
+    def __init__(self, fields: dict[str, Any], extra: dict[str, Any],
+                 loras: list[dict[str, Any]], embeddings: list[dict[str, Any]],
+                 origin: Origin) -> None:
+        self.fields = fields
+        self.extra = extra
+        self.loras = loras
+        self.embeddings = embeddings
+        self.origin = origin
+
+    def build(self) -> GenParams:
+        from ..model import Embedding, Lora
+
+        params = _construct({
+            **self.fields, "extra": self.extra,
+            "loras": [Lora.model_construct(**kw) for kw in self.loras],
+            "embeddings": [Embedding.model_construct(**kw) for kw in self.embeddings]})
+        params._origin = self.origin
+        return params
+
+    def json_fields(self) -> dict[str, Any]:
+        fields = self.fields
+        out = {k: fields.get(k, SCALAR_DEFAULTS[k]) for k in SCALAR_FIELDS}
+        out["loras"] = [{**LORA_DEFAULTS, **kw} for kw in self.loras]
+        out["embeddings"] = [{**EMBEDDING_DEFAULTS, **kw} for kw in self.embeddings]
+        out["samplers"] = []
+        out["extra"] = dict(self.extra)
+        out["notes"] = []
+        return out
 
 
 def parse_text(text: str) -> GenParams:
     """Parse an infotext. Never fails on text: what is not understood is kept in `extra`."""
+    found = _parse(text)
+    return found.build() if isinstance(found, _Parsed) else found
+
+
+def _parse(text: str) -> _Parsed | GenParams:
+    """`parse_text`, leaving the model unbuilt when its values need no validation."""
     if not isinstance(text, str):
         raise ParseError("infotext must be text")
     origin = _locate(text)
     fields: dict[str, Any] = {"prompt": origin.prompt, "negative_prompt": origin.negative_prompt}
     extra: dict[str, Any] = {}
     values: dict[str, str] = {}
+    typed_keys = TYPED
     for part in origin.line_parts:
-        if not isinstance(part, Entry):
+        if part.__class__ is str:
             continue
-        values[part.key] = part.value
-        spec = TYPED.get(part.key)
+        key = part.key
+        values[key] = part.value
+        spec = typed_keys.get(key)
         if spec is not None:
             try:
                 typed = spec.parse(part.value)
@@ -389,26 +452,28 @@ def parse_text(text: str) -> GenParams:
                     fields[spec.fields[0]] = typed
                 else:
                     fields.update(zip(spec.fields, typed, strict=True))
-                extra.pop(part.key, None)
+                extra.pop(key, None)
                 continue
-        elif part.key in fields:
+        elif key in fields:
             continue
-        extra[part.key] = part.value
+        extra[key] = part.value
     lora_hashes = _lora_hash_map(values.get("Lora hashes", ""))
-    loras = network_tags(origin.prompt, lora_hashes)
+    loras = _network_tag_fields(origin.prompt, lora_hashes)
     if not loras and "LoRA networks" in values:  # SD.Next: names and hashes as two lists
         names = [n.strip() for n in values["LoRA networks"].split(",") if n.strip()]
         hs = [h.strip() for h in values.get("LoRA hashes", "").split(",")]
-        loras = [Lora.model_construct(name=n, hash=hs[i] if i < len(hs) and hs[i] else None)
+        loras = [{"name": n, "hash": hs[i] if i < len(hs) and hs[i] else None}
                  for i, n in enumerate(names)]
-    embeddings = [Embedding.model_construct(name=n, hash=h or None)
+    embeddings = [{"name": n, "hash": h or None}
                   for n, h in _lora_hash_map(values.get("TI hashes", "")).items()]
     fields["generator"] = generator_of(values) if origin.has_line else "a1111"
-    data = {**fields, "extra": extra, "loras": loras, "embeddings": embeddings}
-    params = _construct(data) if _trusted(fields) else None
-    if params is not None:
-        params._origin = origin
-        return params
+    if _trusted(fields):
+        return _Parsed(fields, extra, loras, embeddings, origin)
+    from ..model import Embedding, GenParams, Lora
+
+    lora_models = [Lora.model_construct(**kw) for kw in loras]
+    embedding_models = [Embedding.model_construct(**kw) for kw in embeddings]
+    data = {**fields, "extra": extra, "loras": lora_models, "embeddings": embedding_models}
     try:
         params = GenParams.model_validate(data)
     except Exception:
@@ -420,8 +485,8 @@ def parse_text(text: str) -> GenParams:
             if isinstance(part, Entry) and part.key in TYPED:
                 part.typed = None
                 extra[part.key] = part.value
-        params = GenParams.model_validate({**fields, "extra": extra, "loras": loras,
-                                           "embeddings": embeddings})
+        params = GenParams.model_validate({**fields, "extra": extra, "loras": lora_models,
+                                           "embeddings": embedding_models})
     params._origin = origin
     return params
 
@@ -625,12 +690,19 @@ def score(raw: RawMetadata) -> float:
 
 
 def parse(raw: RawMetadata) -> GenParams:
+    found = parse_deferred(raw)
+    return found.build() if isinstance(found, DeferredParams) else found
+
+
+def parse_deferred(raw: RawMetadata) -> GenParams | DeferredParams:
+    """`parse`, leaving the model unbuilt (DeferredParams) when no validation is needed."""
     found = _infotext_entry(raw)
     if found is None:
         raise ParseError("no A1111 parameters text found")
     key, text = found
-    params = parse_text(text)
-    if not params._origin.has_line:
+    params = _parse(text)
+    origin = params.origin if isinstance(params, _Parsed) else params._origin
+    if not origin.has_line:
         if key == "UserComment" and not _readable(text):
             raise ParseError("EXIF UserComment does not decode to readable text")
         raise ParseError(f"{key} text has no settings line (\"Steps: ..., Sampler: ..., "

@@ -1,0 +1,98 @@
+"""Reading a plain A1111 file keeps its parameters unbuilt until the model is asked for:
+the copy of the schema this relies on, and the output, must match the pydantic model's."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gendata import api, formats
+from gendata.formats import a1111
+from gendata.model import Embedding, GenParams, Lora
+from gendata.model_fields import (
+    EMBEDDING_DEFAULTS,
+    LORA_DEFAULTS,
+    RULES,
+    SCALAR_DEFAULTS,
+    SCALAR_FIELDS,
+    DeferredParams,
+)
+
+from .conftest import CORPUS, FIXTURES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_schema_copy_matches_the_model() -> None:
+    assert GenParams.scalar_fields() == SCALAR_FIELDS
+    assert {k: GenParams.model_fields[k].default for k in SCALAR_FIELDS} == SCALAR_DEFAULTS
+    assert a1111._field_rules() == RULES
+    for model, defaults in ((Lora, LORA_DEFAULTS), (Embedding, EMBEDDING_DEFAULTS)):
+        assert list(defaults) == list(model.model_fields)
+        assert {k: None if f.is_required() else f.default
+                for k, f in model.model_fields.items()} == defaults
+
+
+def images() -> list[Path]:
+    found = [p for p in FIXTURES.rglob("*") if p.suffix in (".png", ".jpg", ".webp")]
+    if CORPUS.is_dir():
+        found += [p for p in CORPUS.rglob("*") if p.suffix in (".png", ".jpg", ".jpeg", ".webp")]
+    return sorted(found)
+
+
+@pytest.mark.parametrize("path", images(), ids=str)
+def test_unbuilt_params_give_the_same_record(path: Path) -> None:
+    rec = api.read_safe(path)
+    deferred = isinstance(rec._params, DeferredParams)
+    before = rec.to_json()
+    params = rec.params  # builds the model
+    assert not isinstance(rec._params, DeferredParams)
+    assert rec.to_json() == before
+    if rec.raw is not None and not rec.error:
+        built = formats.detect(rec.raw)
+        assert (params is None) == (built is None)
+        if params is not None:
+            assert params.model_dump() == built.model_dump()
+            assert params.model_fields_set == built.model_fields_set
+            assert [lo.model_fields_set for lo in params.loras] == [
+                lo.model_fields_set for lo in built.loras]
+            assert a1111.dump(params) == a1111.dump(built) if deferred else True
+
+
+def test_unbuilt_record_equality_and_pickle(tmp_path: Path) -> None:
+    import pickle
+
+    from .test_export import tiny_png
+
+    path = tmp_path / "a.png"
+    path.write_bytes(tiny_png("a <lora:fox:0.5> cat\nSteps: 20, Seed: 1, Size: 8x8, Foo: bar"))
+    a = api.read(path)
+    b = api.read(path)
+    assert isinstance(a._params, DeferredParams)
+    c = pickle.loads(pickle.dumps(a))
+    assert c.to_json() == a.to_json()
+    assert a == b and c == b
+    assert "params=GenParams(" in repr(a)
+    assert a.params.loras[0].weight == 0.5 and a.params.extra == {"Foo": "bar"}
+
+
+def test_show_json_and_export_do_not_import_pydantic(tmp_path: Path) -> None:
+    from .test_export import tiny_png
+
+    for i in range(3):
+        (tmp_path / f"{i}.png").write_bytes(tiny_png(f"a cat\nSteps: 20, Seed: {i}, Size: 8x8"))
+    code = (
+        "import sys; from click.testing import CliRunner; from gendata.cli import main; "
+        f"r = CliRunner().invoke(main, ['show', '--json', {str(tmp_path / '0.png')!r}]);"
+        f"r2 = CliRunner().invoke(main, ['export', '-f', 'csv', {str(tmp_path)!r}]);"
+        "assert r.exit_code == 0 and '\"seed\"' in r.stdout, r.output;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'rich')))"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
