@@ -20,6 +20,7 @@ from ._common import error, finish
 def show(files: tuple[str, ...], as_json: bool, raw: bool, stealth: bool | None) -> None:
     """Show the generation data of images (PNG, JPEG, WebP)."""
     from ..api import Record, read
+    from ..batch import attach_extras
 
     console = None
     failed = 0
@@ -30,7 +31,7 @@ def show(files: tuple[str, ...], as_json: bool, raw: bool, stealth: bool | None)
             rec = Record(path=path, error=str(exc))
         if rec.error:
             failed += 1
-        _attach_extras(rec)
+        attach_extras(rec)
         if as_json:
             obj = rec.to_json()
             if raw and rec.raw is not None:
@@ -58,20 +59,3 @@ def show(files: tuple[str, ...], as_json: bool, raw: bool, stealth: bool | None)
             error(rec.error)
     finish(failed)
 
-
-def _attach_extras(rec) -> None:
-    """Service plug-ins that add sections to a record (e.g. an embedded TI payload)."""
-    if rec.raw is None:
-        return
-    if any(e.key == "sd-ti-embedding" for e in rec.raw.entries):
-        try:
-            from ..ti import inspect_record
-        except ImportError:
-            return
-        try:
-            info = inspect_record(rec)
-        except GenDataError as exc:
-            rec.extras["textual_inversion"] = {"error": str(exc)}
-            return
-        if info is not None:
-            rec.extras["textual_inversion"] = info
