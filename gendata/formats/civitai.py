@@ -16,11 +16,32 @@ from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams
 from . import comfy_graph
-from ._util import get_str, positive_int, to_float, to_int, try_loads
+from ._util import (
+    FieldTable,
+    missing_fields,
+    positive_int,
+    read_fields,
+    str_or_none,
+    to_float,
+    to_int,
+    try_loads,
+)
 
 NAME = "civitai"
 
 _TEXT_MARK = re.compile(r"(?:^|,\s*)Civitai (?:resources|metadata):\s*[\[{]", re.MULTILINE)
+
+_EXTRA_METADATA: FieldTable = {
+    "prompt": ("prompt", str_or_none),
+    "negative_prompt": ("negativePrompt", str_or_none),
+    "steps": ("steps", positive_int),
+    "cfg_scale": ("cfgScale", to_float),
+    "sampler": ("sampler", str_or_none),
+    "seed": ("seed", to_int),
+    "width": ("width", positive_int),
+    "height": ("height", positive_int),
+    "clip_skip": ("clipSkip", positive_int),
+}
 
 
 def _graph(raw: RawMetadata) -> dict[str, Any] | None:
@@ -71,22 +92,7 @@ def _from_graph(data: dict[str, Any]) -> GenParams:
     meta = try_loads(meta) if isinstance(meta, str) else meta
     if not isinstance(meta, dict):
         return params
-    fill: dict[str, Any] = {
-        "prompt": get_str(meta, "prompt"),
-        "negative_prompt": get_str(meta, "negativePrompt"),
-        "steps": positive_int(meta.get("steps")),
-        "cfg_scale": to_float(meta.get("cfgScale")),
-        "sampler": get_str(meta, "sampler"),
-        "seed": to_int(meta.get("seed")),
-        "width": positive_int(meta.get("width")),
-        "height": positive_int(meta.get("height")),
-        "clip_skip": positive_int(meta.get("clipSkip")),
-    }
-    changes = {}
-    for key, value in fill.items():
-        current = getattr(params, key)
-        if value is not None and (current is None or current == ""):
-            changes[key] = value
+    changes = missing_fields(params, read_fields(meta, _EXTRA_METADATA))
     extra = dict(params.extra)
     for key in ("baseModel", "workflow", "workflowId", "resources", "aspectRatio"):
         if key in meta:
