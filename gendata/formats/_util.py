@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams
 
@@ -141,22 +140,6 @@ def parse_size(text: Any) -> tuple[int, int] | None:
     if w <= 0 or h <= 0:
         return None
     return w, h
-
-
-def sniff_texts(raw: RawMetadata) -> dict[str, str]:
-    """Every text entry, key -> text, first of duplicates wins (what `score` looks at)."""
-    return raw.texts()
-
-
-def entry_text(raw: RawMetadata, key: str, *, location_prefix: str | None = None) -> str | None:
-    """Text of the first entry named `key` (optionally only from locations with a prefix)."""
-    for entry in raw.entries:
-        if entry.key != key or entry.text is None:
-            continue
-        if location_prefix and not entry.location.startswith(location_prefix):
-            continue
-        return entry.text
-    return None
 
 
 def build(

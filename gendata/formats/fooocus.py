@@ -116,7 +116,7 @@ def _fooocus(data: dict[str, Any]) -> GenParams:
     width = height = None
     if isinstance(size, (tuple, list)) and len(size) == 2:
         width, height = positive_int(size[0]), positive_int(size[1])
-    elif isinstance(size, str) and parse_size(size):
+    elif isinstance(size, str):
         width, height = parse_size(size) or (None, None)
     loras: list[Lora] = []
     for entry in _literal(data.get("loras")) or []:

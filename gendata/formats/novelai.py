@@ -66,8 +66,6 @@ def _chunks(raw: RawMetadata) -> dict[str, str] | None:
             if "Description" not in merged and texts.get("ImageDescription"):
                 merged["Description"] = strip_text(texts["ImageDescription"])
             return merged
-    if software.startswith("NovelAI") and "Comment" in texts:
-        return texts
     return None
 
 
