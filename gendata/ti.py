@@ -11,19 +11,18 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
-import tempfile
 import warnings as pywarnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import numpy as np
 from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from .containers import open_raw, ti_blocks
 from .containers import safetensors as st
+from .containers.atomic import write_atomic
 from .containers.raw import RawMetadata
 from .errors import (
     ContainerError,
@@ -701,9 +700,9 @@ def check_name(name: str) -> str:
     return name
 
 
-def _atomic_write(path: Path, write: Callable[[IO[bytes]], None], *, force: bool) -> None:
-    """Write through a temporary file beside `path`, fsync, then rename over it, so a reader
-    never sees half a file and a failure leaves nothing behind."""
+def _atomic_write(path: Path, write: Callable[[BinaryIO], None], *, force: bool) -> None:
+    """A new file (an existing one only with `force`), written as every writer does: through
+    a temporary file renamed over it, so a failure leaves nothing behind."""
     if path.exists() and not force:
         raise WriteError(f"{path} exists; pass --force to overwrite it")
     if path.is_dir():
@@ -711,32 +710,7 @@ def _atomic_write(path: Path, write: Callable[[IO[bytes]], None], *, force: bool
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise WriteError(f"{path}: folder {folder} does not exist")
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise WriteError(f"{path}: cannot create a file in {folder} ({exc.strerror})") from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise WriteError(f"{path}: write failed ({exc.strerror or exc})") from None
-        raise
-    try:
-        dir_fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+    write_atomic(path, write)
 
 
 @dataclass(frozen=True)
@@ -861,7 +835,7 @@ def embed(
     info.add_text(TEXT_KEY, base64.b64encode(payload).decode("ascii"))
     image = Image.fromarray(pixels, mode="RGB")
 
-    def write(fh: IO[bytes]) -> None:
+    def write(fh: BinaryIO) -> None:
         image.save(fh, format="PNG", pnginfo=info)
 
     _atomic_write(output, write, force=force)
