@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams
 
@@ -140,6 +141,19 @@ def parse_size(text: Any) -> tuple[int, int] | None:
     if w <= 0 or h <= 0:
         return None
     return w, h
+
+
+def marked_infotext(raw: RawMetadata, literal: str, mark: re.Pattern[str]) -> str | None:
+    """The first A1111-style text (`parameters` chunk or UserComment) that `mark` finds in.
+
+    `literal` is a plain substring of every match, tested first so most texts skip the scan.
+    """
+    for entry in raw.entries:
+        text = entry.text
+        in_infotext = entry.key in ("parameters", "UserComment")
+        if in_infotext and text and literal in text and mark.search(text):
+            return text
+    return None
 
 
 def build(

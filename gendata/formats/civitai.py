@@ -18,6 +18,7 @@ from ..model import GenParams
 from . import comfy_graph
 from ._util import (
     FieldTable,
+    marked_infotext,
     missing_fields,
     positive_int,
     read_fields,
@@ -64,15 +65,7 @@ def _graph(raw: RawMetadata) -> dict[str, Any] | None:
 
 
 def _text(raw: RawMetadata) -> str | None:
-    for entry in raw.entries:
-        if (
-            entry.key in ("parameters", "UserComment")
-            and entry.text
-            and "Civitai" in entry.text  # cheap literal test before the regex scan
-            and _TEXT_MARK.search(entry.text)
-        ):
-            return entry.text
-    return None
+    return marked_infotext(raw, "Civitai", _TEXT_MARK)
 
 
 def score(raw: RawMetadata) -> float:
