@@ -11,19 +11,18 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
-import tempfile
 import warnings as pywarnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import numpy as np
 from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from .containers import open_raw, ti_blocks
 from .containers import safetensors as st
+from .containers.atomic import write_atomic
 from .containers.raw import RawMetadata
 from .errors import (
     ContainerError,
@@ -64,6 +63,9 @@ FAMILIES = {768: "SD1", 1024: "SD2"}
 Layout = Literal["emb_params", "token"]
 Source = Literal["auto", "text", "pixels"]
 PixelPolicy = Literal["always", "fallback", "never"]
+# What A1111 keeps beside the vectors (5.1): TIEmbedding fields, JSON keys and the
+# .safetensors metadata keys alike.
+BOOKKEEPING = ("name", "step", "sd_checkpoint", "sd_checkpoint_name")
 
 
 # --------------------------------------------------------------------------- model
@@ -119,20 +121,13 @@ class TIEmbedding:
         return FAMILIES.get(self.width or 0)
 
     def shape_text(self) -> str:
-        if self.is_sdxl:
-            w = self.widths
-            return f"{self.vectors} vectors × (clip_l {w['clip_l']} + clip_g {w['clip_g']})"
-        return f"{self.vectors} vectors × {self.width}"
+        return _shape_text(self.vectors, self.width, self.widths)
 
     def differences(self, other: TIEmbedding) -> list[str]:
         """What differs between two copies of an embedding, in words; empty when identical."""
         out: list[str] = []
-        for label, a, b in (
-            ("name", self.name, other.name),
-            ("step", self.step, other.step),
-            ("sd_checkpoint", self.sd_checkpoint, other.sd_checkpoint),
-            ("sd_checkpoint_name", self.sd_checkpoint_name, other.sd_checkpoint_name),
-        ):
+        for label in BOOKKEEPING:
+            a, b = getattr(self, label), getattr(other, label)
             if a != b:
                 out.append(f"{label} {a!r} vs {b!r}")
         mine, theirs = self.arrays, other.arrays
@@ -146,6 +141,14 @@ class TIEmbedding:
             elif not np.array_equal(arr, theirs[key], equal_nan=True):
                 out.append(f"{label} values differ")
         return out
+
+
+def _shape_text(vectors: int, width: int | None, widths: Mapping[str, int]) -> str:
+    """`8 vectors × 768`; SDXL (no single width): `8 vectors × (clip_l 768 + clip_g 1280)`."""
+    if width is None:
+        clip_l, clip_g = widths.get("clip_l"), widths.get("clip_g")
+        return f"{vectors} vectors × (clip_l {clip_l} + clip_g {clip_g})"
+    return f"{vectors} vectors × {width}"
 
 
 @dataclass(frozen=True)
@@ -188,12 +191,7 @@ class TIInfo:
 
     def summary(self) -> str:
         """One line for human output, e.g. `<rick>: 8 vectors × 768 (SD1), step 60`."""
-        if self.width is None:
-            w = dict(self.widths)
-            shape = f"{self.vectors} vectors × (clip_l {w.get('clip_l')}"
-            shape += f" + clip_g {w.get('clip_g')})"
-        else:
-            shape = f"{self.vectors} vectors × {self.width}"
+        shape = _shape_text(self.vectors, self.width, dict(self.widths))
         parts = [f"<{self.token}>: {shape}"]
         if self.family:
             parts[0] += f" ({self.family})"
@@ -324,10 +322,7 @@ def _to_a1111_dict(emb: TIEmbedding) -> dict[str, Any]:
     return {
         "string_to_token": {"*": A1111_TOKEN_ID},
         "string_to_param": {"*": emb.tensors[0][1]},
-        "name": emb.name,
-        "step": emb.step,
-        "sd_checkpoint": emb.sd_checkpoint,
-        "sd_checkpoint_name": emb.sd_checkpoint_name,
+        **{k: getattr(emb, k) for k in BOOKKEEPING},
     }
 
 
@@ -470,13 +465,20 @@ def _decode_text(text: str, path: Path) -> TIEmbedding:
     return loads_json(raw, what=what)
 
 
+def _open_capped(path: Path, max_pixels: int, role: str) -> Image.Image:
+    """Open an image whose size is checked against `max_pixels` before anything is decoded."""
+    im = _open_image(path)
+    width, height = im.size
+    if width * height > max_pixels:
+        im.close()
+        raise ContainerError(
+            f"{path}: {width}x{height} pixels is more than the {max_pixels} a {role} may have"
+        )
+    return im
+
+
 def _pixel_payload(path: Path, *, strict: bool, max_pixels: int) -> bytes | None:
-    with _open_image(path) as im:
-        width, height = im.size
-        if width * height > max_pixels:
-            raise ContainerError(
-                f"{path}: {width}x{height} pixels is more than the {max_pixels} a card may have"
-            )
+    with _open_capped(path, max_pixels, "card") as im:
         try:
             rgb = np.asarray(im.convert("RGB"))
         except (OSError, ValueError, Image.DecompressionBombError) as exc:
@@ -626,7 +628,7 @@ def read_embedding(path: str | Path) -> TIEmbedding:
         return _read_torch(path)
     tensors, metadata = st.load(path)
     data: dict[str, Any] = dict(tensors)
-    for key in ("name", "step", "sd_checkpoint", "sd_checkpoint_name"):
+    for key in BOOKKEEPING:
         if key in metadata and key not in data:
             data[key] = metadata[key]
     return from_dict(data, what=str(path))
@@ -676,14 +678,7 @@ def safetensors_bytes(emb: TIEmbedding, *, layout: Layout = "emb_params") -> byt
     else:
         raise UsageError(f"unknown layout {layout!r} (emb_params or token)")
     metadata = {
-        k: str(v)
-        for k, v in (
-            ("name", emb.name),
-            ("step", emb.step),
-            ("sd_checkpoint", emb.sd_checkpoint),
-            ("sd_checkpoint_name", emb.sd_checkpoint_name),
-        )
-        if v is not None
+        k: str(v) for k in BOOKKEEPING if (v := getattr(emb, k)) is not None
     }
     return st.dumps(tensors, metadata)
 
@@ -701,9 +696,9 @@ def check_name(name: str) -> str:
     return name
 
 
-def _atomic_write(path: Path, write: Callable[[IO[bytes]], None], *, force: bool) -> None:
-    """Write through a temporary file beside `path`, fsync, then rename over it, so a reader
-    never sees half a file and a failure leaves nothing behind."""
+def _atomic_write(path: Path, write: Callable[[BinaryIO], None], *, force: bool) -> None:
+    """A new file (an existing one only with `force`), written as every writer does: through
+    a temporary file renamed over it, so a failure leaves nothing behind."""
     if path.exists() and not force:
         raise WriteError(f"{path} exists; pass --force to overwrite it")
     if path.is_dir():
@@ -711,32 +706,7 @@ def _atomic_write(path: Path, write: Callable[[IO[bytes]], None], *, force: bool
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise WriteError(f"{path}: folder {folder} does not exist")
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise WriteError(f"{path}: cannot create a file in {folder} ({exc.strerror})") from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise WriteError(f"{path}: write failed ({exc.strerror or exc})") from None
-        raise
-    try:
-        dir_fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+    write_atomic(path, write)
 
 
 @dataclass(frozen=True)
@@ -774,15 +744,7 @@ def extract(
     if source == "pixels":
         if card.pixels is None:
             raise ContainerError(f"{card_path}: no readable TI pixel blocks")
-        card = CardRead(
-            path=card.path,
-            text=None,
-            pixels=card.pixels,
-            has_text=card.has_text,
-            pixels_checked=True,
-            has_pixels=True,
-            warnings=card.warnings,
-        )
+        card = replace(card, text=None, pixels_checked=True, has_pixels=True)
     target = _output_path(output, card.token, ".safetensors", card_path)
     if target.suffix.lower() != ".safetensors":
         raise UsageError(f"{target}: output must end in .safetensors")
@@ -839,14 +801,7 @@ def embed(
             )
         emb = TIEmbedding(tensors=emb.tensors)
     else:
-        check_name(chosen)
-        emb = TIEmbedding(
-            tensors=emb.tensors,
-            name=chosen,
-            step=emb.step,
-            sd_checkpoint=emb.sd_checkpoint,
-            sd_checkpoint_name=emb.sd_checkpoint_name,
-        )
+        emb = replace(emb, name=check_name(chosen))
     picture = _load_cover(cover, max_pixels)
     payload = dumps_json(emb)
     low, high = ti_blocks.encode_blocks(payload, picture.shape[0], _edge_shades(emb))
@@ -861,7 +816,7 @@ def embed(
     info.add_text(TEXT_KEY, base64.b64encode(payload).decode("ascii"))
     image = Image.fromarray(pixels, mode="RGB")
 
-    def write(fh: IO[bytes]) -> None:
+    def write(fh: BinaryIO) -> None:
         image.save(fh, format="PNG", pnginfo=info)
 
     _atomic_write(output, write, force=force)
@@ -875,12 +830,7 @@ def embed(
 
 
 def _load_cover(cover: Path, max_pixels: int) -> np.ndarray:
-    with _open_image(cover) as im:
-        width, height = im.size
-        if width * height > max_pixels:
-            raise ContainerError(
-                f"{cover}: {width}x{height} pixels is more than the {max_pixels} a cover may have"
-            )
+    with _open_capped(cover, max_pixels, "cover") as im:
         try:
             im.load()
             if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:

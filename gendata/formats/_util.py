@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..containers.raw import RawMetadata
@@ -142,19 +143,16 @@ def parse_size(text: Any) -> tuple[int, int] | None:
     return w, h
 
 
-def sniff_texts(raw: RawMetadata) -> dict[str, str]:
-    """Every text entry, key -> text, first of duplicates wins (what `score` looks at)."""
-    return raw.texts()
+def marked_infotext(raw: RawMetadata, literal: str, mark: re.Pattern[str]) -> str | None:
+    """The first A1111-style text (`parameters` chunk or UserComment) that `mark` finds in.
 
-
-def entry_text(raw: RawMetadata, key: str, *, location_prefix: str | None = None) -> str | None:
-    """Text of the first entry named `key` (optionally only from locations with a prefix)."""
+    `literal` is a plain substring of every match, tested first so most texts skip the scan.
+    """
     for entry in raw.entries:
-        if entry.key != key or entry.text is None:
-            continue
-        if location_prefix and not entry.location.startswith(location_prefix):
-            continue
-        return entry.text
+        text = entry.text
+        in_infotext = entry.key in ("parameters", "UserComment")
+        if in_infotext and text and literal in text and mark.search(text):
+            return text
     return None
 
 
@@ -193,3 +191,42 @@ def get_str(data: dict[str, Any], key: str, default: str | None = None) -> str |
     """`data[key]` when it is a string, else `default` (JSON values can be anything)."""
     value = data.get(key)
     return value if isinstance(value, str) else default
+
+
+def str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def str_or_empty(value: Any) -> str:
+    """For prompts: a missing or non-string prompt is the empty prompt."""
+    return value if isinstance(value, str) else ""
+
+
+def as_is(value: Any) -> Any:
+    """Hand the JSON value to the model unchanged; `build` notes it if the model rejects it."""
+    return value
+
+
+# GenParams field -> (JSON key, converter). A dialect's table says once which key feeds
+# which field, so the keys left for `extra` follow from it instead of being listed again.
+FieldTable = Mapping[str, tuple[str, Callable[[Any], Any]]]
+
+
+def read_fields(data: Mapping[str, Any], table: FieldTable) -> dict[str, Any]:
+    """GenParams fields from a JSON object by `table`, in the table's order."""
+    return {field: convert(data.get(key)) for field, (key, convert) in table.items()}
+
+
+def unread(data: Mapping[str, Any], table: FieldTable, *also: str) -> dict[str, Any]:
+    """The items of `data` neither `table` nor `also` (keys read by hand) reads: for `extra`."""
+    known = {key for key, _ in table.values()}.union(also)
+    return {k: v for k, v in data.items() if k not in known}
+
+
+def missing_fields(params: GenParams, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The `values` for fields `params` lacks (None or ""): a second source fills gaps only."""
+    return {
+        key: value
+        for key, value in values.items()
+        if value is not None and getattr(params, key) in (None, "")
+    }

@@ -16,11 +16,33 @@ from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams
 from . import comfy_graph
-from ._util import get_str, positive_int, to_float, to_int, try_loads
+from ._util import (
+    FieldTable,
+    marked_infotext,
+    missing_fields,
+    positive_int,
+    read_fields,
+    str_or_none,
+    to_float,
+    to_int,
+    try_loads,
+)
 
 NAME = "civitai"
 
 _TEXT_MARK = re.compile(r"(?:^|,\s*)Civitai (?:resources|metadata):\s*[\[{]", re.MULTILINE)
+
+_EXTRA_METADATA: FieldTable = {
+    "prompt": ("prompt", str_or_none),
+    "negative_prompt": ("negativePrompt", str_or_none),
+    "steps": ("steps", positive_int),
+    "cfg_scale": ("cfgScale", to_float),
+    "sampler": ("sampler", str_or_none),
+    "seed": ("seed", to_int),
+    "width": ("width", positive_int),
+    "height": ("height", positive_int),
+    "clip_skip": ("clipSkip", positive_int),
+}
 
 
 def _graph(raw: RawMetadata) -> dict[str, Any] | None:
@@ -43,15 +65,7 @@ def _graph(raw: RawMetadata) -> dict[str, Any] | None:
 
 
 def _text(raw: RawMetadata) -> str | None:
-    for entry in raw.entries:
-        if (
-            entry.key in ("parameters", "UserComment")
-            and entry.text
-            and "Civitai" in entry.text  # cheap literal test before the regex scan
-            and _TEXT_MARK.search(entry.text)
-        ):
-            return entry.text
-    return None
+    return marked_infotext(raw, "Civitai", _TEXT_MARK)
 
 
 def score(raw: RawMetadata) -> float:
@@ -71,22 +85,7 @@ def _from_graph(data: dict[str, Any]) -> GenParams:
     meta = try_loads(meta) if isinstance(meta, str) else meta
     if not isinstance(meta, dict):
         return params
-    fill: dict[str, Any] = {
-        "prompt": get_str(meta, "prompt"),
-        "negative_prompt": get_str(meta, "negativePrompt"),
-        "steps": positive_int(meta.get("steps")),
-        "cfg_scale": to_float(meta.get("cfgScale")),
-        "sampler": get_str(meta, "sampler"),
-        "seed": to_int(meta.get("seed")),
-        "width": positive_int(meta.get("width")),
-        "height": positive_int(meta.get("height")),
-        "clip_skip": positive_int(meta.get("clipSkip")),
-    }
-    changes = {}
-    for key, value in fill.items():
-        current = getattr(params, key)
-        if value is not None and (current is None or current == ""):
-            changes[key] = value
+    changes = missing_fields(params, read_fields(meta, _EXTRA_METADATA))
     extra = dict(params.extra)
     for key in ("baseModel", "workflow", "workflowId", "resources", "aspectRatio"):
         if key in meta:

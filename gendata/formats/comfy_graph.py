@@ -321,6 +321,32 @@ class Walker:
             if link is not None:
                 yield name, link
 
+    def _backwards(
+        self, start: Link, what: str | None, *, per_slot: bool = False
+    ) -> Iterator[tuple[Node, int, deque[Link]]]:
+        """Breadth-first over the nodes reached backwards from `start`.
+
+        Yields (node, output slot it was reached through, queue); the caller extends the
+        queue with the links it wants followed. Each node is visited once (once per slot
+        with `per_slot`) and costs one step of the budget; a link to a missing node is
+        noted when `what` names the input, else skipped.
+        """
+        queue: deque[Link] = deque([start])
+        seen: set[Any] = set()
+        while queue:
+            link = queue.popleft()
+            key = link if per_slot else link[0]
+            if key in seen:
+                continue
+            seen.add(key)
+            self._step()
+            node = self.g.get(link[0])
+            if node is None:
+                if what is not None:
+                    self.notes.append(f"{what} links to missing node {link[0]}")
+                continue
+            yield node, link[1], queue
+
     # --- values ------------------------------------------------------------------------
 
     def resolve(self, value: Any, what: str) -> Any:
@@ -408,18 +434,7 @@ class Walker:
         if start is None:
             return []
         out: list[str] = []
-        seen: set[tuple[str, int]] = set()
-        queue: deque[Link] = deque([start])
-        while queue:
-            nid, slot = queue.popleft()
-            if (nid, slot) in seen:
-                continue
-            seen.add((nid, slot))
-            self._step()
-            node = self.g.get(nid)
-            if node is None:
-                self.notes.append(f"{what} links to missing node {nid}")
-                continue
+        for node, slot, queue in self._backwards(start, what, per_slot=True):
             if node.class_type == "ConditioningZeroOut":
                 continue
             if self._is_encoder(node):
@@ -448,18 +463,7 @@ class Walker:
         if start is None:
             return None, []
         loras: list[Lora] = []
-        seen: set[str] = set()
-        queue: deque[str] = deque([start[0]])
-        while queue:
-            nid = queue.popleft()
-            if nid in seen:
-                continue
-            seen.add(nid)
-            self._step()
-            node = self.g.get(nid)
-            if node is None:
-                self.notes.append(f"{what} links to missing node {nid}")
-                continue
+        for node, _, queue in self._backwards(start, what):
             inp = node.inputs
             loras.extend(self._loras_of(node))
             for key in ("ckpt_name", "unet_name", "model_path", "base_ckpt_name"):
@@ -471,7 +475,7 @@ class Walker:
             for name in ("model", "model1", "lora_stack", "unet", "base_model"):
                 link = as_link(inp.get(name))
                 if link:
-                    queue.append(link[0])
+                    queue.append(link)
         loras.reverse()
         self.notes.append(f"{what}: no checkpoint loader found behind the sampler's model input")
         return None, _dedupe(loras)
@@ -515,17 +519,7 @@ class Walker:
         start = as_link(encoders_from)
         if start is None:
             return None
-        seen: set[str] = set()
-        queue: deque[str] = deque([start[0]])
-        while queue:
-            nid = queue.popleft()
-            if nid in seen:
-                continue
-            seen.add(nid)
-            self._step()
-            node = self.g.get(nid)
-            if node is None:
-                continue
+        for node, _, queue in self._backwards(start, None):
             if "stop_at_clip_layer" in node.inputs:
                 v = to_int(self.resolve(node.inputs["stop_at_clip_layer"], node.label()))
                 return -v if v is not None and v < 0 else None
@@ -534,7 +528,7 @@ class Walker:
             for name, link in self._links(node):
                 if name in ("model", "vae", "image", "images", "samples", "latent_image"):
                     continue
-                queue.append(link[0])
+                queue.append(link)
         return None
 
     # --- latent ------------------------------------------------------------------------
@@ -611,19 +605,9 @@ class Walker:
     def upstream(self, start: str) -> list[str]:
         """Ids reachable backwards from `start` (inclusive), nearest first."""
         order: list[str] = []
-        seen = {start}
-        queue: deque[str] = deque([start])
-        while queue:
-            nid = queue.popleft()
-            node = self.g.get(nid)
-            if node is None:
-                continue
-            self._step()
-            order.append(nid)
-            for _, link in self._links(node):
-                if link[0] not in seen:
-                    seen.add(link[0])
-                    queue.append(link[0])
+        for node, _, queue in self._backwards((start, 0), None):
+            order.append(node.id)
+            queue.extend(link for _, link in self._links(node))
         return order
 
     def pick_samplers(self) -> tuple[list[Node], str | None]:

@@ -17,7 +17,7 @@ from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams
 from . import comfy_graph
-from ._util import MAX_JSON_CHARS, loads, split_prefix, strip_text, to_float
+from ._util import MAX_JSON_CHARS, loads, marked_infotext, split_prefix, strip_text, to_float
 
 NAME = "comfyui"
 
@@ -81,15 +81,7 @@ def find_graphs(raw: RawMetadata) -> tuple[Any, Any, str | None]:
 
 def saver_text(raw: RawMetadata) -> str | None:
     """A1111-style text written by a ComfyUI saver node (`Version: ComfyUI`)."""
-    for entry in raw.entries:
-        if (
-            entry.key in ("parameters", "UserComment")
-            and entry.text
-            and "ComfyUI" in entry.text  # cheap literal test before the regex scan
-            and _SAVER_TEXT.search(entry.text)
-        ):
-            return entry.text
-    return None
+    return marked_infotext(raw, "ComfyUI", _SAVER_TEXT)
 
 
 def score(raw: RawMetadata) -> float:

@@ -16,7 +16,19 @@ from typing import Any
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams, Lora
-from ._util import build, get_str, loads, parse_size, positive_int, to_float, to_int
+from ._util import (
+    FieldTable,
+    build,
+    loads,
+    parse_size,
+    positive_int,
+    read_fields,
+    str_or_empty,
+    str_or_none,
+    to_float,
+    to_int,
+    unread,
+)
 
 NAME = "drawthings"
 
@@ -25,6 +37,16 @@ _USER_COMMENT = re.compile(
     r"<exif:UserComment>\s*<rdf:Alt>\s*<rdf:li[^>]*>(.*?)</rdf:li>", re.DOTALL
 )
 _DESCRIPTION = re.compile(r"<dc:description>\s*<rdf:Alt>\s*<rdf:li[^>]*>(.*?)</rdf:li>", re.DOTALL)
+
+_FIELDS: FieldTable = {
+    "prompt": ("c", str_or_empty),
+    "negative_prompt": ("uc", str_or_empty),
+    "seed": ("seed", to_int),
+    "steps": ("steps", positive_int),
+    "cfg_scale": ("scale", to_float),
+    "sampler": ("sampler", str_or_none),
+    "model": ("model", str_or_none),
+}
 
 
 def _xmp(raw: RawMetadata) -> str | None:
@@ -71,36 +93,16 @@ def parse(raw: RawMetadata) -> GenParams:
             name = entry.get("model") or entry.get("file")
             if isinstance(name, str):
                 loras.append(Lora(name=name, weight=to_float(entry.get("weight"))))
-    known = {
-        "c",
-        "uc",
-        "seed",
-        "steps",
-        "scale",
-        "sampler",
-        "size",
-        "model",
-        "strength",
-        "lora",
-        "v2",
-    }
-    extra = {k: v for k, v in data.items() if k not in known}
     strength = to_float(data.get("strength"))
     return build(
         NAME,
         {
-            "prompt": get_str(data, "c", ""),
-            "negative_prompt": get_str(data, "uc", ""),
-            "seed": to_int(data.get("seed")),
-            "steps": positive_int(data.get("steps")),
-            "cfg_scale": to_float(data.get("scale")),
-            "sampler": get_str(data, "sampler"),
+            **read_fields(data, _FIELDS),
             "width": size[0] if size else positive_int(v2.get("width")),
             "height": size[1] if size else positive_int(v2.get("height")),
-            "model": get_str(data, "model"),
             "clip_skip": positive_int(v2.get("clipSkip")),
             "denoising_strength": strength if strength is not None and strength < 1 else None,
             "loras": loras,
         },
-        extra=extra,
+        extra=unread(data, _FIELDS, "size", "strength", "lora", "v2"),
     )

@@ -15,7 +15,20 @@ from typing import Any
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams, Lora
-from ._util import build, get_str, loads, parse_size, positive_int, to_float, to_int, try_loads
+from ._util import (
+    FieldTable,
+    as_is,
+    build,
+    loads,
+    parse_size,
+    positive_int,
+    read_fields,
+    str_or_empty,
+    to_float,
+    to_int,
+    try_loads,
+    unread,
+)
 
 NAME = "fooocus"
 
@@ -79,12 +92,31 @@ def _literal(value: Any) -> Any:
     return value
 
 
+def _default_vae(value: Any) -> Any:
+    return None if value == "Default (model)" else value
+
+
+_FOOOCUS: FieldTable = {
+    "negative_prompt": ("negative_prompt", str_or_empty),
+    "cfg_scale": ("guidance_scale", to_float),
+    "seed": ("seed", to_int),
+    "steps": ("steps", positive_int),
+    "sampler": ("sampler", as_is),
+    "scheduler": ("scheduler", as_is),
+    "model": ("base_model", as_is),
+    "model_hash": ("base_model_hash", as_is),
+    "clip_skip": ("clip_skip", positive_int),
+    "vae": ("vae", _default_vae),
+    "version": ("version", as_is),
+}
+
+
 def _fooocus(data: dict[str, Any]) -> GenParams:
     size = _literal(data.get("resolution"))
     width = height = None
     if isinstance(size, (tuple, list)) and len(size) == 2:
         width, height = positive_int(size[0]), positive_int(size[1])
-    elif isinstance(size, str) and parse_size(size):
+    elif isinstance(size, str):
         width, height = parse_size(size) or (None, None)
     loras: list[Lora] = []
     for entry in _literal(data.get("loras")) or []:
@@ -100,44 +132,35 @@ def _fooocus(data: dict[str, Any]) -> GenParams:
     if not isinstance(prompt, str) or not prompt:
         full = data.get("full_prompt")
         prompt = ", ".join(full) if isinstance(full, list) else ""
-    known = {
-        "prompt",
-        "negative_prompt",
-        "resolution",
-        "loras",
-        "guidance_scale",
-        "seed",
-        "steps",
-        "sampler",
-        "scheduler",
-        "base_model",
-        "base_model_hash",
-        "clip_skip",
-        "vae",
-        "version",
-    }
-    extra = {k: v for k, v in data.items() if k not in known}
     return build(
         NAME,
         {
             "prompt": prompt,
-            "negative_prompt": get_str(data, "negative_prompt", ""),
+            **read_fields(data, _FOOOCUS),
             "width": width,
             "height": height,
-            "cfg_scale": to_float(data.get("guidance_scale")),
-            "seed": to_int(data.get("seed")),
-            "steps": positive_int(data.get("steps")),
-            "sampler": data.get("sampler"),
-            "scheduler": data.get("scheduler"),
-            "model": data.get("base_model"),
-            "model_hash": data.get("base_model_hash"),
-            "clip_skip": positive_int(data.get("clip_skip")),
-            "vae": data.get("vae") if data.get("vae") not in ("Default (model)", None) else None,
             "loras": loras,
-            "version": data.get("version"),
         },
-        extra=extra,
+        extra=unread(data, _FOOOCUS, "prompt", "resolution", "loras"),
     )
+
+
+_RUINED: FieldTable = {
+    "prompt": ("Prompt", str_or_empty),
+    "negative_prompt": ("Negative", str_or_empty),
+    "steps": ("steps", positive_int),
+    "cfg_scale": ("cfg", to_float),
+    "width": ("width", positive_int),
+    "height": ("height", positive_int),
+    "seed": ("seed", to_int),
+    "sampler": ("sampler_name", as_is),
+    "scheduler": ("scheduler", as_is),
+    "model": ("base_model_name", as_is),
+    "model_hash": ("base_model_hash", as_is),
+    "clip_skip": ("clip_skip", positive_int),
+    "denoising_strength": ("denoise", to_float),
+    "version": ("software", as_is),
+}
 
 
 def _ruined(data: dict[str, Any]) -> GenParams:
@@ -147,77 +170,35 @@ def _ruined(data: dict[str, Any]) -> GenParams:
             loras.append(Lora(name=entry[0], weight=to_float(entry[1]) if len(entry) > 1 else None))
         elif isinstance(entry, dict) and isinstance(entry.get("name"), str):
             loras.append(Lora(name=entry["name"], weight=to_float(entry.get("weight"))))
-    known = {
-        "Prompt",
-        "Negative",
-        "steps",
-        "cfg",
-        "width",
-        "height",
-        "seed",
-        "sampler_name",
-        "scheduler",
-        "base_model_name",
-        "base_model_hash",
-        "loras",
-        "clip_skip",
-        "denoise",
-        "software",
-    }
     return build(
         "ruinedfooocus",
-        {
-            "prompt": get_str(data, "Prompt", ""),
-            "negative_prompt": get_str(data, "Negative", ""),
-            "steps": positive_int(data.get("steps")),
-            "cfg_scale": to_float(data.get("cfg")),
-            "width": positive_int(data.get("width")),
-            "height": positive_int(data.get("height")),
-            "seed": to_int(data.get("seed")),
-            "sampler": data.get("sampler_name"),
-            "scheduler": data.get("scheduler"),
-            "model": data.get("base_model_name"),
-            "model_hash": data.get("base_model_hash"),
-            "clip_skip": positive_int(data.get("clip_skip")),
-            "denoising_strength": to_float(data.get("denoise")),
-            "loras": loras,
-            "version": data.get("software"),
-        },
-        extra={k: v for k, v in data.items() if k not in known},
+        {**read_fields(data, _RUINED), "loras": loras},
+        extra=unread(data, _RUINED, "loras"),
     )
+
+
+def _mre_clip_skip(value: Any) -> int | None:
+    """MRE writes clip skip as a negative layer index (-2)."""
+    return positive_int(abs(to_int(value) or 0) or None)
+
+
+_MRE: FieldTable = {
+    "prompt": ("prompt", str_or_empty),
+    "negative_prompt": ("negative_prompt", str_or_empty),
+    "seed": ("seed", to_int),
+    "width": ("width", positive_int),
+    "height": ("height", positive_int),
+    "sampler": ("sampler", as_is),
+    "scheduler": ("scheduler", as_is),
+    "steps": ("steps", positive_int),
+    "cfg_scale": ("cfg", to_float),
+    "model": ("base_model", as_is),
+    "clip_skip": ("base_clip_skip", _mre_clip_skip),
+}
 
 
 def _mre(data: dict[str, Any]) -> GenParams:
-    known = {
-        "prompt",
-        "negative_prompt",
-        "seed",
-        "width",
-        "height",
-        "sampler",
-        "scheduler",
-        "steps",
-        "cfg",
-        "base_model",
-        "base_clip_skip",
-    }
-    return build(
-        "fooocus-mre",
-        {
-            "prompt": get_str(data, "prompt", ""),
-            "negative_prompt": get_str(data, "negative_prompt", ""),
-            "seed": to_int(data.get("seed")),
-            "width": positive_int(data.get("width")),
-            "height": positive_int(data.get("height")),
-            "sampler": data.get("sampler"),
-            "scheduler": data.get("scheduler"),
-            "steps": positive_int(data.get("steps")),
-            "cfg_scale": to_float(data.get("cfg")),
-            "model": data.get("base_model"),
-            "clip_skip": positive_int(abs(to_int(data.get("base_clip_skip")) or 0) or None),
-        },
-        extra={k: v for k, v in data.items() if k not in known},
-    )
+    return build("fooocus-mre", read_fields(data, _MRE), extra=unread(data, _MRE))
 
 
 def parse(raw: RawMetadata) -> GenParams:

@@ -12,9 +12,33 @@ from typing import Any
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams
-from ._util import build, get_str, parse_size, positive_int, to_float, to_int, try_loads
+from ._util import (
+    FieldTable,
+    build,
+    get_str,
+    parse_size,
+    positive_int,
+    read_fields,
+    str_or_empty,
+    str_or_none,
+    to_float,
+    to_int,
+    try_loads,
+    unread,
+)
 
 NAME = "hfspace"
+
+_FIELDS: FieldTable = {
+    "prompt": ("prompt", str_or_empty),
+    "negative_prompt": ("negative_prompt", str_or_empty),
+    "cfg_scale": ("guidance_scale", to_float),
+    "steps": ("num_inference_steps", positive_int),
+    "seed": ("seed", to_int),
+    "sampler": ("sampler", str_or_none),
+    "model": ("Model", str_or_none),
+    "model_hash": ("Model hash", str_or_none),
+}
 
 
 def _data(raw: RawMetadata) -> dict[str, Any] | None:
@@ -47,32 +71,13 @@ def parse(raw: RawMetadata) -> GenParams:
             "hires_width": new[0] if new else None,
             "hires_height": new[1] if new else None,
         }
-    known = {
-        "prompt",
-        "negative_prompt",
-        "resolution",
-        "guidance_scale",
-        "num_inference_steps",
-        "seed",
-        "sampler",
-        "Model",
-        "Model hash",
-        "use_upscaler",
-    }
     return build(
         NAME,
         {
-            "prompt": get_str(data, "prompt", ""),
-            "negative_prompt": get_str(data, "negative_prompt", ""),
+            **read_fields(data, _FIELDS),
             "width": size[0] if size else None,
             "height": size[1] if size else None,
-            "cfg_scale": to_float(data.get("guidance_scale")),
-            "steps": positive_int(data.get("num_inference_steps")),
-            "seed": to_int(data.get("seed")),
-            "sampler": get_str(data, "sampler"),
-            "model": get_str(data, "Model"),
-            "model_hash": get_str(data, "Model hash"),
             **hires,
         },
-        extra={k: v for k, v in data.items() if k not in known},
+        extra=unread(data, _FIELDS, "resolution", "use_upscaler"),
     )

@@ -13,7 +13,17 @@ from typing import Any
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams, Lora
-from ._util import build, get_str, loads, positive_int, to_float, to_int
+from ._util import (
+    FieldTable,
+    build,
+    loads,
+    positive_int,
+    read_fields,
+    str_or_none,
+    to_float,
+    to_int,
+    unread,
+)
 
 NAME = "invokeai"
 
@@ -41,6 +51,19 @@ def _model_name(model: Any) -> tuple[str | None, str | None]:
     return None, None
 
 
+_V3: FieldTable = {
+    "width": ("width", positive_int),
+    "height": ("height", positive_int),
+    "seed": ("seed", to_int),
+    "cfg_scale": ("cfg_scale", to_float),
+    "steps": ("steps", positive_int),
+    # InvokeAI's "scheduler" names the sampling algorithm (euler, euler_a), section 8.
+    "sampler": ("scheduler", str_or_none),
+    "clip_skip": ("clip_skip", positive_int),
+    "version": ("app_version", str_or_none),
+}
+
+
 def _v3(meta: dict[str, Any]) -> GenParams:
     model, model_hash = _model_name(meta.get("model"))
     loras: list[Lora] = []
@@ -53,27 +76,19 @@ def _v3(meta: dict[str, Any]) -> GenParams:
     vae, vae_hash = _model_name(meta.get("vae"))
     positive = meta.get("positive_prompt", meta.get("positive_conditioning", ""))
     negative = meta.get("negative_prompt", meta.get("negative_conditioning", ""))
-    known = {
+    rest = unread(
+        meta,
+        _V3,
         "positive_prompt",
         "negative_prompt",
         "positive_conditioning",
         "negative_conditioning",
-        "width",
-        "height",
-        "seed",
-        "cfg_scale",
-        "steps",
-        "scheduler",
-        "clip_skip",
         "model",
         "vae",
         "loras",
         "strength",
-        "app_version",
-    }
-    extra = {
-        k: v for k, v in meta.items() if k not in known and isinstance(v, (str, int, float, bool))
-    }
+    )
+    extra = {k: v for k, v in rest.items() if isinstance(v, (str, int, float, bool))}
     strength = to_float(meta.get("strength"))
     mode = str(meta.get("generation_mode", ""))
     return build(
@@ -81,20 +96,13 @@ def _v3(meta: dict[str, Any]) -> GenParams:
         {
             "prompt": positive if isinstance(positive, str) else "",
             "negative_prompt": negative if isinstance(negative, str) else "",
-            "width": positive_int(meta.get("width")),
-            "height": positive_int(meta.get("height")),
-            "seed": to_int(meta.get("seed")),
-            "cfg_scale": to_float(meta.get("cfg_scale")),
-            "steps": positive_int(meta.get("steps")),
-            "sampler": get_str(meta, "scheduler"),
-            "clip_skip": positive_int(meta.get("clip_skip")),
+            **read_fields(meta, _V3),
             "model": model,
             "model_hash": model_hash,
             "vae": vae,
             "vae_hash": vae_hash,
             "loras": loras,
             "denoising_strength": strength if ("img2img" in mode or "inpaint" in mode) else None,
-            "version": get_str(meta, "app_version"),
         },
         extra=extra,
     )
@@ -107,6 +115,22 @@ def _split_negative(prompt: str) -> tuple[str, str]:
         return prompt.strip(), ""
     positive = re.sub(r"\s*\[[^\[\]]*\]", "", prompt).strip()
     return positive, ", ".join(n.strip() for n in negs)
+
+
+# sd-metadata keeps the sampling values in its `image` object and the model beside it.
+_V2_IMAGE: FieldTable = {
+    "steps": ("steps", positive_int),
+    "cfg_scale": ("cfg_scale", to_float),
+    "seed": ("seed", to_int),
+    "width": ("width", positive_int),
+    "height": ("height", positive_int),
+    "sampler": ("sampler", str_or_none),
+}
+_V2_META: FieldTable = {
+    "model": ("model_weights", str_or_none),
+    "model_hash": ("model_hash", str_or_none),
+    "version": ("app_version", str_or_none),
+}
 
 
 def _v2(meta: dict[str, Any]) -> GenParams:
@@ -123,15 +147,8 @@ def _v2(meta: dict[str, Any]) -> GenParams:
         {
             "prompt": positive,
             "negative_prompt": negative,
-            "steps": positive_int(image.get("steps")),
-            "cfg_scale": to_float(image.get("cfg_scale")),
-            "seed": to_int(image.get("seed")),
-            "width": positive_int(image.get("width")),
-            "height": positive_int(image.get("height")),
-            "sampler": get_str(image, "sampler"),
-            "model": get_str(meta, "model_weights"),
-            "model_hash": get_str(meta, "model_hash"),
-            "version": get_str(meta, "app_version"),
+            **read_fields(image, _V2_IMAGE),
+            **read_fields(meta, _V2_META),
         },
         extra={"postprocessing": image.get("postprocessing")}
         if image.get("postprocessing")

@@ -14,11 +14,31 @@ from typing import Any
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams
-from ._util import build, get_str, loads, positive_int, strip_text, to_float, to_int, try_loads
+from ._util import (
+    FieldTable,
+    build,
+    get_str,
+    loads,
+    positive_int,
+    read_fields,
+    str_or_none,
+    strip_text,
+    to_float,
+    to_int,
+    try_loads,
+)
 
 NAME = "novelai"
 
 _SOURCE_RE = re.compile(r"^(?P<model>.*?)\s+(?P<hash>[0-9A-Fa-f]{8})$")
+
+_COMMENT: FieldTable = {
+    "steps": ("steps", positive_int),
+    "sampler": ("sampler", str_or_none),
+    "scheduler": ("noise_schedule", str_or_none),
+    "cfg_scale": ("scale", to_float),
+    "seed": ("seed", to_int),
+}
 
 
 def _chunks(raw: RawMetadata) -> dict[str, str] | None:
@@ -46,8 +66,6 @@ def _chunks(raw: RawMetadata) -> dict[str, str] | None:
             if "Description" not in merged and texts.get("ImageDescription"):
                 merged["Description"] = strip_text(texts["ImageDescription"])
             return merged
-    if software.startswith("NovelAI") and "Comment" in texts:
-        return texts
     return None
 
 
@@ -123,11 +141,7 @@ def parse(raw: RawMetadata) -> GenParams:
         {
             "prompt": prompt,
             "negative_prompt": negative,
-            "steps": positive_int(comment.get("steps")),
-            "sampler": get_str(comment, "sampler"),
-            "scheduler": get_str(comment, "noise_schedule"),
-            "cfg_scale": to_float(comment.get("scale")),
-            "seed": to_int(comment.get("seed")),
+            **read_fields(comment, _COMMENT),
             "width": positive_int(comment.get("width")) or raw.width,
             "height": positive_int(comment.get("height")) or raw.height,
             "model": model,

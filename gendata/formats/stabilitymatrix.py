@@ -12,9 +12,36 @@ from typing import Any
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams
-from ._util import build, get_str, loads, positive_int, to_float, to_int
+from ._util import (
+    FieldTable,
+    build,
+    loads,
+    missing_fields,
+    positive_int,
+    read_fields,
+    str_or_none,
+    to_float,
+    to_int,
+)
 
 NAME = "stabilitymatrix"
+
+# What the user typed wins over the graph ...
+_OWN: FieldTable = {
+    "prompt": ("PositivePrompt", str_or_none),
+    "negative_prompt": ("NegativePrompt", str_or_none),
+    "model": ("ModelName", str_or_none),
+    "model_hash": ("ModelHash", str_or_none),
+    "seed": ("Seed", to_int),
+}
+# ... these only fill what the graph (or the A1111 text) lacks.
+_FALLBACK: FieldTable = {
+    "steps": ("Steps", positive_int),
+    "cfg_scale": ("CfgScale", to_float),
+    "sampler": ("Sampler", str_or_none),
+    "width": ("Width", positive_int),
+    "height": ("Height", positive_int),
+}
 
 
 def score(raw: RawMetadata) -> float:
@@ -43,24 +70,9 @@ def parse(raw: RawMetadata) -> GenParams:
         params = parse_text(texts["parameters"]).model_copy(update={"generator": NAME})
     else:
         params = build(NAME, {})
-    own = {
-        "prompt": get_str(data, "PositivePrompt"),
-        "negative_prompt": get_str(data, "NegativePrompt"),
-        "model": get_str(data, "ModelName"),
-        "model_hash": get_str(data, "ModelHash"),
-        "seed": to_int(data.get("Seed")),
-    }
-    fallback = {
-        "steps": positive_int(data.get("Steps")),
-        "cfg_scale": to_float(data.get("CfgScale")),
-        "sampler": get_str(data, "Sampler"),
-        "width": positive_int(data.get("Width")),
-        "height": positive_int(data.get("Height")),
-    }
+    own = read_fields(data, _OWN)
     changes: dict[str, Any] = {k: v for k, v in own.items() if v is not None}
-    for key, value in fallback.items():
-        if value is not None and getattr(params, key) in (None, ""):
-            changes[key] = value
+    changes.update(missing_fields(params, read_fields(data, _FALLBACK)))
     if data.get("Sampler"):
         changes["extra"] = {**params.extra, "Stability Matrix sampler": data["Sampler"]}
     return params.model_copy(update=changes)

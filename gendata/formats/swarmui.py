@@ -13,9 +13,37 @@ from typing import Any
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams, Lora
-from ._util import basename, build, get_str, loads, positive_int, to_float, to_int, try_loads
+from ._util import (
+    FieldTable,
+    basename,
+    build,
+    get_str,
+    loads,
+    positive_int,
+    read_fields,
+    str_or_empty,
+    str_or_none,
+    to_float,
+    to_int,
+    try_loads,
+    unread,
+)
 
 NAME = "swarmui"
+
+_FIELDS: FieldTable = {
+    "prompt": ("prompt", str_or_empty),
+    "negative_prompt": ("negativeprompt", str_or_empty),
+    "seed": ("seed", to_int),
+    "steps": ("steps", positive_int),
+    "cfg_scale": ("cfgscale", to_float),
+    "scheduler": ("scheduler", str_or_none),
+    "variation_seed": ("variationseed", to_int),
+    "variation_seed_strength": ("variationseedstrength", to_float),
+    "denoising_strength": ("initimagecreativity", to_float),
+    "vae": ("vae", str_or_none),
+    "version": ("swarm_version", str_or_none),
+}
 
 
 def _find(raw: RawMetadata) -> dict[str, Any] | None:
@@ -71,51 +99,31 @@ def parse(raw: RawMetadata) -> GenParams:
     notes = []
     if width is None and positive_int(p.get("sidelength")):
         notes.append("size set through sidelength/aspect ratio; width/height were not used")
-    known = {
-        "prompt",
-        "negativeprompt",
+    extra = unread(
+        p,
+        _FIELDS,
         "model",
-        "seed",
-        "steps",
-        "cfgscale",
         "width",
         "height",
         "sampler",
         "comfyuisampler",
         "autowebuisampler",
-        "scheduler",
         "loras",
         "loraweights",
-        "variationseed",
-        "variationseedstrength",
-        "initimagecreativity",
-        "swarm_version",
-        "vae",
-    }
-    extra: dict[str, Any] = {k: v for k, v in p.items() if k not in known}
+    )
     for k, v in extra_data.items():
         extra.setdefault(f"sui_extra_data.{k}", v)
     model = get_str(p, "model")
     return build(
         NAME,
         {
-            "prompt": get_str(p, "prompt", ""),
-            "negative_prompt": get_str(p, "negativeprompt", ""),
+            **read_fields(p, _FIELDS),
             "model": basename(model) if model and "/" in model else model,
             "model_hash": model_hash,
-            "seed": to_int(p.get("seed")),
-            "steps": positive_int(p.get("steps")),
-            "cfg_scale": to_float(p.get("cfgscale")),
             "width": width,
             "height": height,
             "sampler": sampler if isinstance(sampler, str) else None,
-            "scheduler": get_str(p, "scheduler"),
-            "variation_seed": to_int(p.get("variationseed")),
-            "variation_seed_strength": to_float(p.get("variationseedstrength")),
-            "denoising_strength": to_float(p.get("initimagecreativity")),
-            "vae": get_str(p, "vae"),
             "loras": loras,
-            "version": get_str(p, "swarm_version"),
         },
         extra=extra,
         notes=notes,

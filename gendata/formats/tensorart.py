@@ -12,9 +12,34 @@ from typing import Any
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams
-from ._util import build, get_str, loads, looks_like_json_object, positive_int, to_float, to_int
+from ._util import (
+    FieldTable,
+    build,
+    get_str,
+    loads,
+    looks_like_json_object,
+    positive_int,
+    read_fields,
+    str_or_empty,
+    str_or_none,
+    to_float,
+    to_int,
+    unread,
+)
 
 NAME = "tensorart"
+
+_FIELDS: FieldTable = {
+    "prompt": ("prompt", str_or_empty),
+    "negative_prompt": ("negativePrompt", str_or_empty),
+    "width": ("width", positive_int),
+    "height": ("height", positive_int),
+    "steps": ("steps", positive_int),
+    "cfg_scale": ("cfgScale", to_float),
+    "clip_skip": ("clipSkip", positive_int),
+    "sampler": ("ksamplerName", str_or_none),
+    "scheduler": ("schedule", str_or_none),
+}
 
 
 def score(raw: RawMetadata) -> float:
@@ -45,16 +70,8 @@ def parse(raw: RawMetadata) -> GenParams:
         if seed is not None:
             notes.append("generation_data seed is random (-1); seed taken from the ComfyUI graph")
     fields: dict[str, Any] = {
-        "prompt": get_str(data, "prompt", ""),
-        "negative_prompt": get_str(data, "negativePrompt", ""),
-        "width": positive_int(data.get("width")),
-        "height": positive_int(data.get("height")),
-        "steps": positive_int(data.get("steps")),
-        "cfg_scale": to_float(data.get("cfgScale")),
+        **read_fields(data, _FIELDS),
         "seed": seed,
-        "clip_skip": positive_int(data.get("clipSkip")),
-        "sampler": get_str(data, "ksamplerName"),
-        "scheduler": get_str(data, "schedule"),
         "model": get_str(base, "modelFileName"),
         "model_hash": get_str(base, "hash"),
         "vae": data.get("sdVae") if data.get("sdVae") not in (None, "Automatic") else None,
@@ -64,19 +81,5 @@ def parse(raw: RawMetadata) -> GenParams:
             if fields.get(key) is None:
                 fields[key] = getattr(graph, key)
         fields["samplers"] = graph.samplers
-    known = {
-        "prompt",
-        "negativePrompt",
-        "width",
-        "height",
-        "steps",
-        "cfgScale",
-        "seed",
-        "clipSkip",
-        "ksamplerName",
-        "schedule",
-        "baseModel",
-        "sdVae",
-    }
-    extra = {k: v for k, v in data.items() if k not in known}
+    extra = unread(data, _FIELDS, "seed", "baseModel", "sdVae")
     return build(NAME, fields, extra=extra, notes=notes)

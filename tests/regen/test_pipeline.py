@@ -8,11 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tiny
-from click.testing import CliRunner
 from PIL import Image
-from test_plan import make_png
+from regen_cli import make_png, pixels, regen, report
 
-from gendata.cli import main
 from gendata.regen import REPORT_KEY
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
@@ -22,16 +20,6 @@ pytest.importorskip("diffusers")
 
 TEXT = ("a (red:1.2) cat, dog\nNegative prompt: ugly\nSteps: 3, Sampler: Euler a, "
         "CFG scale: 6, Seed: 42, Size: 64x64, ENSD: 31337, Version: v1.10.1")
-
-
-def regen(*args: str) -> tuple[int, str]:
-    r = CliRunner().invoke(main, ["regen", *args])
-    return r.exit_code, r.output + (str(r.exception) if r.exit_code not in (0, 1, 2) else "")
-
-
-def pixels(path: Path) -> np.ndarray:
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGB"))
 
 
 @pytest.fixture
@@ -102,8 +90,7 @@ def test_lora_and_embedding_load_and_change_result(tiny_model: Path, tmp_path: P
     p = {k: pixels(tmp_path / f"o_{k}.png") for k in ("base", "lora", "emb", "plain")}
     assert not np.array_equal(p["base"], p["lora"])
     assert not np.array_equal(p["plain"], p["emb"])
-    with Image.open(tmp_path / "o_emb.png") as im:
-        rep = json.loads(im.text[REPORT_KEY])
+    rep = report(tmp_path / "o_emb.png")
     assert [e["name"] for e in rep["plan"]["embeddings"]] == ["mytoken"]
     # the LoRA is unloaded after the run: the base image comes back unchanged
     regen(str(base), *common, "-o", str(tmp_path / "o_base2.png"))
@@ -166,6 +153,5 @@ def test_unequal_chunk_counts_are_reported_unless_pad_conds(tiny_model: Path, tm
     out = tmp_path / "out.png"
     code, log = regen(str(src), "--model", str(tiny_model), "-o", str(out), "--device", "cpu")
     assert code == 0, log
-    with Image.open(out) as im:
-        codes = [d["code"] for d in json.loads(im.text[REPORT_KEY])["deviations"]]
+    codes = [d["code"] for d in report(out)["deviations"]]
     assert ("cond-padded" in codes) is not pad_conds

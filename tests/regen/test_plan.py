@@ -9,8 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-from PIL.PngImagePlugin import PngInfo
+from regen_cli import make_png
 
 from gendata.model import GenParams
 from gendata.regen import RegenOptions, plan
@@ -383,16 +382,6 @@ finally:
     assert not any(m.split('.')[0] in ('torch', 'diffusers') for m in sys.modules)
 """
 
-INFOTEXT = ("a (red:1.2) cat, <lora:none:0.5>\nNegative prompt: ugly\nSteps: 12, Sampler: "
-            "DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 42, Size: 64x64, "
-            "Model hash: abcdef1234, ENSD: 31337, Version: v1.10.1")
-
-
-def make_png(path: Path, text: str = INFOTEXT, size: tuple[int, int] = (64, 64)) -> Path:
-    info = PngInfo()
-    info.add_text("parameters", text)
-    Image.new("RGB", size, (120, 80, 40)).save(path, pnginfo=info)
-    return path
 
 
 def test_dry_run_without_torch(tmp_path: Path) -> None:

@@ -9,14 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
-from test_plan import make_png
+from regen_cli import make_png, pixels, regen, report
 
-from gendata.cli import main
 from gendata.containers import safetensors as st
 from gendata.model import GenParams
-from gendata.regen import REPORT_KEY, RegenOptions, plan
+from gendata.regen import RegenOptions, plan
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
 
@@ -26,21 +24,6 @@ pytest.importorskip("diffusers")
 TEXT = ("a (red:1.2) cat, dog\nNegative prompt: ugly\nSteps: 3, Sampler: DPM++ 2M, "
         "Schedule type: Karras, CFG scale: 6, Seed: 42, Size: 64x64, Model: tinyxl, "
         "Version: v1.10.1")
-
-
-def regen(*args: str) -> tuple[int, str]:
-    r = CliRunner().invoke(main, ["regen", *args])
-    return r.exit_code, r.output + (str(r.exception) if r.exit_code not in (0, 1, 2) else "")
-
-
-def pixels(path: Path) -> np.ndarray:
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGB"))
-
-
-def report(path: Path) -> dict:
-    with Image.open(path) as im:
-        return json.loads(im.text[REPORT_KEY])
 
 
 def test_sdxl_runs_deterministically_and_keeps_parameters(tiny_sdxl: Path,

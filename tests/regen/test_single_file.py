@@ -11,11 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tiny
-from click.testing import CliRunner
 from PIL import Image
-from test_plan import make_png
+from regen_cli import make_png, pixels, regen
 
-from gendata.cli import main
 from gendata.containers import safetensors as st
 from gendata.regen import REPORT_KEY
 
@@ -26,16 +24,6 @@ pytest.importorskip("diffusers")
 
 TEXT = ("a (red:1.2) cat, dog\nNegative prompt: ugly\nSteps: 3, Sampler: Euler, "
         "CFG scale: 6, Seed: 42, Size: 64x64, Model hash: {h}, Model: tiny, Version: v1.10.1")
-
-
-def regen(*args: str) -> tuple[int, str]:
-    r = CliRunner().invoke(main, ["regen", *args])
-    return r.exit_code, r.output
-
-
-def pixels(path: Path) -> np.ndarray:
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGB"))
 
 
 @pytest.fixture(scope="module")

@@ -4,18 +4,14 @@ into a card with `gendata ti embed`, taken out again with `gendata ti extract`, 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
-from test_plan import make_png
+from regen_cli import invoke, make_png, pixels, report
 
-from gendata.cli import main
 from gendata.containers import safetensors as st
-from gendata.regen import REPORT_KEY
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
 
@@ -29,19 +25,6 @@ TEXT = (f"a (red:1.2) cat, {TOKEN}, dog\nNegative prompt: ugly\nSteps: 3, Sample
         "Version: v1.10.1")
 
 
-def invoke(*args: str) -> tuple[int, str]:
-    r = CliRunner().invoke(main, list(args))
-    return r.exit_code, r.output
-
-
-def report(path: Path) -> dict:
-    with Image.open(path) as im:
-        return json.loads(im.text[REPORT_KEY])
-
-
-def pixels(path: Path) -> np.ndarray:
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGB"))
 
 
 def test_embedding_from_ti_extract_loads_and_changes_result(tiny_model: Path,

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from gendata import api
@@ -18,8 +19,17 @@ from .conftest import plain, png_chunks, settle
 BASIC_TEXT = (Path(__file__).resolve().parents[2] / "fixtures" / "a1111_basic.txt")
 
 
-def run(coro) -> None:
-    asyncio.run(coro)
+def drive(paths: list[Path], body, *, size: tuple[int, int] = (100, 30), **options) -> None:
+    """Open the app on `paths` (previews off unless `options` say otherwise), let it load,
+    then hand it and its pilot to `body`."""
+
+    async def go() -> None:
+        app = create_app(paths, **{"thumbnails": False, **options})
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            await body(app, pilot)
+
+    asyncio.run(go())
 
 
 def sha(path: Path) -> str:
@@ -42,22 +52,19 @@ async def goto(pilot, name: str) -> None:
 
 
 def test_lists_only_images_with_generator(folder: Path) -> None:
-    async def go() -> None:
-        app = create_app([folder], thumbnails=False)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot)
-            names = rows(app)
-            assert "not_an_image.png" not in names  # magic bytes, not the .png extension
-            assert names[:4] == ["a1111.jpg", "a1111.webp", "a1111_after_idat.png",
-                                 "a1111_basic.png"]
-            assert "seed_sweep/astronaut_3.png" in names  # folders are recursive
-            gens = {it.name: it.generator for it in app.query_one(FileList).items}
-            assert gens["a1111_basic.png"] == "a1111"
-            assert gens["no_metadata.png"] == "—"
-            assert gens["prompt_only.png"] == "error"
-            assert "13 images" in app.sub_title
+    async def body(app, pilot) -> None:
+        names = rows(app)
+        assert "not_an_image.png" not in names  # magic bytes, not the .png extension
+        assert names[:4] == ["a1111.jpg", "a1111.webp", "a1111_after_idat.png",
+                             "a1111_basic.png"]
+        assert "seed_sweep/astronaut_3.png" in names  # folders are recursive
+        gens = {it.name: it.generator for it in app.query_one(FileList).items}
+        assert gens["a1111_basic.png"] == "a1111"
+        assert gens["no_metadata.png"] == "—"
+        assert gens["prompt_only.png"] == "error"
+        assert "13 images" in app.sub_title
 
-    run(go())
+    drive([folder], body)
 
 
 def test_magic_bytes_not_extension(tmp_path: Path) -> None:
@@ -66,65 +73,56 @@ def test_magic_bytes_not_extension(tmp_path: Path) -> None:
     (tmp_path / "fake.png").write_text("not an image")
     assert FIXTURE.exists()
 
-    async def go() -> None:
-        app = create_app([tmp_path], thumbnails=False)
-        async with app.run_test() as pilot:
-            await settle(pilot)
-            assert rows(app) == ["renamed.dat"]
+    async def body(app, pilot) -> None:
+        assert rows(app) == ["renamed.dat"]
 
-    run(go())
+    drive([tmp_path], body, size=(80, 24))
 
 
 def test_moving_through_files_updates_detail(folder: Path) -> None:
-    async def go() -> None:
-        app = create_app([folder], thumbnails=False)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot)
-            for _ in range(3):
-                await pilot.press("down")
-            await pilot.pause()
-            text = detail_text(app)
-            assert "a1111_basic.png" in text
-            assert "(a red fox:1.2) sitting in snow" in text
-            assert "3141592653" in text
-            assert "lowres, bad anatomy" in text
-            assert "foxStyle_v2" in text  # the LoRA table
-            await pilot.press("down", "down", "down", "down", "down", "down")
-            text = detail_text(app)
-            assert "astronaut_1.png" in text and "1001" in text
+    async def body(app, pilot) -> None:
+        for _ in range(3):
             await pilot.press("down")
-            assert "1002" in detail_text(app)
+        await pilot.pause()
+        text = detail_text(app)
+        assert "a1111_basic.png" in text
+        assert "(a red fox:1.2) sitting in snow" in text
+        assert "3141592653" in text
+        assert "lowres, bad anatomy" in text
+        assert "foxStyle_v2" in text  # the LoRA table
+        await pilot.press("down", "down", "down", "down", "down", "down")
+        text = detail_text(app)
+        assert "astronaut_1.png" in text and "1001" in text
+        await pilot.press("down")
+        assert "1002" in detail_text(app)
 
-    run(go())
+    drive([folder], body)
 
 
 def test_filter_and_sort(folder: Path) -> None:
-    async def go() -> None:
-        app = create_app([folder], thumbnails=False)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot)
-            await pilot.press("slash", *"astronaut", "enter")
-            await pilot.pause()
-            assert rows(app) == [f"seed_sweep/astronaut_{i}.png" for i in range(1, 5)]
-            assert app.focused is app.query_one(FileList)
-            # prompt text matches too: only the fox images mention snow
-            app.query_one("#filter").value = "snow"
-            await pilot.pause(0.5)  # filtering waits for a pause in typing
-            assert "a1111_basic.png" in rows(app)
-            assert all("astronaut" not in n for n in rows(app))
-            app.query_one("#filter").value = ""
-            await pilot.pause(0.5)
-            await pilot.press("ctrl+o", "ctrl+o", "ctrl+o")  # name -> date -> seed -> steps
-            assert app.sort == "steps"
-            await pilot.press("ctrl+o", "ctrl+o", "ctrl+o")  # -> name -> date -> seed
-            assert app.sort == "seed"
-            names = rows(app)
-            sweep = [n for n in names if "astronaut" in n]
-            assert sweep == [f"seed_sweep/astronaut_{i}.png" for i in range(1, 5)]
-            assert names.index("seed_sweep/astronaut_1.png") < names.index("a1111_basic.png")
-            assert names[-1] in ("no_metadata.png", "prompt_only.png")  # no seed: last
+    async def body(app, pilot) -> None:
+        await pilot.press("slash", *"astronaut", "enter")
+        await pilot.pause()
+        assert rows(app) == [f"seed_sweep/astronaut_{i}.png" for i in range(1, 5)]
+        assert app.focused is app.query_one(FileList)
+        # prompt text matches too: only the fox images mention snow
+        app.query_one("#filter").value = "snow"
+        await pilot.pause(0.5)  # filtering waits for a pause in typing
+        assert "a1111_basic.png" in rows(app)
+        assert all("astronaut" not in n for n in rows(app))
+        app.query_one("#filter").value = ""
+        await pilot.pause(0.5)
+        await pilot.press("ctrl+o", "ctrl+o", "ctrl+o")  # name -> date -> seed -> steps
+        assert app.sort == "steps"
+        await pilot.press("ctrl+o", "ctrl+o", "ctrl+o")  # -> name -> date -> seed
+        assert app.sort == "seed"
+        names = rows(app)
+        sweep = [n for n in names if "astronaut" in n]
+        assert sweep == [f"seed_sweep/astronaut_{i}.png" for i in range(1, 5)]
+        assert names.index("seed_sweep/astronaut_1.png") < names.index("a1111_basic.png")
+        assert names[-1] in ("no_metadata.png", "prompt_only.png")  # no seed: last
 
-    run(go())
+    drive([folder], body)
 
 
 def burst(app, keys: list[str]) -> None:
@@ -140,43 +138,37 @@ def burst(app, keys: list[str]) -> None:
 
 
 def test_keys_typed_in_a_burst_after_slash_go_to_the_filter(folder: Path) -> None:
-    async def go() -> None:
-        app = create_app([folder], thumbnails=False)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot)
-            before = rows(app)
-            burst(app, ["slash", *"fox", "space", *"jpg"])  # "f" once marked a folder
-            await pilot.pause(0.5)
-            assert app.query_one("#filter").value == "fox jpg"
-            assert app.marked == set()
-            assert app.sort == "name"
-            assert rows(app) == ["a1111.jpg"]  # the fox prompt, as a JPEG
-            burst(app, ["escape", "escape"])  # back to the list, then clear the filter
-            await pilot.pause()
-            assert app.focused is app.query_one(FileList)
-            assert app.query_one("#filter").value == ""
-            assert rows(app) == before
+    async def body(app, pilot) -> None:
+        before = rows(app)
+        burst(app, ["slash", *"fox", "space", *"jpg"])  # "f" once marked a folder
+        await pilot.pause(0.5)
+        assert app.query_one("#filter").value == "fox jpg"
+        assert app.marked == set()
+        assert app.sort == "name"
+        assert rows(app) == ["a1111.jpg"]  # the fox prompt, as a JPEG
+        burst(app, ["escape", "escape"])  # back to the list, then clear the filter
+        await pilot.pause()
+        assert app.focused is app.query_one(FileList)
+        assert app.query_one("#filter").value == ""
+        assert rows(app) == before
 
-    run(go())
+    drive([folder], body)
 
 
 def test_typing_on_the_list_starts_the_filter(folder: Path) -> None:
-    async def go() -> None:
-        app = create_app([folder], thumbnails=False)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot)
-            burst(app, list("seed"))  # no "/" at all, in one burst
-            await pilot.pause()
-            assert app.query_one("#filter").value == "seed"
-            await pilot.press("ctrl+u")  # clears the box, not the marks
-            await pilot.press(*"astronaut_3", "down")  # down: filter now, back to the list
-            assert app.focused is app.query_one(FileList)
-            assert rows(app) == ["seed_sweep/astronaut_3.png"]
-            await pilot.press("space", "question_mark")  # keys that stay bindings
-            assert app.marked == {str(folder / "seed_sweep" / "astronaut_3.png")}
-            assert isinstance(app.screen, HelpScreen)
+    async def body(app, pilot) -> None:
+        burst(app, list("seed"))  # no "/" at all, in one burst
+        await pilot.pause()
+        assert app.query_one("#filter").value == "seed"
+        await pilot.press("ctrl+u")  # clears the box, not the marks
+        await pilot.press(*"astronaut_3", "down")  # down: filter now, back to the list
+        assert app.focused is app.query_one(FileList)
+        assert rows(app) == ["seed_sweep/astronaut_3.png"]
+        await pilot.press("space", "question_mark")  # keys that stay bindings
+        assert app.marked == {str(folder / "seed_sweep" / "astronaut_3.png")}
+        assert isinstance(app.screen, HelpScreen)
 
-    run(go())
+    drive([folder], body)
 
 
 def test_edit_steps_and_seed_then_save(folder: Path) -> None:
@@ -186,33 +178,30 @@ def test_edit_steps_and_seed_then_save(folder: Path) -> None:
         before_pixels = im.tobytes()
     original = api.read(path).params._origin.text
 
-    async def go() -> None:
-        app = create_app([folder], thumbnails=False)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot)
-            await goto(pilot, "a1111_basic.png")
-            await pilot.press("ctrl+e")
-            await pilot.pause()
-            screen = app.screen
-            assert isinstance(screen, EditScreen)
-            screen.query_one("#f-steps").focus()
-            await pilot.press("ctrl+u", "3", "0")
-            screen.query_one("#f-seed").focus()
-            await pilot.press("ctrl+u", *"42")
-            await pilot.pause()
-            assert screen.changed_fields() == {"steps", "seed"}
-            assert "● Steps" in str(screen.query_one("#label-steps").content)
-            assert "2 unsaved changes" in plain(screen.query_one("#edit-title").content)
-            assert api.read(path).params.steps == 28  # nothing written before ctrl+s
-            await pilot.press("ctrl+s")
-            await pilot.pause()
-            assert screen.changed_fields() == set()
-            await pilot.press("escape")
-            await pilot.pause()
-            assert not isinstance(app.screen, EditScreen)
-            assert "Steps               30" in detail_text(app) or "30" in detail_text(app)
+    async def body(app, pilot) -> None:
+        await goto(pilot, "a1111_basic.png")
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, EditScreen)
+        screen.query_one("#f-steps").focus()
+        await pilot.press("ctrl+u", "3", "0")
+        screen.query_one("#f-seed").focus()
+        await pilot.press("ctrl+u", *"42")
+        await pilot.pause()
+        assert screen.changed_fields() == {"steps", "seed"}
+        assert "● Steps" in str(screen.query_one("#label-steps").content)
+        assert "2 unsaved changes" in plain(screen.query_one("#edit-title").content)
+        assert api.read(path).params.steps == 28  # nothing written before ctrl+s
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert screen.changed_fields() == set()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, EditScreen)
+        assert "Steps               30" in detail_text(app) or "30" in detail_text(app)
 
-    run(go())
+    drive([folder], body)
     rec = api.read(path)
     assert rec.params.steps == 30
     assert rec.params.seed == 42
@@ -232,17 +221,14 @@ def test_edit_typed_in_one_burst_lands_in_the_right_fields(folder: Path) -> None
     path = folder / "a1111_basic.png"
     before = api.read(path).params
 
-    async def go() -> None:
-        app = create_app([path], edit=path, thumbnails=False)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot)
-            assert isinstance(app.screen, EditScreen)
-            # prompt -> negative prompt -> steps, retype it and save, all queued at once
-            burst(app, ["tab", "tab", "ctrl+u", "3", "0", "ctrl+s"])
-            await pilot.pause(0.3)
-            assert not app.screen.changed_fields()
+    async def body(app, pilot) -> None:
+        assert isinstance(app.screen, EditScreen)
+        # prompt -> negative prompt -> steps, retype it and save, all queued at once
+        burst(app, ["tab", "tab", "ctrl+u", "3", "0", "ctrl+s"])
+        await pilot.pause(0.3)
+        assert not app.screen.changed_fields()
 
-    run(go())
+    drive([path], body, edit=path)
     after = api.read(path).params
     assert after.steps == 30
     assert (after.prompt, after.negative_prompt, after.seed) == (
@@ -253,32 +239,29 @@ def test_invalid_input_shows_error_and_writes_nothing(folder: Path) -> None:
     path = folder / "a1111_basic.png"
     digest = sha(path)
 
-    async def go() -> None:
-        app = create_app([path], edit=path, thumbnails=False)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot)
-            screen = app.screen
-            assert isinstance(screen, EditScreen)
-            screen.query_one("#f-steps").focus()
-            await pilot.press("ctrl+u", *"abc")
-            screen.query_one("#f-cfg_scale").focus()
-            await pilot.press("ctrl+u", *"-x")
-            await pilot.pause()
-            err = screen.query_one("#err-steps")
-            assert err.display
-            assert "steps must be a positive integer, got 'abc'" in plain(err.content)
-            assert "cfg_scale must be a number" in plain(screen.query_one("#err-cfg_scale").content)
-            await pilot.press("ctrl+s")
-            await pilot.pause()
-            assert isinstance(app.screen, EditScreen)
-            # fixing one field clears its error, the other still blocks saving
-            screen.query_one("#f-steps").focus()
-            await pilot.press("ctrl+u", "0")
-            await pilot.pause()
-            assert "positive integer, got '0'" in plain(screen.query_one("#err-steps").content)
-            await pilot.press("ctrl+s")
+    async def body(app, pilot) -> None:
+        screen = app.screen
+        assert isinstance(screen, EditScreen)
+        screen.query_one("#f-steps").focus()
+        await pilot.press("ctrl+u", *"abc")
+        screen.query_one("#f-cfg_scale").focus()
+        await pilot.press("ctrl+u", *"-x")
+        await pilot.pause()
+        err = screen.query_one("#err-steps")
+        assert err.display
+        assert "steps must be a positive integer, got 'abc'" in plain(err.content)
+        assert "cfg_scale must be a number" in plain(screen.query_one("#err-cfg_scale").content)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, EditScreen)
+        # fixing one field clears its error, the other still blocks saving
+        screen.query_one("#f-steps").focus()
+        await pilot.press("ctrl+u", "0")
+        await pilot.pause()
+        assert "positive integer, got '0'" in plain(screen.query_one("#err-steps").content)
+        await pilot.press("ctrl+s")
 
-    run(go())
+    drive([path], body, edit=path)
     assert sha(path) == digest
 
 
@@ -286,34 +269,31 @@ def test_undo_and_discard(folder: Path) -> None:
     path = folder / "a1111_basic.png"
     digest = sha(path)
 
-    async def go() -> None:
-        app = create_app([path], edit=path, thumbnails=False)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot)
-            screen = app.screen
-            seed = screen.query_one("#f-seed")
-            seed.focus()
-            await pilot.press("ctrl+u", *"7")
-            screen._last_edit = ("", 0.0)  # the next edit is a new undo step
-            screen.query_one("#f-model").focus()
-            await pilot.press("ctrl+u", *"other")
-            await pilot.pause()
-            assert screen.changed_fields() == {"seed", "model"}
-            await pilot.press("ctrl+z")
-            await pilot.pause()
-            assert screen.changed_fields() == {"seed"}
-            assert screen.query_one("#f-model").value == "dreamFox_v10"
-            await pilot.press("ctrl+z")
-            await pilot.pause()
-            assert seed.value == "3141592653"
-            assert screen.changed_fields() == set()
-            await pilot.press("ctrl+u", *"99")
-            await pilot.press("ctrl+r")
-            await pilot.pause()
-            assert screen.changed_fields() == set()
-            assert seed.value == "3141592653"
+    async def body(app, pilot) -> None:
+        screen = app.screen
+        seed = screen.query_one("#f-seed")
+        seed.focus()
+        await pilot.press("ctrl+u", *"7")
+        screen._last_edit = ("", 0.0)  # the next edit is a new undo step
+        screen.query_one("#f-model").focus()
+        await pilot.press("ctrl+u", *"other")
+        await pilot.pause()
+        assert screen.changed_fields() == {"seed", "model"}
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert screen.changed_fields() == {"seed"}
+        assert screen.query_one("#f-model").value == "dreamFox_v10"
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert seed.value == "3141592653"
+        assert screen.changed_fields() == set()
+        await pilot.press("ctrl+u", *"99")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert screen.changed_fields() == set()
+        assert seed.value == "3141592653"
 
-    run(go())
+    drive([path], body, edit=path)
     assert sha(path) == digest
 
 
@@ -321,23 +301,20 @@ def test_revert_file_restores_session_original(folder: Path) -> None:
     path = folder / "a1111_basic.png"
     original = api.read(path).params._origin.text
 
-    async def go() -> None:
-        app = create_app([path], edit=path, thumbnails=False)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot)
-            screen = app.screen
-            screen.query_one("#f-steps").focus()
-            await pilot.press("ctrl+u", "9", "ctrl+s")
-            await pilot.pause()
-            assert api.read(path).params.steps == 9
-            await pilot.press("f5")
-            await pilot.pause()
-            assert isinstance(app.screen, ConfirmScreen)
-            await pilot.press("y")
-            await pilot.pause()
-            assert screen.query_one("#f-steps").value == "28"
+    async def body(app, pilot) -> None:
+        screen = app.screen
+        screen.query_one("#f-steps").focus()
+        await pilot.press("ctrl+u", "9", "ctrl+s")
+        await pilot.pause()
+        assert api.read(path).params.steps == 9
+        await pilot.press("f5")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await pilot.pause()
+        assert screen.query_one("#f-steps").value == "28"
 
-    run(go())
+    drive([path], body, edit=path)
     assert api.read(path).params._origin.text == original
 
 
@@ -346,58 +323,52 @@ def test_copy_and_paste_infotext(folder: Path) -> None:
     digest = sha(path)
     pasted = "a cat\nNegative prompt: dog\nSteps: 50, Sampler: Euler a, CFG scale: 3, Seed: 77"
 
-    async def go() -> None:
-        app = create_app([folder], thumbnails=False)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot)
-            await goto(pilot, "seed_sweep/astronaut_1.png")
-            await pilot.press("ctrl+c")
-            assert app.clipboard == api.read(path).params._origin.text
-            await pilot.press("ctrl+e")
-            await pilot.pause()
-            screen = app.screen
-            await pilot.press("f3")
-            await pilot.pause()
-            assert isinstance(app.screen, PasteScreen)
-            app.screen.query_one("#paste-text").load_text(pasted)
-            await pilot.press("ctrl+s")
-            await pilot.pause()
-            assert app.screen is screen
-            assert screen.query_one("#f-steps").value == "50"
-            assert screen.query_one("#f-prompt").text == "a cat"
-            assert {"prompt", "negative_prompt", "steps", "seed"} <= screen.changed_fields()
-            assert sha(path) == digest  # pasting writes nothing
-            await pilot.press("f2")
-            assert app.clipboard.startswith("a cat\nNegative prompt: dog\n")
-            assert "Seed: 77" in app.clipboard
-            await pilot.press("escape")
-            await pilot.pause()
-            assert isinstance(app.screen, ConfirmScreen)  # unsaved edits: ask first
-            await pilot.press("y")
-            await pilot.pause()
-            assert not isinstance(app.screen, (EditScreen, ConfirmScreen))
+    async def body(app, pilot) -> None:
+        await goto(pilot, "seed_sweep/astronaut_1.png")
+        await pilot.press("ctrl+c")
+        assert app.clipboard == api.read(path).params._origin.text
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("f3")
+        await pilot.pause()
+        assert isinstance(app.screen, PasteScreen)
+        app.screen.query_one("#paste-text").load_text(pasted)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is screen
+        assert screen.query_one("#f-steps").value == "50"
+        assert screen.query_one("#f-prompt").text == "a cat"
+        assert {"prompt", "negative_prompt", "steps", "seed"} <= screen.changed_fields()
+        assert sha(path) == digest  # pasting writes nothing
+        await pilot.press("f2")
+        assert app.clipboard.startswith("a cat\nNegative prompt: dog\n")
+        assert "Seed: 77" in app.clipboard
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)  # unsaved edits: ask first
+        await pilot.press("y")
+        await pilot.pause()
+        assert not isinstance(app.screen, (EditScreen, ConfirmScreen))
 
-    run(go())
+    drive([folder], body)
     assert sha(path) == digest
 
 
 def test_batch_diff_on_seed_sweep_shows_only_seed(folder: Path) -> None:
-    async def go() -> None:
-        app = create_app([folder / "seed_sweep"], thumbnails=False)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot)
-            await pilot.press("ctrl+a", "ctrl+d")
-            await pilot.pause()
-            screen = app.screen
-            assert isinstance(screen, DiffScreen)
-            assert screen.result.varying == ["seed"]
-            table = screen.query_one("#diff-table")
-            assert [c.label.plain for c in table.columns.values()] == ["File", "seed"]
-            assert [str(table.get_row_at(i)[1]) for i in range(4)] == [
-                "1001", "1002", "1003", "1004"]
-            assert "prompt" in screen.result.constant
+    async def body(app, pilot) -> None:
+        await pilot.press("ctrl+a", "ctrl+d")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DiffScreen)
+        assert screen.result.varying == ["seed"]
+        table = screen.query_one("#diff-table")
+        assert [c.label.plain for c in table.columns.values()] == ["File", "seed"]
+        assert [str(table.get_row_at(i)[1]) for i in range(4)] == [
+            "1001", "1002", "1003", "1004"]
+        assert "prompt" in screen.result.constant
 
-    run(go())
+    drive([folder / "seed_sweep"], body)
 
 
 def test_word_diff_of_two_prompts(folder: Path) -> None:
@@ -405,26 +376,23 @@ def test_word_diff_of_two_prompts(folder: Path) -> None:
     params = api.read(b).params
     api.write(b, params.edited(prompt="portrait of a diver, studio lighting"))
 
-    async def go() -> None:
-        app = create_app([a, b], thumbnails=False)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot)
-            await pilot.press("space", "space", "ctrl+d")
-            await pilot.pause()
-            screen = app.screen
-            assert screen.result.varying == ["prompt", "seed"]
-            await pilot.press("down")
-            await pilot.pause()
-            left = screen.query_one("#wd-left").content
-            right = screen.query_one("#wd-right").content
-            deleted = [left.plain[s.start:s.end] for s in left.spans if "strike" in str(s.style)]
-            inserted = [right.plain[s.start:s.end] for s in right.spans
-                        if "green" in str(s.style)]
-            assert deleted == ["an", "astronaut"]
-            assert inserted == ["a", "diver"]
-            assert "studio lighting" in left.plain and "studio lighting" in right.plain
+    async def body(app, pilot) -> None:
+        await pilot.press("space", "space", "ctrl+d")
+        await pilot.pause()
+        screen = app.screen
+        assert screen.result.varying == ["prompt", "seed"]
+        await pilot.press("down")
+        await pilot.pause()
+        left = screen.query_one("#wd-left").content
+        right = screen.query_one("#wd-right").content
+        deleted = [left.plain[s.start:s.end] for s in left.spans if "strike" in str(s.style)]
+        inserted = [right.plain[s.start:s.end] for s in right.spans
+                    if "green" in str(s.style)]
+        assert deleted == ["an", "astronaut"]
+        assert inserted == ["a", "diver"]
+        assert "studio lighting" in left.plain and "studio lighting" in right.plain
 
-    run(go())
+    drive([a, b], body)
 
 
 def test_apply_to_all_changes_exactly_the_marked_files(folder: Path) -> None:
@@ -436,29 +404,26 @@ def test_apply_to_all_changes_exactly_the_marked_files(folder: Path) -> None:
         with Image.open(p) as im:
             pixels[p] = im.tobytes()
 
-    async def go() -> None:
-        app = create_app([sweep], thumbnails=False)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot)
-            await pilot.press("space", "space", "space")  # marks 1, 2, 3
-            assert app.marked == {str(p) for p in paths[:3]}
-            await pilot.press("ctrl+d")
-            await pilot.pause()
-            screen = app.screen
-            table = screen.query_one("#diff-table")
-            table.move_cursor(row=2, column=1)  # astronaut_3's seed: 1003
-            await pilot.pause()
-            await pilot.press("a")
-            await pilot.pause()
-            confirm = app.screen
-            assert isinstance(confirm, ConfirmScreen)
-            assert "in 2 of 3 marked files" in confirm.message
-            await pilot.press("y")
-            await settle(pilot)
-            assert app.screen is screen
-            assert screen.result.varying == []
+    async def body(app, pilot) -> None:
+        await pilot.press("space", "space", "space")  # marks 1, 2, 3
+        assert app.marked == {str(p) for p in paths[:3]}
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        screen = app.screen
+        table = screen.query_one("#diff-table")
+        table.move_cursor(row=2, column=1)  # astronaut_3's seed: 1003
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        assert "in 2 of 3 marked files" in confirm.message
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.result.varying == []
 
-    run(go())
+    drive([sweep], body)
     assert [api.read(p).params.seed for p in paths] == [1003, 1003, 1003, 1004]
     assert sha(paths[3]) == digest4  # not marked: untouched
     for p in paths:
@@ -467,20 +432,17 @@ def test_apply_to_all_changes_exactly_the_marked_files(folder: Path) -> None:
 
 
 def test_cannot_edit_file_without_readable_data(folder: Path) -> None:
-    async def go() -> None:
-        app = create_app([folder], thumbnails=False)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot)
-            await goto(pilot, "prompt_only.png")
-            await pilot.press("ctrl+e")
-            await pilot.pause()
-            assert not isinstance(app.screen, EditScreen)
-            await goto(pilot, "no_metadata.png")  # no data yet: an empty form to fill in
-            await pilot.press("ctrl+e")
-            await pilot.pause()
-            assert isinstance(app.screen, EditScreen)
+    async def body(app, pilot) -> None:
+        await goto(pilot, "prompt_only.png")
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        assert not isinstance(app.screen, EditScreen)
+        await goto(pilot, "no_metadata.png")  # no data yet: an empty form to fill in
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        assert isinstance(app.screen, EditScreen)
 
-    run(go())
+    drive([folder], body)
 
 
 def test_comfyui_file_says_how_to_make_it_editable(tmp_path: Path) -> None:
@@ -503,56 +465,47 @@ def test_comfyui_file_says_how_to_make_it_editable(tmp_path: Path) -> None:
     Image.new("RGB", (8, 8)).save(tmp_path / "comfy.png", pnginfo=info)
     before = sha(tmp_path / "comfy.png")
 
-    async def go() -> None:
-        app = create_app([tmp_path], thumbnails=False)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            await pilot.press("enter")
-            await pilot.pause()
-            assert not isinstance(app.screen, EditScreen)
-            [note] = list(app._notifications)
-            assert note.title == "Cannot edit comfy.png"
-            assert "ComfyUI data cannot be edited in place" in note.message
-            assert f"gendata convert --replace -o copy.png {tmp_path / 'comfy.png'}" \
-                in note.message
-            assert sha(tmp_path / "comfy.png") == before
+    async def body(app, pilot) -> None:
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, EditScreen)
+        [note] = list(app._notifications)
+        assert note.title == "Cannot edit comfy.png"
+        assert "ComfyUI data cannot be edited in place" in note.message
+        assert f"gendata convert --replace -o copy.png {tmp_path / 'comfy.png'}" \
+            in note.message
+        assert sha(tmp_path / "comfy.png") == before
 
-    run(go())
+    drive([tmp_path], body, size=(80, 24))
 
 
 def test_help_and_command_palette_entries(folder: Path) -> None:
-    async def go() -> None:
-        app = create_app([folder], thumbnails=False)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            titles = {c.title for c in app.get_system_commands(app.screen)}
-            assert {"Filter", "Sort", "Mark file", "Mark folder", "Batch diff", "Edit",
-                    "Copy infotext", "Help"} <= titles
-            await pilot.press("question_mark")
-            await pilot.pause()
-            assert isinstance(app.screen, HelpScreen)
-            await pilot.press("escape")
-            await pilot.press("ctrl+e")
-            await pilot.pause()
-            titles = {c.title for c in app.get_system_commands(app.screen)}
-            assert {"Save", "Undo edit", "Revert file", "Paste infotext"} <= titles
+    async def body(app, pilot) -> None:
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Filter", "Sort", "Mark file", "Mark folder", "Batch diff", "Edit",
+                "Copy infotext", "Help"} <= titles
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Save", "Undo edit", "Revert file", "Paste infotext"} <= titles
 
-    run(go())
+    drive([folder], body, size=(80, 24))
 
 
 def test_mark_folder(folder: Path) -> None:
-    async def go() -> None:
-        app = create_app([folder], thumbnails=False)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot)
-            await goto(pilot, "seed_sweep/astronaut_2.png")
-            await pilot.press("ctrl+g")
-            assert app.marked == {str(folder / "seed_sweep" / f"astronaut_{i}.png")
-                                  for i in range(1, 5)}
-            await pilot.press("ctrl+u")
-            assert app.marked == set()
+    async def body(app, pilot) -> None:
+        await goto(pilot, "seed_sweep/astronaut_2.png")
+        await pilot.press("ctrl+g")
+        assert app.marked == {str(folder / "seed_sweep" / f"astronaut_{i}.png")
+                              for i in range(1, 5)}
+        await pilot.press("ctrl+u")
+        assert app.marked == set()
 
-    run(go())
+    drive([folder], body)
 
 
 def test_list_fills_in_batches(tmp_path: Path) -> None:
@@ -561,15 +514,12 @@ def test_list_fills_in_batches(tmp_path: Path) -> None:
     for i in range(300):
         (tmp_path / f"img_{i:04d}.png").write_bytes(data)
 
-    async def go() -> None:
-        app = create_app([tmp_path], thumbnails=False)
-        async with app.run_test() as pilot:
-            await settle(pilot)
-            assert len(rows(app)) == 300
-            assert app.batches >= 2  # the first rows were shown before the rest was read
-            assert app.first_rows_at is not None
+    async def body(app, pilot) -> None:
+        assert len(rows(app)) == 300
+        assert app.batches >= 2  # the first rows were shown before the rest was read
+        assert app.first_rows_at is not None
 
-    run(go())
+    drive([tmp_path], body, size=(80, 24))
 
 
 def test_preview_is_drawn_in_a_worker(tmp_path: Path) -> None:
@@ -577,36 +527,30 @@ def test_preview_is_drawn_in_a_worker(tmp_path: Path) -> None:
     img.paste((0, 0, 255), (0, 4, 8, 8))
     img.save(tmp_path / "redblue.png")
 
-    async def go() -> None:
-        app = create_app([tmp_path], thumbnails=True)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot)
-            text = app.query_one("#thumb").content
-            assert "▀" in text.plain
-            styles = {str(s.style) for s in text.spans}
-            assert any("rgb(255,0,0)" in s for s in styles)
-            assert any("on rgb(0,0,255)" in s for s in styles)
-            await pilot.resize_terminal(80, 24)  # too narrow: off until asked for
-            assert not app.query_one("#thumb").display
-            await pilot.press("ctrl+t")
-            assert app.query_one("#thumb").display
+    async def body(app, pilot) -> None:
+        text = app.query_one("#thumb").content
+        assert "▀" in text.plain
+        styles = {str(s.style) for s in text.spans}
+        assert any("rgb(255,0,0)" in s for s in styles)
+        assert any("on rgb(0,0,255)" in s for s in styles)
+        await pilot.resize_terminal(80, 24)  # too narrow: off until asked for
+        assert not app.query_one("#thumb").display
+        await pilot.press("ctrl+t")
+        assert app.query_one("#thumb").display
 
-    run(go())
+    drive([tmp_path], body, thumbnails=True)
 
 
 def test_picture_preview_widget_gets_a_downscaled_image(tmp_path: Path) -> None:
     """The path a graphics terminal takes (textual-image), run with its half-cell renderer
     so that it needs no terminal; the default stays half-block, drawn by gendata."""
-    widget = __import__("pytest").importorskip("textual_image.widget")
+    widget = pytest.importorskip("textual_image.widget")
     Image.new("RGB", (2000, 1000), (0, 200, 0)).save(tmp_path / "wide.png")
 
-    async def go() -> None:
-        app = create_app([tmp_path], graphics=widget.HalfcellImage)
-        async with app.run_test(size=(120, 30)) as pilot:
-            await settle(pilot)
-            picture = app.query_one("#thumb-image").image
-            assert picture.size == (768, 384)
-            assert picture.getpixel((10, 10)) == (0, 200, 0)
+    async def body(app, pilot) -> None:
+        picture = app.query_one("#thumb-image").image
+        assert picture.size == (768, 384)
+        assert picture.getpixel((10, 10)) == (0, 200, 0)
 
-    run(go())
+    drive([tmp_path], body, size=(120, 30), thumbnails=True, graphics=widget.HalfcellImage)
     assert create_app([tmp_path]).graphics is None
