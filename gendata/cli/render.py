@@ -92,10 +92,8 @@ def _params_view(rec: Record) -> Any:
     return SimpleNamespace(**values)
 
 
-def record_view(rec: Record) -> RenderableType:
-    parts: list[RenderableType] = []
-    p = _params_view(rec)
-    head = Text(rec.path, style="bold")
+def summary_parts(rec: Record, p: Any) -> list[str]:
+    """"ComfyUI", "PNG", "1024x1024": the line under a file name (show, TUI, diff)."""
     sub = []
     if p is not None and p.generator:
         sub.append(GENERATOR_NAMES.get(p.generator, p.generator))
@@ -103,6 +101,25 @@ def record_view(rec: Record) -> RenderableType:
         sub.append(rec.container.upper())
     if rec.raw is not None and rec.raw.width:
         sub.append(f"{rec.raw.width}x{rec.raw.height}")
+    return sub
+
+
+def no_data_message(rec: Record, hint: str = "") -> str:
+    """"no generation data", naming what other metadata the file does hold, so a user never
+    takes a file with a C2PA manifest or an unknown text chunk for an empty one."""
+    keys = [f"{e.location}:{e.key}" if e.text is not None else e.key
+            for e in (rec.raw.entries if rec.raw else [])
+            if e.text is not None or e.location in ("caBX", "eXIf")]
+    if not keys:
+        return "no generation data"
+    return f"no generation data (other metadata present: {', '.join(keys)}{hint})"
+
+
+def record_view(rec: Record) -> RenderableType:
+    parts: list[RenderableType] = []
+    p = _params_view(rec)
+    head = Text(rec.path, style="bold")
+    sub = summary_parts(rec, p)
     if sub:
         head.append("  " + " · ".join(sub), style="dim")
     parts.append(head)
@@ -110,13 +127,7 @@ def record_view(rec: Record) -> RenderableType:
         parts.append(Text(f"error: {rec.error}", style="red"))
     if p is None:
         if not rec.error:
-            keys = [f"{e.location}:{e.key}" if e.text is not None else e.key
-                    for e in (rec.raw.entries if rec.raw else [])
-                    if e.text is not None or e.location in ("caBX", "eXIf")]
-            msg = "no generation data"
-            if keys:
-                msg += f" (other metadata present: {', '.join(keys)}; see --raw)"
-            parts.append(Text(msg, style="yellow"))
+            parts.append(Text(no_data_message(rec, hint="; see --raw"), style="yellow"))
         parts.extend(_extras_views(rec))
         return Group(*parts)
     parts.append(Panel(prompt_text(p.prompt) if p.prompt else Text("(empty)", style="dim"),

@@ -21,12 +21,13 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from ..cli.render import (
-    GENERATOR_NAMES,
     HIRES_FIELDS,
     MAIN_FIELDS,
     field_value,
     fmt,
+    no_data_message,
     prompt_text,
+    summary_parts,
 )
 from . import thumbs
 from .library import Item
@@ -291,13 +292,7 @@ def detail_view(item: Item) -> RenderableType:
     rec = item.record
     p = rec.params
     head = Text(item.name, style="bold")
-    sub = []
-    if p is not None and p.generator:
-        sub.append(GENERATOR_NAMES.get(p.generator, p.generator))
-    if rec.container:
-        sub.append(rec.container.upper())
-    if rec.raw is not None and rec.raw.width:
-        sub.append(f"{rec.raw.width}x{rec.raw.height}")
+    sub = summary_parts(rec, p)
     parts: list[RenderableType] = [head]
     if sub:
         parts.append(Text(" · ".join(sub), style="dim"))
@@ -305,11 +300,7 @@ def detail_view(item: Item) -> RenderableType:
         parts.append(Text(rec.error.replace(rec.path, item.name), style="red"))
     if p is None:
         if not rec.error:
-            keys = [f"{e.location}:{e.key}" for e in (rec.raw.entries if rec.raw else [])]
-            msg = "no generation data"
-            if keys:
-                msg += f" (other metadata: {', '.join(keys)})"
-            parts.append(Text(msg, style="yellow"))
+            parts.append(Text(no_data_message(rec), style="yellow"))
         return Group(*parts)
     parts.append(Panel(prompt_text(p.prompt) if p.prompt else Text("(empty)", style="dim"),
                        title="Prompt", title_align="left", border_style="green"))
