@@ -56,3 +56,15 @@ async def settle(pilot) -> None:
         except WorkerCancelled:
             continue
         await pilot.pause()
+
+
+async def until(pilot, condition, timeout: float = 10.0) -> None:
+    """Wait until `condition()` holds: the filter applies after a pause in typing and the
+    machine may be busy, so a fixed sleep would make the tests flaky."""
+    import time
+
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.05)

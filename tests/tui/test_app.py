@@ -14,7 +14,7 @@ from gendata.tui.app import create_app
 from gendata.tui.screens import ConfirmScreen, DiffScreen, EditScreen, HelpScreen, PasteScreen
 from gendata.tui.widgets import FileList
 
-from .conftest import plain, png_chunks, settle
+from .conftest import plain, png_chunks, settle, until
 
 BASIC_TEXT = (Path(__file__).resolve().parents[2] / "fixtures" / "a1111_basic.txt")
 
@@ -107,11 +107,11 @@ def test_filter_and_sort(folder: Path) -> None:
         assert app.focused is app.query_one(FileList)
         # prompt text matches too: only the fox images mention snow
         app.query_one("#filter").value = "snow"
-        await pilot.pause(0.5)  # filtering waits for a pause in typing
+        await until(pilot, lambda: "a1111_basic.png" in rows(app))  # after a pause in typing
         assert "a1111_basic.png" in rows(app)
         assert all("astronaut" not in n for n in rows(app))
         app.query_one("#filter").value = ""
-        await pilot.pause(0.5)
+        await until(pilot, lambda: any("astronaut" in n for n in rows(app)))
         await pilot.press("ctrl+o", "ctrl+o", "ctrl+o")  # name -> date -> seed -> steps
         assert app.sort == "steps"
         await pilot.press("ctrl+o", "ctrl+o", "ctrl+o")  # -> name -> date -> seed
@@ -141,7 +141,7 @@ def test_keys_typed_in_a_burst_after_slash_go_to_the_filter(folder: Path) -> Non
     async def body(app, pilot) -> None:
         before = rows(app)
         burst(app, ["slash", *"fox", "space", *"jpg"])  # "f" once marked a folder
-        await pilot.pause(0.5)
+        await until(pilot, lambda: rows(app) != before)
         assert app.query_one("#filter").value == "fox jpg"
         assert app.marked == set()
         assert app.sort == "name"
@@ -222,11 +222,11 @@ def test_edit_typed_in_one_burst_lands_in_the_right_fields(folder: Path) -> None
     before = api.read(path).params
 
     async def body(app, pilot) -> None:
-        assert isinstance(app.screen, EditScreen)
+        screen = app.screen
+        assert isinstance(screen, EditScreen)
         # prompt -> negative prompt -> steps, retype it and save, all queued at once
         burst(app, ["tab", "tab", "ctrl+u", "3", "0", "ctrl+s"])
-        await pilot.pause(0.3)
-        assert not app.screen.changed_fields()
+        await until(pilot, lambda: screen.raw["steps"] == "30" and not screen.changed_fields())
 
     drive([path], body, edit=path)
     after = api.read(path).params
