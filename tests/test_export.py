@@ -317,7 +317,7 @@ def test_ctrl_c_closes_the_json_array(tmp_path: Path) -> None:
     assert proc.stdin is not None
     proc.stdin.write("\n".join(files[:50]) + "\n")
     proc.stdin.flush()
-    time.sleep(1.5)  # start up and read the first 50
+    time.sleep(3.0)  # start up and read the first 50 (generous: CI machines can be busy)
     proc.send_signal(signal.SIGINT)
     time.sleep(0.3)
     out, err = proc.communicate("\n".join(files[50:]) + "\n", timeout=30)
