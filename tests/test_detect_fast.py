@@ -30,19 +30,24 @@ def outcome(fn: Any, raw: RawMetadata) -> Any:
     return (params.model_dump(), type(params._origin).__name__)
 
 
-def files() -> list[Path]:
+def images() -> list[Path]:
+    """Every fixture and corpus file that is an image (text files and broken ones left out)."""
     found = sorted(p for p in FIXTURES.rglob("*") if p.is_file())
     if CORPUS.is_dir():
         found += sorted(p for p in CORPUS.rglob("*") if p.is_file())
-    return found
+    out = []
+    for p in found:
+        try:
+            open_raw(p)
+        except GenDataError:
+            continue
+        out.append(p)
+    return out
 
 
-@pytest.mark.parametrize("path", files(), ids=str)
+@pytest.mark.parametrize("path", images(), ids=str)
 def test_shortcut_agrees_with_the_full_vote_on_files(path: Path) -> None:
-    try:
-        raw = open_raw(path)
-    except GenDataError:
-        pytest.skip("not an image")
+    raw = open_raw(path)
     assert outcome(formats.detect, raw) == outcome(formats._vote, raw)
 
 
