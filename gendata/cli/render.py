@@ -92,6 +92,17 @@ def _params_view(rec: Record) -> Any:
     return SimpleNamespace(**values)
 
 
+def prompt_panels(p: Any) -> list[RenderableType]:
+    """The prompt, and the negative prompt when there is one, highlighted in frames."""
+    panels: list[RenderableType] = [
+        Panel(prompt_text(p.prompt) if p.prompt else Text("(empty)", style="dim"),
+              title="Prompt", title_align="left", border_style="green")]
+    if p.negative_prompt:
+        panels.append(Panel(prompt_text(p.negative_prompt), title="Negative prompt",
+                            title_align="left", border_style="red"))
+    return panels
+
+
 def summary_parts(rec: Record, p: Any) -> list[str]:
     """"ComfyUI", "PNG", "1024x1024": the line under a file name (show, TUI, diff)."""
     sub = []
@@ -130,11 +141,7 @@ def record_view(rec: Record) -> RenderableType:
             parts.append(Text(no_data_message(rec, hint="; see --raw"), style="yellow"))
         parts.extend(_extras_views(rec))
         return Group(*parts)
-    parts.append(Panel(prompt_text(p.prompt) if p.prompt else Text("(empty)", style="dim"),
-                       title="Prompt", title_align="left", border_style="green"))
-    if p.negative_prompt:
-        parts.append(Panel(prompt_text(p.negative_prompt), title="Negative prompt",
-                           title_align="left", border_style="red"))
+    parts.extend(prompt_panels(p))
     rows = [(label, fmt(field_value(p, f))) for f, label in MAIN_FIELDS
             if field_value(p, f) is not None]
     hires = [(label, fmt(field_value(p, f))) for f, label in HIRES_FIELDS

@@ -45,6 +45,21 @@ def _name(f: BinaryIO) -> str:
     return str(getattr(f, "name", "<stream>"))
 
 
+def _check_header(name: str, pos: int, length: int, ctype: bytes, size: int | None) -> int:
+    """Distrust the declared length and type before anything is read or skipped; return the
+    offset where the chunk ends."""
+    if length > 0x7FFFFFFF:
+        raise ContainerError(f"{name}: invalid chunk length {length} at offset {pos}")
+    if not ctype.isalpha():  # bytes.isalpha: ASCII letters only, as the spec requires
+        raise ContainerError(f"{name}: corrupt PNG: invalid chunk type {ctype!r} at offset {pos}")
+    end = pos + 12 + length
+    if size is not None and end > size:
+        raise ContainerError(
+            f"{name}: truncated PNG: chunk {ctype.decode('latin-1')} at offset {pos} "
+            f"needs {length + 12} bytes, file ends at {size}")
+    return end
+
+
 def iter_chunks(f: BinaryIO, *, want: frozenset[bytes] | None = None,
                 size: int | None = None) -> Iterator[ChunkInfo]:
     """Yield the chunks of an open PNG positioned after its signature.
@@ -63,16 +78,7 @@ def iter_chunks(f: BinaryIO, *, want: frozenset[bytes] | None = None,
         if len(head) < 8:
             raise ContainerError(f"{name}: truncated PNG: partial chunk header at offset {pos}")
         length, ctype = struct.unpack(">I4s", head)
-        if length > 0x7FFFFFFF:
-            raise ContainerError(f"{name}: invalid chunk length {length} at offset {pos}")
-        if not ctype.isalpha():  # bytes.isalpha: ASCII letters only, as the spec requires
-            raise ContainerError(
-                f"{name}: corrupt PNG: invalid chunk type {ctype!r} at offset {pos}")
-        end = pos + 12 + length
-        if size is not None and end > size:
-            raise ContainerError(
-                f"{name}: truncated PNG: chunk {ctype.decode('latin-1')} at offset {pos} "
-                f"needs {length + 12} bytes, file ends at {size}")
+        end = _check_header(name, pos, length, ctype, size)
         if want is None or ctype in want:
             body = f.read(length + 4)
             if len(body) < length + 4:
@@ -211,16 +217,7 @@ def read_raw(f: BinaryIO) -> RawMetadata:
             if len(head) < 8:
                 raise ContainerError(f"{name}: truncated PNG: partial chunk header at offset {pos}")
             length, ctype = _UNPACK_HEAD(head)
-        if length > 0x7FFFFFFF:
-            raise ContainerError(f"{name}: invalid chunk length {length} at offset {pos}")
-        if not ctype.isalpha():  # bytes.isalpha: ASCII letters only, as the spec requires
-            raise ContainerError(
-                f"{name}: corrupt PNG: invalid chunk type {ctype!r} at offset {pos}")
-        end = pos + 12 + length
-        if size is not None and end > size:
-            raise ContainerError(
-                f"{name}: truncated PNG: chunk {ctype.decode('latin-1')} at offset {pos} "
-                f"needs {length + 12} bytes, file ends at {size}")
+        end = _check_header(name, pos, length, ctype, size)
         if ctype not in _WANT:
             if not first:  # skipped (IDAT above all): nothing to read
                 if ctype == b"IDAT":

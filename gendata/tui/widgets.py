@@ -6,7 +6,6 @@ from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.console import Group, RenderableType
-from rich.panel import Panel
 from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
@@ -26,7 +25,7 @@ from ..cli.render import (
     field_value,
     fmt,
     no_data_message,
-    prompt_text,
+    prompt_panels,
     summary_parts,
 )
 from . import thumbs
@@ -302,11 +301,7 @@ def detail_view(item: Item) -> RenderableType:
         if not rec.error:
             parts.append(Text(no_data_message(rec), style="yellow"))
         return Group(*parts)
-    parts.append(Panel(prompt_text(p.prompt) if p.prompt else Text("(empty)", style="dim"),
-                       title="Prompt", title_align="left", border_style="green"))
-    if p.negative_prompt:
-        parts.append(Panel(prompt_text(p.negative_prompt), title="Negative prompt",
-                           title_align="left", border_style="red"))
+    parts.extend(prompt_panels(p))
     table = Table(show_header=False, box=None, padding=(0, 1), expand=False)
     table.add_column("key", style="cyan", no_wrap=True, max_width=24)
     table.add_column("value", overflow="fold")
