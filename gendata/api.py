@@ -15,7 +15,7 @@ from . import formats
 from .containers import detect as detect_container
 from .containers import open_raw
 from .containers.raw import RawEntry, RawMetadata
-from .errors import ContainerError, GenDataError, ParseError, UsageError, WriteError
+from .errors import ContainerError, GenDataError, ParseError, UsageError
 from .model_fields import SCALAR_FIELDS, DeferredParams
 
 if TYPE_CHECKING:
@@ -195,12 +195,6 @@ def _add_stealth(path: PathLike, raw: RawMetadata) -> None:
                                     stealth.entry_key(text), text, len(text.encode())))
 
 
-def iter_records(paths: list[PathLike] | Any, *, stealth: bool | None = None):
-    """Read many files lazily; unreadable ones give Records with `error` instead of raising."""
-    for path in paths:
-        yield read_safe(path, stealth=stealth)
-
-
 def read_safe(path: PathLike, *, stealth: bool | None = None) -> Record:
     try:
         return read(path, stealth=stealth)
@@ -272,9 +266,10 @@ def write(path: PathLike, params: GenParams, *, output: PathLike | None = None,
     operation necessarily re-encodes pixels).
     """
     text = dump_a1111(params)
-    if stealth and container_of(path) != "png":
+    kind = container_of(path) if stealth else "png"
+    if kind != "png":
         raise UsageError(f"{path}: stealth copies need a lossless PNG; this is a "
-                         f"{container_of(path).upper()}")
+                         f"{kind.upper()}")
     changes = write_text(path, text, output=output)
     if stealth:
         from .containers import stealth as st
@@ -406,8 +401,7 @@ def copy(src: PathLike, dst: PathLike, *, output: PathLike | None = None) -> lis
     dst_kind = container_of(dst)
     origin = rec.params._origin
     if isinstance(origin, _a1111_origin_type()):
-        return write_text(dst, origin.text if dump_a1111(rec.params) == origin.text
-                          else dump_a1111(rec.params), output=output)
+        return write_text(dst, dump_a1111(rec.params), output=output)  # origin.text, verbatim
     if rec.container == "png" and dst_kind == "png" and rec.raw is not None:
         from .containers import png
 
@@ -420,9 +414,7 @@ def copy(src: PathLike, dst: PathLike, *, output: PathLike | None = None) -> lis
 
 __all__ = [
     "Record",
-    "WriteError",
     "copy",
-    "iter_records",
     "read",
     "read_raw",
     "read_safe",

@@ -5,9 +5,9 @@ them are in flight at a time, and results come back in input order (or as they f
 memory stays flat for a million files. A file that cannot be read becomes a Record with
 `error` set, never an exception that stops the run.
 
-`iter_records` here is a superset of `gendata.api.iter_records`: given plain file paths and the
-default `jobs=1` it yields the same Records, plus the sections `show` adds (an embedded TI
-payload) and an error Record where the other would let an unexpected exception escape.
+`iter_records` is the library's one way to read many files: given plain file paths and the
+default `jobs=1` it yields `gendata.api.read_safe`'s Records, plus the sections `show` adds
+(an embedded TI payload).
 """
 
 from __future__ import annotations
