@@ -258,10 +258,11 @@ def map_files(func: Callable[[str], T], paths: Iterable[str], *, jobs: int | Non
                 for fut in done:
                     yield from fut.result()
     except BaseException:
-        # Ctrl-C or the consumer stopped: drop queued chunks, stop the workers now.
-        for proc in list(getattr(pool, "_processes", {}).values()):
-            proc.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
+        # Ctrl-C or the consumer stopped: drop the queued chunks and let the workers finish
+        # the few already handed out (they ignore SIGINT; a chunk takes milliseconds).
+        # Terminating them instead can leave the executor's manager thread stuck, and the
+        # interpreter then hangs at exit joining it.
+        pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
 
