@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model_fields import DeferredParams
+from .keys import generation_keys as generation_keys  # re-exported
 
 if TYPE_CHECKING:
     from ..model import GenParams
