@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import GenDataError, WriteError
+from .files import os_reason
 
 
 @contextlib.contextmanager
@@ -30,8 +31,8 @@ def atomic_output(dst: str | os.PathLike[str], *, like: str | os.PathLike[str] |
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise WriteError(f"{dst}: cannot create a temporary file in {folder}: {exc.strerror}"
-                         ) from None
+        raise WriteError(f"{dst}: cannot create a temporary file in {folder}: "
+                         f"{os_reason(exc)}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             yield f

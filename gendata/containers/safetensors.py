@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ContainerError
+from .files import os_reason
 
 __all__ = ["DEFAULT_MAX_BYTES", "dumps", "load", "loads"]
 
@@ -103,7 +104,7 @@ def load(
                 _metadata(header, what),
             )
     except OSError as exc:
-        raise ContainerError(f"{what}: cannot read ({exc.strerror or exc})") from None
+        raise ContainerError(f"{what}: cannot read ({os_reason(exc)})") from None
 
 
 def _parse_header(first8: bytes, read_header, total_size: int, what: str) -> tuple[dict, int]:
