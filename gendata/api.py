@@ -11,26 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import formats
-from .containers import detect as detect_container
-from .containers import open_raw
-from .containers.raw import RawEntry, RawMetadata
-from .errors import ContainerError, GenDataError, ParseError, UsageError
+from . import containers, formats
+from .containers import container_of, open_raw
+from .containers.raw import Changes, RawMetadata
+from .errors import GenDataError, ParseError, UsageError
 from .model_fields import SCALAR_FIELDS, DeferredParams
 
 if TYPE_CHECKING:
     from .model import GenParams
 
 PathLike = str | os.PathLike[str]
-
-# Text chunk keywords / EXIF tags that carry generation data (what `strip` removes).
-GENERATION_KEYS = frozenset({
-    "parameters", "prompt", "workflow", "Dream", "sd-metadata", "invokeai_metadata",
-    "invokeai_graph", "sui_image_params", "generation_data", "parameters-json", "smproj",
-    "fooocus_scheme", "postprocessing", "extras", "UserComment",
-})
-NOVELAI_KEYS = frozenset({"Title", "Description", "Software", "Source", "Generation time",
-                          "Comment"})
 
 
 @dataclass(slots=True, init=False, repr=False, eq=False)
@@ -190,9 +180,7 @@ def _add_stealth(path: PathLike, raw: RawMetadata) -> None:
         raw.warnings.append(str(exc))
         return
     if found:
-        sig, text = found
-        raw.entries.append(RawEntry(raw.container, f"stealth:{sig}",
-                                    stealth.entry_key(text), text, len(text.encode())))
+        raw.entries.append(stealth.raw_entry(raw.container, found))
 
 
 def read_safe(path: PathLike, *, stealth: bool | None = None) -> Record:
@@ -200,18 +188,6 @@ def read_safe(path: PathLike, *, stealth: bool | None = None) -> Record:
         return read(path, stealth=stealth)
     except GenDataError as exc:
         return Record(path=str(path), error=str(exc))
-
-
-def container_of(path: PathLike) -> str:
-    try:
-        with open(path, "rb") as f:
-            head = f.read(12)
-    except OSError as exc:
-        raise ContainerError(f"{path}: {exc.strerror or exc}") from None
-    kind = detect_container(head)
-    if kind is None:
-        raise ContainerError(f"{path}: not a PNG, JPEG or WebP image")
-    return kind
 
 
 def dump_a1111(params: GenParams) -> str:
@@ -232,23 +208,11 @@ def write_text(path: PathLike, text: str, *, output: PathLike | None = None) -> 
     if output is not None and container_of_name(output) not in (None, kind):
         raise UsageError(f"{output}: gendata does not re-encode images; the output must be "
                          f"a {kind.upper()} like {path}")
-    if kind == "png":
-        from .containers import png
-        from .containers.exif import set_user_comment
-
-        exif_arg: bytes | bool | None = False
-        raw = open_raw(path)
-        block = next((e.data for e in raw.entries if e.location == "eXIf"), None)
-        if block is not None and raw.text("UserComment") is not None:
-            exif_arg = set_user_comment(block, text)
-        return png.rewrite(path, dst, {"parameters": text}, exif=exif_arg)
-    if kind == "jpeg":
-        from .containers import jpeg
-
-        return jpeg.rewrite(path, dst, text)
-    from .containers import webp
-
-    return webp.rewrite(path, dst, text)
+    # A1111 keeps its infotext in `parameters`, and in UserComment where the container has
+    # no text chunks; a PNG's EXIF UserComment, which A1111 readers prefer, must not go stale.
+    changes = Changes(set={"parameters": text}, mirror={"UserComment": text},
+                      fallback={"parameters": "UserComment"})
+    return containers.write_raw(path, dst, changes)
 
 
 def container_of_name(path: PathLike) -> str | None:
@@ -274,8 +238,8 @@ def write(path: PathLike, params: GenParams, *, output: PathLike | None = None,
     if stealth:
         from .containers import stealth as st
 
-        st.write_stealth(output or path, text)
-        changes.append("wrote stealth copy")
+        dst = output or path
+        changes += st.rewrite(dst, dst, Changes(set={"parameters": text}))
     return changes
 
 
@@ -284,42 +248,11 @@ def strip(path: PathLike, *, output: PathLike | None = None, dry_run: bool = Fal
     """Remove generation data (text chunks that carry it, EXIF UserComment) without touching
     pixels. Returns what was (or, with dry_run, would be) removed."""
     raw = open_raw(path)
-    dst = output if output is not None else path
-    keys = set(GENERATION_KEYS)
-    if raw.text("Software") == "NovelAI":
-        keys |= NOVELAI_KEYS
-    if raw.container == "png":
-        targets = [e for e in raw.entries
-                   if e.location in ("tEXt", "zTXt", "iTXt") and e.key in keys]
-        has_uc = raw.text("UserComment") is not None
-        planned = [f"{e.location} {e.key} ({e.size} bytes)" for e in targets]
-        if has_uc:
-            planned.append("eXIf UserComment")
-        if dry_run or not planned:
-            return planned
-        from .containers import png
-        from .containers.exif import set_user_comment
-
-        exif_arg: bytes | bool | None = False
-        if has_uc:
-            block = next(e.data for e in raw.entries if e.location == "eXIf")
-            exif_arg = set_user_comment(block, None)
-        png.rewrite(path, dst, dict.fromkeys({e.key for e in targets}), exif=exif_arg)
+    changes = Changes(remove=formats.generation_keys(raw))
+    planned = containers.removals(raw, changes)
+    if dry_run or not planned:
         return planned
-    uc = next((e for e in raw.entries if e.key == "UserComment"), None)
-    if uc is None:
-        return []
-    planned = [f"EXIF UserComment ({uc.size} bytes)"]
-    if dry_run:
-        return planned
-    if raw.container == "jpeg":
-        from .containers import jpeg
-
-        jpeg.rewrite(path, dst, None)
-    else:
-        from .containers import webp
-
-        webp.rewrite(path, dst, None)
+    containers.write_raw(path, output if output is not None else path, changes)
     return planned
 
 
@@ -402,13 +335,10 @@ def copy(src: PathLike, dst: PathLike, *, output: PathLike | None = None) -> lis
     origin = rec.params._origin
     if isinstance(origin, _a1111_origin_type()):
         return write_text(dst, dump_a1111(rec.params), output=output)  # origin.text, verbatim
-    if rec.container == "png" and dst_kind == "png" and rec.raw is not None:
-        from .containers import png
-
-        texts = {e.key: e.text for e in rec.raw.entries
-                 if e.location in ("tEXt", "zTXt", "iTXt") and e.key in GENERATION_KEYS | (
-                     NOVELAI_KEYS if rec.params.generator == "novelai" else set())}
-        return png.rewrite(dst, output or dst, texts)
+    if (rec.raw is not None and containers.free_text(rec.raw.container)
+            and containers.free_text(dst_kind)):
+        texts = containers.keyed_texts(rec.raw, formats.generation_keys(rec.raw))
+        return containers.write_raw(dst, output or dst, Changes(set=texts))
     return write(dst, rec.params, output=output)
 
 

@@ -10,6 +10,7 @@ import pytest
 import gendata
 from gendata.containers import open_raw
 from gendata.containers.png import MAX_TEXT_BYTES, rewrite
+from gendata.containers.raw import Changes
 from gendata.errors import ContainerError, UnsupportedFormat
 
 from .helpers import build_png, png_chunks, tiny_png_chunks
@@ -78,7 +79,7 @@ def test_bad_crc_critical_refuses_to_write(tmp_path: Path) -> None:
     p.write_bytes(bytes(data))
     before = p.read_bytes()
     with pytest.raises(ContainerError, match="bad CRC in critical chunk IDAT"):
-        rewrite(p, p, {"parameters": "new"})
+        rewrite(p, p, Changes(set={"parameters": "new"}))
     assert p.read_bytes() == before
     assert list(tmp_path.iterdir()) == [p]  # no temp file left behind
 

@@ -182,6 +182,14 @@ def read_tags(block: bytes) -> dict[int, tuple[str, int, bytes]]:
     return found
 
 
+def has_user_comment(block: bytes) -> bool:
+    """Whether an EXIF block holds a UserComment; one too damaged to walk holds none."""
+    try:
+        return USER_COMMENT in read_tags(block)
+    except (ContainerError, struct.error):
+        return False
+
+
 def exif_entries(block: bytes, container: str, offset: int = 0) -> list[RawEntry]:
     """RawEntry per carrier tag, text decoded (UserComment by its prefix, XP* as UTF-16LE)."""
     out: list[RawEntry] = []

@@ -9,8 +9,8 @@ from typing import BinaryIO
 
 from ..errors import ContainerError, WriteError
 from .atomic import atomic_output
-from .exif import exif_entries, set_user_comment
-from .raw import RawEntry, RawMetadata
+from .exif import exif_entries, has_user_comment, set_user_comment
+from .raw import Changes, RawEntry, RawMetadata
 
 EXIF_ID = b"Exif\0\0"
 XMP_ID = b"http://ns.adobe.com/xap/1.0/\0"
@@ -98,12 +98,28 @@ def _check_end(f: BinaryIO, name: str, size: int) -> None:
     raise ContainerError(f"{name}: truncated JPEG: no end-of-image marker")
 
 
-def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str],
-            user_comment: str | None) -> list[str]:
-    """Copy JPEG `src` to `dst`, setting (or, with None, removing) the EXIF UserComment.
+# The contract's name for entries stored under a key of the writer's choice: JPEG has none.
+TEXT_LOCATIONS: frozenset[str] = frozenset()
 
-    Segments other than the EXIF APP1 and all image data are copied byte for byte. A new
-    EXIF segment goes where the old one was, or after SOI/APP0 (JFIF) when there was none.
+
+def holds(key: str) -> bool:
+    """Only the EXIF UserComment is written; COM and XMP are read, never changed."""
+    return key == "UserComment"
+
+
+def removals(raw: RawMetadata, changes: Changes) -> list[str]:
+    uc = next((e for e in raw.entries if e.key == "UserComment"), None)
+    _sets, removes = changes.resolve(holds, () if uc is None else {"UserComment"}, "JPEG")
+    return [f"EXIF UserComment ({uc.size} bytes)"] if uc and "UserComment" in removes else []
+
+
+def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: Changes
+            ) -> list[str]:
+    """Copy JPEG `src` to `dst` with `changes` applied to the EXIF UserComment.
+
+    Segments other than the EXIF APP1 and all image data are copied byte for byte; with
+    nothing to change, so is the EXIF segment. A new EXIF segment goes where the old one
+    was, or after SOI/APP0 (JFIF) when there was none.
     """
     with open(src, "rb") as f, atomic_output(dst, like=src) as out:
         name = str(src)
@@ -112,11 +128,16 @@ def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str],
         size = os.fstat(f.fileno()).st_size
         segs = list(_segments(f, name, size))
         body_start = f.tell()
-        exif_old = next((p[6:] for m, _, p in segs if m == 0xE1 and p.startswith(EXIF_ID)), None)
-        if exif_old is None and user_comment is None:
-            new_block = None
-        else:
-            new_block = set_user_comment(exif_old, user_comment)
+        blocks = [p[6:] for m, _, p in segs if m == 0xE1 and p.startswith(EXIF_ID)]
+        exif_old = blocks[0] if blocks else None
+        present = {"UserComment"} if any(map(has_user_comment, blocks)) else ()
+        sets, removes = changes.resolve(holds, present, name)
+        if "UserComment" in sets:
+            new_block = set_user_comment(exif_old, sets["UserComment"])
+        elif "UserComment" in removes and present:
+            new_block = set_user_comment(exif_old, None)
+        else:  # nothing to change: EXIF segments are copied like the others
+            exif_old = new_block = None
         seg_bytes = None
         if new_block is not None:
             payload = EXIF_ID + new_block
@@ -126,23 +147,23 @@ def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str],
             seg_bytes = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
         out.write(b"\xff\xd8")
         placed = False
-        changes = []
+        done: list[str] = []
         for i, (marker, _pos, payload) in enumerate(segs):
-            is_exif = marker == 0xE1 and payload.startswith(EXIF_ID)
+            is_exif = marker == 0xE1 and payload.startswith(EXIF_ID) and exif_old is not None
             if is_exif:
                 if seg_bytes is not None and not placed:
                     out.write(seg_bytes)
-                    changes.append("replaced EXIF")
+                    done.append("replaced EXIF")
                 else:
-                    changes.append("removed EXIF")
+                    done.append("removed EXIF")
                 placed = True
                 continue
             if seg_bytes is not None and not placed and not (marker == 0xE0 and i == 0):
                 out.write(seg_bytes)
-                changes.append("added EXIF")
+                done.append("added EXIF")
                 placed = True
             out.write(b"\xff" + bytes([marker]) + struct.pack(">H", len(payload) + 2) + payload)
         f.seek(body_start)
         while block := f.read(1 << 20):
             out.write(block)
-    return changes
+    return done

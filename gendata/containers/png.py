@@ -16,10 +16,13 @@ from typing import BinaryIO
 
 from ..errors import ContainerError, WriteError
 from .atomic import atomic_output
-from .raw import RawEntry, RawMetadata
+from .raw import Changes, RawEntry, RawMetadata
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TEXT_TYPES = (b"tEXt", b"zTXt", b"iTXt")
+# Entry locations of text stored under a keyword of the writer's choice (the contract's name).
+TEXT_LOCATIONS = frozenset(t.decode("ascii") for t in TEXT_TYPES)
+USER_COMMENT_LOCATION = "EXIF:UserComment"
 # Per-chunk cap on inflated zTXt/iTXt text; large ComfyUI workflows are a few MiB.
 MAX_TEXT_BYTES = 32 * 1024 * 1024
 MAX_TOTAL_TEXT = 128 * 1024 * 1024
@@ -302,16 +305,64 @@ def _chunk_key(ctype: bytes, f: BinaryIO, length: int) -> tuple[str, bytes]:
     return data.partition(b"\0")[0].decode("latin-1"), data
 
 
-def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str],
+def holds(key: str) -> bool:
+    """Any key: a text chunk takes any keyword (`text_chunk` refuses malformed ones), and
+    "UserComment" is the eXIf chunk's UserComment."""
+    return True
+
+
+def _exif_state(src: str | os.PathLike[str]) -> tuple[bytes | None, bool]:
+    """(the eXIf block, whether it holds a UserComment), read without touching pixels."""
+    with open(src, "rb") as f:
+        raw = read_raw(f)
+    block = next((e.data for e in raw.entries if e.location == "eXIf"), None)
+    return block, any(e.location == USER_COMMENT_LOCATION for e in raw.entries)
+
+
+def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: Changes
+            ) -> list[str]:
+    """Copy PNG `src` to `dst` (may be the same path) with `changes` applied to its text
+    chunks and, for the key "UserComment", to its eXIf chunk.
+
+    A set key replaces its first text chunk in place when that chunk is before IDAT, else is
+    inserted just before the first IDAT; later duplicates are dropped. Removing UserComment
+    drops text chunks of that keyword too, as `strip` always has. The eXIf chunk is rebuilt
+    only when its UserComment changes, and dropped when nothing else is left in it.
+    """
+    block: bytes | None = None
+    has_uc = False
+    if "UserComment" in {*changes.set, *changes.mirror, *changes.remove}:
+        block, has_uc = _exif_state(src)
+    sets, removes = changes.resolve(holds, {"UserComment"} if has_uc else (), str(src))
+    exif: bytes | bool | None = False
+    if "UserComment" in sets or ("UserComment" in removes and has_uc):
+        from .exif import set_user_comment
+
+        exif = set_user_comment(block, sets.pop("UserComment", None))
+    texts: dict[str, str | None] = dict.fromkeys(removes)
+    texts.update(sets)
+    return _stream(src, dst, texts, exif=exif)
+
+
+def removals(raw: RawMetadata, changes: Changes) -> list[str]:
+    """Text chunks by type, keyword and size, then "eXIf UserComment" when it goes."""
+    has_uc = any(e.location == USER_COMMENT_LOCATION for e in raw.entries)
+    _sets, removes = changes.resolve(holds, {"UserComment"} if has_uc else (), "PNG")
+    out = [f"{e.location} {e.key} ({e.size} bytes)" for e in raw.entries
+           if e.location in TEXT_LOCATIONS and e.key in removes]
+    if has_uc and "UserComment" in removes:
+        out.append("eXIf UserComment")
+    return out
+
+
+def _stream(src: str | os.PathLike[str], dst: str | os.PathLike[str],
             texts: Mapping[str, str | None], *, exif: bytes | bool | None = False) -> list[str]:
-    """Copy PNG `src` to `dst` (may be the same path) changing only the named text chunks.
+    """Copy PNG `src` to `dst` changing only the named text chunks.
 
     `texts` maps keyword -> new text (set) or None (remove every chunk with that keyword).
-    A set keyword replaces its first chunk in place when that chunk is before IDAT, else is
-    inserted just before the first IDAT; later duplicates of it are dropped. `exif` replaces
-    the eXIf chunk (bytes), removes it (None) or leaves it (False). Every other chunk is copied
-    byte for byte with its CRC verified; a bad CRC on a critical chunk aborts the write.
-    Returns descriptions of what was removed or replaced.
+    `exif` replaces the eXIf chunk (bytes), removes it (None) or leaves it (False). Every
+    other chunk is copied byte for byte with its CRC verified; a bad CRC on a critical chunk
+    aborts the write. Returns descriptions of what was removed or replaced.
     """
     pending = {k: v for k, v in texts.items() if v is not None}
     removing = set(texts)

@@ -5,7 +5,11 @@ Containers produce these; dialects read them. Nothing here knows what a prompt i
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from ..errors import UsageError
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,3 +69,56 @@ class RawMetadata:
                 dups.append(entry.key)
             seen.add(entry.key)
         return dups
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """One edit of a file's metadata, said the same way whatever the container.
+
+    Keys are entry keys as `RawMetadata` reports them; "UserComment" is the EXIF UserComment
+    in every container. How an entry is stored is the container's choice, never the
+    caller's: PNG writes tEXt when the text is Latin-1 and iTXt otherwise and puts new text
+    before IDAT; JPEG and WebP hold nothing but UserComment.
+
+    - `set`: key -> text, replacing what the file holds under that key or adding it.
+    - `remove`: keys whose entries go; a key the container does not write is left alone.
+    - `mirror`: key -> text, written only where the file already holds that key, so that a
+      second copy a reader may prefer (a PNG's EXIF UserComment) cannot go stale, and none
+      is added where there was none.
+    - `fallback`: key of `set` -> the key that carries its text in a container that cannot
+      hold the first (JPEG and WebP keep an A1111 infotext in UserComment).
+
+    A key both set and removed is set.
+    """
+
+    set: Mapping[str, str] = field(default_factory=dict)
+    remove: frozenset[str] = frozenset()
+    mirror: Mapping[str, str] = field(default_factory=dict)
+    fallback: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Callers pass plain dicts and sets; keep what they hand over from changing under us.
+        for name in ("set", "mirror", "fallback"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+        object.__setattr__(self, "remove", frozenset(self.remove))
+
+    def resolve(self, holds: Callable[[str], bool], present: Collection[str], where: str
+                ) -> tuple[dict[str, str], frozenset[str]]:
+        """(key -> text to write, keys to delete) for one container and one file.
+
+        `holds(key)` says whether the container can store an entry under `key`; `present`
+        holds the keys the file already has where the container writes them. A key of
+        `set` that the container cannot hold, even through `fallback`, is refused with
+        UsageError before anything is written.
+        """
+        sets: dict[str, str] = {}
+        for key, text in self.set.items():
+            target = key if holds(key) else self.fallback.get(key)
+            if target is None or not holds(target):
+                raise UsageError(f"{where}: cannot hold an entry named {key!r}")
+            sets[target] = text
+        for key, text in self.mirror.items():
+            if key in present and holds(key):
+                sets.setdefault(key, text)
+        removes = frozenset(k for k in self.remove if k not in sets and holds(k))
+        return sets, removes

@@ -17,19 +17,25 @@ import io
 import os
 import struct
 import zlib
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image
 
 from ..errors import ContainerError, UsageError, WriteError
+from .files import os_reason
+from .raw import Changes, RawEntry, RawMetadata
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",
     "SIGNATURES",
     "embed_stealth",
     "entry_key",
+    "holds",
+    "raw_entry",
+    "read_raw",
     "read_stealth",
+    "rewrite",
     "write_stealth",
 ]
 
@@ -41,13 +47,13 @@ MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
 # Pillow's own decompression-bomb guard applies when decoding; this bounds our bit arrays.
 MAX_PIXELS = 20000 * 20000
 
-ImageSource = str | os.PathLike[str] | Image.Image
+ImageSource = str | os.PathLike[str] | BinaryIO | Image.Image
 
 
 def _open(source: ImageSource) -> tuple[Image.Image, str]:
     if isinstance(source, Image.Image):
         return source, "<image>"
-    name = str(source)
+    name = str(getattr(source, "name", source))
     try:
         im = Image.open(source)
         im.load()
@@ -130,6 +136,49 @@ def entry_key(text: str) -> str:
     `parameters`; the entry's location ("stealth:<signature>") says where it came from.
     """
     return "parameters"
+
+
+def raw_entry(container: str, found: tuple[str, str]) -> RawEntry:
+    """The RawEntry a payload found by `read_stealth` is filed as, in a `container` file."""
+    sig, text = found
+    return RawEntry(container, f"stealth:{sig}", entry_key(text), text, len(text.encode()))
+
+
+def read_raw(f: BinaryIO) -> RawMetadata:
+    """The stealth payload of an open image as RawMetadata: one entry, or none.
+
+    Unlike the containers' `read_raw` this decodes pixels, so nothing calls it unasked.
+    """
+    from . import detect
+
+    head = f.read(12)
+    f.seek(0)
+    raw = RawMetadata(container=detect(head) or "png")
+    found = read_stealth(f)
+    if found:
+        raw.entries.append(raw_entry(raw.container, found))
+    return raw
+
+
+def holds(key: str) -> bool:
+    """The one key a payload is filed under (`entry_key`)."""
+    return key == "parameters"
+
+
+def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: Changes, *,
+            mode: str = "alpha", compressed: bool = True) -> list[str]:
+    """Re-encode the pixels of PNG `src` into `dst` with a stealth copy of the text set
+    under "parameters"; every other chunk is kept (see `write_stealth`).
+
+    A payload cannot be taken out again without a second re-encode, so removing is refused.
+    """
+    sets, removes = changes.resolve(holds, (), str(src))
+    if removes:
+        raise UsageError(f"{src}: stealth data cannot be removed, only overwritten")
+    if "parameters" not in sets:
+        return []
+    _write(src, dst, sets["parameters"], mode=mode, compressed=compressed)
+    return ["wrote stealth copy"]
 
 
 def _payload_bits(text: str, sig: str) -> np.ndarray:
@@ -217,14 +266,19 @@ def write_stealth(
     since the image becomes 8-bit RGBA. Other containers raise UsageError: JPEG and lossy WebP
     would destroy the bits.
     """
+    _write(path, path, text, mode=mode, compressed=compressed)
+
+
+def _write(src: str | os.PathLike[str], dst: str | os.PathLike[str], text: str, *,
+           mode: str, compressed: bool) -> None:
     from .atomic import write_atomic
 
-    name = str(path)
+    name = str(src)
     try:
-        with open(path, "rb") as f:
+        with open(src, "rb") as f:
             original = f.read()
     except OSError as exc:
-        raise WriteError(f"{name}: {exc.strerror or exc}") from None
+        raise WriteError(f"{name}: {os_reason(exc)}") from None
     if original[:8] != b"\x89PNG\r\n\x1a\n":
         raise UsageError(f"{name}: stealth data can only be written into PNG files")
     try:
@@ -250,7 +304,7 @@ def write_stealth(
         elif ctype not in _PIXEL_CHUNKS:
             out.append(chunk)
     blob = b"".join(out)
-    write_atomic(path, lambda f: f.write(blob), like=path)
+    write_atomic(dst, lambda f: f.write(blob), like=src)
 
 
 def describe(found: Any) -> str:

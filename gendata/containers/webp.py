@@ -4,13 +4,14 @@ kept right, image chunks copied byte for byte (formats.md section 2.2)."""
 from __future__ import annotations
 
 import os
+import shutil
 import struct
 from typing import BinaryIO
 
 from ..errors import ContainerError, WriteError
 from .atomic import atomic_output
-from .exif import exif_entries, set_user_comment, strip_exif_header
-from .raw import RawEntry, RawMetadata
+from .exif import exif_entries, has_user_comment, set_user_comment, strip_exif_header
+from .raw import Changes, RawEntry, RawMetadata
 
 _EXIF_FLAG = 0x08
 _ALPHA_FLAG = 0x10
@@ -85,12 +86,27 @@ def _chunk(fourcc: bytes, data: bytes) -> bytes:
     return fourcc + struct.pack("<I", len(data)) + data + (b"\0" if len(data) & 1 else b"")
 
 
-def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str],
-            user_comment: str | None) -> list[str]:
-    """Copy WebP `src` to `dst` with the EXIF UserComment set (or removed with None).
+# The contract's name for entries stored under a key of the writer's choice: WebP has none.
+TEXT_LOCATIONS: frozenset[str] = frozenset()
+
+
+def holds(key: str) -> bool:
+    """Only the EXIF UserComment is written; XMP is read, never changed."""
+    return key == "UserComment"
+
+
+def removals(raw: RawMetadata, changes: Changes) -> list[str]:
+    uc = next((e for e in raw.entries if e.key == "UserComment"), None)
+    _sets, removes = changes.resolve(holds, () if uc is None else {"UserComment"}, "WebP")
+    return [f"EXIF UserComment ({uc.size} bytes)"] if uc and "UserComment" in removes else []
+
+
+def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: Changes
+            ) -> list[str]:
+    """Copy WebP `src` to `dst` with `changes` applied to the EXIF UserComment.
 
     A simple (VP8/VP8L-only) file gains a VP8X header, which EXIF requires; the image
-    chunks themselves are copied unchanged.
+    chunks themselves are copied unchanged. With nothing to change, `dst` is a plain copy.
     """
     name = str(src)
     with open(src, "rb") as f:
@@ -102,11 +118,20 @@ def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str],
             f.seek(pos + 8)
             return f.read(length)
 
-        exif_old = next((strip_exif_header(read_chunk(p, n)) for c, p, n in chunks
-                         if c == b"EXIF"), None)
-        if exif_old is None and user_comment is None:
+        blocks = [strip_exif_header(read_chunk(p, n)) for c, p, n in chunks if c == b"EXIF"]
+        exif_old = blocks[0] if blocks else None
+        present = {"UserComment"} if any(map(has_user_comment, blocks)) else ()
+        sets, removes = changes.resolve(holds, present, name)
+        if "UserComment" in sets:
+            block = set_user_comment(exif_old, sets["UserComment"])
+        elif "UserComment" in removes and present:
+            block = set_user_comment(exif_old, None)
+        else:
+            if os.path.realpath(src) != os.path.realpath(dst):
+                f.seek(0)
+                with atomic_output(dst, like=src) as out:
+                    shutil.copyfileobj(f, out, 1 << 20)
             return []
-        block = set_user_comment(exif_old, user_comment)
         vp8x = next(((p, n) for c, p, n in chunks if c == b"VP8X"), None)
         if vp8x is not None:
             header = bytearray(read_chunk(*vp8x))
@@ -125,7 +150,7 @@ def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str],
         else:
             header[0] |= _EXIF_FLAG
         parts: list[bytes | tuple[int, int]] = [_chunk(b"VP8X", bytes(header))]
-        changes: list[str] = []
+        done: list[str] = []
         placed = False
         xmp_at = None
         for c, p, n in chunks:
@@ -134,10 +159,10 @@ def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str],
             if c == b"EXIF":
                 if block is not None and not placed:
                     parts.append(_chunk(b"EXIF", block))
-                    changes.append("replaced EXIF")
+                    done.append("replaced EXIF")
                     placed = True
                 else:
-                    changes.append("removed EXIF")
+                    done.append("removed EXIF")
                 continue
             if c == b"XMP " and xmp_at is None:
                 xmp_at = len(parts)
@@ -148,7 +173,7 @@ def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str],
                 parts.append(new)
             else:
                 parts.insert(xmp_at, new)
-            changes.append("added EXIF")
+            done.append("added EXIF")
         total = 4 + sum(len(x) if isinstance(x, bytes) else x[1] for x in parts)
         if total > 0xFFFFFFF0:
             raise WriteError(f"{name}: WebP would exceed the RIFF size limit")
@@ -166,4 +191,4 @@ def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str],
                             raise ContainerError(f"{name}: truncated WebP while copying")
                         out.write(chunk)
                         left -= len(chunk)
-    return changes
+    return done
