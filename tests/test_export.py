@@ -198,11 +198,11 @@ def test_csv_quotes_commas_quotes_newlines_and_unicode(tmp_path: Path) -> None:
 @given(st.lists(st.text(alphabet=st.sampled_from('ab ,"\n\r猫\t'), max_size=8), min_size=1,
                 max_size=5))
 def test_csv_line_agrees_with_csv_module(cells: list[str]) -> None:
-    from gendata.export import _csv_line
+    from gendata.csvenc import csv_line
 
     buf = io.StringIO(newline="")
     csv.writer(buf).writerow(cells)
-    mine = _csv_line(cells) + "\r\n"
+    mine = csv_line(cells) + "\r\n"
     assert next(csv.reader(io.StringIO(mine, newline=""))) == next(
         csv.reader(io.StringIO(buf.getvalue(), newline="")))
 
