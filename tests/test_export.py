@@ -207,6 +207,15 @@ def test_csv_line_agrees_with_csv_module(cells: list[str]) -> None:
         csv.reader(io.StringIO(buf.getvalue(), newline="")))
 
 
+@given(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+                 st.text(alphabet=st.sampled_from('ab ,"\n\r猫'), max_size=6),
+                 st.lists(st.integers(), max_size=2)))
+def test_csv_text_is_quoted_csv_value(value: object) -> None:
+    from gendata.csvenc import csv_quote, csv_text, csv_value
+
+    assert csv_text(value) == csv_quote(csv_value(value))
+
+
 def test_fields_select_and_order(mixed) -> None:
     root, _, _ = mixed
     res = run(["export", "-r", "-f", "jsonl", "--fields", "seed,path",
