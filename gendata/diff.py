@@ -6,8 +6,10 @@ keys onto the shared typed fields (formats.md section 1). Keys that only one dia
 compared as `extra.<key>`.
 
 Used by `gendata diff` and by the terminal UI; the public API is `flatten`, `diff_params`,
-`word_diff`, `batch_diff` and the `FieldChange` / `BatchDiff` records, plus `diff_images` for
-two paths or Records.
+`word_diff`, `batch_diff`, `pair_diff` and the `FieldChange` / `PairDiff` / `BatchDiff`
+records, plus `diff_images` for two paths or Records. The records' `to_json()` give the
+objects `gendata diff --json` prints (docs/batch.md), so any front end or script writes the
+same JSON.
 """
 
 from __future__ import annotations
@@ -24,15 +26,21 @@ if TYPE_CHECKING:
     from .model import GenParams
 
 __all__ = [
+    "TEXT_FIELDS",
     "BatchDiff",
     "FieldChange",
+    "PairDiff",
     "batch_diff",
     "diff_images",
     "diff_params",
     "flatten",
     "lora_changes",
+    "pair_diff",
     "word_diff",
 ]
+
+# Fields compared as text, word by word (`word_diff`), rather than as old -> new values.
+TEXT_FIELDS = ("prompt", "negative_prompt")
 
 # Typed fields in the order diffs list them (the `show --json` order).
 _LIST_FIELDS = ("loras", "embeddings", "samplers", "extra", "notes")
@@ -74,6 +82,15 @@ def flatten(params: GenParams | None) -> dict[str, Any]:
     return out
 
 
+def _plain(value: Any) -> Any:
+    """JSON-friendly form of a flattened value (LoRA weight tuples become lists)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
 @dataclass
 class FieldChange:
     """One field that differs: `old` is the value in the first image, `new` in the second;
@@ -82,6 +99,10 @@ class FieldChange:
     field: str
     old: Any
     new: Any
+
+    def to_json(self) -> dict[str, Any]:
+        """`{"field", "old", "new"}`, values as JSON (a `(weight, unet_weight)` is a list)."""
+        return {"field": self.field, "old": _plain(self.old), "new": _plain(self.new)}
 
 
 def _ordered_keys(dicts: Sequence[dict[str, Any]]) -> list[str]:
@@ -151,6 +172,17 @@ class BatchDiff:
     constant: dict[str, Any]
     varying: list[str]
     rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    base: str | None = None  # the base image's path, when the batch was compared with one
+
+    def records(self) -> list[dict[str, Any]]:
+        """One JSON-ready object per row: `path`, then each varying field (null = absent)."""
+        return [{"path": path, **_plain(values)} for path, values in self.rows]
+
+    def to_json(self) -> dict[str, Any]:
+        """The whole comparison: `{"base", "count", "constant", "varying", "rows"}`, rows as
+        in `records()`."""
+        return {"base": self.base, "count": len(self.rows), "constant": _plain(self.constant),
+                "varying": self.varying, "rows": self.records()}
 
 
 def batch_diff(records: Sequence[Record], base: Record | None = None) -> BatchDiff:
@@ -183,7 +215,7 @@ def batch_diff(records: Sequence[Record], base: Record | None = None) -> BatchDi
         else:
             varying.append(k)
     rows = [(path, {k: f.get(k) for k in varying}) for path, f in items]
-    return BatchDiff(constant, varying, rows)
+    return BatchDiff(constant, varying, rows, base.path if base is not None else None)
 
 
 def lora_changes(old: Any, new: Any) -> list[tuple[str, str, Any, Any]]:
@@ -199,6 +231,39 @@ def lora_changes(old: Any, new: Any) -> list[tuple[str, str, Any, Any]]:
             out.append(("reweighted", name, w, new[name]))
     out += [("added", name, None, w) for name, w in new.items() if name not in old]
     return out
+
+
+@dataclass
+class PairDiff:
+    """Two images compared: their paths, generators (None: no generation data) and the
+    fields that differ (`diff_params`)."""
+
+    a: str
+    b: str
+    generators: tuple[str | None, str | None]
+    changes: list[FieldChange]
+
+    def to_json(self) -> dict[str, Any]:
+        """`{"a", "b", "generators", "changes"}`, plus a word diff (`prompt_diff`,
+        `negative_prompt_diff`: [op, text] pairs) for a changed prompt and the `loras`
+        changes ({"change", "name", "old", "new"}) when the LoRAs differ."""
+        obj: dict[str, Any] = {"a": self.a, "b": self.b, "generators": list(self.generators),
+                               "changes": [c.to_json() for c in self.changes]}
+        for c in self.changes:
+            if c.field in TEXT_FIELDS:
+                obj[f"{c.field}_diff"] = [list(p) for p in word_diff(c.old or "", c.new or "")]
+            elif c.field == "loras":
+                obj["loras"] = [{"change": k, "name": n, "old": _plain(o), "new": _plain(w)}
+                                for k, n, o, w in lora_changes(c.old, c.new)]
+        return obj
+
+
+def pair_diff(a: Record, b: Record) -> PairDiff:
+    """Compare two read images (see `diff_images` for paths)."""
+    return PairDiff(a.path, b.path,
+                    (a.params.generator if a.params else None,
+                     b.params.generator if b.params else None),
+                    diff_params(a.params, b.params))
 
 
 def diff_images(a: Record | str | os.PathLike[str], b: Record | str | os.PathLike[str]

@@ -1,6 +1,6 @@
 """Service layer: export many images' generation data as JSON, JSON Lines or CSV, streaming.
 
-Every record is the `show --json` object (Record.to_json, docs/json-schema.md); bad files
+Every record is the `show --json` object (Record.to_json, docs/json.md); bad files
 become records with `error` set. The work that grows with the data — reading, parsing and
 turning each record into output text — happens inside the worker processes of
 `batch.map_files`; this process only writes the text out, in order.
@@ -18,7 +18,6 @@ from __future__ import annotations
 import io
 import json
 import pickle
-import re
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from functools import lru_cache, partial
 from typing import IO, Any
 
 from .batch import map_files, read_one
+from .csvenc import csv_line, csv_quote, csv_text, csv_value
 
 __all__ = [
     "CSV_COLUMNS",
@@ -33,7 +33,9 @@ __all__ = [
     "JSON_FIELDS",
     "ExportOptions",
     "ExportSummary",
+    "JsonArrayWriter",
     "csv_cell",
+    "csv_columns",
     "export",
     "lora_cell",
 ]
@@ -126,18 +128,6 @@ class ExportSummary:
 
 # --- turning one record into text (runs in the workers) -------------------------------------
 
-def _fmt(value: Any) -> str:
-    if value is None:
-        return ""
-    if value is True or value is False:
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return json.dumps(value, ensure_ascii=False)
-
-
 def lora_cell(loras: list[dict[str, Any]]) -> str:
     """LoRAs as the tags a user would type: `<lora:name:0.8> <lyco:other:1.0:0.5>`.
 
@@ -148,9 +138,9 @@ def lora_cell(loras: list[dict[str, Any]]) -> str:
     for lo in loras:
         parts = [lo.get("kind") or "lora", lo["name"]]
         if lo.get("weight") is not None:
-            parts.append(_fmt(lo["weight"]))
+            parts.append(csv_value(lo["weight"]))
             if lo.get("unet_weight") is not None:
-                parts.append(_fmt(lo["unet_weight"]))
+                parts.append(csv_value(lo["unet_weight"]))
         tags.append("<" + ":".join(parts) + ">")
     return " ".join(tags)
 
@@ -170,59 +160,29 @@ def csv_cell(obj: dict[str, Any], column: str) -> str:
     if column not in obj and "." in column:
         group, _, key = column.partition(".")
         if group in ("extra", "raw"):
-            return _fmt((obj.get(group) or {}).get(key))
+            return csv_value((obj.get(group) or {}).get(key))
     if column == "extra":
         return json.dumps(obj["extra"], ensure_ascii=False) if obj.get("extra") else ""
-    return _fmt(obj.get(column))
+    return csv_value(obj.get(column))
 
 
-def _quote(text: str) -> str:
-    """CSV-quote one cell as csv.writer does with QUOTE_MINIMAL."""
-    if "," in text or '"' in text or "\n" in text or "\r" in text:
-        return '"' + text.replace('"', '""') + '"'
-    return text
-
-
-def _csv_line(cells: list[str]) -> str:
-    if len(cells) == 1 and not cells[0]:
-        return '""'  # a lone empty cell must not read back as a blank (skipped) line
-    return ",".join(_quote(c) for c in cells)
-
-
-_NEEDS_QUOTE = re.compile('[,"\n\r]').search
-# Columns whose cell is `_fmt` of the value under that key (everything csv_cell does not
+# Columns whose cell is `csv_value` of the value under that key (everything csv_cell does not
 # treat specially).
 _SPECIAL = frozenset({"loras", "embeddings", "notes", "warnings", "samplers", "extra"})
 
 
-def _plain_cell(value: Any) -> str:
-    """_quote(_fmt(value)), with the common types first."""
-    cls = value.__class__
-    if cls is str:
-        text = value
-    elif value is None:
-        return ""
-    elif cls is int or cls is float:
-        return repr(value)
-    else:
-        text = _fmt(value)
-    if _NEEDS_QUOTE(text) is not None:
-        return '"' + text.replace('"', '""') + '"'
-    return text
-
-
 @lru_cache(maxsize=16)
 def _line_encoder(cols: tuple[str, ...]) -> Callable[[dict[str, Any]], str]:
-    """A function giving `_csv_line([csv_cell(obj, c) for c in cols])`, with the column
+    """A function giving `csv_line([csv_cell(obj, c) for c in cols])`, with the column
     dispatch of csv_cell done once instead of for every cell of every row."""
     if len(cols) == 1:
         col = cols[0]
-        return lambda obj: _csv_line([csv_cell(obj, col)])
+        return lambda obj: csv_line([csv_cell(obj, col)])
     plan = [(c, c not in _SPECIAL and "." not in c) for c in cols]
 
     def encode_line(obj: dict[str, Any]) -> str:
         get = obj.get
-        return ",".join([_plain_cell(get(c)) if plain else _quote(csv_cell(obj, c))
+        return ",".join([csv_text(get(c)) if plain else csv_quote(csv_cell(obj, c))
                          for c, plain in plan])
 
     return encode_line
@@ -260,14 +220,16 @@ def encode(path: str, opts: ExportOptions) -> tuple[str, Any, str | None]:
     i = cols.index(_EXTRA_ALL)
     before = _line_encoder(tuple(cols[:i]))(obj) if i else ""
     after = _line_encoder(tuple(cols[i + 1:]))(obj) if i + 1 < len(cols) else ""
-    extras = {k: _plain_cell(v) for k, v in obj["extra"].items()}
+    extras = {k: csv_text(v) for k, v in obj["extra"].items()}
     return rec.path, (before, after, extras), rec.error
 
 
 # --- writers (run in this process) ----------------------------------------------------------
 
-class _JsonWriter:
-    """One JSON array, an element a line; `close` ends it, so stopping early leaves valid JSON."""
+class JsonArrayWriter:
+    """One JSON array, an element a line: `write` takes each element's JSON text as it comes;
+    `close` ends the array, so stopping early still leaves valid JSON. The layout of
+    `export -f json` and of every command's `-f json` output."""
 
     def __init__(self, out: IO[str]) -> None:
         self.out = out
@@ -317,10 +279,10 @@ class _SpillCsvWriter:
         self.rows += 1
 
     def close(self) -> None:
-        keys = sorted(self.keys, key=lambda k: (k.casefold(), k))
+        keys = _sorted_keys(self.keys)
         header = [*self.before, *(f"extra.{k}" for k in keys), *self.after]
         out = self.out
-        out.write(_csv_line(header) + "\r\n")
+        out.write(csv_line(header) + "\r\n")
         self.spill.seek(0)
         nb, na = bool(self.before), bool(self.after)
         for _ in range(self.rows):
@@ -334,15 +296,34 @@ class _SpillCsvWriter:
         self.spill.close()
 
 
+def _sorted_keys(keys: Iterable[str]) -> list[str]:
+    return sorted(keys, key=lambda k: (k.casefold(), k))
+
+
+def csv_columns(records: Iterable[dict[str, Any]], options: ExportOptions | None = None
+                ) -> list[str]:
+    """The CSV header export writes for these `show --json` objects: `options.columns()`,
+    with one `extra.<key>` column per extra key found (sorted) where they go. For records
+    already in memory (`show -f csv`); `export` learns the keys as it streams."""
+    cols = (options or ExportOptions(fmt="csv")).columns()
+    if _EXTRA_ALL not in cols:
+        return cols
+    keys: set[str] = set()
+    for obj in records:
+        keys.update(obj.get("extra") or ())
+    i = cols.index(_EXTRA_ALL)
+    return [*cols[:i], *(f"extra.{k}" for k in _sorted_keys(keys)), *cols[i + 1:]]
+
+
 def _writer(out: IO[str], opts: ExportOptions) -> Any:
     if opts.fmt == "json":
-        return _JsonWriter(out)
+        return JsonArrayWriter(out)
     if opts.fmt == "jsonl":
         return _LineWriter(out)
     cols = opts.columns()
     if _EXTRA_ALL in cols:
         return _SpillCsvWriter(out, cols)
-    return _LineWriter(out, _csv_line(cols), "\r\n")
+    return _LineWriter(out, csv_line(cols), "\r\n")
 
 
 def export(files: Iterable[str], out: IO[str], options: ExportOptions | None = None, *,

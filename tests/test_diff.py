@@ -15,7 +15,16 @@ from hypothesis import strategies as st
 
 from gendata import api
 from gendata.cli import main
-from gendata.diff import BatchDiff, FieldChange, batch_diff, diff_params, flatten, word_diff
+from gendata.diff import (
+    BatchDiff,
+    FieldChange,
+    PairDiff,
+    batch_diff,
+    diff_params,
+    flatten,
+    pair_diff,
+    word_diff,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
@@ -177,3 +186,45 @@ def test_library_names() -> None:
     assert changes == [FieldChange("seed", 1001, 1002)]
     assert gendata.batch_diff is batch_diff
     assert flatten(None) == {} and diff_params(None, None) == []
+
+
+def _lora_png(tmp_path: Path, name: str, prompt: str) -> str:
+    out = tmp_path / name
+    new = api.update(api.read(FIXTURES / "a1111_basic.png").params, {"prompt": prompt})
+    api.write(FIXTURES / "a1111_basic.png", new, output=out)
+    return str(out)
+
+
+def test_pair_diff_to_json_is_what_diff_json_prints(tmp_path: Path) -> None:
+    a = _lora_png(tmp_path, "a.png", "fox, <lora:keep:0.8>, <lora:gone:1>")
+    b = _lora_png(tmp_path, "b.png", "fox, <lora:keep:0.6:0.2>, <lyco:new:0.3>")
+    result = pair_diff(api.read(a), api.read(b))
+    assert isinstance(result, PairDiff)
+    assert (result.a, result.b, result.generators) == (a, b, ("a1111", "a1111"))
+    obj = result.to_json()
+    assert list(obj) == ["a", "b", "generators", "changes", "prompt_diff", "loras"]
+    assert obj["loras"] == [
+        {"change": "reweighted", "name": "keep", "old": 0.8, "new": [0.6, 0.2]},
+        {"change": "removed", "name": "gone", "old": 1.0, "new": None},
+        {"change": "added", "name": "lyco:new", "old": None, "new": 0.3}]
+    assert ["equal", "fox, <lora:keep:"] in obj["prompt_diff"]
+    res = run(["diff", "--json", a, b])
+    assert res.exit_code == 0
+    assert res.stdout == json.dumps(obj, ensure_ascii=False, indent=2) + "\n"
+    assert FieldChange("loras", {"x": (1.0, 0.5)}, None).to_json() == {
+        "field": "loras", "old": {"x": [1.0, 0.5]}, "new": None}
+
+
+def test_batch_diff_to_json_and_records() -> None:
+    base = api.read(FIXTURES / "a1111_basic.png")
+    result = batch_diff([api.read(p) for p in SWEEP[:2]], base=base)
+    assert result.base == base.path
+    assert batch_diff([api.read(p) for p in SWEEP[:2]]).base is None
+    obj = result.to_json()
+    assert list(obj) == ["base", "count", "constant", "varying", "rows"]
+    assert obj["count"] == 3 and obj["rows"] == result.records()
+    assert [r["path"] for r in result.records()] == [base.path, *SWEEP[:2]]
+    assert all(list(r) == ["path", *result.varying] for r in result.records())
+    assert isinstance(result.records()[0]["loras"], dict)
+    res = run(["diff", "--json", "--base", base.path, *SWEEP[:2]])
+    assert res.stdout == json.dumps(obj, ensure_ascii=False, indent=2) + "\n"

@@ -198,13 +198,22 @@ def test_csv_quotes_commas_quotes_newlines_and_unicode(tmp_path: Path) -> None:
 @given(st.lists(st.text(alphabet=st.sampled_from('ab ,"\n\r猫\t'), max_size=8), min_size=1,
                 max_size=5))
 def test_csv_line_agrees_with_csv_module(cells: list[str]) -> None:
-    from gendata.export import _csv_line
+    from gendata.csvenc import csv_line
 
     buf = io.StringIO(newline="")
     csv.writer(buf).writerow(cells)
-    mine = _csv_line(cells) + "\r\n"
+    mine = csv_line(cells) + "\r\n"
     assert next(csv.reader(io.StringIO(mine, newline=""))) == next(
         csv.reader(io.StringIO(buf.getvalue(), newline="")))
+
+
+@given(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+                 st.text(alphabet=st.sampled_from('ab ,"\n\r猫'), max_size=6),
+                 st.lists(st.integers(), max_size=2)))
+def test_csv_text_is_quoted_csv_value(value: object) -> None:
+    from gendata.csvenc import csv_quote, csv_text, csv_value
+
+    assert csv_text(value) == csv_quote(csv_value(value))
 
 
 def test_fields_select_and_order(mixed) -> None:

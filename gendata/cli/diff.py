@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import Any
 
 import click
 
+from ..diff import TEXT_FIELDS
 from ._common import error
-
-_TEXT_FIELDS = ("prompt", "negative_prompt")
+from .output import echo_document, emit, output_options
 
 
 @click.command()
@@ -19,12 +18,15 @@ _TEXT_FIELDS = ("prompt", "negative_prompt")
 @click.option("--base", type=click.Path(dir_okay=False), default=None,
               help="Batch: compare every image with this one.")
 @click.option("-r", "--recursive", is_flag=True, help="Also read the subfolders of folders.")
-@click.option("--json", "as_json", is_flag=True, help="JSON output (docs/batch.md).")
-@click.option("--csv", "as_csv", is_flag=True, help="Batch: the table as CSV.")
+@output_options(
+    describe={"table": "for reading",
+              "json": "the whole comparison as one object (docs/batch.md)",
+              "jsonl": "batch: a row per image", "csv": "batch: a row per image"},
+    json_help="The comparison as one JSON object (docs/batch.md).")
 @click.option("--width", type=click.IntRange(min=10), default=60, show_default=True,
               help="Batch table: cut text cells to this many characters.")
-def diff(paths: tuple[str, ...], base: str | None, recursive: bool, as_json: bool,
-         as_csv: bool, width: int) -> None:
+def diff(paths: tuple[str, ...], base: str | None, recursive: bool, fmt: str,
+         width: int) -> None:
     """Show what differs in the generation data of images.
 
     Two files: field by field, prompts as a word diff, parameters as old -> new, LoRAs added,
@@ -32,17 +34,16 @@ def diff(paths: tuple[str, ...], base: str | None, recursive: bool, as_json: boo
     constant ones listed once above it); `--base IMG` compares each with one reference.
     Works across generators (a ComfyUI image against an A1111 one).
     """
-    if as_json and as_csv:
-        raise click.UsageError("--json and --csv are exclusive")
     pair = base is None and len(paths) == 2 and not any(os.path.isdir(p) for p in paths)
     if pair:
-        if as_csv:
-            raise click.UsageError("--csv is for batch diffs (three or more images, or folders)")
-        _pair(paths[0], paths[1], as_json)
+        if fmt in ("csv", "jsonl"):
+            raise click.UsageError(f"--{fmt} is for batch diffs (three or more images, or "
+                                   "folders)")
+        _pair(paths[0], paths[1], fmt)
     else:
         if len(paths) == 1 and base is None and not os.path.isdir(paths[0]):
             raise click.UsageError("diff needs two images, a folder, or --base")
-        _batch(paths, base, recursive, as_json, as_csv, width)
+        _batch(paths, base, recursive, fmt, width)
 
 
 def _read(path: str) -> Any:
@@ -55,44 +56,20 @@ def _read(path: str) -> Any:
     return rec
 
 
-def _plain(value: Any) -> Any:
-    """JSON-friendly form of a flattened value (LoRA weight tuples become lists)."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _pair(path_a: str, path_b: str, as_json: bool) -> None:
-    from ..diff import diff_params, lora_changes, word_diff
+def _pair(path_a: str, path_b: str, fmt: str) -> None:
+    from ..diff import pair_diff
 
     a, b = _read(path_a), _read(path_b)
-    changes = diff_params(a.params, b.params)
-    if as_json:
-        obj: dict[str, Any] = {
-            "a": a.path, "b": b.path,
-            "generators": [a.params.generator if a.params else None,
-                           b.params.generator if b.params else None],
-            "changes": [{"field": c.field, "old": _plain(c.old), "new": _plain(c.new)}
-                        for c in changes],
-        }
-        for c in changes:
-            if c.field in _TEXT_FIELDS:
-                obj[f"{c.field}_diff"] = [list(p) for p in word_diff(c.old or "", c.new or "")]
-            elif c.field == "loras":
-                obj["loras"] = [{"change": k, "name": n, "old": _plain(o), "new": _plain(w)}
-                                for k, n, o, w in lora_changes(c.old, c.new)]
-        click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+    result = pair_diff(a, b)
+    if fmt == "json":
+        echo_document(result.to_json())
         return
-    from rich.console import Console
-
-    console = Console()
-    console.print(pair_view(a, b, changes, marks=console.color_system is None))
+    emit((), "table", table=lambda console: pair_view(
+        a, b, result.changes, marks=console.color_system is None))
 
 
-def _batch(paths: tuple[str, ...], base_path: str | None, recursive: bool, as_json: bool,
-           as_csv: bool, width: int) -> None:
+def _batch(paths: tuple[str, ...], base_path: str | None, recursive: bool, fmt: str,
+           width: int) -> None:
     from ..batch import expand_paths, iter_records
     from ..diff import batch_diff
 
@@ -109,27 +86,11 @@ def _batch(paths: tuple[str, ...], base_path: str | None, recursive: bool, as_js
         error("no readable images to compare")
         sys.exit(1)
     result = batch_diff(records, base=base)
-    if as_json:
-        click.echo(json.dumps({
-            "base": base.path if base else None,
-            "count": len(result.rows),
-            "constant": _plain(result.constant),
-            "varying": result.varying,
-            "rows": [{"path": p, **_plain(v)} for p, v in result.rows],
-        }, ensure_ascii=False, indent=2))
-    elif as_csv:
-        from ..export import _csv_line, _fmt
-
-        out = sys.stdout
-        out.write(_csv_line(["path", *result.varying]) + "\r\n")
-        for p, values in result.rows:
-            out.write(_csv_line([p, *(_fmt(_plain(values[k])) for k in result.varying)])
-                      + "\r\n")
+    if fmt == "json":
+        echo_document(result.to_json())
     else:
-        from rich.console import Console
-
-        console = Console()
-        console.print(batch_view(result, base.path if base else None, width, console.width))
+        emit(result.records(), fmt, columns=["path", *result.varying],
+             table=lambda console: batch_view(result, result.base, width, console.width))
     if failed:
         sys.exit(1)
 
@@ -206,7 +167,7 @@ def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False) -> Any
         return Group(*parts)
     rest = []
     for c in changes:
-        if c.field in _TEXT_FIELDS:
+        if c.field in TEXT_FIELDS:
             text = word_diff_text(c.old or "", c.new or "", marks=marks)
             parts.append(Panel(text, title=label(c.field), title_align="left",
                                border_style="cyan"))

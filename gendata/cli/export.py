@@ -11,13 +11,15 @@ from typing import Any
 import click
 
 from ._common import error
+from .output import output_options
 
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("-r", "--recursive", is_flag=True, help="Also read the subfolders of folders.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["json", "jsonl", "csv"]),
-              default="jsonl", show_default=True, help="Output format.")
+@output_options(formats=("json", "jsonl", "csv"), default="jsonl",
+                describe={"json": "one JSON array", "jsonl": "an object a line",
+                          "csv": "columns in docs/batch.md"})
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
               help="Write here instead of standard output.")
 @click.option("--fields", multiple=True, metavar="A,B,...",

@@ -2,47 +2,82 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
+from typing import Any
 
 import click
 
 from ..errors import GenDataError
 from ._common import error, finish
+from .output import emit, output_options
 
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per file (docs/json.md).")
-@click.option("--raw", is_flag=True, help="List every metadata chunk/tag as stored.")
+@output_options(
+    json_means="jsonl",
+    describe={"table": "the prompt and parameters for reading",
+              "json": "one JSON array of the objects (docs/json.md)",
+              "jsonl": "one JSON object per file and line (docs/json.md)",
+              "csv": "export's CSV columns"},
+    json_help="One JSON object per file and line (docs/json.md): the same as --jsonl, as "
+              "it has always been; -f json for one array.")
+@click.option("--raw", is_flag=True, help="List every metadata chunk/tag as stored (in JSON: "
+                                          "a `raw_entries` array).")
 @click.option("--stealth/--no-stealth", default=None,
               help="Also look for stealth pnginfo in the pixels (default: only when the "
                    "chunks hold nothing).")
-def show(files: tuple[str, ...], as_json: bool, raw: bool, stealth: bool | None) -> None:
+def show(files: tuple[str, ...], fmt: str, raw: bool, stealth: bool | None) -> None:
     """Show the generation data of images (PNG, JPEG, WebP)."""
+    if fmt == "table":
+        finish(_views(files, raw, stealth))
+        return
+    if fmt == "csv" and raw:
+        raise click.UsageError("--raw has no CSV form: use -f jsonl (raw_entries) or the table")
+    failed = 0
+
+    def records() -> Iterator[dict[str, Any]]:
+        nonlocal failed
+        for path in files:
+            rec = _read(path, stealth)
+            obj = rec.to_json()
+            if raw and rec.raw is not None:
+                obj["raw_entries"] = [e.to_json() for e in rec.raw.entries]
+            yield obj
+            if rec.error:  # after the record, so it follows its line when both are shown
+                failed += 1
+                error(rec.error)
+
+    if fmt == "csv":
+        from ..export import csv_cell, csv_columns
+
+        emit(records(), fmt, columns=csv_columns, cell=csv_cell)
+    else:
+        emit(records(), fmt)
+    finish(failed)
+
+
+def _read(path: str, stealth: bool | None) -> Any:
+    """The file's Record; one that cannot be read becomes a Record with `error` set."""
     from ..api import Record, read
     from ..batch import attach_extras
 
+    try:
+        rec = read(path, stealth=stealth)
+    except GenDataError as exc:
+        rec = Record(path=path, error=str(exc))
+    attach_extras(rec)
+    return rec
+
+
+def _views(files: tuple[str, ...], raw: bool, stealth: bool | None) -> int:
+    """Print each file's rich view as it is read; return how many failed."""
     console = None
     failed = 0
     for path in files:
-        try:
-            rec = read(path, stealth=stealth)
-        except GenDataError as exc:
-            rec = Record(path=path, error=str(exc))
+        rec = _read(path, stealth)
         if rec.error:
             failed += 1
-        attach_extras(rec)
-        if as_json:
-            obj = rec.to_json()
-            if raw and rec.raw is not None:
-                obj["raw_entries"] = [
-                    {"container": e.container, "location": e.location, "key": e.key,
-                     "size": e.size, "offset": e.offset, "after_idat": e.after_idat,
-                     "text": e.text} for e in rec.raw.entries]
-            click.echo(json.dumps(obj, ensure_ascii=False))
-            if rec.error:
-                error(rec.error)
-            continue
         if rec.raw is None:  # unreadable file: one line, no table
             error(rec.error or f"{path}: unreadable")
             continue
@@ -57,5 +92,4 @@ def show(files: tuple[str, ...], as_json: bool, raw: bool, stealth: bool | None)
             console.print()
         if rec.error:
             error(rec.error)
-    finish(failed)
-
+    return failed

@@ -32,6 +32,13 @@ class RawEntry:
     after_idat: bool = False
     data: bytes | None = None
 
+    def to_json(self) -> dict[str, object]:
+        """The entry as `show --json --raw` lists it under `raw_entries` (docs/json.md);
+        binary `data` is left out (its `text` is null)."""
+        return {"container": self.container, "location": self.location, "key": self.key,
+                "size": self.size, "offset": self.offset, "after_idat": self.after_idat,
+                "text": self.text}
+
 
 @dataclass(slots=True)
 class RawMetadata:
