@@ -32,12 +32,14 @@ def _run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def _embed(files: dict[str, Path], *args: str) -> tuple[int, str, str]:
+    """`gendata ti embed` of the fixture embedding into the fixture cover, plus `args`."""
+    return _run("ti", "embed", str(files["emb"]), "--into", str(files["cover"]), *args)
+
+
 def test_embed_info_extract(files: dict[str, Path]) -> None:
     card = files["dir"] / "card.png"
-    code, out, err = _run(
-        "ti", "embed", str(files["emb"]), "--into", str(files["cover"]), "-o", str(card),
-        "--name", "wolf",
-    )  # fmt: skip
+    code, out, err = _embed(files, "-o", str(card), "--name", "wolf")
     assert code == 0, err
     assert "<wolf> 4 vectors × 1024 (SD2)" in out
 
@@ -72,19 +74,14 @@ def test_errors_are_one_line_with_exit_codes(files: dict[str, Path]) -> None:
     code, out, _ = _run("ti", "info", str(files["cover"]), "--json")
     assert code == 0 and json.loads(out) is None
 
-    code, _, err = _run(
-        "ti", "embed", str(files["emb"]), "--into", str(files["cover"]),
-        "-o", str(files["dir"] / "c.png"), "--name", "../../x",
-    )  # fmt: skip
+    code, _, err = _embed(files, "-o", str(files["dir"] / "c.png"), "--name", "../../x")
     assert code == 1 and "path separators" in err and "Traceback" not in err
     assert not (files["dir"] / "c.png").exists()
 
     code, _, err = _run("ti", "extract", str(files["cover"]), "-o", "x.pt")
     assert code == 1 and "no sd-ti-embedding chunk" in err
 
-    code, _, err = _run(
-        "ti", "embed", str(files["emb"]), "--into", str(files["cover"]), "-o", "c.jpg"
-    )
+    code, _, err = _embed(files, "-o", "c.jpg")
     assert code == 2 and "must be a .png" in err
 
     code, _, err = _run("ti", "embed", str(files["emb"]))
@@ -93,9 +90,7 @@ def test_errors_are_one_line_with_exit_codes(files: dict[str, Path]) -> None:
 
 def test_disagreement_is_a_warning_on_stderr(files: dict[str, Path]) -> None:
     card = files["dir"] / "card.png"
-    code, _, _ = _run(
-        "ti", "embed", str(files["emb"]), "--into", str(files["cover"]), "-o", str(card)
-    )
+    code, _, _ = _embed(files, "-o", str(card))
     assert code == 0
     with Image.open(card) as im:
         pixels = np.asarray(im.convert("RGB"))
@@ -114,10 +109,7 @@ def test_disagreement_is_a_warning_on_stderr(files: dict[str, Path]) -> None:
 
 def test_show_json_reports_the_embedding(files: dict[str, Path]) -> None:
     card = files["dir"] / "card.png"
-    code, _, _ = _run(
-        "ti", "embed", str(files["emb"]), "--into", str(files["cover"]), "-o", str(card),
-        "--name", "fox",
-    )  # fmt: skip
+    code, _, _ = _embed(files, "-o", str(card), "--name", "fox")
     assert code == 0
     code, out, err = _run("show", "--json", str(card))
     assert code == 0, err

@@ -39,7 +39,7 @@ def run(p: RegenPlan, **kwargs: Any) -> RegenResult:
 
 def resolve_device(requested: str = "auto") -> str:
     """auto -> cuda, mps or cpu (imports torch; UsageError naming the extra if it is missing)."""
-    from .runner import resolve_device as _resolve
+    from .backend import resolve_device as _resolve
 
     return _resolve(requested)
 

@@ -1,5 +1,6 @@
-"""Regen service, torch layer: execute a RegenPlan with diffusers. The ONLY module that imports
-torch, diffusers or transformers, and only inside functions, so planning stays light.
+"""Regen service, torch layer: execute a RegenPlan with diffusers. With `backend` and
+`conditioning` the only modules that use torch, diffusers or transformers, and only inside
+functions, so planning stays light.
 
 Kept thin (regen.md section 4): load the pipeline, build the scheduler the plan names, make the
 plan's noise, build prompt embeddings the A1111 way, call the stock pipelines, convert to 8 bits
@@ -20,14 +21,14 @@ import numpy as np
 
 from ..errors import UsageError
 from . import nvrng
-from .emphasis import chunk_tokens
-from .plan import NoisePlan, PromptPlan, RegenPlan, SchedulerPlan, make_plan
+from .backend import missing_extra, require, resolve_device
+from .conditioning import cond_kwargs, encoders, pad_conds, pair
+from .plan import NoisePlan, RegenPlan, SchedulerPlan, make_plan
 from .report import Deviation, RegenReport, worst
 
 __all__ = ["RegenResult", "execute", "missing_extra"]
 
 Progress = Callable[[int, int], None]
-INSTALL_HINT = "pip install 'gendata[regen]'"
 _PIPELINES: dict[tuple[str, str | None, str, str], Any] = {}
 
 
@@ -38,43 +39,8 @@ class RegenResult:
     report: RegenReport
 
 
-def missing_extra() -> str | None:
-    """The name of the first regen dependency that cannot be imported, or None."""
-    import importlib.util
-
-    for mod in ("torch", "diffusers", "transformers", "safetensors"):
-        if importlib.util.find_spec(mod) is None:
-            return mod
-    return None
-
-
-def _require() -> tuple[Any, Any]:
-    missing = missing_extra()
-    if missing:
-        raise UsageError(f"regen needs {missing}, which is not installed: {INSTALL_HINT}")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    import diffusers
-    import torch
-
-    diffusers.utils.logging.set_verbosity_error()
-    return torch, diffusers
-
-
-def resolve_device(requested: str) -> str:
-    torch, _ = _require()
-    if requested in ("", "auto"):
-        if torch.cuda.is_available():
-            return "cuda"
-        mps = getattr(torch.backends, "mps", None)
-        return "mps" if mps is not None and mps.is_available() else "cpu"
-    if requested == "cuda" and not torch.cuda.is_available():
-        raise UsageError("--device cuda: no CUDA device is available (try --device cpu)")
-    return requested
-
-
 def _load(plan: RegenPlan, device: str, dtype: Any) -> Any:
-    torch, diffusers = _require()
+    torch, diffusers = require()
     key = (str(plan.model), plan.config, device, str(dtype))
     if key in _PIPELINES:
         return _PIPELINES[key]
@@ -118,7 +84,7 @@ def _load(plan: RegenPlan, device: str, dtype: Any) -> Any:
 
 
 def _scheduler(sp: SchedulerPlan) -> Any:
-    torch, diffusers = _require()
+    torch, diffusers = require()
     base = getattr(diffusers, sp.cls)
     if not sp.custom_sigmas:
         return base.from_config(sp.config)
@@ -151,7 +117,7 @@ class _TorchGen:
 
 
 def _noise(np_plan: NoisePlan, device: str) -> nvrng.ImageNoise:
-    torch, _ = _require()
+    torch, _ = require()
     gen = np_plan.generator
     if gen == "philox":
         factory: Callable[[int], Any] = nvrng.PhiloxNV
@@ -172,7 +138,7 @@ def _step_noise(scheduler: Any, noise: nvrng.ImageNoise | None) -> Iterator[None
     if noise is None:
         yield
         return
-    torch, _ = _require()
+    torch, _ = require()
     mods = {sys.modules[c.__module__] for c in type(scheduler).__mro__
             if hasattr(sys.modules.get(c.__module__), "randn_tensor")}
     saved = {m: m.randn_tensor for m in mods}
@@ -189,115 +155,6 @@ def _step_noise(scheduler: Any, noise: nvrng.ImageNoise | None) -> Iterator[None
     finally:
         for m, fn in saved.items():
             m.randn_tensor = fn
-
-
-@dataclass
-class _Cond:
-    """Conditioning for one prompt: the cross-attention states, plus SDXL's pooled vector."""
-
-    states: Any
-    pooled: Any = None
-
-
-def _encoders(pipe: Any) -> list[tuple[Any, Any]]:
-    """(tokenizer, text encoder) pairs: CLIP for SD 1.x; CLIP-L and OpenCLIP-G for SDXL."""
-    pairs = [(pipe.tokenizer, pipe.text_encoder)]
-    if getattr(pipe, "text_encoder_2", None) is not None:
-        pairs.append((pipe.tokenizer_2, pipe.text_encoder_2))
-    return pairs
-
-
-def _encode_one(tok: Any, te: Any, pp: PromptPlan, emb_ids: dict[str, list[int]],
-                pooled: bool) -> tuple[Any, Any]:
-    """A1111's conditioning for one text encoder: 75-token chunks, the plan's hidden state
-    (with CLIP's final LayerNorm for SD 1.x, without for SDXL), emphasis with mean
-    restoration per encoder, chunks concatenated; the pooled vector, for SDXL's OpenCLIP-G,
-    comes from the first chunk and carries no emphasis (regen.md 3.4, 3.5; A1111
-    sd_hijack_clip)."""
-    torch, _ = _require()
-    vocab = tok.get_vocab()
-    comma = vocab.get(",</w>", -1)
-    bos, eos = tok.bos_token_id, tok.eos_token_id
-    # SD 1.x pads with the end token; OpenCLIP-G (SDXL's second encoder) pads with its pad
-    # token (id 0, "!") after the first end token.
-    pad_id = eos if not pooled or tok.pad_token_id is None else tok.pad_token_id
-
-    def tokenize(text: str) -> list[int]:
-        return list(tok(text, add_special_tokens=False, truncation=False).input_ids)
-
-    chunks = chunk_tokens(pp.pieces, tokenize, comma_id=comma, embeddings=emb_ids)
-    final_ln = getattr(te, "text_model", te).final_layer_norm
-    out, pool = [], None
-    for ch in chunks:
-        pad = 75 - len(ch.tokens)
-        ids = torch.tensor([[bos, *ch.tokens, eos, *([pad_id] * pad)]], device=te.device)
-        w = torch.tensor([1.0, *ch.weights, 1.0, *([1.0] * pad)], device=te.device)
-        res = te(ids, output_hidden_states=True)
-        if pooled and pool is None:
-            pool = res.text_embeds
-        if pp.clip_skip > 1:
-            z = res.hidden_states[-pp.clip_skip]
-            if pp.final_norm:
-                z = final_ln(z)
-        else:
-            z = res.last_hidden_state
-        if pp.emphasis in ("Original", "No norm"):
-            before = z.float().mean()
-            z = z * w.to(z.dtype)[None, :, None]
-            after = z.float().mean()
-            if pp.emphasis == "Original" and after != 0:
-                z = z * (before / after).to(z.dtype)
-        out.append(z)
-    return torch.cat(out, dim=1), pool
-
-
-def _encode(pipe: Any, pp: PromptPlan, emb_ids: list[dict[str, list[int]]],
-            zero_if_empty: bool = False) -> _Cond:
-    torch, _ = _require()
-    pairs = _encoders(pipe)
-    parts = [_encode_one(tok, te, pp, emb_ids[i] if i < len(emb_ids) else {},
-                         pooled=len(pairs) > 1 and i == len(pairs) - 1)
-             for i, (tok, te) in enumerate(pairs)]
-    states = torch.cat([z for z, _ in parts], dim=-1)
-    pooled = parts[-1][1]
-    if zero_if_empty and pp.text == "":
-        # A1111's SDXL conditioning zeroes an empty negative prompt (force_zero_embeddings).
-        states = torch.zeros_like(states)
-        pooled = torch.zeros_like(pooled) if pooled is not None else None
-    return _Cond(states, pooled)
-
-
-def _pair(pipe: Any, pos: PromptPlan, neg: PromptPlan, emb: list[dict[str, list[int]]],
-          devs: list[Deviation], pad_conds: bool) -> tuple[_Cond, _Cond]:
-    """Prompt and negative conditioning. diffusers needs both the same length, so the shorter
-    gets empty-prompt chunks: that is A1111's "Pad conds" option; without it A1111 runs the two
-    through the UNet separately, unpadded, which this cannot do — reported as a deviation."""
-    torch, _ = _require()
-    sdxl = getattr(pipe, "text_encoder_2", None) is not None
-    c, u = _encode(pipe, pos, emb), _encode(pipe, neg, emb, zero_if_empty=sdxl)
-    if c.states.shape[1] != u.states.shape[1]:
-        if not pad_conds:
-            devs.append(Deviation(
-                "cond-padded", "close",
-                f"prompt and negative prompt have {c.states.shape[1] // 77} and "
-                f"{u.states.shape[1] // 77} 75-token chunks; the shorter is padded with empty "
-                "chunks (A1111 runs them separately unless 'Pad conds' is on)"))
-        empty = _encode(pipe, replace(neg, text="", pieces=[("", 1.0)]), [])
-        while c.states.shape[1] < u.states.shape[1]:
-            c.states = torch.cat([c.states, empty.states], dim=1)
-        while u.states.shape[1] < c.states.shape[1]:
-            u.states = torch.cat([u.states, empty.states], dim=1)
-    return c, u
-
-
-def _cond_kwargs(c: _Cond, u: _Cond, size: Any) -> dict[str, Any]:
-    kw = {"prompt_embeds": c.states, "negative_prompt_embeds": u.states}
-    if c.pooled is not None:
-        kw.update(pooled_prompt_embeds=c.pooled, negative_pooled_prompt_embeds=u.pooled)
-    if size is not None:
-        kw.update(original_size=tuple(size.original), crops_coords_top_left=tuple(size.crop),
-                  target_size=tuple(size.target))
-    return kw
 
 
 def _to_uint8(arr: np.ndarray) -> np.ndarray:
@@ -318,7 +175,7 @@ def execute(plan: RegenPlan, *, progress: Progress | None = None,
     """Run the plan. Raises UsageError for a missing extra, model, or out of memory."""
     if plan.refused:
         raise UsageError("; ".join(d.message for d in plan.refused))
-    torch, _ = _require()
+    torch, _ = require()
     device = resolve_device(plan.device)
     if device != plan.device:
         plan = make_plan(plan.params, replace(plan.options, device=device, overrides={}))
@@ -327,7 +184,8 @@ def execute(plan: RegenPlan, *, progress: Progress | None = None,
     started = time.perf_counter()
     devs = list(plan.deviations)
     pipe = _load(plan, device, tdtype)
-    loaded_loras, loaded_ti = [], []
+    loaded_loras: list[str] = []
+    loaded_ti: list[str] = []
     try:
         with torch.inference_mode():
             image = _run(plan, pipe, device, tdtype, devs, loaded_loras, loaded_ti, progress)
@@ -343,7 +201,7 @@ def execute(plan: RegenPlan, *, progress: Progress | None = None,
         if loaded_loras:
             pipe.unload_lora_weights()
         if loaded_ti:
-            for tok, te in _encoders(pipe):
+            for tok, te in encoders(pipe):
                 pipe.unload_textual_inversion(tokenizer=tok, text_encoder=te)
     report = RegenReport(
         fidelity=worst(devs), deviations=devs, plan=plan.to_dict(), device=device,
@@ -356,7 +214,7 @@ def execute(plan: RegenPlan, *, progress: Progress | None = None,
 
 def _run(plan: RegenPlan, pipe: Any, device: str, tdtype: Any, devs: list[Deviation],
          loaded_loras: list[str], loaded_ti: list[str], progress: Progress | None) -> Any:
-    torch, _ = _require()
+    torch, _ = require()
     from PIL import Image
 
     # LoRAs (kohya/A1111 format through peft) and embeddings.
@@ -379,7 +237,7 @@ def _run(plan: RegenPlan, pipe: Any, device: str, tdtype: Any, devs: list[Deviat
         weights.append(w)
     if names:
         pipe.set_adapters(names, adapter_weights=weights)
-    pairs = _encoders(pipe)
+    pairs = encoders(pipe)
     emb_ids: list[dict[str, list[int]]] = [{} for _ in pairs]
     for ep in plan.embeddings:
         try:
@@ -398,8 +256,7 @@ def _run(plan: RegenPlan, pipe: Any, device: str, tdtype: Any, devs: list[Deviat
                 i += 1
             ids[ep.name] = tok.convert_tokens_to_ids(toks)
 
-    pad_conds = str(plan.params.extra.get("Pad conds", "")).lower() == "true"
-    cond, uncond = _pair(pipe, plan.prompt, plan.negative, emb_ids, devs, pad_conds)
+    cond, uncond = pair(pipe, plan.prompt, plan.negative, emb_ids, devs, pad_conds(plan.params))
     sched = _scheduler(plan.scheduler)
     pipe.scheduler = sched
     noise = _noise(plan.noise, device)
@@ -420,7 +277,7 @@ def _run(plan: RegenPlan, pipe: Any, device: str, tdtype: Any, devs: list[Deviat
     step_noise = noise if plan.noise.step_noise == "generator" else None
     with _step_noise(sched, step_noise):
         out = pipe(
-            **_cond_kwargs(cond, uncond, plan.size_cond), latents=latents,
+            **cond_kwargs(cond, uncond, plan.size_cond), latents=latents,
             num_inference_steps=plan.steps, guidance_scale=plan.cfg_scale,
             height=plan.height, width=plan.width,
             output_type="latent" if plan.hires else "np",
@@ -437,7 +294,7 @@ def _load_embedding(pipe: Any, path: str, name: str, pairs: list[tuple[Any, Any]
     if len(pairs) == 1:
         pipe.load_textual_inversion(path, token=name)
         return
-    torch, _ = _require()
+    torch, _ = require()
     from .. import ti
 
     emb = ti.read_embedding(path)
@@ -454,7 +311,7 @@ def _load_embedding(pipe: Any, path: str, name: str, pairs: list[tuple[Any, Any]
 def _decode(pipe: Any, latents: Any) -> Any:
     """VAE decode to a PIL image, in float32 where the VAE asks for it (SDXL's VAE
     overflows in fp16: force_upcast)."""
-    torch, _ = _require()
+    torch, _ = require()
     from PIL import Image
 
     vae = pipe.vae
@@ -475,7 +332,7 @@ def _hires(plan: RegenPlan, pipe: Any, latents: Any, device: str, tdtype: Any,
            devs: list[Deviation], emb_ids: list[dict[str, list[int]]], cond: Any,
            uncond: Any, callback: Callable[[int], Any]) -> Any:
     """txt2img -> upscale -> img2img with A1111's step arithmetic (regen.md 3.8)."""
-    torch, diffusers = _require()
+    torch, diffusers = require()
     from PIL import Image
 
     hp = plan.hires
@@ -490,9 +347,8 @@ def _hires(plan: RegenPlan, pipe: Any, latents: Any, device: str, tdtype: Any,
         image = _decode(pipe, latents).resize((hp.width, hp.height), resample)
     if hp.denoise <= 0 or hp.total_steps <= 0:
         return _decode(pipe, image) if hp.mode == "latent" else image
-    if plan.hires.prompt is not plan.prompt or plan.hires.negative is not plan.negative:
-        pad_conds = str(plan.params.extra.get("Pad conds", "")).lower() == "true"
-        cond, uncond = _pair(pipe, hp.prompt, hp.negative, emb_ids, devs, pad_conds)
+    if hp.prompt is not plan.prompt or hp.negative is not plan.negative:
+        cond, uncond = pair(pipe, hp.prompt, hp.negative, emb_ids, devs, pad_conds(plan.params))
     sched = _scheduler(hp.scheduler)
     i2i_cls = (diffusers.StableDiffusionXLImg2ImgPipeline if plan.base == "sdxl" else
                diffusers.StableDiffusionImg2ImgPipeline)
@@ -512,7 +368,7 @@ def _hires(plan: RegenPlan, pipe: Any, latents: Any, device: str, tdtype: Any,
     gen = torch.Generator("cpu").manual_seed(plan.noise.seed)
     with _step_noise(sched, step_noise):
         out = i2i(
-            image=image, **_cond_kwargs(cond, uncond, hp.size_cond),
+            image=image, **cond_kwargs(cond, uncond, hp.size_cond),
             strength=hp.strength, num_inference_steps=hp.total_steps,
             guidance_scale=hp.cfg_scale, output_type="np", generator=gen,
             callback_on_step_end=callback(plan.steps),

@@ -56,14 +56,14 @@ def test_sdxl_conditioning_follows_a1111(tiny_sdxl: Path) -> None:
     Emphasis changes the states but not the pooled vector."""
     from diffusers import StableDiffusionXLPipeline
 
-    from gendata.regen.runner import _pair
+    from gendata.regen.conditioning import pair
 
     pipe = StableDiffusionXLPipeline.from_pretrained(tiny_sdxl, local_files_only=True)
     p = plan(GenParams(prompt="a cat, dog", negative_prompt="", steps=3, sampler="Euler",
                        seed=1, width=64, height=64, cfg_scale=7),
              RegenOptions(model=str(tiny_sdxl)))
     with torch.no_grad():
-        c, u = _pair(pipe, p.prompt, p.negative, [], [], False)
+        c, u = pair(pipe, p.prompt, p.negative, [], [], False)
         ref = pipe.encode_prompt("a cat, dog", device="cpu", num_images_per_prompt=1,
                                  do_classifier_free_guidance=True)
     assert c.states.shape == (1, 77, 64) and c.pooled.shape == (1, 16)
@@ -76,7 +76,7 @@ def test_sdxl_conditioning_follows_a1111(tiny_sdxl: Path) -> None:
                        sampler="Euler", seed=1, width=64, height=64, cfg_scale=7),
              RegenOptions(model=str(tiny_sdxl)))
     with torch.no_grad():
-        cw, uw = _pair(pipe, w.prompt, w.negative, [], [], False)
+        cw, uw = pair(pipe, w.prompt, w.negative, [], [], False)
     assert not torch.equal(cw.states, c.states)
     torch.testing.assert_close(cw.pooled, c.pooled, rtol=0, atol=1e-6)
     assert uw.states.any() and uw.pooled.any()
