@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 from pathlib import Path
+from typing import BinaryIO
 
 from PIL import Image
 
@@ -88,7 +89,11 @@ def _reencode(src: PathLike, dst: PathLike, kind: str) -> None:
     except (OSError, ValueError) as exc:
         raise ContainerError(f"{src}: cannot re-encode the pixels: {exc}") from None
     data = buf.getvalue()
-    write_atomic(dst, lambda f: f.write(data))
+
+    def produce(f: BinaryIO) -> None:
+        f.write(data)
+
+    write_atomic(dst, produce)
 
 
 def convert(path: PathLike, *, to: str = "a1111", output: PathLike | None = None,

@@ -187,6 +187,7 @@ def exif_entries(block: bytes, container: str, offset: int = 0) -> list[RawEntry
     out: list[RawEntry] = []
     for tag, (_ifd, typ, value) in read_tags(block).items():
         name = TAG_NAMES[tag]
+        text: str | None
         if tag == USER_COMMENT:
             text = decode_user_comment(value) if typ != 2 else _decode_ascii(value)
         elif name.startswith("XP"):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -106,7 +106,8 @@ def load(
         raise ContainerError(f"{what}: cannot read ({exc.strerror or exc})") from None
 
 
-def _parse_header(first8: bytes, read_header, total_size: int, what: str) -> tuple[dict, int]:
+def _parse_header(first8: bytes, read_header: Callable[[int], bytes], total_size: int,
+                  what: str) -> tuple[dict, int]:
     if len(first8) < 8:
         raise ContainerError(f"{what}: too short to be safetensors ({total_size} bytes)")
     (length,) = struct.unpack("<Q", first8)
@@ -153,7 +154,8 @@ def _span(spec: dict) -> tuple[int, int]:
     return spec["data_offsets"][0], spec["data_offsets"][1]
 
 
-def _tensors(header: dict, read_span, what: str) -> dict[str, np.ndarray]:
+def _tensors(header: dict, read_span: Callable[[int, int], bytes],
+             what: str) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for name, spec in _specs(header, what).items():
         dtype = _DTYPES.get(spec["dtype"])

@@ -17,7 +17,7 @@ import io
 import os
 import struct
 import zlib
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image
@@ -250,7 +250,11 @@ def write_stealth(
         elif ctype not in _PIXEL_CHUNKS:
             out.append(chunk)
     blob = b"".join(out)
-    write_atomic(path, lambda f: f.write(blob), like=path)
+
+    def produce(f: BinaryIO) -> None:
+        f.write(blob)
+
+    write_atomic(path, produce, like=path)
 
 
 def describe(found: Any) -> str:

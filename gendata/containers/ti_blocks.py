@@ -139,8 +139,9 @@ def compose(low: np.ndarray, picture: np.ndarray, high: np.ndarray) -> np.ndarra
 
 def _crop_black(rgb: np.ndarray) -> np.ndarray:
     # A pixel counts only when all three channels are non-zero, exactly as A1111's crop_black.
-    mask = (rgb > 0).all(axis=2)
-    cols, rows = mask.any(axis=0), mask.any(axis=1)
+    mask: np.ndarray = np.all(rgb > 0, axis=2)
+    cols: np.ndarray = np.any(mask, axis=0)
+    rows: np.ndarray = np.any(mask, axis=1)
     if not cols.any():
         return rgb[:0, :0]
     c0, c1 = int(cols.argmax()), len(cols) - int(cols[::-1].argmax())
