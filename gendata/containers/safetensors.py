@@ -4,8 +4,9 @@ Layout: 8-byte little-endian header length N, N bytes of JSON header (an object 
 tensor name to {"dtype", "shape", "data_offsets": [begin, end]} plus an optional
 "__metadata__" object of string values), then the raw little-endian tensor data; offsets are
 relative to the end of the header. The header is padded with spaces to a multiple of 8 so the
-data is aligned, as the reference implementation does. Embedding files are tiny (formats.md
-5.4), so the reader refuses anything large instead of mapping gigabytes of a checkpoint.
+data is aligned, as the reference implementation does. Embedding files are tiny
+(docs/formats.md#embedding-files), so the reader refuses anything large instead of mapping
+gigabytes of a checkpoint.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Stealth pnginfo: text hidden in the least significant bits of the pixels (formats.md 4).
+"""Stealth pnginfo: text hidden in the least significant bits of the pixels
+(docs/formats.md#stealth-pnginfo).
 
 Bits are visited column-major (down the first column, then the next) and assembled
 MSB-first. Alpha mode takes one bit per pixel from the alpha channel; RGB mode three bits
