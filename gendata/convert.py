@@ -1,7 +1,8 @@
 """Service: rewrite any generator's parameters as an A1111 infotext, in place or into a copy.
 
-A1111 text (formats.md 3) is what Civitai, A1111's PNG Info and most browsers read, so a
-ComfyUI, NovelAI or SwarmUI image converted this way shows its prompt and resources there.
+A1111 text (docs/formats.md#a1111-infotext) is what Civitai, A1111's PNG Info and most
+browsers read, so a ComfyUI, NovelAI or SwarmUI image converted this way shows its prompt and
+resources there.
 Graph dialects keep their LoRAs outside the prompt; here they become `<lora:name:weight>`
 tags (and `Lora hashes` where a hash is known), the way A1111 records them.
 
@@ -18,6 +19,7 @@ import os
 import re
 import shutil
 from pathlib import Path
+from typing import BinaryIO
 
 from PIL import Image
 
@@ -88,7 +90,11 @@ def _reencode(src: PathLike, dst: PathLike, kind: str) -> None:
     except (OSError, ValueError) as exc:
         raise ContainerError(f"{src}: cannot re-encode the pixels: {exc}") from None
     data = buf.getvalue()
-    write_atomic(dst, lambda f: f.write(data))
+
+    def produce(f: BinaryIO) -> None:
+        f.write(data)
+
+    write_atomic(dst, produce)
 
 
 def convert(path: PathLike, *, to: str = "a1111", output: PathLike | None = None,

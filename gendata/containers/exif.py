@@ -1,5 +1,6 @@
 """Container layer: EXIF (TIFF) blocks — reading the tags generators use, and setting
-UserComment without disturbing the rest (formats.md section 2.2).
+UserComment without disturbing the rest (docs/formats.md#exif-carrier-tags,
+docs/formats.md#exif-usercomment).
 
 Reading is a small TIFF walker of our own: it looks only at IFD0 and the Exif IFD, checks
 every offset against the block, and never raises on a malformed tag (it skips it). Writing
@@ -195,6 +196,7 @@ def exif_entries(block: bytes, container: str, offset: int = 0) -> list[RawEntry
     out: list[RawEntry] = []
     for tag, (_ifd, typ, value) in read_tags(block).items():
         name = TAG_NAMES[tag]
+        text: str | None
         if tag == USER_COMMENT:
             text = decode_user_comment(value) if typ != 2 else _decode_ascii(value)
         elif name.startswith("XP"):

@@ -4,8 +4,9 @@ Layout: 8-byte little-endian header length N, N bytes of JSON header (an object 
 tensor name to {"dtype", "shape", "data_offsets": [begin, end]} plus an optional
 "__metadata__" object of string values), then the raw little-endian tensor data; offsets are
 relative to the end of the header. The header is padded with spaces to a multiple of 8 so the
-data is aligned, as the reference implementation does. Embedding files are tiny (formats.md
-5.4), so the reader refuses anything large instead of mapping gigabytes of a checkpoint.
+data is aligned, as the reference implementation does. Embedding files are tiny
+(docs/formats.md#embedding-files), so the reader refuses anything large instead of mapping
+gigabytes of a checkpoint.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -107,7 +108,8 @@ def load(
         raise ContainerError(f"{what}: cannot read ({os_reason(exc)})") from None
 
 
-def _parse_header(first8: bytes, read_header, total_size: int, what: str) -> tuple[dict, int]:
+def _parse_header(first8: bytes, read_header: Callable[[int], bytes], total_size: int,
+                  what: str) -> tuple[dict, int]:
     if len(first8) < 8:
         raise ContainerError(f"{what}: too short to be safetensors ({total_size} bytes)")
     (length,) = struct.unpack("<Q", first8)
@@ -154,7 +156,8 @@ def _span(spec: dict) -> tuple[int, int]:
     return spec["data_offsets"][0], spec["data_offsets"][1]
 
 
-def _tensors(header: dict, read_span, what: str) -> dict[str, np.ndarray]:
+def _tensors(header: dict, read_span: Callable[[int, int], bytes],
+             what: str) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for name, spec in _specs(header, what).items():
         dtype = _DTYPES.get(spec["dtype"])

@@ -1,4 +1,5 @@
-"""Stealth pnginfo: text hidden in the least significant bits of the pixels (formats.md 4).
+"""Stealth pnginfo: text hidden in the least significant bits of the pixels
+(docs/formats.md#stealth-pnginfo).
 
 Bits are visited column-major (down the first column, then the next) and assembled
 MSB-first. Alpha mode takes one bit per pixel from the alpha channel; RGB mode three bits
@@ -304,7 +305,11 @@ def _write(src: str | os.PathLike[str], dst: str | os.PathLike[str], text: str, 
         elif ctype not in _PIXEL_CHUNKS:
             out.append(chunk)
     blob = b"".join(out)
-    write_atomic(dst, lambda f: f.write(blob), like=src)
+
+    def produce(f: BinaryIO) -> None:
+        f.write(blob)
+
+    write_atomic(dst, produce, like=src)
 
 
 def describe(found: Any) -> str:

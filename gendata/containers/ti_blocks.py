@@ -1,9 +1,9 @@
 """Container layer: the coloured data blocks A1111 paints beside an embedding card's picture.
 
-Pixels <-> bytes only (formats.md section 5.3). A payload is zlib-compressed, split into low
-and high nibbles, laid out as two RGB blocks as tall as the picture, decorated in the upper
-nibble and obfuscated in the lower nibble with an LCG keystream. Nothing here knows what the
-payload means; the caller supplies the decoration shades.
+Pixels <-> bytes only (docs/formats.md#the-pixel-blocks). A payload is zlib-compressed, split
+into low and high nibbles, laid out as two RGB blocks as tall as the picture, decorated in the
+upper nibble and obfuscated in the lower nibble with an LCG keystream. Nothing here knows what
+the payload means; the caller supplies the decoration shades.
 
 Reading mirrors A1111's `extract_image_data_embed` so that a card A1111 accepts is read the
 same way here, with two additions: the zlib output is capped (a tiny block can inflate to
@@ -70,7 +70,7 @@ def keystream(n: int) -> np.ndarray:
 
 
 def block_size(n: int, height: int) -> int:
-    """Elements per block for an `n`-byte payload (formats.md 5.3 step 3).
+    """Elements per block for an `n`-byte payload (docs/formats.md#the-pixel-blocks, step 3).
 
     Rounds up to a multiple of the height, then of three heights; an exact multiple still
     gains a whole extra step, as A1111 computes it.
@@ -82,7 +82,8 @@ def block_size(n: int, height: int) -> int:
 
 
 def decoration(shape: tuple[int, int], shades: np.ndarray) -> np.ndarray:
-    """Upper-nibble dot pattern A1111 draws over a block (formats.md 5.3 step 4).
+    """Upper-nibble dot pattern A1111 draws over a block (docs/formats.md#the-pixel-blocks,
+    step 4).
 
     Drawn with Pillow's ellipse routine, as A1111 does, so the dots land on the same pixels;
     the low nibble is zero, so the pattern never touches the data.
@@ -111,7 +112,8 @@ def encode_blocks(
 def layout_blocks(
     data: bytes, height: int, shades: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Lay out already-compressed bytes as the (low, high) blocks (5.3 steps 2-5)."""
+    """Lay out already-compressed bytes as the (low, high) blocks
+    (docs/formats.md#the-pixel-blocks, steps 2-5)."""
     raw = np.frombuffer(data, dtype=np.uint8)
     size = block_size(raw.size, height)
     seq = np.zeros(0, dtype=np.uint8) if shades is None else np.asarray(shades, dtype=np.uint8)
@@ -125,7 +127,8 @@ def layout_blocks(
 
 
 def compose(low: np.ndarray, picture: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """The card: low block, black column, picture, black column, high block (5.3 step 6)."""
+    """The card: low block, black column, picture, black column, high block
+    (docs/formats.md#the-pixel-blocks, step 6)."""
     height = picture.shape[0]
     if low.shape[0] != height or high.shape[0] != height:
         raise ContainerError("data blocks and picture differ in height")
@@ -139,8 +142,9 @@ def compose(low: np.ndarray, picture: np.ndarray, high: np.ndarray) -> np.ndarra
 
 def _crop_black(rgb: np.ndarray) -> np.ndarray:
     # A pixel counts only when all three channels are non-zero, exactly as A1111's crop_black.
-    mask = (rgb > 0).all(axis=2)
-    cols, rows = mask.any(axis=0), mask.any(axis=1)
+    mask: np.ndarray = np.all(rgb > 0, axis=2)
+    cols: np.ndarray = np.any(mask, axis=0)
+    rows: np.ndarray = np.any(mask, axis=1)
     if not cols.any():
         return rgb[:0, :0]
     c0, c1 = int(cols.argmax()), len(cols) - int(cols[::-1].argmax())
