@@ -8,6 +8,7 @@ that are really PNGs are common), so a folder of renamed files lists correctly.
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,8 +16,9 @@ from typing import Any
 
 from .. import api
 from ..containers import detect
-from ..errors import UsageError
+from ..errors import GenDataError, UsageError
 from ..model import GenParams
+from ..present import format_value, generator_name
 
 SORTS = ("name", "date", "seed", "steps")
 
@@ -128,13 +130,16 @@ def sort_key(sort: str):
 
 
 def original_text(rec: api.Record) -> str | None:
-    """The infotext block as it was on disk (exact bytes of the A1111 text), or None when the
-    file had no generation data: what "revert file" writes back (or strips)."""
+    """The infotext block as it was on disk (exact bytes of the A1111 text: an unedited model
+    dumps to the very text it was parsed from), or None when the file had no generation data
+    or data the form cannot edit: what "revert file" writes back (or strips)."""
     if rec.params is None:
         return None
-    origin = rec.params._origin
-    text = getattr(origin, "text", None)
-    return text if isinstance(text, str) else None
+    try:
+        params = api.editable_params(rec)
+    except GenDataError:
+        return None
+    return api.dump_a1111(params)
 
 
 def revert(path: str, original: str | None) -> None:
@@ -153,7 +158,7 @@ def apply_field(params: GenParams, name: str, value: Any) -> GenParams:
         key = name[len("extra."):]
         if value is None:
             return api.update(params, {}, unset=[key]) if key in params.extra else params
-        return api.update(params, {}, set_keys={key: _text(value)})
+        return api.update(params, {}, set_keys={key: format_value(value)})
     if name in ("loras", "embeddings", "samplers", "generator"):
         raise UsageError(f"{name} cannot be set across files here: LoRAs come from the prompt's "
                          "<lora:...> tags, so edit the prompt instead")
@@ -162,12 +167,6 @@ def apply_field(params: GenParams, name: str, value: Any) -> GenParams:
     if value is None and name in ("prompt", "negative_prompt"):
         value = ""
     return params.edited(**{name: value})
-
-
-def _text(value: Any) -> str:
-    from ..cli.render import fmt
-
-    return fmt(value)
 
 
 def plan_apply(paths: Iterable[str], name: str, value: Any) -> list[str]:
@@ -184,3 +183,14 @@ def apply_to_file(path: str, name: str, value: Any) -> None:
     rec = api.read(path)
     params = api.editable_params(rec)
     api.write(path, apply_field(params, name, value))
+
+
+def cannot_edit_message(item: Item, exc: GenDataError) -> str:
+    """Why the form will not open and what to do instead, naming the file as listed."""
+    p = item.params
+    if p is None or not p.generator:
+        return str(exc).replace(item.path, item.name)
+    name = generator_name(p.generator)
+    return (f"Its {name} data cannot be edited in place; only A1111-style parameters can. "
+            f"Write an A1111 copy without the {name} data, then edit that:\n"
+            f"  gendata convert --replace -o copy.png {shlex.quote(item.path)}")
