@@ -1,8 +1,9 @@
 """What the file list shows, independent of Textual: finding images, sorting, filtering,
 keeping the session's original blocks, and applying one field's value to many files.
 
-Images are recognised by their first bytes, never by extension (formats.md 17: `.jpg` files
-that are really PNGs are common), so a folder of renamed files lists correctly.
+Which files a folder gives is gendata.walk's rule, the one batch commands follow too: image
+extensions in folders (any case), hidden entries skipped, name order; files named explicitly
+are always listed, and their bytes decide what they are.
 """
 
 from __future__ import annotations
@@ -15,55 +16,27 @@ from pathlib import Path
 from typing import Any
 
 from .. import api
-from ..containers import detect
 from ..errors import GenDataError, UsageError
 from ..model import GenParams
 from ..present import format_value, generator_name
+from ..walk import Unreadable, iter_image_paths
 
 SORTS = ("name", "date", "seed", "steps")
 
 
-def is_image(path: str | os.PathLike[str]) -> bool:
-    try:
-        with open(path, "rb") as f:
-            return detect(f.read(12)) is not None
-    except OSError:
-        return False
-
-
-def _walk(folder: str) -> Iterator[str]:
-    """Files under `folder` in name order, depth first, hidden entries skipped, so that
-    listing order is already the "name" sort order and the list can fill as it goes."""
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name.casefold())
-    except OSError:
-        return
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        try:
-            if entry.is_dir(follow_symlinks=False):
-                yield from _walk(entry.path)
-            elif entry.is_file():
-                yield entry.path
-        except OSError:
-            continue
-
-
 def discover(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, str]]:
     """(path, name shown) for every image in `paths`; folders are searched recursively and
-    names are shown relative to the folder given, files by their name."""
+    names are shown relative to the folder given, files by their name. The walk is in name
+    order already, so the list can fill in its "name" sort as it goes."""
     seen: set[str] = set()
     for given in paths:
         given = os.fspath(given)
-        if os.path.isdir(given):
-            for path in _walk(given):
-                if path not in seen and is_image(path):
-                    seen.add(path)
-                    yield path, os.path.relpath(path, given)
-        elif given not in seen and is_image(given):
-            seen.add(given)
-            yield given, os.path.basename(given)
+        folder = os.path.isdir(given)
+        for path in iter_image_paths([given], recursive=True):
+            if isinstance(path, Unreadable) or path in seen:
+                continue  # a folder that cannot be listed has no row to show
+            seen.add(path)
+            yield path, os.path.relpath(path, given) if folder else os.path.basename(path)
 
 
 @dataclass(slots=True)
