@@ -171,7 +171,7 @@ def raw_title(rec: Record) -> str:
 def raw_rows(rec: Record, *, text_limit: int = 400) -> list[tuple[str, ...]]:
     """Every chunk or tag as stored, under RAW_COLUMNS; binary ones by size, long texts cut
     to `text_limit` characters with their length."""
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for e in rec.raw.entries if rec.raw is not None else []:
         where = e.location + (" (after IDAT)" if e.after_idat else "")
         text = e.text if e.text is not None else f"<{e.size} bytes binary>"

@@ -12,7 +12,9 @@ from textual.screen import Screen
 from .screens import DiffScreen, EditScreen
 
 # (action, title, help) for each screen; the action is `action_<name>` of that screen.
-EDIT_COMMANDS = (
+Command = tuple[str, str, str]
+
+EDIT_COMMANDS: tuple[Command, ...] = (
     ("save", "Save", "Write the edited data to the file (ctrl+s)"),
     ("undo", "Undo edit", "Undo the last unsaved edit (ctrl+z)"),
     ("discard", "Discard edits", "Back to the file's data (ctrl+r)"),
@@ -21,14 +23,14 @@ EDIT_COMMANDS = (
     ("revert_file", "Revert file", "Restore the data as at session start (f5)"),
     ("close", "Back to the file list", "Leave the editor (escape)"),
 )
-DIFF_COMMANDS = (
+DIFF_COMMANDS: tuple[Command, ...] = (
     ("apply_value", "Apply value to all",
      "Set the current cell's value in every marked file (a)"),
     ("set_base", "Set base row", "Word diff against this row (b)"),
     ("close", "Back to the file list", "Leave the diff (escape)"),
 )
 # The browser's, run on the app.
-BROWSER_COMMANDS = (
+BROWSER_COMMANDS: tuple[Command, ...] = (
     ("filter", "Filter", "Filter files by name and prompt text (type, or /)"),
     ("sort", "Sort", "Cycle sort: name, date, seed, steps (ctrl+o)"),
     ("mark", "Mark file", "Mark or unmark the current file (space)"),
@@ -46,6 +48,8 @@ BROWSER_COMMANDS = (
 
 def for_screen(app: Any, screen: Screen) -> Iterator[SystemCommand]:
     """The palette entries for `screen`: the edit form's, the diff's, or the browser's."""
+    target: Any
+    table: tuple[Command, ...]
     if isinstance(screen, EditScreen):
         target, table = screen, EDIT_COMMANDS
     elif isinstance(screen, DiffScreen):
