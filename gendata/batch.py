@@ -21,6 +21,7 @@ from typing import IO, Any, TypeVar
 
 from .api import PathLike, Record, read
 from .errors import GenDataError
+from .walk import IMAGE_SUFFIXES, Unreadable, iter_image_paths
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -34,10 +35,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-# What a folder walk picks up. Files named explicitly are always read (the container is
-# detected from the bytes, formats.md section 17, so a `.jpg` that is really a PNG is fine).
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".jfif", ".jpe", ".webp"})
-
 CHUNK_SIZE = 128
 # Below this many files a process pool costs more to start than it saves.
 IN_PROCESS_BELOW = 384
@@ -49,43 +46,6 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
         return max(1, os.cpu_count() or 1)
-
-
-def _walk(folder: str, recursive: bool, all_files: bool) -> Iterator[str]:
-    """Files of `folder` in name order; subfolders (depth first, in name order) with
-    `recursive`. Symlinked folders are not followed, so a link loop cannot hang the walk."""
-    try:
-        with os.scandir(folder) as it:
-            entries = sorted(it, key=lambda e: e.name)
-    except OSError as exc:
-        yield _Unreadable(folder, exc.strerror or str(exc))
-        return
-    for entry in entries:
-        try:
-            is_dir = entry.is_dir(follow_symlinks=False)
-        except OSError:
-            is_dir = False
-        if is_dir:
-            if recursive:
-                yield from _walk(entry.path, recursive, all_files)
-            continue
-        if all_files or os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES:
-            yield entry.path
-
-
-class _Unreadable(str):
-    """A path that the walk itself could not open (a folder without permission, a glob that
-    matches nothing); reading it gives an error Record with `reason`."""
-
-    reason: str
-
-    def __new__(cls, path: str, reason: str) -> _Unreadable:
-        obj = super().__new__(cls, path)
-        obj.reason = reason
-        return obj
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_Unreadable, (str(self), self.reason))
 
 
 def _stdin_paths(stream: IO[str], null: bool) -> Iterator[str]:
@@ -108,36 +68,30 @@ def expand_paths(paths: Iterable[PathLike], *, recursive: bool = False, all_file
                  stdin: IO[str] | None = None, null: bool = False) -> Iterator[str]:
     """Turn command-line style inputs into the files to read, lazily and in a stable order.
 
-    A folder gives its image files (`recursive`: also those of its subfolders; `all_files`:
-    every file, not only .png/.jpg/.jpeg/.webp); a glob (`*`, `?`, `[...]`, `**` across
-    folders) its matches in sorted order; `-` one path a line from `stdin` (NUL-separated with
-    `null`, for `find -print0`); anything else is yielded as is, so a missing file becomes an
-    error Record rather than vanishing.
+    Files and folders follow gendata.walk's rule (a named file is always taken; a folder
+    gives its image files, hidden ones skipped, `recursive`: also those of its subfolders;
+    `all_files`: every file); a glob (`*`, `?`, `[...]`, `**` across folders) gives its
+    matches in sorted order, each taken by the same rule; `-` one path a line from `stdin`
+    (NUL-separated with `null`, for `find -print0`).
     """
     for p in paths:
         p = os.fspath(p)
         if p == "-":
             yield from expand_paths(_stdin_paths(stdin or sys.stdin, null),
                                     recursive=recursive, all_files=all_files)
-        elif os.path.isdir(p):
-            yield from _walk(p, recursive, all_files)
         elif not os.path.lexists(p) and glob.has_magic(p):
             matches = sorted(glob.iglob(p, recursive=True))
             if not matches:
-                yield _Unreadable(p, "no files match this pattern")
-            for m in matches:
-                if os.path.isdir(m):
-                    yield from _walk(m, recursive, all_files)
-                else:
-                    yield m
+                yield Unreadable(p, "no files match this pattern")
+            yield from iter_image_paths(matches, recursive=recursive, all_files=all_files)
         else:
-            yield p
+            yield from iter_image_paths([p], recursive=recursive, all_files=all_files)
 
 
 def read_one(path: PathLike, stealth: bool | None = None) -> Record:
     """`api.read_safe` that also survives bugs: any exception becomes the Record's error, so
     one odd file never ends a run over a library of images."""
-    if isinstance(path, _Unreadable):
+    if isinstance(path, Unreadable):
         return Record(path=str(path), error=f"{path}: {path.reason}")
     try:
         rec = read(path, stealth=stealth)

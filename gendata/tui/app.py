@@ -8,9 +8,8 @@ of a huge folder show at once and the UI never waits on the disk.
 from __future__ import annotations
 
 import os
-import shlex
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -25,12 +24,12 @@ from textual.widgets import Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
 from .. import api
-from ..cli.render import GENERATOR_NAMES
 from ..errors import GenDataError
-from . import library
+from . import commands, library
+from .detail import DetailView
 from .library import Item
 from .screens import DiffScreen, EditScreen, HelpScreen
-from .widgets import DetailView, FileList, GraphicThumbnail, Thumbnail
+from .widgets import FileList, GraphicThumbnail, Thumbnail
 
 FIRST_BATCH = 20  # rows shown before the first refresh, so something appears at once
 # Later batches are handed over at most this often: every hand-over redraws the list, and on a
@@ -82,7 +81,8 @@ class GenDataApp(App[None]):
         self.marked: set[str] = set()
         self.sort = "name"
         self.query_text = ""
-        self.originals: dict[str, str | None] = {}
+        # Each file's record as first read this session: what "revert file" goes back to.
+        self.originals: dict[str, api.Record] = {}
         self.loading = False
         self.load_started = 0.0
         self.first_rows_at: float | None = None
@@ -156,7 +156,7 @@ class GenDataApp(App[None]):
             self.items.append(item)
             self.by_path[item.path] = item
             if item.path not in self.originals and item.record.error is None:
-                self.originals[item.path] = library.original_text(item.record)
+                self.originals[item.path] = item.record
         if self.sort == "name" and not self.query_text:
             self.shown.extend(batch)
             files.extend(batch)
@@ -411,10 +411,11 @@ class GenDataApp(App[None]):
         try:
             base = api.editable_params(item.record)
         except GenDataError as exc:
-            self.notify(cannot_edit_message(item, exc), title=f"Cannot edit {item.name}",
+            self.notify(library.cannot_edit_message(item, exc), title=f"Cannot edit {item.name}",
                         severity="error", timeout=10)
             return
-        original = self.originals.get(item.path, False)
+        first = self.originals.get(item.path)
+        original = library.original_text(first) if first is not None else False
 
         def done(saved: bool | None) -> None:
             self.item_changed(item)
@@ -426,7 +427,7 @@ class GenDataApp(App[None]):
         if item is None or item.params is None:
             self.notify("no generation data to copy", severity="warning")
             return
-        text = library.original_text(item.record) or api.dump_a1111(item.params)
+        text = api.dump_a1111(item.params)  # an unedited model dumps to its exact text
         self.copy_to_clipboard(text)
         self.notify(f"copied infotext of {item.name} ({len(text)} characters); ctrl+q quits",
                     timeout=2)
@@ -461,56 +462,9 @@ class GenDataApp(App[None]):
 
     # --- command palette ------------------------------------------------------------------
 
-    def get_system_commands(self, screen: Screen):
+    def get_system_commands(self, screen: Screen) -> Iterator[SystemCommand]:
         yield from super().get_system_commands(screen)
-        if isinstance(screen, EditScreen):
-            for name, title, help_ in (
-                    ("save", "Save", "Write the edited data to the file (ctrl+s)"),
-                    ("undo", "Undo edit", "Undo the last unsaved edit (ctrl+z)"),
-                    ("discard", "Discard edits", "Back to the file's data (ctrl+r)"),
-                    ("copy_infotext", "Copy infotext", "Copy the form as infotext (f2)"),
-                    ("paste_infotext", "Paste infotext", "Fill the form from an infotext (f3)"),
-                    ("revert_file", "Revert file", "Restore the data as at session start (f5)"),
-                    ("close", "Back to the file list", "Leave the editor (escape)")):
-                yield SystemCommand(title, help_, getattr(screen, f"action_{name}"))
-            return
-        if isinstance(screen, DiffScreen):
-            yield SystemCommand("Apply value to all", "Set the current cell's value in every "
-                                "marked file (a)", screen.action_apply_value)
-            yield SystemCommand("Set base row", "Word diff against this row (b)",
-                                screen.action_set_base)
-            yield SystemCommand("Back to the file list", "Leave the diff (escape)",
-                                screen.action_close)
-            return
-        for title, help_, action in (
-                ("Filter", "Filter files by name and prompt text (type, or /)", self.action_filter),
-                ("Sort", "Cycle sort: name, date, seed, steps (ctrl+o)", self.action_sort),
-                ("Mark file", "Mark or unmark the current file (space)", self.action_mark),
-                ("Mark folder", "Mark every file in the current folder (ctrl+g)",
-                 self.action_mark_folder),
-                ("Mark all shown", "Mark every file in the list (ctrl+a)",
-                 self.action_mark_all),
-                ("Clear marks", "Unmark all files (ctrl+u)", self.action_clear_marks),
-                ("Batch diff", "Compare the marked files (ctrl+d)", self.action_diff),
-                ("Edit", "Edit the current file's generation data (enter)", self.action_edit),
-                ("Copy infotext", "Copy the current file's infotext (ctrl+c)",
-                 self.action_copy_infotext),
-                ("Toggle preview", "Show or hide the image preview (ctrl+t)",
-                 self.action_toggle_thumbnail),
-                ("Reload", "Read all files again (ctrl+r)", self.action_reload),
-                ("Help", "Keys and what they do (?)", self.action_help)):
-            yield SystemCommand(title, help_, action)
-
-
-def cannot_edit_message(item: Item, exc: GenDataError) -> str:
-    """Why the form will not open and what to do instead, naming the file as listed."""
-    p = item.params
-    if p is None or not p.generator:
-        return str(exc).replace(item.path, item.name)
-    name = GENERATOR_NAMES.get(p.generator, p.generator)
-    return (f"Its {name} data cannot be edited in place; only A1111-style parameters can. "
-            f"Write an A1111 copy without the {name} data, then edit that:\n"
-            f"  gendata convert --replace -o copy.png {shlex.quote(item.path)}")
+        yield from commands.for_screen(self, screen)
 
 
 def create_app(paths: Sequence[str | os.PathLike[str]] = (), *, edit: str | None = None,

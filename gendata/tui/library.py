@@ -1,67 +1,42 @@
 """What the file list shows, independent of Textual: finding images, sorting, filtering,
 keeping the session's original blocks, and applying one field's value to many files.
 
-Images are recognised by their first bytes, never by extension (formats.md 17: `.jpg` files
-that are really PNGs are common), so a folder of renamed files lists correctly.
+Which files a folder gives is gendata.walk's rule, the one batch commands follow too: image
+extensions in folders (any case), hidden entries skipped, name order; files named explicitly
+are always listed, and their bytes decide what they are.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import api
-from ..containers import detect
-from ..errors import UsageError
+from ..errors import GenDataError, UsageError
 from ..model import GenParams
+from ..present import format_value, generator_name
+from ..walk import Unreadable, iter_image_paths
 
 SORTS = ("name", "date", "seed", "steps")
 
 
-def is_image(path: str | os.PathLike[str]) -> bool:
-    try:
-        with open(path, "rb") as f:
-            return detect(f.read(12)) is not None
-    except OSError:
-        return False
-
-
-def _walk(folder: str) -> Iterator[str]:
-    """Files under `folder` in name order, depth first, hidden entries skipped, so that
-    listing order is already the "name" sort order and the list can fill as it goes."""
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name.casefold())
-    except OSError:
-        return
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        try:
-            if entry.is_dir(follow_symlinks=False):
-                yield from _walk(entry.path)
-            elif entry.is_file():
-                yield entry.path
-        except OSError:
-            continue
-
-
 def discover(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, str]]:
     """(path, name shown) for every image in `paths`; folders are searched recursively and
-    names are shown relative to the folder given, files by their name."""
+    names are shown relative to the folder given, files by their name. The walk is in name
+    order already, so the list can fill in its "name" sort as it goes."""
     seen: set[str] = set()
     for given in paths:
         given = os.fspath(given)
-        if os.path.isdir(given):
-            for path in _walk(given):
-                if path not in seen and is_image(path):
-                    seen.add(path)
-                    yield path, os.path.relpath(path, given)
-        elif given not in seen and is_image(given):
-            seen.add(given)
-            yield given, os.path.basename(given)
+        folder = os.path.isdir(given)
+        for path in iter_image_paths([given], recursive=True):
+            if isinstance(path, Unreadable) or path in seen:
+                continue  # a folder that cannot be listed has no row to show
+            seen.add(path)
+            yield path, os.path.relpath(path, given) if folder else os.path.basename(path)
 
 
 @dataclass(slots=True)
@@ -128,13 +103,16 @@ def sort_key(sort: str):
 
 
 def original_text(rec: api.Record) -> str | None:
-    """The infotext block as it was on disk (exact bytes of the A1111 text), or None when the
-    file had no generation data: what "revert file" writes back (or strips)."""
+    """The infotext block as it was on disk (exact bytes of the A1111 text: an unedited model
+    dumps to the very text it was parsed from), or None when the file had no generation data
+    or data the form cannot edit: what "revert file" writes back (or strips)."""
     if rec.params is None:
         return None
-    origin = rec.params._origin
-    text = getattr(origin, "text", None)
-    return text if isinstance(text, str) else None
+    try:
+        params = api.editable_params(rec)
+    except GenDataError:
+        return None
+    return api.dump_a1111(params)
 
 
 def revert(path: str, original: str | None) -> None:
@@ -153,7 +131,7 @@ def apply_field(params: GenParams, name: str, value: Any) -> GenParams:
         key = name[len("extra."):]
         if value is None:
             return api.update(params, {}, unset=[key]) if key in params.extra else params
-        return api.update(params, {}, set_keys={key: _text(value)})
+        return api.update(params, {}, set_keys={key: format_value(value)})
     if name in ("loras", "embeddings", "samplers", "generator"):
         raise UsageError(f"{name} cannot be set across files here: LoRAs come from the prompt's "
                          "<lora:...> tags, so edit the prompt instead")
@@ -162,12 +140,6 @@ def apply_field(params: GenParams, name: str, value: Any) -> GenParams:
     if value is None and name in ("prompt", "negative_prompt"):
         value = ""
     return params.edited(**{name: value})
-
-
-def _text(value: Any) -> str:
-    from ..cli.render import fmt
-
-    return fmt(value)
 
 
 def plan_apply(paths: Iterable[str], name: str, value: Any) -> list[str]:
@@ -184,3 +156,14 @@ def apply_to_file(path: str, name: str, value: Any) -> None:
     rec = api.read(path)
     params = api.editable_params(rec)
     api.write(path, apply_field(params, name, value))
+
+
+def cannot_edit_message(item: Item, exc: GenDataError) -> str:
+    """Why the form will not open and what to do instead, naming the file as listed."""
+    p = item.params
+    if p is None or not p.generator:
+        return str(exc).replace(item.path, item.name)
+    name = generator_name(p.generator)
+    return (f"Its {name} data cannot be edited in place; only A1111-style parameters can. "
+            f"Write an A1111 copy without the {name} data, then edit that:\n"
+            f"  gendata convert --replace -o copy.png {shlex.quote(item.path)}")

@@ -1,17 +1,16 @@
-"""Widgets of the main screen: the file list, the detail view and the image preview."""
+"""Front end (TUI): widgets of the main screen, the file list and the image preview (the
+detail view is in `detail`)."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
 from rich.cells import cell_len
-from rich.console import Group, RenderableType
 from rich.segment import Segment
-from rich.table import Table
 from rich.text import Text
 from textual import events, work
 from textual.binding import Binding, BindingType
-from textual.containers import Container, VerticalScroll
+from textual.containers import Container
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -19,15 +18,6 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
-from ..cli.render import (
-    HIRES_FIELDS,
-    MAIN_FIELDS,
-    field_value,
-    fmt,
-    no_data_message,
-    prompt_panels,
-    summary_parts,
-)
 from . import thumbs
 from .library import Item
 
@@ -268,75 +258,3 @@ class GraphicThumbnail(Container):
     def _done(self, path: str, image) -> None:
         if path == self.path:
             self.query_one("#thumb-image").image = image
-
-
-class DetailView(VerticalScroll):
-    """Prompt, negative prompt (highlighted), parameter tables and networks of one file."""
-
-    def compose(self):
-        yield Static(id="detail-body")
-
-    def show(self, item: Item | None) -> None:
-        body = self.query_one("#detail-body", Static)
-        if item is None:
-            body.update(Text("no image selected", style="dim"))
-            return
-        body.update(detail_view(item))
-        self.scroll_home(animate=False)
-
-
-def detail_view(item: Item) -> RenderableType:
-    """One column, so it stays readable in the narrow pane of an 80-column terminal; the
-    name is shown as listed (relative), never the absolute path."""
-    rec = item.record
-    p = rec.params
-    head = Text(item.name, style="bold")
-    sub = summary_parts(rec, p)
-    parts: list[RenderableType] = [head]
-    if sub:
-        parts.append(Text(" · ".join(sub), style="dim"))
-    if rec.error:
-        parts.append(Text(rec.error.replace(rec.path, item.name), style="red"))
-    if p is None:
-        if not rec.error:
-            parts.append(Text(no_data_message(rec), style="yellow"))
-        return Group(*parts)
-    parts.extend(prompt_panels(p))
-    table = Table(show_header=False, box=None, padding=(0, 1), expand=False)
-    table.add_column("key", style="cyan", no_wrap=True, max_width=24)
-    table.add_column("value", overflow="fold")
-    for f, label in MAIN_FIELDS + HIRES_FIELDS:
-        value = field_value(p, f)
-        if value is not None:
-            table.add_row(label, fmt(value))
-    for k, v in p.extra.items():
-        table.add_row(k, fmt(v))
-    parts.append(Text("Parameters", style="bold"))
-    parts.append(table)
-    if p.loras or p.embeddings:
-        nets = Table(show_header=True, box=None, padding=(0, 1), header_style="bold")
-        nets.add_column("network", style="magenta", overflow="fold")
-        nets.add_column("weight", justify="right", no_wrap=True)
-        nets.add_column("hash", overflow="fold")
-        for lo in p.loras:
-            w = fmt(lo.weight)
-            if lo.unet_weight is not None:
-                w += f"/{fmt(lo.unet_weight)}"
-            nets.add_row(f"{lo.kind}: {lo.name}", w, lo.hash or "")
-        for e in p.embeddings:
-            nets.add_row(f"embedding: {e.name}", "", e.hash or "")
-        parts.append(Text(""))
-        parts.append(Text("LoRAs and embeddings", style="bold"))
-        parts.append(nets)
-    if len(p.samplers) > 1:
-        parts.append(Text(""))
-        parts.append(Text(f"{len(p.samplers)} sampler passes", style="bold"))
-        for i, s in enumerate(p.samplers, 1):
-            vals = [fmt(v) for v in (s.sampler, s.scheduler, s.steps, s.cfg_scale, s.seed,
-                                     s.denoise) if v is not None]
-            parts.append(Text(f" {i}. " + (", ".join(vals) or "(values not known)")))
-    for note in p.notes:
-        parts.append(Text(f"note: {note}", style="yellow"))
-    for w in rec.warnings:
-        parts.append(Text(f"warning: {w}", style="yellow"))
-    return Group(*parts)

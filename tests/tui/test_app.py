@@ -54,7 +54,7 @@ async def goto(pilot, name: str) -> None:
 def test_lists_only_images_with_generator(folder: Path) -> None:
     async def body(app, pilot) -> None:
         names = rows(app)
-        assert "not_an_image.png" not in names  # magic bytes, not the .png extension
+        assert "a1111_basic.txt" not in names  # not named like an image
         assert names[:4] == ["a1111.jpg", "a1111.webp", "a1111_after_idat.png",
                              "a1111_basic.png"]
         assert "seed_sweep/astronaut_3.png" in names  # folders are recursive
@@ -62,21 +62,49 @@ def test_lists_only_images_with_generator(folder: Path) -> None:
         assert gens["a1111_basic.png"] == "a1111"
         assert gens["no_metadata.png"] == "—"
         assert gens["prompt_only.png"] == "error"
-        assert "13 images" in app.sub_title
+        assert gens["not_an_image.png"] == "error"  # named like one: listed, and says why
+        assert "14 images" in app.sub_title
 
     drive([folder], body)
 
 
-def test_magic_bytes_not_extension(tmp_path: Path) -> None:
-    (tmp_path / "renamed.dat").write_bytes((FIXTURE := Path(__file__).resolve().parents[2]
-                                            / "fixtures" / "a1111_basic.png").read_bytes())
+def test_folders_by_extension_named_files_by_content(tmp_path: Path) -> None:
+    """gendata.walk's rule, the one `gendata export` follows: in a folder the extension
+    decides (any case) and hidden entries are skipped; a file named explicitly is listed
+    whatever its name, and its bytes decide what it is."""
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "a1111_basic.png"
+    (tmp_path / "renamed.dat").write_bytes(fixture.read_bytes())
     (tmp_path / "fake.png").write_text("not an image")
-    assert FIXTURE.exists()
+    (tmp_path / "Upper.PNG").write_bytes(fixture.read_bytes())
+    (tmp_path / ".hidden.png").write_bytes(fixture.read_bytes())
+    (tmp_path / ".cache").mkdir()
+    (tmp_path / ".cache" / "thumb.png").write_bytes(fixture.read_bytes())
 
-    async def body(app, pilot) -> None:
-        assert rows(app) == ["renamed.dat"]
+    async def in_folder(app, pilot) -> None:
+        assert rows(app) == ["fake.png", "Upper.PNG"]
+        gens = {it.name: it.generator for it in app.query_one(FileList).items}
+        assert gens == {"fake.png": "error", "Upper.PNG": "a1111"}
 
-    drive([tmp_path], body, size=(80, 24))
+    drive([tmp_path], in_folder, size=(80, 24))
+
+    async def named(app, pilot) -> None:
+        assert rows(app) == ["renamed.dat", ".hidden.png"]
+        assert app.query_one(FileList).items[0].generator == "a1111"
+
+    drive([tmp_path / "renamed.dat", tmp_path / ".hidden.png"], named, size=(80, 24))
+
+
+def test_lists_what_export_reads(folder: Path) -> None:
+    """One walker: the TUI lists exactly the files `gendata export -r` reads, in its order."""
+    from gendata.batch import expand_paths
+    from gendata.tui.library import discover
+
+    (folder / ".hidden").mkdir()
+    (folder / ".hidden" / "a.png").write_bytes((folder / "a1111_basic.png").read_bytes())
+    (folder / "B_upper.PNG").write_bytes((folder / "a1111_basic.png").read_bytes())
+    listed = [path for path, _ in discover([folder])]
+    assert listed == list(expand_paths([folder], recursive=True))
+    assert str(folder / "B_upper.PNG") in listed
 
 
 def test_moving_through_files_updates_detail(folder: Path) -> None:
@@ -90,7 +118,8 @@ def test_moving_through_files_updates_detail(folder: Path) -> None:
         assert "3141592653" in text
         assert "lowres, bad anatomy" in text
         assert "foxStyle_v2" in text  # the LoRA table
-        await pilot.press("down", "down", "down", "down", "down", "down")
+        # past a1111_lossless.webp ... not_an_image.png, prompt_only.png
+        await pilot.press("down", "down", "down", "down", "down", "down", "down")
         text = detail_text(app)
         assert "astronaut_1.png" in text and "1001" in text
         await pilot.press("down")

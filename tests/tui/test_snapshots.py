@@ -10,7 +10,7 @@ import pytest
 
 from gendata.tui.app import create_app
 
-from .conftest import settle
+from .conftest import settle, until
 
 pytest.importorskip("pytest_textual_snapshot")
 
@@ -47,15 +47,34 @@ def test_edit_screen_with_error(snap_compare, folder: Path) -> None:
     app = create_app([path], edit=path, thumbnails=False)
 
     async def run_before(pilot) -> None:
+        from textual.widgets import Input
+
+        from gendata.tui.screens import EditScreen
+
         await _loaded(pilot)
-        pilot.app.screen.query_one("#f-steps").focus()
-        await pilot.press("ctrl+u", *"abc")
-        pilot.app.screen.query_one("#f-seed").focus()
-        await pilot.press("ctrl+u", *"42")
-        pilot.app.screen.query_one("#form").scroll_home(animate=False)
-        await pilot.pause()
+        await until(pilot, lambda: isinstance(pilot.app.screen, EditScreen))
+        screen = pilot.app.screen
+        await _type_into(pilot, screen.query_one("#f-steps", Input), "abc")
+        await _type_into(pilot, screen.query_one("#f-seed", Input), "42")
+        await until(pilot, lambda: "steps" in screen.errors and screen.raw["seed"] == "42")
+        # The focused box's cursor blinks every half second from the last key, so a slow run
+        # caught it hidden: hold it steady (shown, as right after typing) for the picture.
+        for box in screen.query(Input):
+            box.cursor_blink = False
+        form = screen.query_one("#form")
+        form.scroll_home(animate=False)
+        await until(pilot, lambda: form.scroll_y == 0)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+async def _type_into(pilot, box, text: str) -> None:
+    """Focus `box` and wait until it has focus before typing: `focus()` is deferred, and keys
+    sent before it lands would go to the field focused before."""
+    box.focus()
+    await until(pilot, lambda: pilot.app.focused is box)
+    await pilot.press("ctrl+u", *text)
+    await until(pilot, lambda: box.value == text)
 
 
 def test_diff_screen(snap_compare, folder: Path) -> None:

@@ -1,0 +1,181 @@
+"""Presentation, neutral: one record as the lines, rows and sections every front end shows.
+
+Functions take `p`, the parameters, as any object with GenParams' attributes: a GenParams
+(the TUI has built them anyway) or `params_view(rec)`, which reads deferred parameters
+without building the pydantic model, so `gendata show` stays quick.
+"""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from .labels import HIRES_FIELDS, MAIN_FIELDS, generator_name, section_title
+from .values import field_value, format_value
+
+if TYPE_CHECKING:
+    from ..api import Record
+
+Row = tuple[str, str]  # (label, value text)
+
+SAMPLER_COLUMNS = ("#", "sampler", "scheduler", "steps", "cfg", "seed", "denoise", "node")
+RAW_COLUMNS = ("container", "where", "key", "size", "offset", "text")
+
+
+class NetworkRow(NamedTuple):
+    """A LoRA (kind "lora", "lyco", "hypernet") or an embedding (kind "embedding")."""
+
+    kind: str
+    name: str
+    weight: str
+    hash: str
+
+
+class Span(NamedTuple):
+    """Part of a prompt worth picking out; `kind` says what it is, each front end its style."""
+
+    start: int
+    end: int
+    kind: str  # "network", "bracket", "weight" or "keyword"
+
+
+# In layering order: a later kind is drawn over an earlier one where they overlap.
+_PROMPT_MARKS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("network", re.compile(r"<(?:lora|lyco|hypernet):[^>]+>")),
+    ("bracket", re.compile(r"[()\[\]{}]")),
+    ("weight", re.compile(r":\d*\.?\d+(?=\))")),
+    ("keyword", re.compile(r"\bBREAK\b|\bAND\b")),
+)
+
+
+def params_view(rec: Record) -> Any:
+    """The record's parameters to read attributes off, or None for a file without any.
+
+    Built from the record's `show --json` object rather than `rec.params`, so that parameters
+    a dialect left unbuilt stay unbuilt (showing a file needs no pydantic); the object's
+    `generator` is null exactly when there is no generation data (docs/json.md).
+    """
+    values = rec.to_json()
+    if values.get("generator") is None:
+        return None
+    for key in ("loras", "embeddings", "samplers"):
+        values[key] = [SimpleNamespace(**item) for item in values[key]]
+    return SimpleNamespace(**values)
+
+
+def summary_parts(rec: Record, p: Any) -> list[str]:
+    """"ComfyUI", "PNG", "1024x1024": the line under a file name (show, TUI, diff)."""
+    sub = []
+    if p is not None and p.generator:
+        sub.append(generator_name(p.generator))
+    if rec.container:
+        sub.append(rec.container.upper())
+    if rec.raw is not None and rec.raw.width:
+        sub.append(f"{rec.raw.width}x{rec.raw.height}")
+    return sub
+
+
+def no_data_message(rec: Record, hint: str = "") -> str:
+    """"no generation data", naming what other metadata the file does hold, so a user never
+    takes a file with a C2PA manifest or an unknown text chunk for an empty one."""
+    keys = [f"{e.location}:{e.key}" if e.text is not None else e.key
+            for e in (rec.raw.entries if rec.raw else [])
+            if e.text is not None or e.location in ("caBX", "eXIf")]
+    if not keys:
+        return "no generation data"
+    return f"no generation data (other metadata present: {', '.join(keys)}{hint})"
+
+
+def prompt_spans(text: str) -> list[Span]:
+    """Extra-network tags, emphasis brackets, weights and BREAK/AND in a prompt."""
+    return [Span(m.start(), m.end(), kind)
+            for kind, pattern in _PROMPT_MARKS
+            for m in pattern.finditer(text) if m.end() > m.start()]
+
+
+def field_rows(p: Any, fields: list[tuple[str, str]] = MAIN_FIELDS) -> list[Row]:
+    """(label, text) of the `fields` that are set, in that order."""
+    rows = []
+    for name, label in fields:
+        value = field_value(p, name)
+        if value is not None:
+            rows.append((label, format_value(value)))
+    return rows
+
+
+def extra_rows(p: Any, *, hires: bool | None = None) -> list[Row]:
+    """Untyped parameters in the order found; `hires`: only the "Hires ..." keys (True) or
+    only the others (False), for a view that groups them with the hires fix."""
+    return [(k, format_value(v)) for k, v in p.extra.items()
+            if hires is None or k.lower().startswith("hires") == hires]
+
+
+def hires_rows(p: Any) -> list[Row]:
+    """The hires fix: its typed fields and the "Hires ..." keys among the untyped ones."""
+    return field_rows(p, HIRES_FIELDS) + extra_rows(p, hires=True)
+
+
+def network_rows(p: Any, *, weight_sep: str = " / ") -> list[NetworkRow]:
+    """LoRAs, then embeddings. A LoRA with a separate UNet weight shows both, joined by
+    `weight_sep`."""
+    rows = []
+    for lo in p.loras:
+        weight = format_value(lo.weight)
+        if lo.unet_weight is not None:
+            weight += weight_sep + format_value(lo.unet_weight)
+        rows.append(NetworkRow(lo.kind, lo.name, weight, lo.hash or ""))
+    for e in p.embeddings:
+        rows.append(NetworkRow("embedding", e.name, "", e.hash or ""))
+    return rows
+
+
+def sampler_rows(p: Any) -> list[tuple[str, ...]]:
+    """One row per sampling pass, under SAMPLER_COLUMNS."""
+    return [(str(i), format_value(s.sampler), format_value(s.scheduler), format_value(s.steps),
+             format_value(s.cfg_scale), format_value(s.seed), format_value(s.denoise),
+             format_value(s.node))
+            for i, s in enumerate(p.samplers, 1)]
+
+
+def sampler_pass_summary(s: Any) -> str:
+    """"Euler, normal, 20, 7, 42, 1": a sampling pass on one line, the unknown values left out."""
+    values = [format_value(v) for v in (s.sampler, s.scheduler, s.steps, s.cfg_scale, s.seed,
+                                        s.denoise) if v is not None]
+    return ", ".join(values) or "(values not known)"
+
+
+def remarks(rec: Record, p: Any) -> list[str]:
+    """What a dialect could not recover and what the container noticed, as "note: ..." and
+    "warning: ..." lines."""
+    lines = [f"note: {note}" for note in (p.notes if p is not None else [])]
+    lines += [f"warning: {w}" for w in rec.warnings]
+    return lines
+
+
+def extras_sections(rec: Record) -> list[tuple[str, list[Row]]]:
+    """(title, rows) of the sections services add to a record, e.g. the embedding an A1111
+    embedding card carries."""
+    sections = []
+    for key, value in rec.extras.items():
+        if isinstance(value, dict) and value:
+            rows = [(k, format_value(v)) for k, v in value.items() if v not in (None, [], "")]
+            sections.append((section_title(key), rows))
+    return sections
+
+
+def raw_title(rec: Record) -> str:
+    return f"{rec.path} ({(rec.container or '?').upper()})"
+
+
+def raw_rows(rec: Record, *, text_limit: int = 400) -> list[tuple[str, ...]]:
+    """Every chunk or tag as stored, under RAW_COLUMNS; binary ones by size, long texts cut
+    to `text_limit` characters with their length."""
+    rows: list[tuple[str, ...]] = []
+    for e in rec.raw.entries if rec.raw is not None else []:
+        where = e.location + (" (after IDAT)" if e.after_idat else "")
+        text = e.text if e.text is not None else f"<{e.size} bytes binary>"
+        if len(text) > text_limit:
+            text = text[:text_limit] + f"… ({len(text)} characters)"
+        rows.append((e.container, where, e.key, str(e.size), str(e.offset), text))
+    return rows
