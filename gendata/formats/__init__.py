@@ -104,7 +104,7 @@ def _only_a1111(raw: RawMetadata) -> bool:
     text entry is `parameters` or `UserComment`, none is (prefixed) JSON, and none holds a
     word another dialect looks for. The common case (a PNG with just `parameters`, a JPEG
     with just UserComment) then costs one dialect instead of twelve; anything else takes
-    the full vote. tests/test_detect_fast.py checks both paths agree."""
+    the full vote. tests/formats/test_detect_fast.py checks both paths agree."""
     for entry in raw.entries:
         text = entry.text
         if text is None:

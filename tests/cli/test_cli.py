@@ -14,7 +14,7 @@ from click.testing import CliRunner
 import gendata
 from gendata.cli import main
 
-from .helpers import pixels
+from ..helpers import pixels
 
 
 def run(*args: str, input: str | None = None):

@@ -22,9 +22,9 @@ from gendata.model_fields import (
     DeferredParams,
 )
 
-from .conftest import CORPUS, FIXTURES
+from ..conftest import CORPUS, FIXTURES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_schema_copy_matches_the_model() -> None:
@@ -66,7 +66,7 @@ def test_unbuilt_params_give_the_same_record(path: Path) -> None:
 def test_unbuilt_record_equality_and_pickle(tmp_path: Path) -> None:
     import pickle
 
-    from .test_export import tiny_png
+    from ..services.test_export import tiny_png
 
     path = tmp_path / "a.png"
     path.write_bytes(tiny_png("a <lora:fox:0.5> cat\nSteps: 20, Seed: 1, Size: 8x8, Foo: bar"))
@@ -81,7 +81,7 @@ def test_unbuilt_record_equality_and_pickle(tmp_path: Path) -> None:
 
 
 def test_show_json_and_export_do_not_import_pydantic(tmp_path: Path) -> None:
-    from .test_export import tiny_png
+    from ..services.test_export import tiny_png
 
     for i in range(3):
         (tmp_path / f"{i}.png").write_bytes(tiny_png(f"a cat\nSteps: 20, Seed: {i}, Size: 8x8"))

@@ -14,7 +14,7 @@ from gendata.containers.exif import (
     set_user_comment,
 )
 
-from .helpers import build_tiff
+from ..helpers import build_tiff
 
 TEXT = "a cat, テスト\nSteps: 20, Sampler: Euler a, Seed: 1"
 

@@ -13,7 +13,7 @@ from gendata.containers.png import MAX_TEXT_BYTES, rewrite
 from gendata.containers.raw import Changes
 from gendata.errors import ContainerError, UnsupportedFormat
 
-from .helpers import build_png, png_chunks, tiny_png_chunks
+from ..helpers import build_png, png_chunks, tiny_png_chunks
 
 
 def _with_text(*extra: tuple[bytes, bytes], after: tuple[bytes, bytes] | None = None) -> bytes:

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from gendata import api
 from gendata.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
 SWEEP = sorted(str(p) for p in (FIXTURES / "seed_sweep").glob("*.png"))
 FILES = [str(FIXTURES / n) for n in ("a1111_basic.png", "a1111.jpg", "a1111_unicode.png",
@@ -176,7 +176,7 @@ def test_output_options_refuses_unknown_formats() -> None:
 
 def test_record_formats_stay_light(tmp_path: Path) -> None:
     """Printing records never imports pydantic or rich for plain A1111 files."""
-    from .test_export import tiny_png
+    from ..services.test_export import tiny_png
 
     for i in range(2):
         (tmp_path / f"{i}.png").write_bytes(tiny_png(f"a cat\nSteps: 20, Seed: {i}, Size: 8x8"))

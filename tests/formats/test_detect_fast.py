@@ -15,7 +15,7 @@ from gendata.containers import open_raw
 from gendata.containers.raw import RawEntry, RawMetadata
 from gendata.errors import GenDataError, ParseError
 
-from .conftest import CORPUS, FIXTURES
+from ..conftest import CORPUS, FIXTURES
 
 LINE = "Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 512x512"
 

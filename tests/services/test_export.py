@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from gendata.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
 
 GOOD = ["a1111_basic.png", "a1111.jpg", "a1111.webp", "a1111_unicode.png",

@@ -1,6 +1,6 @@
 """Map the corpus expectation files (other projects' vocabulary) onto GenParams fields.
 
-Used by tests/test_corpus_dialects.py; kept apart so the mapping reads as a table.
+Used by tests/formats/test_corpus_dialects.py; kept apart so the mapping reads as a table.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import pytest
 from gendata import api
 from gendata.containers import stealth
 
-from .conftest import CORPUS, corpus_rows
+from ..conftest import CORPUS, corpus_rows
 from .corpus_expect import sd_metadata_fields, sd_parsers_fields
 
 ROWS = corpus_rows()

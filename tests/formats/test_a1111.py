@@ -13,7 +13,7 @@ from gendata.api import update
 from gendata.containers import open_raw
 from gendata.formats.a1111 import dump, infotext, parse_text, quote
 
-BASIC_TXT = Path(__file__).resolve().parents[1] / "fixtures" / "a1111_basic.txt"
+BASIC_TXT = Path(__file__).resolve().parents[2] / "fixtures" / "a1111_basic.txt"
 
 
 def basic() -> str:
@@ -163,7 +163,7 @@ def test_quote_rule() -> None:
 
 
 def test_round_trip_every_fixture_and_corpus_text(fixtures: Path) -> None:
-    from .conftest import CORPUS
+    from ..conftest import CORPUS
 
     files = sorted(fixtures.glob("**/*.*"))
     if CORPUS.is_dir():

@@ -13,8 +13,8 @@ from gendata import api
 from gendata.containers import open_raw
 from gendata.errors import UsageError, WriteError
 
-from .conftest import CORPUS, corpus_rows
-from .helpers import crc_ok, jpeg_scan_data, pixels, png_chunks, webp_image_chunks
+from ..conftest import CORPUS, corpus_rows
+from ..helpers import crc_ok, jpeg_scan_data, pixels, png_chunks, webp_image_chunks
 
 
 def _edit(path: Path, **changes: object) -> None:

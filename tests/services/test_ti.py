@@ -18,7 +18,7 @@ from gendata.containers import safetensors as st
 from gendata.containers import ti_blocks as tb
 from gendata.errors import ContainerError, ParseError, UsageError, ValidationError, WriteError
 
-CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from gendata import api
 from gendata.cli import main
 from gendata.formats import a1111
 
-from .formats.test_comfyui import basic_graph
+from ..formats.test_comfyui import basic_graph
 
 COMPARED = ("negative_prompt", "steps", "sampler", "scheduler", "cfg_scale", "seed", "width",
             "height", "model", "model_hash", "clip_skip", "hires_upscale", "hires_steps",

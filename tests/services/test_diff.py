@@ -26,7 +26,7 @@ from gendata.diff import (
     word_diff,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
 SWEEP = sorted(str(p) for p in (FIXTURES / "seed_sweep").glob("*.png"))
 

@@ -8,7 +8,7 @@ import pytest
 
 import gendata
 
-from .conftest import CORPUS, corpus_rows
+from ..conftest import CORPUS, corpus_rows
 
 A1111_FAMILY = {"forge-neo", "reforge", "easy-reforge", "sd-next", "sd-webui", "forge-classic"}
 
