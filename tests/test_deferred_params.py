@@ -1,5 +1,5 @@
 """Reading a plain A1111 file keeps its parameters unbuilt until the model is asked for:
-the copy of the schema this relies on, and the output, must match the pydantic model's."""
+the output must match the pydantic model's."""
 
 from __future__ import annotations
 
@@ -12,29 +12,11 @@ import pytest
 
 from gendata import api, formats
 from gendata.formats import a1111
-from gendata.model import Embedding, GenParams, Lora
-from gendata.model_fields import (
-    EMBEDDING_DEFAULTS,
-    LORA_DEFAULTS,
-    RULES,
-    SCALAR_DEFAULTS,
-    SCALAR_FIELDS,
-    DeferredParams,
-)
+from gendata.model_fields import DeferredParams
 
 from .conftest import CORPUS, FIXTURES
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def test_schema_copy_matches_the_model() -> None:
-    assert GenParams.scalar_fields() == SCALAR_FIELDS
-    assert {k: GenParams.model_fields[k].default for k in SCALAR_FIELDS} == SCALAR_DEFAULTS
-    assert a1111._field_rules() == RULES
-    for model, defaults in ((Lora, LORA_DEFAULTS), (Embedding, EMBEDDING_DEFAULTS)):
-        assert list(defaults) == list(model.model_fields)
-        assert {k: None if f.is_required() else f.default
-                for k, f in model.model_fields.items()} == defaults
 
 
 def images() -> list[Path]:

@@ -132,7 +132,7 @@ def original_text(rec: api.Record) -> str | None:
     file had no generation data: what "revert file" writes back (or strips)."""
     if rec.params is None:
         return None
-    origin = rec.params._origin
+    origin = rec.params.origin
     text = getattr(origin, "text", None)
     return text if isinstance(text, str) else None
 
