@@ -91,9 +91,9 @@ def test_from_json_reads_back_what_to_json_wrote(path: Path) -> None:
 
 
 def test_from_json_reports_what_is_wrong() -> None:
-    with pytest.raises(ParseError, match="x.json: expected a JSON object"):
+    with pytest.raises(ParseError, match=r"x\.json: expected a JSON object"):
         GenParams.from_json([1], "x.json")
-    with pytest.raises(ParseError, match="x.json: steps must be a positive integer, got 0"):
+    with pytest.raises(ParseError, match=r"x\.json: steps must be a positive integer, got 0"):
         GenParams.from_json({"steps": 0}, "x.json")
     p = GenParams.from_json({"path": "a.png", "prompt": "a cat", "seed": None, "raw": {}}, "-")
     assert (p.prompt, p.seed) == ("a cat", None)

@@ -15,7 +15,6 @@ from typing import Any
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model import GenParams
-from . import comfy_graph
 from ._util import (
     FieldTable,
     marked_infotext,
@@ -46,6 +45,8 @@ _EXTRA_METADATA: FieldTable = {
 
 
 def _graph(raw: RawMetadata) -> dict[str, Any] | None:
+    from .comfyui.graph import looks_like_api
+
     for entry in raw.entries:
         text = entry.text
         if not text or ("extraMetadata" not in text and "urn:air:" not in text):
@@ -53,7 +54,7 @@ def _graph(raw: RawMetadata) -> dict[str, Any] | None:
         data = try_loads(text)
         if (
             isinstance(data, dict)
-            and comfy_graph.Graph.looks_like_api(data)
+            and looks_like_api(data)
             and (
                 "extraMetadata" in data
                 or isinstance(data.get("extra"), dict)
