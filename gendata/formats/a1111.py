@@ -38,6 +38,14 @@ __all__ = ["FIELD_TO_KEY", "TEXT_KEYS", "TYPED", "InfotextOrigin", "describe", "
            "network_tags", "parse", "parse_deferred", "parse_text", "quote", "score"]
 
 NAME = "a1111"
+DISPLAY_NAME = "AUTOMATIC1111"
+# A1111 writes its text to `parameters` (PNG) or EXIF UserComment, and its extras tab
+# `postprocessing` / `extras`.
+KEYS = frozenset({"parameters", "UserComment", "postprocessing", "extras"})
+MARKERS: tuple[str, ...] = ()  # the fallback dialect: the fast path is for its texts
+# The A1111-family front ends `generator_of` tells apart.
+GENERATORS = {"forge": "Forge", "reforge": "reForge", "forge-classic": "Forge Classic",
+              "forge-neo": "Forge Neo", "sdnext": "SD.Next"}
 # Where A1111-family tools put the text, in the order A1111 itself prefers (3.11: EXIF wins).
 TEXT_KEYS = ("UserComment", "parameters")
 

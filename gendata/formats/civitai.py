@@ -10,11 +10,10 @@ lacks (an upscale-only graph has no sampler at all).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
-from ..model import GenParams
 from ._util import (
     FieldTable,
     marked_infotext,
@@ -26,8 +25,15 @@ from ._util import (
     to_int,
     try_loads,
 )
+from .comfyui import looks_like_api
+
+if TYPE_CHECKING:
+    from ..model import GenParams
 
 NAME = "civitai"
+DISPLAY_NAME = "Civitai"
+KEYS = frozenset({"parameters", "UserComment"})
+MARKERS = ("Civitai", "extraMetadata", "urn:air:")
 
 _TEXT_MARK = re.compile(r"(?:^|,\s*)Civitai (?:resources|metadata):\s*[\[{]", re.MULTILINE)
 
@@ -45,8 +51,6 @@ _EXTRA_METADATA: FieldTable = {
 
 
 def _graph(raw: RawMetadata) -> dict[str, Any] | None:
-    from .comfyui.graph import looks_like_api
-
     for entry in raw.entries:
         text = entry.text
         if not text or ("extraMetadata" not in text and "urn:air:" not in text):
@@ -70,12 +74,7 @@ def _text(raw: RawMetadata) -> str | None:
 
 
 def score(raw: RawMetadata) -> float:
-    try:
-        if _text(raw) is not None or _graph(raw) is not None:
-            return 0.9
-    except Exception:
-        return 0.0
-    return 0.0
+    return 0.9 if _text(raw) is not None or _graph(raw) is not None else 0.0
 
 
 def _from_graph(data: dict[str, Any]) -> GenParams:

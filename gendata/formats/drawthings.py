@@ -9,17 +9,16 @@ character references.
 
 from __future__ import annotations
 
-import html
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
-from ..model import GenParams, Lora
 from ._util import (
     FieldTable,
     build,
     loads,
+    new_lora,
     parse_size,
     positive_int,
     read_fields,
@@ -30,7 +29,14 @@ from ._util import (
     unread,
 )
 
+if TYPE_CHECKING:
+    from ..model import GenParams, Lora
+
 NAME = "drawthings"
+DISPLAY_NAME = "Draw Things"
+# The XMP packet is not removed by `strip`: it holds more than generation data.
+KEYS: frozenset[str] = frozenset()
+MARKERS: tuple[str, ...] = ()  # only XMP
 
 _TOOL = re.compile(r"CreatorTool(?:>|=\")\s*Draw Things", re.IGNORECASE)
 _USER_COMMENT = re.compile(
@@ -58,13 +64,12 @@ def _xmp(raw: RawMetadata) -> str | None:
 
 
 def score(raw: RawMetadata) -> float:
-    try:
-        return 0.95 if _xmp(raw) is not None else 0.0
-    except Exception:
-        return 0.0
+    return 0.95 if _xmp(raw) is not None else 0.0
 
 
 def _unescape(text: str) -> str:
+    import html
+
     return html.unescape(text)
 
 
@@ -92,7 +97,7 @@ def parse(raw: RawMetadata) -> GenParams:
         if isinstance(entry, dict):
             name = entry.get("model") or entry.get("file")
             if isinstance(name, str):
-                loras.append(Lora(name=name, weight=to_float(entry.get("weight"))))
+                loras.append(new_lora(name=name, weight=to_float(entry.get("weight"))))
     strength = to_float(data.get("strength"))
     return build(
         NAME,

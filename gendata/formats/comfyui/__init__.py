@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 # graph -> API graph). They are imported when a graph is read, not with the dialect.
 
 NAME = "comfyui"
+DISPLAY_NAME = "ComfyUI"
+KEYS = frozenset({"prompt", "workflow"})
+MARKERS = ("ComfyUI",)  # saver nodes' A1111-style text; graphs are JSON
 
 _SAVER_TEXT = re.compile(r"(?:^|,\s*)Version:\s*ComfyUI\b", re.MULTILINE)
 
@@ -47,8 +50,6 @@ def _candidate_json(text: str) -> Any:
 
 def find_graphs(raw: RawMetadata) -> tuple[Any, Any, str | None]:
     """(API graph dict, editor workflow dict, where the API graph came from)."""
-    from .graph import looks_like_api
-
     api: Any = None
     workflow: Any = None
     where: str | None = None
@@ -86,18 +87,28 @@ def find_graphs(raw: RawMetadata) -> tuple[Any, Any, str | None]:
     return api, workflow, where
 
 
+def looks_like_api(data: Any) -> bool:
+    """True when `data` is a dict with at least one `{class_type, inputs}` value: an API
+    graph (section 6.2), as opposed to an editor workflow or any other JSON."""
+    if not isinstance(data, dict):
+        return False
+    for i, value in enumerate(data.values()):
+        if isinstance(value, dict) and isinstance(value.get("class_type"), str):
+            return True
+        if i > 50:
+            break
+    return False
+
+
 def saver_text(raw: RawMetadata) -> str | None:
     """A1111-style text written by a ComfyUI saver node (`Version: ComfyUI`)."""
     return marked_infotext(raw, "ComfyUI", _SAVER_TEXT)
 
 
 def score(raw: RawMetadata) -> float:
-    try:
-        if saver_text(raw) is not None:
-            return 0.8
-        api, workflow, _ = find_graphs(raw)
-    except Exception:
-        return 0.0
+    if saver_text(raw) is not None:
+        return 0.8
+    api, workflow, _ = find_graphs(raw)
     if api is not None:
         return 0.6
     if workflow is not None:

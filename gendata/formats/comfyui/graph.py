@@ -12,7 +12,7 @@ from typing import Any
 
 from ...errors import ParseError
 
-__all__ = ["MAX_NODES", "Graph", "Link", "Node", "as_link", "looks_like_api"]
+__all__ = ["MAX_NODES", "Graph", "Link", "Node", "as_link"]
 
 MAX_NODES = 100_000
 
@@ -31,18 +31,6 @@ def as_link(value: Any) -> Link | None:
     ):
         return str(value[0]), value[1]
     return None
-
-
-def looks_like_api(data: Any) -> bool:
-    """True when `data` is a dict with at least one `{class_type, inputs}` value."""
-    if not isinstance(data, dict):
-        return False
-    for i, value in enumerate(data.values()):
-        if isinstance(value, dict) and isinstance(value.get("class_type"), str):
-            return True
-        if i > 50:
-            break
-    return False
 
 
 @dataclass(slots=True)
