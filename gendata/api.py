@@ -109,7 +109,7 @@ class Record:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        """The documented `show --json` object (docs/json-schema.md). Absent values are null.
+        """The documented `show --json` object (docs/json.md). Absent values are null.
 
         Unbuilt parameters give their fields without building the model (no pydantic)."""
         p = self._params

@@ -72,6 +72,9 @@ def test_show_json_and_export_do_not_import_pydantic(tmp_path: Path) -> None:
         f"r = CliRunner().invoke(main, ['show', '--json', {str(tmp_path / '0.png')!r}]);"
         f"r2 = CliRunner().invoke(main, ['export', '-f', 'csv', {str(tmp_path)!r}]);"
         "assert r.exit_code == 0 and '\"seed\"' in r.stdout, r.output;"
+        # a1111_basic.png also has a Comment chunk: every dialect is asked, a1111 wins
+        f"r3 = CliRunner().invoke(main, ['show', '--json', {str(FIXTURES / 'a1111_basic.png')!r}]);"
+        "assert r3.exit_code == 0 and '\"a1111\"' in r3.stdout, r3.output;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'rich')))"
     )
     env = dict(os.environ, PYTHONPATH=str(ROOT))

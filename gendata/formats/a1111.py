@@ -46,13 +46,12 @@ MARKERS: tuple[str, ...] = ()  # the fallback dialect: the fast path is for its 
 # The A1111-family front ends `generator_of` tells apart.
 GENERATORS = {"forge": "Forge", "reforge": "reForge", "forge-classic": "Forge Classic",
               "forge-neo": "Forge Neo", "sdnext": "SD.Next"}
-# Where A1111-family tools put the text, in the order A1111 itself prefers (3.11: EXIF wins).
+# Where A1111-family tools put the text, in the order A1111 itself prefers (3.11: EXIF wins);
+# the registry's fast path is for files whose only texts are under these keys.
 TEXT_KEYS = ("UserComment", "parameters")
 
 _NET_TAG = re.compile(r"<(lora|lyco|hypernet):([^>]+)>", re.IGNORECASE)
 _RAW_JSON_KEYS = frozenset({"Hashes", "Civitai resources", "Civitai metadata"})
-
-
 
 
 # --- text -> model -----------------------------------------------------------------------------
