@@ -145,15 +145,17 @@ def parse_size(text: Any) -> tuple[int, int] | None:
     return w, h
 
 
-def marked_infotext(raw: RawMetadata, literal: str, mark: re.Pattern[str]) -> str | None:
-    """The first A1111-style text (`parameters` chunk or UserComment) that `mark` finds in.
+def marked_infotext(raw: RawMetadata, literal: str, mark: str) -> str | None:
+    """The first A1111-style text (`parameters` chunk or UserComment) the regular expression
+    `mark` finds in.
 
-    `literal` is a plain substring of every match, tested first so most texts skip the scan.
+    `literal` is a plain substring of every match, tested first so most texts skip the scan;
+    `mark` is compiled by `re` on first use, not when the dialect module loads.
     """
     for entry in raw.entries:
         text = entry.text
         in_infotext = entry.key in ("parameters", "UserComment")
-        if in_infotext and text and literal in text and mark.search(text):
+        if in_infotext and text and literal in text and re.search(mark, text):
             return text
     return None
 

@@ -9,7 +9,6 @@ lacks (an upscale-only graph has no sampler at all).
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from ..containers.raw import RawMetadata
@@ -35,7 +34,7 @@ DISPLAY_NAME = "Civitai"
 KEYS = frozenset({"parameters", "UserComment"})
 MARKERS = ("Civitai", "extraMetadata", "urn:air:")
 
-_TEXT_MARK = re.compile(r"(?:^|,\s*)Civitai (?:resources|metadata):\s*[\[{]", re.MULTILINE)
+_TEXT_MARK = r"(?m)(?:^|,\s*)Civitai (?:resources|metadata):\s*[\[{]"  # compiled on first use
 
 _EXTRA_METADATA: FieldTable = {
     "prompt": ("prompt", str_or_none),

@@ -38,11 +38,11 @@ DISPLAY_NAME = "Draw Things"
 KEYS: frozenset[str] = frozenset()
 MARKERS: tuple[str, ...] = ()  # only XMP
 
-_TOOL = re.compile(r"CreatorTool(?:>|=\")\s*Draw Things", re.IGNORECASE)
-_USER_COMMENT = re.compile(
-    r"<exif:UserComment>\s*<rdf:Alt>\s*<rdf:li[^>]*>(.*?)</rdf:li>", re.DOTALL
-)
-_DESCRIPTION = re.compile(r"<dc:description>\s*<rdf:Alt>\s*<rdf:li[^>]*>(.*?)</rdf:li>", re.DOTALL)
+# Patterns are kept as text and compiled by `re` on first use (and cached there): the
+# registry loads every dialect for its declarations, and most files never need these.
+_TOOL = r"(?i)CreatorTool(?:>|=\")\s*Draw Things"
+_USER_COMMENT = r"(?s)<exif:UserComment>\s*<rdf:Alt>\s*<rdf:li[^>]*>(.*?)</rdf:li>"
+_DESCRIPTION = r"(?s)<dc:description>\s*<rdf:Alt>\s*<rdf:li[^>]*>(.*?)</rdf:li>"
 
 _FIELDS: FieldTable = {
     "prompt": ("c", str_or_empty),
@@ -58,7 +58,7 @@ _FIELDS: FieldTable = {
 def _xmp(raw: RawMetadata) -> str | None:
     for entry in raw.entries:
         is_xmp = entry.location == "XMP" or entry.key in ("XML:com.adobe.xmp", "xmp", "XMP")
-        if entry.text and is_xmp and _TOOL.search(entry.text):
+        if entry.text and is_xmp and re.search(_TOOL, entry.text):
             return entry.text
     return None
 
@@ -77,8 +77,8 @@ def parse(raw: RawMetadata) -> GenParams:
     xmp = _xmp(raw)
     if xmp is None:
         raise ParseError("no Draw Things XMP")
-    m = _USER_COMMENT.search(xmp)
-    desc = _DESCRIPTION.search(xmp)
+    m = re.search(_USER_COMMENT, xmp)
+    desc = re.search(_DESCRIPTION, xmp)
     if not m:
         if desc:
             return build(

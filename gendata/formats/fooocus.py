@@ -39,7 +39,9 @@ MARKERS = ("Fooocus",)  # the a1111 scheme's "Version: Fooocus v2"; the others a
 GENERATORS = {"ruinedfooocus": "RuinedFooocus", "fooocus-mre": "Fooocus-MRE"}
 
 # The a1111 scheme ends its line with "Version: Fooocus v2.x" (section 9).
-_A1111_VERSION = re.compile(r"(?:^|,\s*)Version:\s*Fooocus\b", re.MULTILINE)
+# Patterns are kept as text and compiled by `re` on first use (and cached there): the
+# registry loads every dialect for its declarations, and most files never need these.
+_A1111_VERSION = r"(?m)(?:^|,\s*)Version:\s*Fooocus\b"
 
 
 def _scheme(raw: RawMetadata) -> str | None:
@@ -75,7 +77,7 @@ def _payload(raw: RawMetadata) -> tuple[str, Any, str] | None:
             ):
                 return "mre", data, text
         elif key in ("parameters", "UserComment") and (
-            scheme == "a1111" or ("Fooocus" in text and _A1111_VERSION.search(text))
+            scheme == "a1111" or ("Fooocus" in text and re.search(_A1111_VERSION, text))
         ):
             return "a1111", None, text
     return None

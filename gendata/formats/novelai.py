@@ -39,7 +39,9 @@ CONDITIONAL_KEYS = frozenset({"Title", "Description", "Software", "Source", "Gen
                               "Comment"})
 MARKERS = ("Comment",)  # its JSON, wherever it is (WebP UserComment, stealth copy)
 
-_SOURCE_RE = re.compile(r"^(?P<model>.*?)\s+(?P<hash>[0-9A-Fa-f]{8})$")
+# Patterns are kept as text and compiled by `re` on first use (and cached there): the
+# registry loads every dialect for its declarations, and most files never need these.
+_SOURCE_RE = r"^(?P<model>.*?)\s+(?P<hash>[0-9A-Fa-f]{8})$"
 
 _COMMENT: FieldTable = {
     "steps": ("steps", positive_int),
@@ -118,7 +120,7 @@ def parse(raw: RawMetadata) -> GenParams:
     model = model_hash = None
     source = chunks.get("Source")
     if source:
-        m = _SOURCE_RE.match(source.strip())
+        m = re.match(_SOURCE_RE, source.strip())
         model, model_hash = (m.group("model"), m.group("hash")) if m else (source.strip(), None)
     extra: dict[str, Any] = {}
     for key in (

@@ -9,7 +9,6 @@ UserComment. Saver nodes that also (or only) write A1111-style text with
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +28,7 @@ DISPLAY_NAME = "ComfyUI"
 KEYS = frozenset({"prompt", "workflow"})
 MARKERS = ("ComfyUI",)  # saver nodes' A1111-style text; graphs are JSON
 
-_SAVER_TEXT = re.compile(r"(?:^|,\s*)Version:\s*ComfyUI\b", re.MULTILINE)
+_SAVER_TEXT = r"(?m)(?:^|,\s*)Version:\s*ComfyUI\b"  # compiled on first use
 
 
 @lru_cache(maxsize=32)
