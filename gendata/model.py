@@ -45,7 +45,7 @@ _GENPARAMS = _fields(model_fields.GENPARAMS)
 class Lora(BaseModel):
     """An extra network referenced by the image: a `<lora:...>` tag, a loader node, a hash list.
 
-    Fields: name, weight, unet_weight, hash, kind ("lora", "lyco", "hypernet").
+    Fields: model_fields.LORA (name, weight, unet_weight, hash, kind).
     """
 
     model_config = ConfigDict(validate_assignment=True, defer_build=True)
@@ -56,7 +56,7 @@ class Lora(BaseModel):
 class Embedding(BaseModel):
     """A textual-inversion embedding the prompt uses (A1111 `TI hashes`, ComfyUI `embedding:`).
 
-    Fields: name, hash.
+    Fields: model_fields.EMBEDDING (name, hash).
     """
 
     model_config = ConfigDict(validate_assignment=True, defer_build=True)
@@ -67,7 +67,7 @@ class Embedding(BaseModel):
 class SamplerPass(BaseModel):
     """One sampling pass; graph dialects (ComfyUI) can have several (hires pass, refiner).
 
-    Fields: sampler, scheduler, steps, cfg_scale, seed, denoise, model, node.
+    Fields: model_fields.SAMPLER_PASS (sampler, scheduler, steps, cfg_scale, seed, ...).
     """
 
     model_config = ConfigDict(validate_assignment=True, defer_build=True)
