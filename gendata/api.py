@@ -15,7 +15,7 @@ from . import containers, formats
 from .containers import container_of, open_raw
 from .containers.raw import Changes, RawMetadata
 from .errors import GenDataError, ParseError, UsageError
-from .model_fields import SCALAR_FIELDS, DeferredParams
+from .model_fields import DeferredParams, empty_json_fields
 
 if TYPE_CHECKING:
     from .model import GenParams
@@ -99,39 +99,17 @@ class Record:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        """The documented `show --json` object (docs/json-schema.md). Absent values are null."""
+        """The documented `show --json` object (docs/json.md). Absent values are null.
+
+        Unbuilt parameters give their fields without building the model (no pydantic)."""
         p = self._params
-        if isinstance(p, DeferredParams):
-            obj = {"path": self.path, "container": self.container, **p.json_fields()}
-            obj["raw"] = self.raw_texts()
-            obj.update(self.extras)
-            obj["warnings"] = self.warnings
-            obj["error"] = self.error
-            return obj
-        obj = {"path": self.path, "container": self.container,
-               "generator": p.generator if p else None}
-        if p is not None:
-            typed = p.typed_fields()
-            typed.pop("generator", None)
-        else:
-            typed = dict.fromkeys(k for k in SCALAR_FIELDS if k != "generator")
-        obj.update(typed)
-        obj["loras"] = [_fields(lo) for lo in p.loras] if p else []
-        obj["embeddings"] = [_fields(e) for e in p.embeddings] if p else []
-        obj["samplers"] = [_fields(s) for s in p.samplers] if p else []
-        obj["extra"] = dict(p.extra) if p else {}
-        obj["notes"] = list(p.notes) if p else []
+        obj: dict[str, Any] = {"path": self.path, "container": self.container}
+        obj.update(empty_json_fields() if p is None else p.json_fields())
         obj["raw"] = self.raw_texts()
         obj.update(self.extras)
         obj["warnings"] = self.warnings
         obj["error"] = self.error
         return obj
-
-
-def _fields(model: Any) -> dict[str, Any]:
-    """`model.model_dump()` for the flat models (Lora, Embedding, SamplerPass), without
-    building pydantic's serializer: `show` and `export` never need it."""
-    return {k: getattr(model, k) for k in type(model).model_fields}
 
 
 def read_raw(path: PathLike) -> RawMetadata:
@@ -309,7 +287,7 @@ def editable_params(rec: Record) -> GenParams:
         from .model import GenParams
 
         return GenParams(generator="a1111", **size)
-    if not isinstance(rec.params._origin, _a1111_origin_type()) and rec.params.generator:
+    if not isinstance(rec.params.origin, _a1111_origin_type()) and rec.params.generator:
         raise UsageError(
             f"{rec.path}: holds {rec.params.generator} data, which gendata cannot edit in place; "
             f"`gendata convert --to a1111 --replace` rewrites it as A1111 parameters first")
@@ -317,9 +295,9 @@ def editable_params(rec: Record) -> GenParams:
 
 
 def _a1111_origin_type() -> type:
-    from .formats.a1111 import Origin
+    from .formats.a1111 import InfotextOrigin
 
-    return Origin
+    return InfotextOrigin
 
 
 def copy(src: PathLike, dst: PathLike, *, output: PathLike | None = None) -> list[str]:
@@ -332,7 +310,7 @@ def copy(src: PathLike, dst: PathLike, *, output: PathLike | None = None) -> lis
     if rec.params is None:
         raise UsageError(rec.error or f"{src}: has no generation data to copy")
     dst_kind = container_of(dst)
-    origin = rec.params._origin
+    origin = rec.params.origin
     if isinstance(origin, _a1111_origin_type()):
         return write_text(dst, dump_a1111(rec.params), output=output)  # origin.text, verbatim
     if (rec.raw is not None and containers.free_text(rec.raw.container)

@@ -6,96 +6,134 @@ about any one generator's text format (formats.md section 1).
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from pydantic import ValidationError as _PydanticValidationError
 
-from .errors import ValidationError
+from . import model_fields
+from .errors import ParseError, ValidationError
+from .model_fields import REQUIRED, SCALAR_FIELDS, FieldSpec, Origin
 
-__all__ = ["Embedding", "GenParams", "Lora", "SamplerPass", "validation_message"]
+__all__ = ["Embedding", "GenParams", "Lora", "Origin", "SamplerPass", "validation_message"]
+
+
+def _fields(table: dict[str, FieldSpec]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Annotations and pydantic fields for the scalar fields of `table` (model_fields): the
+    models below take their types, defaults and bounds from there, so the pydantic-free read
+    path and validation cannot disagree."""
+    annotations: dict[str, Any] = {}
+    fields: dict[str, Any] = {}
+    for name, spec in table.items():
+        annotations[name] = spec.type | None if spec.nullable else spec.type
+        if spec.default is REQUIRED:
+            fields[name] = Field(gt=spec.gt, ge=spec.ge)
+        else:
+            fields[name] = Field(default=spec.default, gt=spec.gt, ge=spec.ge)
+    return annotations, fields
+
+
+_LORA = _fields(model_fields.LORA)
+_EMBEDDING = _fields(model_fields.EMBEDDING)
+_SAMPLER_PASS = _fields(model_fields.SAMPLER_PASS)
+_GENPARAMS = _fields(model_fields.GENPARAMS)
+
+# Each model's scalar fields are written into its class namespace from the tables above,
+# before the fields declared in the class body, so schema order is the table's order.
 
 
 class Lora(BaseModel):
-    """An extra network referenced by the image: a `<lora:...>` tag, a loader node, a hash list."""
+    """An extra network referenced by the image: a `<lora:...>` tag, a loader node, a hash list.
+
+    Fields: model_fields.LORA (name, weight, unet_weight, hash, kind).
+    """
 
     model_config = ConfigDict(validate_assignment=True, defer_build=True)
-
-    name: str
-    weight: float | None = None
-    unet_weight: float | None = None
-    hash: str | None = None
-    kind: str = "lora"  # "lora", "lyco", "hypernet"
+    __annotations__ = dict(_LORA[0])
+    locals().update(_LORA[1])
 
 
 class Embedding(BaseModel):
-    """A textual-inversion embedding the prompt uses (A1111 `TI hashes`, ComfyUI `embedding:`)."""
+    """A textual-inversion embedding the prompt uses (A1111 `TI hashes`, ComfyUI `embedding:`).
+
+    Fields: model_fields.EMBEDDING (name, hash).
+    """
 
     model_config = ConfigDict(validate_assignment=True, defer_build=True)
-
-    name: str
-    hash: str | None = None
+    __annotations__ = dict(_EMBEDDING[0])
+    locals().update(_EMBEDDING[1])
 
 
 class SamplerPass(BaseModel):
-    """One sampling pass; graph dialects (ComfyUI) can have several (hires pass, refiner)."""
+    """One sampling pass; graph dialects (ComfyUI) can have several (hires pass, refiner).
+
+    Fields: model_fields.SAMPLER_PASS (sampler, scheduler, steps, cfg_scale, seed, ...).
+    """
 
     model_config = ConfigDict(validate_assignment=True, defer_build=True)
-
-    sampler: str | None = None
-    scheduler: str | None = None
-    steps: int | None = None
-    cfg_scale: float | None = None
-    seed: int | None = None
-    denoise: float | None = None
-    model: str | None = None
-    node: str | None = None
+    __annotations__ = dict(_SAMPLER_PASS[0])
+    locals().update(_SAMPLER_PASS[1])
 
 
 class GenParams(BaseModel):
     """Generation parameters of one image, whatever generator wrote them.
 
-    Typed fields hold what every generator shares; `extra` keeps everything else, in the
-    order it was found, so a writer can give it back unchanged. `seed` is an unbounded int
-    because ComfyUI seeds reach 2^64-1.
+    Typed fields hold what every generator shares (model_fields.GENPARAMS: generator,
+    prompt, negative_prompt, steps, sampler, ... version); `extra` keeps everything else, in
+    the order it was found, so a writer can give it back unchanged.
     """
 
     model_config = ConfigDict(validate_assignment=True, extra="forbid", defer_build=True)
-
-    generator: str | None = None
-    prompt: str = ""
-    negative_prompt: str = ""
-    steps: int | None = Field(default=None, gt=0)
-    sampler: str | None = None
-    scheduler: str | None = None
-    cfg_scale: float | None = None
-    seed: int | None = None
-    width: int | None = Field(default=None, gt=0)
-    height: int | None = Field(default=None, gt=0)
-    model: str | None = None
-    model_hash: str | None = None
-    vae: str | None = None
-    vae_hash: str | None = None
-    denoising_strength: float | None = Field(default=None, ge=0)
-    clip_skip: int | None = Field(default=None, gt=0)
-    hires_upscale: float | None = Field(default=None, gt=0)
-    hires_steps: int | None = Field(default=None, ge=0)
-    hires_upscaler: str | None = None
-    hires_width: int | None = Field(default=None, ge=0)
-    hires_height: int | None = Field(default=None, ge=0)
-    variation_seed: int | None = None
-    variation_seed_strength: float | None = Field(default=None, ge=0)
-    version: str | None = None
+    __annotations__ = dict(_GENPARAMS[0])
+    locals().update(_GENPARAMS[1])
     loras: list[Lora] = Field(default_factory=list)
     embeddings: list[Embedding] = Field(default_factory=list)
     samplers: list[SamplerPass] = Field(default_factory=list)
     extra: dict[str, Any] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
 
-    # The dialect's parse of the original text (e.g. the A1111 line segments), so that an
-    # unedited or partly edited model serializes back to the original bytes.
-    _origin: Any = PrivateAttr(default=None)
+    _origin: Origin | None = PrivateAttr(default=None)
+
+    @property
+    def origin(self) -> Origin | None:
+        """Where the text came from (model_fields.Origin: dialect, entry key, text), or None
+        for a model built or converted in code. A dialect's own Origin subclass keeps its
+        parse, so that an unedited or partly edited model serializes back to the original
+        characters."""
+        return self._origin
+
+    @origin.setter
+    def origin(self, value: Origin | None) -> None:
+        self._origin = value
+
+    @classmethod
+    def from_json(cls, obj: Any, where: str = "JSON") -> GenParams:
+        """The model a `show --json` object describes (docs/json.md): the inverse of
+        `json_fields`/`Record.to_json`. Keys that are not fields (`path`, `raw`, `error`...)
+        are ignored and null means the field's default, so any record's JSON reads back.
+
+        Raises gendata.errors.ParseError naming `where` and what is wrong.
+        """
+        if not isinstance(obj, dict):
+            raise ParseError(f"{where}: expected a JSON object")
+        fields = cls.model_fields
+        data = {k: v for k, v in obj.items() if k in fields and v is not None}
+        try:
+            return cls.model_validate(data)
+        except _PydanticValidationError as exc:
+            raise ParseError(f"{where}: {validation_message(exc)}") from None
+
+    def json_fields(self) -> dict[str, Any]:
+        """The model's part of the `show --json` object: the scalar fields, then loras,
+        embeddings, samplers, extra and notes, as plain JSON values (DeferredParams gives the
+        same without building the model)."""
+        out = {k: getattr(self, k) for k in SCALAR_FIELDS}
+        out["loras"] = [_plain(lo) for lo in self.loras]
+        out["embeddings"] = [_plain(e) for e in self.embeddings]
+        out["samplers"] = [_plain(s) for s in self.samplers]
+        out["extra"] = dict(self.extra)
+        out["notes"] = list(self.notes)
+        return out
 
     def edited(self, **changes: Any) -> GenParams:
         """Return a validated copy with `changes` applied, keeping the origin for exact output.
@@ -111,23 +149,23 @@ class GenParams(BaseModel):
             new = type(self).model_validate(data)
         except _PydanticValidationError as exc:
             raise ValidationError(validation_message(exc)) from None
-        new._origin = self._origin
+        new.origin = self.origin
         return new
 
     def typed_fields(self) -> dict[str, Any]:
         """The scalar typed fields (no lists, no extra), as the JSON schema lists them."""
-        return {k: getattr(self, k) for k in type(self).scalar_fields()}
+        return {k: getattr(self, k) for k in SCALAR_FIELDS}
 
     @classmethod
     def scalar_fields(cls) -> tuple[str, ...]:
         """Names of the scalar typed fields, in schema order."""
-        return _scalar_names(cls)
+        return SCALAR_FIELDS
 
 
-@cache
-def _scalar_names(cls: type[BaseModel]) -> tuple[str, ...]:
-    skip = {"loras", "embeddings", "samplers", "extra", "notes"}
-    return tuple(k for k in cls.model_fields if k not in skip)
+def _plain(model: BaseModel) -> dict[str, Any]:
+    """`model.model_dump()` for the flat models (Lora, Embedding, SamplerPass), without
+    building pydantic's serializer: `show` and `export` never need it."""
+    return {k: getattr(model, k) for k in type(model).model_fields}
 
 
 _KIND = {

@@ -149,7 +149,7 @@ def write(files: tuple[str, ...], source: str, output: str | None) -> None:
                 obj = json.loads(data)
             except json.JSONDecodeError as exc:
                 raise ParseError(f"{source}: broken JSON: {exc}") from None
-            text = api.dump_a1111(params_from_json(obj, source))
+            text = api.dump_a1111(GenParams.from_json(obj, source))
         else:
             text = data.strip("\n")
             if not text.strip():

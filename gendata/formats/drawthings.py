@@ -9,17 +9,16 @@ character references.
 
 from __future__ import annotations
 
-import html
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
-from ..model import GenParams, Lora
 from ._util import (
     FieldTable,
     build,
     loads,
+    new_lora,
     parse_size,
     positive_int,
     read_fields,
@@ -30,13 +29,20 @@ from ._util import (
     unread,
 )
 
-NAME = "drawthings"
+if TYPE_CHECKING:
+    from ..model import GenParams, Lora
 
-_TOOL = re.compile(r"CreatorTool(?:>|=\")\s*Draw Things", re.IGNORECASE)
-_USER_COMMENT = re.compile(
-    r"<exif:UserComment>\s*<rdf:Alt>\s*<rdf:li[^>]*>(.*?)</rdf:li>", re.DOTALL
-)
-_DESCRIPTION = re.compile(r"<dc:description>\s*<rdf:Alt>\s*<rdf:li[^>]*>(.*?)</rdf:li>", re.DOTALL)
+NAME = "drawthings"
+DISPLAY_NAME = "Draw Things"
+# The XMP packet is not removed by `strip`: it holds more than generation data.
+KEYS: frozenset[str] = frozenset()
+MARKERS: tuple[str, ...] = ()  # only XMP
+
+# Patterns are kept as text and compiled by `re` on first use (and cached there): the
+# registry loads every dialect for its declarations, and most files never need these.
+_TOOL = r"(?i)CreatorTool(?:>|=\")\s*Draw Things"
+_USER_COMMENT = r"(?s)<exif:UserComment>\s*<rdf:Alt>\s*<rdf:li[^>]*>(.*?)</rdf:li>"
+_DESCRIPTION = r"(?s)<dc:description>\s*<rdf:Alt>\s*<rdf:li[^>]*>(.*?)</rdf:li>"
 
 _FIELDS: FieldTable = {
     "prompt": ("c", str_or_empty),
@@ -52,19 +58,18 @@ _FIELDS: FieldTable = {
 def _xmp(raw: RawMetadata) -> str | None:
     for entry in raw.entries:
         is_xmp = entry.location == "XMP" or entry.key in ("XML:com.adobe.xmp", "xmp", "XMP")
-        if entry.text and is_xmp and _TOOL.search(entry.text):
+        if entry.text and is_xmp and re.search(_TOOL, entry.text):
             return entry.text
     return None
 
 
 def score(raw: RawMetadata) -> float:
-    try:
-        return 0.95 if _xmp(raw) is not None else 0.0
-    except Exception:
-        return 0.0
+    return 0.95 if _xmp(raw) is not None else 0.0
 
 
 def _unescape(text: str) -> str:
+    import html
+
     return html.unescape(text)
 
 
@@ -72,8 +77,8 @@ def parse(raw: RawMetadata) -> GenParams:
     xmp = _xmp(raw)
     if xmp is None:
         raise ParseError("no Draw Things XMP")
-    m = _USER_COMMENT.search(xmp)
-    desc = _DESCRIPTION.search(xmp)
+    m = re.search(_USER_COMMENT, xmp)
+    desc = re.search(_DESCRIPTION, xmp)
     if not m:
         if desc:
             return build(
@@ -92,7 +97,7 @@ def parse(raw: RawMetadata) -> GenParams:
         if isinstance(entry, dict):
             name = entry.get("model") or entry.get("file")
             if isinstance(name, str):
-                loras.append(Lora(name=name, weight=to_float(entry.get("weight"))))
+                loras.append(new_lora(name=name, weight=to_float(entry.get("weight"))))
     strength = to_float(data.get("strength"))
     return build(
         NAME,

@@ -7,16 +7,15 @@ only `invokeai_graph`/`invokeai_workflow` is recognised but yields just a note.
 from __future__ import annotations
 
 import re
-import shlex
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
-from ..model import GenParams, Lora
 from ._util import (
     FieldTable,
     build,
     loads,
+    new_lora,
     positive_int,
     read_fields,
     str_or_none,
@@ -25,7 +24,13 @@ from ._util import (
     unread,
 )
 
+if TYPE_CHECKING:
+    from ..model import GenParams, Lora
+
 NAME = "invokeai"
+DISPLAY_NAME = "InvokeAI"
+KEYS = frozenset({"Dream", "sd-metadata", "invokeai_metadata", "invokeai_graph"})
+MARKERS: tuple[str, ...] = ()  # only its own chunks
 
 _KEYS = ("invokeai_metadata", "sd-metadata", "Dream", "invokeai_graph", "invokeai_workflow")
 
@@ -72,7 +77,7 @@ def _v3(meta: dict[str, Any]) -> GenParams:
             continue
         name, h = _model_name(entry.get("model") or entry.get("lora"))
         if name:
-            loras.append(Lora(name=name, weight=to_float(entry.get("weight")), hash=h))
+            loras.append(new_lora(name=name, weight=to_float(entry.get("weight")), hash=h))
     vae, vae_hash = _model_name(meta.get("vae"))
     positive = meta.get("positive_prompt", meta.get("positive_conditioning", ""))
     negative = meta.get("negative_prompt", meta.get("negative_conditioning", ""))
@@ -176,6 +181,8 @@ _DREAM_SWITCHES = {
 
 
 def _dream(text: str) -> GenParams:
+    import shlex
+
     try:
         tokens = shlex.split(text)
     except ValueError as exc:

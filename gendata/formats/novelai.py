@@ -9,11 +9,10 @@ object. V4/V4.5 character prompts go to `extra["NovelAI characters"]`.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
-from ..model import GenParams
 from ._util import (
     FieldTable,
     build,
@@ -28,9 +27,21 @@ from ._util import (
     try_loads,
 )
 
-NAME = "novelai"
+if TYPE_CHECKING:
+    from ..model import GenParams
 
-_SOURCE_RE = re.compile(r"^(?P<model>.*?)\s+(?P<hash>[0-9A-Fa-f]{8})$")
+NAME = "novelai"
+DISPLAY_NAME = "NovelAI"
+KEYS: frozenset[str] = frozenset()
+# The chunks are only NovelAI's in files NovelAI wrote: `Comment` or `Title` alone is
+# anyone's.
+CONDITIONAL_KEYS = frozenset({"Title", "Description", "Software", "Source", "Generation time",
+                              "Comment"})
+MARKERS = ("Comment",)  # its JSON, wherever it is (WebP UserComment, stealth copy)
+
+# Patterns are kept as text and compiled by `re` on first use (and cached there): the
+# registry loads every dialect for its declarations, and most files never need these.
+_SOURCE_RE = r"^(?P<model>.*?)\s+(?P<hash>[0-9A-Fa-f]{8})$"
 
 _COMMENT: FieldTable = {
     "steps": ("steps", positive_int),
@@ -69,11 +80,13 @@ def _chunks(raw: RawMetadata) -> dict[str, str] | None:
     return None
 
 
+def owns(raw: RawMetadata) -> bool:
+    """Whether the CONDITIONAL_KEYS are NovelAI's in this file (what `strip` removes)."""
+    return raw.text("Software") == "NovelAI"
+
+
 def score(raw: RawMetadata) -> float:
-    try:
-        return 0.95 if _chunks(raw) is not None else 0.0
-    except Exception:
-        return 0.0
+    return 0.95 if _chunks(raw) is not None else 0.0
 
 
 def _caption(value: Any) -> tuple[str | None, list[dict[str, Any]]]:
@@ -107,7 +120,7 @@ def parse(raw: RawMetadata) -> GenParams:
     model = model_hash = None
     source = chunks.get("Source")
     if source:
-        m = _SOURCE_RE.match(source.strip())
+        m = re.match(_SOURCE_RE, source.strip())
         model, model_hash = (m.group("model"), m.group("hash")) if m else (source.strip(), None)
     extra: dict[str, Any] = {}
     for key in (

@@ -7,11 +7,10 @@ the model's full SHA-256. The A1111-like `parameters` text is a fallback.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
-from ..model import GenParams
 from ._util import (
     FieldTable,
     build,
@@ -24,7 +23,13 @@ from ._util import (
     to_int,
 )
 
+if TYPE_CHECKING:
+    from ..model import GenParams
+
 NAME = "stabilitymatrix"
+DISPLAY_NAME = "Stability Matrix"
+KEYS = frozenset({"parameters-json", "smproj", "parameters", "prompt", "workflow"})
+MARKERS: tuple[str, ...] = ()  # only its own chunks
 
 # What the user typed wins over the graph ...
 _OWN: FieldTable = {

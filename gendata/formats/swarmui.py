@@ -8,17 +8,17 @@ the one the user set.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
-from ..model import GenParams, Lora
 from ._util import (
     FieldTable,
     basename,
     build,
     get_str,
     loads,
+    new_lora,
     positive_int,
     read_fields,
     str_or_empty,
@@ -29,7 +29,13 @@ from ._util import (
     unread,
 )
 
+if TYPE_CHECKING:
+    from ..model import GenParams, Lora
+
 NAME = "swarmui"
+DISPLAY_NAME = "SwarmUI"
+KEYS = frozenset({"sui_image_params", "parameters", "UserComment"})
+MARKERS = ("sui_image_params",)
 
 _FIELDS: FieldTable = {
     "prompt": ("prompt", str_or_empty),
@@ -92,7 +98,7 @@ def parse(raw: RawMetadata) -> GenParams:
                     and str(m.get("name", "")).startswith(name)
                 ):
                     h = get_str(m, "hash")
-            loras.append(Lora(name=name, weight=w, hash=h))
+            loras.append(new_lora(name=name, weight=w, hash=h))
     sampler = p.get("sampler") or p.get("comfyuisampler") or p.get("autowebuisampler")
     width = None if "width" in unused else positive_int(p.get("width"))
     height = None if "height" in unused else positive_int(p.get("height"))

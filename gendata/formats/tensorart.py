@@ -7,11 +7,10 @@ when random, in which case the graph's sampler seed is the real one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
-from ..model import GenParams
 from ._util import (
     FieldTable,
     build,
@@ -27,7 +26,13 @@ from ._util import (
     unread,
 )
 
+if TYPE_CHECKING:
+    from ..model import GenParams
+
 NAME = "tensorart"
+DISPLAY_NAME = "Tensor.Art"
+KEYS = frozenset({"generation_data", "prompt", "workflow"})
+MARKERS: tuple[str, ...] = ()  # only its own chunk
 
 _FIELDS: FieldTable = {
     "prompt": ("prompt", str_or_empty),

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from gendata.containers.raw import RawEntry, RawMetadata
 from gendata.errors import ParseError
 from gendata.formats import comfyui, detect
-from gendata.formats.comfy_workflow import to_api
+from gendata.formats.comfyui.workflow import to_api
 
 
 def raw_of(**texts: str) -> RawMetadata:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ParseError
+from ...errors import ParseError
 
 # Widget names in widgets_values order (the seed's "control_after_generate" value is
 # skipped separately).
