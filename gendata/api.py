@@ -17,7 +17,7 @@ from . import containers, formats
 from .containers import container_of, open_raw
 from .containers.files import FileIdentity, read_error
 from .containers.raw import Changes, RawMetadata
-from .errors import GenDataError, ParseError, UsageError, WriteError
+from .errors import FileChangedError, GenDataError, ParseError, UsageError, WriteError
 from .model_fields import DeferredParams, empty_json_fields
 
 if TYPE_CHECKING:
@@ -209,10 +209,18 @@ def editing(path: PathLike, *, force: bool = False, expect: FileIdentity | None 
 
     with write_policy(force=force), locked(path) as held:
         if expect is not None and held.identity != expect:
-            raise WriteError(f"{path}: changed on disk since it was read "
+            raise FileChangedError(f"{path}: changed on disk since it was read "
                              f"({expect.change(held.identity)}); not written. Read it again "
                              "to keep that change, or write without `expect` to overwrite it")
         yield
+
+
+def check_output(output: PathLike, *, force: bool = False) -> None:
+    """Refuse, before any work, an output that a write could not replace: anything but a
+    regular file or a new path, and without `force` a read-only or hard-linked file."""
+    from .containers.atomic import check_target, resolve_target
+
+    check_target(output, resolve_target(output), force=force)
 
 
 def write_text(path: PathLike, text: str, *, output: PathLike | None = None,
@@ -435,6 +443,7 @@ def copy(src: PathLike, dst: PathLike, *, output: PathLike | None = None,
 __all__ = [
     "FileIdentity",
     "Record",
+    "check_output",
     "copy",
     "edit",
     "editing",

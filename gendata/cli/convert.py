@@ -37,6 +37,8 @@ def convert(files: tuple[str, ...], target: str, output: str | None, replace: bo
                 raise UsageError(rec.error or f"{path}: has no generation data to convert")
             click.echo(api.dump_a1111(as_a1111(rec.params)))
             return
+        if output is not None:
+            api.check_output(output, force=force)
         # one lock around the read and every write that depends on it
         with api.editing(path, force=force):
             _text, changes = run(path, to=target, output=output, replace=replace)

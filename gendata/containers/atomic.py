@@ -34,7 +34,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
-from ..errors import GenDataError, WriteError
+from ..errors import FileChangedError, GenDataError, WriteError
 from . import locks, tempfiles
 from .files import FileIdentity, file_kind, os_reason
 
@@ -164,9 +164,9 @@ def write_atomic(dst: str | os.PathLike[str], produce: Callable[[BinaryIO], None
 
 
 def _changed(dst: str | os.PathLike[str], expected: FileIdentity, st: os.stat_result | None
-             ) -> WriteError:
+             ) -> FileChangedError:
     now = FileIdentity.from_stat(st) if st is not None else None
-    return WriteError(f"{dst}: changed on disk while gendata was editing it "
+    return FileChangedError(f"{dst}: changed on disk while gendata was editing it "
                       f"({expected.change(now)}); not written, the other change is kept")
 
 
@@ -178,7 +178,7 @@ def _check_unchanged(dst: str | os.PathLike[str], target: str,
         st = None
     if expected is None:
         if st is not None:
-            raise WriteError(f"{dst}: was created by another program while gendata was "
+            raise FileChangedError(f"{dst}: was created by another program while gendata was "
                              "writing it; not written, the other file is kept")
         return
     if st is None or not expected.matches(st):

@@ -2,11 +2,10 @@
 UserComment without disturbing the rest (docs/formats.md#exif-carrier-tags,
 docs/formats.md#exif-usercomment).
 
-Reading walks the TIFF structure with `tiff.parse`, which checks every offset and count
-against the block before slicing and never raises on a malformed tag (it skips it); only the
-carrier tags of IFD0 and the Exif IFD are decoded. Writing patches the UserComment into the
-block with `tiff.Editor`, so every other tag, known or not, keeps its bytes, its byte order
-and valid offsets.
+Reading walks IFD0 and the Exif IFD, checks every offset and count against the block before
+slicing and never raises on a malformed tag (it skips it); only the carrier tags are
+decoded. Writing patches the UserComment into the block with `tiff.Editor`, so every other
+tag, known or not, keeps its bytes, its byte order and valid offsets.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from functools import cache
 from ..errors import ContainerError, WriteError
 from . import tiff
 from .raw import RawEntry
-from .tiff import MAX_IFD_ENTRIES
+from .tiff import MAX_IFD_ENTRIES, TYPE_SIZE
 
 USER_COMMENT = 0x9286
 EXIF_IFD = 0x8769
@@ -141,22 +140,53 @@ def _decode_ascii(value: bytes) -> str:
 def read_tags(block: bytes) -> dict[int, tuple[str, int, bytes]]:
     """Return {tag: (ifd, type, raw value bytes)} for the carrier tags of IFD0 and the Exif IFD.
 
-    Bounded (tiff.parse): a value is sliced only when all of it is inside the block. Raises
-    ContainerError only when the TIFF header itself is unusable.
+    Bounded as tiff.parse is (entry counts cut to the block, a value sliced only when all of
+    it is inside the block), but written out for the two IFDs a read needs and without an
+    object per entry: a camera's block has a hundred entries, and this runs for every JPEG.
+    Raises ContainerError only when the TIFF header itself is unusable.
     """
-    parsed = tiff.parse(strip_exif_header(block))
-    data = parsed.data
+    data = strip_exif_header(block)
+    if len(data) < 8:
+        raise ContainerError("EXIF block too short")
+    if data[:2] == b"II":
+        end = "<"
+    elif data[:2] == b"MM":
+        end = ">"
+    else:
+        raise ContainerError("EXIF block has no TIFF byte-order mark")
+    (magic, ifd0) = struct.unpack(end + "HI", data[2:8])
+    if magic != 42:
+        raise ContainerError("EXIF block has a bad TIFF magic number")
     size = len(data)
+    entry = struct.Struct(end + "HHII").unpack_from
     found: dict[int, tuple[str, int, bytes]] = {}
-    for ifd in parsed.ifds:
-        if ifd.name not in ("IFD0", "Exif"):
+    todo: list[tuple[str, int]] = [("IFD0", ifd0)]
+    visited: set[int] = set()
+    while todo:
+        ifd_name, off = todo.pop(0)
+        if off in visited or off < 8 or off + 2 > size:
             continue
-        for t in ifd.tags:
-            if t.tag not in TAG_NAMES or not t.in_bounds(size):
+        visited.add(off)
+        (count,) = struct.unpack_from(end + "H", data, off)
+        count = min(count, MAX_IFD_ENTRIES, (size - off - 2) // 12)
+        for i in range(count):
+            tag, typ, n, raw_value = entry(data, off + 2 + 12 * i)
+            if tag == EXIF_IFD and ifd_name == "IFD0":
+                todo.append(("Exif", raw_value))
                 continue
+            unit = TYPE_SIZE.get(typ)
+            if tag not in TAG_NAMES or unit is None:
+                continue
+            nbytes = unit * n  # checked against the block before anything is sliced
+            if nbytes <= 4:
+                at = off + 2 + 12 * i + 8
+            elif raw_value + nbytes > size:
+                continue
+            else:
+                at = raw_value
             # The Exif IFD's UserComment wins over a stray one in IFD0 (Fooocus puts it there).
-            if t.tag not in found or ifd.name == "Exif":
-                found[t.tag] = (ifd.name, t.type, data[t.value_at:t.value_at + (t.nbytes or 0)])
+            if tag not in found or ifd_name == "Exif":
+                found[tag] = (ifd_name, typ, data[at:at + nbytes])
     return found
 
 

@@ -69,6 +69,12 @@ def test_copy_and_convert_take_force(tmp_path: Path, fixtures: Path) -> None:
     src.chmod(0o444)
     assert run("convert", src).exit_code == 1
     assert run("convert", src, "--force").exit_code == 0
+    fifo = tmp_path / "out.png"
+    os.mkfifo(fifo)
+    for extra in ([], ["--replace"]):
+        r = run("convert", src, "-o", fifo, *extra)
+        assert r.exit_code == 1 and "FIFO" in r.stderr
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
 
 
 def test_output_onto_a_fifo_or_device_is_refused(tmp_path: Path) -> None:

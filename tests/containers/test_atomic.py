@@ -17,7 +17,7 @@ import pytest
 import gendata
 from gendata import api
 from gendata.containers import atomic, locks, tempfiles
-from gendata.errors import WriteError
+from gendata.errors import FileChangedError, WriteError
 
 from ..helpers import build_png, tiny_png_chunks
 
@@ -184,7 +184,7 @@ def test_stale_temp_files_are_cleaned(png: Path, tmp_path: Path) -> None:
 
 
 def test_a_change_made_while_writing_is_not_overwritten(png: Path, tmp_path: Path) -> None:
-    with pytest.raises(WriteError, match="changed on disk"), atomic.atomic_output(png) as f:
+    with pytest.raises(FileChangedError, match="changed on disk"), atomic.atomic_output(png) as f:
         f.write(b"ours")
         other = tmp_path / "other"
         other.write_bytes(b"someone else's edit")
@@ -197,7 +197,7 @@ def test_expect_refuses_a_file_changed_since_it_was_read(png: Path) -> None:
     rec = gendata.read(png)
     assert rec.identity == api.file_identity(png)
     _set_seed(png, 9)  # another program's edit
-    with pytest.raises(WriteError, match="changed on disk since it was read"):
+    with pytest.raises(FileChangedError, match="changed on disk since it was read"):
         gendata.write(png, api.update(rec.params, {"steps": 3}), expect=rec.identity)
     assert _seed(png) == 9
     fresh = gendata.read(png)
