@@ -16,7 +16,7 @@ import glob
 import os
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import IO, Any, TypeVar
 
 from .api import PathLike, Record, read
@@ -108,7 +108,7 @@ def attach_extras(rec: Record) -> None:
     if rec.raw is None or not any(e.key == "sd-ti-embedding" for e in rec.raw.entries):
         return
     try:
-        from .ti import inspect_record  # type: ignore[import-not-found]
+        from .ti import inspect_record
     except ImportError:
         return
     try:
@@ -160,7 +160,7 @@ def _mp_context() -> Any:
 
 def map_files(func: Callable[[str], T], paths: Iterable[str], *, jobs: int | None = None,
               ordered: bool = True, chunksize: int = CHUNK_SIZE,
-              in_process_below: int = IN_PROCESS_BELOW) -> Iterator[T]:
+              in_process_below: int = IN_PROCESS_BELOW) -> Generator[T, None, None]:
     """`map(func, paths)` on `jobs` processes (default: every core), streaming.
 
     `func` must be picklable (a module-level function or a functools.partial of one) and

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ FIELD_OPTIONS = [
 ]
 
 
-def _field_options(f):
+def _field_options(f: Callable[..., Any]) -> Callable[..., Any]:
     for opt, _field, help_text in reversed(FIELD_OPTIONS):
         f = click.option(f"--{opt}", opt.replace("-", "_"), default=None, metavar="VALUE",
                          help=help_text)(f)
@@ -121,9 +122,12 @@ def params_from_json(obj: Any, where: str) -> GenParams:
     try:
         return GenParams.model_validate(data)
     except Exception as exc:  # pydantic's ValidationError
+        from pydantic import ValidationError as PydanticValidationError
+
         from ..model import validation_message
 
-        msg = validation_message(exc) if hasattr(exc, "errors") else str(exc)
+        msg = (validation_message(exc) if isinstance(exc, PydanticValidationError)
+               else str(exc))
         raise ParseError(f"{where}: {msg}") from None
 
 

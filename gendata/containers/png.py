@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import struct
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -168,7 +168,7 @@ _UNPACK_HEAD = struct.Struct(">I4s").unpack_from
 _UNPACK_CRC = struct.Struct(">I").unpack_from
 
 
-def _positioned_reader(f: BinaryIO):
+def _positioned_reader(f: BinaryIO) -> Callable[[int, int], bytes]:
     """`read_at(offset, n)`: os.pread on a file descriptor (no seek, no buffer refill), else
     seek + read for other binary streams. A descriptor that cannot seek (a pipe) fails in
     os.pread as it would in seek, with the same OSError."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
@@ -185,7 +185,7 @@ def _parse(text: str) -> _Parsed | GenParams:
     values: dict[str, str] = {}
     typed_keys = TYPED
     for part in origin.line_parts:
-        if part.__class__ is str:
+        if isinstance(part, str):
             continue
         key = part.key
         values[key] = part.value
@@ -341,9 +341,9 @@ def _new_entries(params: GenParams, present: set[str]) -> list[str]:
         if key in extra_value:
             out.append(f"{key}: {quote(extra_value[key])}")
             continue
-        value = _current_value(params, key)
-        if value is not None and value != "":
-            out.append(f"{key}: {value}")
+        current = _current_value(params, key)
+        if current is not None and current != "":
+            out.append(f"{key}: {current}")
     return out
 
 
@@ -450,7 +450,7 @@ def parse_deferred(raw: RawMetadata) -> GenParams | DeferredParams:
         raise ParseError("no A1111 parameters text found")
     key, text = found
     params = _parse(text)
-    origin = params.origin
+    origin = cast(InfotextOrigin, params.origin)
     origin.key = key
     if not origin.has_line:
         if key == "UserComment" and not _readable(text):

@@ -90,7 +90,7 @@ def parse(raw: RawMetadata) -> GenParams:
     data = loads(_unescape(m.group(1)), "Draw Things UserComment")
     if not isinstance(data, dict):
         raise ParseError("Draw Things UserComment: expected a JSON object")
-    v2: dict[str, Any] = data.get("v2") if isinstance(data.get("v2"), dict) else {}
+    v2: dict[str, Any] = data["v2"] if isinstance(data.get("v2"), dict) else {}
     size = parse_size(data.get("size"))
     loras: list[Lora] = []
     for entry in data.get("lora") or v2.get("loras") or []:

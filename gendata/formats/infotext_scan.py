@@ -46,7 +46,7 @@ class Entry:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not Entry:
             return NotImplemented
-        return self._state() == other._state()  # type: ignore[attr-defined]
+        return self._state() == other._state()
 
     __hash__ = None  # type: ignore[assignment]
 

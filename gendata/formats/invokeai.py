@@ -139,7 +139,7 @@ _V2_META: FieldTable = {
 
 
 def _v2(meta: dict[str, Any]) -> GenParams:
-    image = meta.get("image") if isinstance(meta.get("image"), dict) else {}
+    image = meta["image"] if isinstance(meta.get("image"), dict) else {}
     prompt_val = image.get("prompt")
     if isinstance(prompt_val, list):
         text = " ".join(p.get("prompt", "") for p in prompt_val if isinstance(p, dict))

@@ -67,7 +67,7 @@ def parse(raw: RawMetadata) -> GenParams:
             graph = comfyui.params_from_graphs(api, workflow, NAME)
         except ParseError:
             graph = None
-    base = data.get("baseModel") if isinstance(data.get("baseModel"), dict) else {}
+    base = data["baseModel"] if isinstance(data.get("baseModel"), dict) else {}
     seed = to_int(data.get("seed"))
     notes: list[str] = []
     if seed is None or seed < 0:

@@ -139,7 +139,7 @@ def _step_noise(scheduler: Any, noise: nvrng.ImageNoise | None) -> Iterator[None
         yield
         return
     torch, _ = require()
-    mods = {sys.modules[c.__module__] for c in type(scheduler).__mro__
+    mods: set[Any] = {sys.modules[c.__module__] for c in type(scheduler).__mro__
             if hasattr(sys.modules.get(c.__module__), "randn_tensor")}
     saved = {m: m.randn_tensor for m in mods}
 

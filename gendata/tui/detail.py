@@ -12,6 +12,7 @@ from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -56,7 +57,7 @@ def prompt_panels(p: Any) -> list[RenderableType]:
 class DetailView(VerticalScroll):
     """Prompt, negative prompt (highlighted), parameter tables and networks of one file."""
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         yield Static(id="detail-body")
 
     def show(self, item: Item | None) -> None:

@@ -121,7 +121,7 @@ def to_api(workflow: Any, what: str = "workflow") -> tuple[dict[str, Any], list[
     for nid, raw in nodes.items():
         ntype = raw["type"]
         mode = raw.get("mode", 0)
-        inputs_raw = raw.get("inputs") if isinstance(raw.get("inputs"), list) else []
+        inputs_raw: list[Any] = raw["inputs"] if isinstance(raw.get("inputs"), list) else []
         widgets = raw.get("widgets_values")
         inputs: dict[str, Any] = {}
         if mode == 2:
