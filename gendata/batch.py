@@ -1,8 +1,8 @@
 """Service layer: many files at once — walking folders and globs, and reading on every core.
 
-Batch work streams (architecture habit 6): paths are produced lazily, at most a few chunks of
-them are in flight at a time, and results come back in input order (or as they finish), so
-memory stays flat for a million files. A file that cannot be read becomes a Record with
+Batch work streams (docs/architecture.md#rules, rule 6): paths are produced lazily, at most a
+few chunks of them are in flight at a time, and results come back in input order (or as they
+finish), so memory stays flat for a million files. A file that cannot be read becomes a Record with
 `error` set, never an exception that stops the run.
 
 `iter_records` is the library's one way to read many files: given plain file paths and the
@@ -121,7 +121,7 @@ def attach_extras(rec: Record) -> None:
 
 
 def record_json(rec: Record) -> dict[str, Any]:
-    """The `show --json` object of a Record (docs/json-schema.md)."""
+    """The `show --json` object of a Record (docs/json.md)."""
     return rec.to_json()
 
 

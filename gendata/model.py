@@ -1,7 +1,7 @@
 """Model layer: the one pydantic model every dialect parses into and every front end shows.
 
 Dialect modules fill it; services and front ends read it. It knows nothing about bytes or
-about any one generator's text format (formats.md section 1).
+about any one generator's text format (docs/formats.md#the-common-model).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Container layer: JPEG marker segments — EXIF (APP1), XMP (APP1) and COM, read and rewritten
-without touching the entropy-coded image data (formats.md section 2.2)."""
+without touching the entropy-coded image data (docs/formats.md#jpeg-segments)."""
 
 from __future__ import annotations
 

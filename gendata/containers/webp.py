@@ -1,5 +1,5 @@
 """Container layer: WebP RIFF chunks — EXIF and XMP read, EXIF rewritten with the VP8X flags
-kept right, image chunks copied byte for byte (formats.md section 2.2)."""
+kept right, image chunks copied byte for byte (docs/formats.md#webp-chunks)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """Dialect layer: AUTOMATIC1111 infotext (also Forge, reForge, SD.Next) <-> GenParams.
 
-formats.md section 3. Parsing follows A1111's rules (last line is the parameters line when it
-has at least three `key: value` entries; lines stripped; `Negative prompt:` switches part) but
-scans values robustly (infotext_scan: JSON-quoted strings and unquoted JSON objects kept
-whole). The parse keeps every original substring (InfotextOrigin), so
+docs/formats.md#a1111-infotext. Parsing follows A1111's rules (last line is the parameters
+line when it has at least three `key: value` entries; lines stripped; `Negative prompt:`
+switches part) but scans values robustly (infotext_scan: JSON-quoted strings and unquoted JSON
+objects kept whole). The parse keeps every original substring (InfotextOrigin), so
 `dump(parse(text)) == text` and editing one field rewrites only that field.
 """
 
@@ -46,8 +46,9 @@ MARKERS: tuple[str, ...] = ()  # the fallback dialect: the fast path is for its 
 # The A1111-family front ends `generator_of` tells apart.
 GENERATORS = {"forge": "Forge", "reforge": "reForge", "forge-classic": "Forge Classic",
               "forge-neo": "Forge Neo", "sdnext": "SD.Next"}
-# Where A1111-family tools put the text, in the order A1111 itself prefers (3.11: EXIF wins);
-# the registry's fast path is for files whose only texts are under these keys.
+# Where A1111-family tools put the text, in the order A1111 itself prefers (EXIF wins,
+# docs/formats.md#where-a1111-text-is-stored); the registry's fast path is for files whose
+# only texts are under these keys.
 TEXT_KEYS = ("UserComment", "parameters")
 
 _NET_TAG = re.compile(r"<(lora|lyco|hypernet):([^>]+)>", re.IGNORECASE)
@@ -73,7 +74,8 @@ def _float_or_none(s: str) -> float | None:
 
 
 def network_tags(prompt: str, hashes: dict[str, str] | None = None) -> list[Lora]:
-    """`<lora:name:te[:unet]>`, `<lyco:...>`, `<hypernet:name:w>` tags of a prompt (3.7)."""
+    """`<lora:name:te[:unet]>`, `<lyco:...>`, `<hypernet:name:w>` tags of a prompt
+    (docs/formats.md#networks-and-hashes)."""
     from ..model import Lora
 
     return [Lora.model_validate(kw) for kw in _network_tag_fields(prompt, hashes)]
@@ -105,7 +107,8 @@ def _network_tag_fields(prompt: str, hashes: dict[str, str] | None = None
 
 
 def generator_of(values: dict[str, str]) -> str:
-    """Which A1111-family front end wrote the text, from its own markers (3.5, 3.10)."""
+    """Which A1111-family front end wrote the text, from its own markers
+    (docs/formats.md#forge-reforge-and-sdnext)."""
     version = values.get("Version", "")
     if values.get("App", "").lower().startswith("sd.next") or ("Backend" in values and (
             "Pipeline" in values or "Operations" in values)):
@@ -243,7 +246,8 @@ def _parse(text: str) -> _Parsed | GenParams:
 # --- model -> text -----------------------------------------------------------------------------
 
 def quote(value: str) -> str:
-    """A1111's current quoting rule (3.3): JSON-quote when the value has `,`, LF or `:`."""
+    """A1111's current quoting rule (docs/formats.md#value-quoting): JSON-quote when the
+    value has `,`, LF or `:`."""
     if "," in value or "\n" in value or ":" in value:
         return json.dumps(value, ensure_ascii=False)
     return value

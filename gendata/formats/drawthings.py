@@ -1,4 +1,4 @@
-"""Draw Things: an XMP packet with CreatorTool "Draw Things" (formats.md section 12).
+"""Draw Things: an XMP packet with CreatorTool "Draw Things" (docs/formats.md#draw-things).
 
 `exif:UserComment` holds a JSON object (`c`, `uc`, `seed`, `steps`, `scale`, `sampler`,
 `size`, `model`, `strength`, `lora`, `v2`), `dc:description` an A1111-like text. The XMP is

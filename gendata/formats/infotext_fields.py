@@ -1,4 +1,4 @@
-"""Dialect layer: what A1111's infotext keys mean (formats.md section 3.4).
+"""Dialect layer: what A1111's infotext keys mean (docs/formats.md#keys-gendata-types).
 
 The settings A1111 writes with a typed model field behind them ("Steps" -> steps, "Size" ->
 width and height), how each value is read, and how it is described when it is wrong. The

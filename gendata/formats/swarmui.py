@@ -1,4 +1,4 @@
-"""SwarmUI: `sui_image_params` JSON in `parameters` or UserComment (formats.md section 10).
+"""SwarmUI: `sui_image_params` JSON in `parameters` or UserComment (docs/formats.md#swarmui).
 
 The JPEG/WebP UserComment is UTF-16LE (the container layer decodes it); old releases put
 the JSON in EXIF Model and kept `date`/`generation_time` inside `sui_image_params`. The

@@ -1,6 +1,6 @@
 """Tensor.Art: `generation_data` JSON (UTF-8 in tEXt, trailing NUL) + a ComfyUI graph.
 
-formats.md section 14. `generation_data` is what the user set (prompt, sampler as
+docs/formats.md#other-writers. `generation_data` is what the user set (prompt, sampler as
 `ksamplerName`/`schedule`, model as `baseModel{modelFileName, hash}`); its `seed` is "-1"
 when random, in which case the graph's sampler seed is the real one.
 """
