@@ -107,10 +107,8 @@ def attach_extras(rec: Record) -> None:
     """Sections other services add to a record, as `show` adds them (an embedded TI payload)."""
     if rec.raw is None or not any(e.key == "sd-ti-embedding" for e in rec.raw.entries):
         return
-    try:
-        from .ti import inspect_record
-    except ImportError:
-        return
+    from .ti import inspect_record
+
     try:
         info = inspect_record(rec)
     except GenDataError as exc:

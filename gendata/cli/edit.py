@@ -113,24 +113,6 @@ def copy(src: str, dst: str, output: str | None) -> None:
     click.echo(f"{output or dst}: generation data copied from {src}", err=True)
 
 
-def params_from_json(obj: Any, where: str) -> GenParams:
-    """Build a model from our `show --json` schema (unknown top-level keys are ignored)."""
-    if not isinstance(obj, dict):
-        raise ParseError(f"{where}: expected a JSON object")
-    fields = set(GenParams.model_fields)
-    data = {k: v for k, v in obj.items() if k in fields and v is not None}
-    try:
-        return GenParams.model_validate(data)
-    except Exception as exc:  # pydantic's ValidationError
-        from pydantic import ValidationError as PydanticValidationError
-
-        from ..model import validation_message
-
-        msg = (validation_message(exc) if isinstance(exc, PydanticValidationError)
-               else str(exc))
-        raise ParseError(f"{where}: {msg}") from None
-
-
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--from", "source", required=True, metavar="FILE",
