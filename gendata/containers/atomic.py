@@ -1,5 +1,5 @@
 """Container layer: the one way gendata replaces a file, as a careful editor would
-(docs/guide.md, "How files are written").
+(docs/guide.md#how-files-are-written; docs/architecture.md#rules, rule 2).
 
 `atomic_output(dst)` yields a file to write; only when the block ends without error does the
 result replace `dst`, so a failure at any point leaves the original as it was. On the way it
