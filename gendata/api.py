@@ -143,6 +143,7 @@ def read(path: PathLike, *, stealth: bool | None = None) -> Record:
     except (OSError, ValueError):
         identity = None
     raw = open_raw(path)
+    _note_duplicates(raw)
     rec = Record(path=str(path), container=raw.container, raw=raw, identity=identity)
     if stealth or (stealth is None and _worth_stealth(raw)):
         _add_stealth(path, raw)
@@ -151,6 +152,27 @@ def read(path: PathLike, *, stealth: bool | None = None) -> Record:
     except ParseError as exc:
         rec.error = f"{path}: {exc}"
     return rec
+
+
+_TEXT_CHUNKS = frozenset({"tEXt", "zTXt", "iTXt"})
+
+
+def _note_duplicates(raw: RawMetadata) -> None:
+    """Say which of several text chunks of one keyword is read (and edited): the first, where
+    Pillow-based readers take the last."""
+    if raw.container != "png":
+        return
+    found: dict[str, list[Any]] = {}
+    for e in raw.entries:
+        if e.location in _TEXT_CHUNKS:
+            found.setdefault(e.key, []).append(e)
+    for key, entries in found.items():
+        if len(entries) > 1:
+            first = entries[0]
+            raw.warnings.append(
+                f"{len(entries)} text chunks are named {key!r}; the first ({first.location} at "
+                f"offset {first.offset}) is read and is the one an edit changes, the others "
+                "are kept as they are")
 
 
 def _worth_stealth(raw: RawMetadata) -> bool:

@@ -158,8 +158,12 @@ def test_export_refuses_non_regular_outputs(tmp_path: Path) -> None:
     p = _png(tmp_path / "v.png", TEXT)
     fifo = tmp_path / "out.jsonl"
     os.mkfifo(fifo)
-    r = run("export", p, "-o", fifo)
-    assert r.exit_code == 1 and "FIFO" in r.stderr
+    proc = _gendata("export", p, "-o", fifo)  # a process: opening a FIFO would block
+    try:
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1 and b"FIFO" in err
     assert run("export", p, "-o", os.devnull).exit_code == 0
     out = tmp_path / "new.jsonl"
     assert run("export", p, "-o", out).exit_code == 0

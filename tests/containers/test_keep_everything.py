@@ -93,6 +93,8 @@ def test_duplicate_keys_the_first_is_edited_the_rest_kept(tmp_path: Path) -> Non
     warning = next(c for c in changes if c.startswith("warning:"))
     assert "3 text chunks are named 'parameters'" in warning
     assert "the first" in warning and "kept unchanged" in warning
+    (read_warning,) = gendata.read(p).warnings
+    assert "3 text chunks are named 'parameters'; the first (tEXt at offset 33)" in read_warning
     gendata.strip(p)
     assert not [e for e in open_raw(p).entries if e.key == "parameters"]
 
