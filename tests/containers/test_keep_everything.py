@@ -9,6 +9,8 @@ import struct
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 import gendata
@@ -147,3 +149,55 @@ def test_write_text_replaces_both_copies(tmp_path: Path) -> None:
     gendata.write_text(p, NEW)
     raw = open_raw(p)
     assert raw.text("parameters") == raw.text("UserComment") == NEW
+
+
+_BYTES = st.binary(min_size=0, max_size=64)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kind=st.sampled_from(["png", "jpeg", "webp"]), trailer=_BYTES,
+       unknown=st.lists(st.binary(min_size=1, max_size=40), max_size=3),
+       text=st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")),
+                    min_size=1, max_size=80))
+def test_set_then_strip_changes_nothing_else(tmp_path: Path, kind: str, trailer: bytes,
+                                             unknown: list[bytes], text: str) -> None:
+    """Whatever else a file holds, setting and then stripping the text gives back the same
+    bytes outside the metadata the writer owns."""
+    buf = io.BytesIO()
+    Image.new("RGB", (5, 3), (7, 8, 9)).save(buf, {"jpeg": "JPEG"}.get(kind, kind.upper()))
+    data = buf.getvalue()
+    if kind == "png":
+        chunks = [(t, d) for t, d, _ in png_chunks(data)]
+        for i, blob in enumerate(unknown):
+            chunks.insert(1, (b"zzA" + bytes([97 + i]), blob))
+        data = build_png(chunks)
+    elif kind == "jpeg":
+        segs = b"".join(b"\xff\xeb" + struct.pack(">H", len(b) + 2) + b for b in unknown)
+        data = data[:2] + segs + data[2:]
+    else:
+        body = bytearray(data)
+        for blob in unknown:
+            body += b"ZZZZ" + struct.pack("<I", len(blob)) + blob + b"\0" * (len(blob) & 1)
+        struct.pack_into("<I", body, 4, len(body) - 8)
+        data = bytes(body)
+    p = tmp_path / f"x.{kind}"
+    p.write_bytes(data + trailer)
+    gendata.write_text(p, f"p {text}\nSteps: 3, Sampler: Euler, Seed: 4")
+    assert gendata.read(p).params.seed == 4
+    gendata.strip(p)
+    after = p.read_bytes()
+    assert after.endswith(trailer)
+    for blob in unknown:
+        assert blob in after
+    if kind == "png":
+        assert after == data + trailer
+    elif kind == "jpeg":
+        assert after == data + trailer  # the EXIF segment added by the write is gone again
+    else:  # a simple WebP keeps the VP8X header it gained, without the EXIF flag
+
+        def riff(b: bytes) -> bytes:
+            return b[:8 + struct.unpack("<I", b[4:8])[0]]
+
+        assert webp_image_chunks(riff(after)) == webp_image_chunks(data)
+        assert after[12:16] != b"VP8X" or not after[20] & 0x08
