@@ -42,7 +42,7 @@ _PREFIXES = {
     b"\0\0\0\0\0\0\0\0": "undefined",
 }
 __all__ = ["MAX_IFD_ENTRIES", "TAG_NAMES", "USER_COMMENT", "decode_user_comment",
-           "encode_user_comment", "exif_entries", "has_user_comment", "read_tags",
+           "editable", "encode_user_comment", "exif_entries", "has_user_comment", "read_tags",
            "set_user_comment", "strip_exif_header"]
 
 
@@ -188,6 +188,15 @@ def read_tags(block: bytes) -> dict[int, tuple[str, int, bytes]]:
             if tag not in found or ifd_name == "Exif":
                 found[tag] = (ifd_name, typ, data[at:at + nbytes])
     return found
+
+
+def editable(block: bytes) -> bool:
+    """Whether `set_user_comment` can patch this block (its TIFF header is sound)."""
+    try:
+        tiff.parse(strip_exif_header(block))
+    except ContainerError:
+        return False
+    return True
 
 
 def has_user_comment(block: bytes) -> bool:

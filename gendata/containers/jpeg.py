@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 from ..errors import ContainerError, WriteError
 from .atomic import atomic_output
-from .exif import exif_entries, has_user_comment, set_user_comment
+from .exif import editable, exif_entries, has_user_comment, set_user_comment
 from .files import same_file
 from .raw import Changes, RawEntry, RawMetadata
 from .splice import Edit, splice
@@ -148,7 +148,9 @@ def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: C
         done: list[str] = []
         if "UserComment" in sets or ("UserComment" in removes and holding):
             text = sets.get("UserComment")
-            for pos, payload in (holding or exif[:1]):
+            # none holds one: the first block that can be patched gains it
+            usable = [x for x in exif if editable(x[1][len(EXIF_ID):])][:1]
+            for pos, payload in (holding or usable or exif[:1]):
                 block = set_user_comment(payload[len(EXIF_ID):], text)
                 new = b"" if block is None else _segment(EXIF_ID + block)
                 edits.append((pos, pos + 4 + len(payload), new))

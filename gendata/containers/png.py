@@ -343,10 +343,11 @@ def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: C
     exif: dict[int, bytes | None] = {}
     new_exif: bytes | None = None
     if "UserComment" in sets or ("UserComment" in removes and holding):
-        from .exif import set_user_comment
+        from .exif import editable, set_user_comment
 
         text = sets.pop("UserComment", None)
-        for offset, data, _has in (holding or blocks[:1]):
+        usable = [b for b in blocks if editable(b[1])][:1]  # none holds one: the first sound
+        for offset, data, _has in (holding or usable or blocks[:1]):
             exif[offset] = set_user_comment(data, text)
         if not blocks and text is not None:
             new_exif = set_user_comment(None, text)

@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 from ..errors import ContainerError, WriteError
 from .atomic import atomic_output
-from .exif import exif_entries, has_user_comment, set_user_comment
+from .exif import editable, exif_entries, has_user_comment, set_user_comment
 from .files import same_file
 from .raw import Changes, RawEntry, RawMetadata
 from .splice import Edit, splice
@@ -146,7 +146,8 @@ def _exif_edits(f: BinaryIO, name: str, size: int, chunks: list[tuple[bytes, int
     done: list[str] = []
     delta = 0
     left = len(exif)  # EXIF chunks the file will still have
-    for pos, length, data in (holding or exif[:1]):
+    usable = [x for x in exif if editable(x[2])][:1]  # none holds one: the first sound block
+    for pos, length, data in (holding or usable or exif[:1]):
         block = set_user_comment(data, text)
         old = 8 + length + (length & 1)
         new = b"" if block is None else _chunk(b"EXIF", block)

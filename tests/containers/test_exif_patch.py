@@ -247,3 +247,14 @@ def test_pillow_can_still_decode_the_edited_jpeg(tmp_path: Path) -> None:
     with Image.open(io.BytesIO(p.read_bytes())) as im:
         im.load()
         assert im.getexif()[0x010F] == "Nikon"
+
+
+def test_a_damaged_first_exif_segment_is_skipped_for_a_sound_one(tmp_path: Path) -> None:
+    damaged = EXIF_ID + b"XX\0*garbage that is no TIFF"
+    sound = EXIF_ID + camera_block("MM")
+    p = tmp_path / "d.jpg"
+    p.write_bytes(jpeg_with(damaged, sound))
+    gendata.write_text(p, TEXT)
+    after = p.read_bytes()
+    assert b"\xff\xe1" + struct.pack(">H", len(damaged) + 2) + damaged in after
+    assert gendata.read(p).params.seed == 1
