@@ -15,12 +15,13 @@ import struct
 from functools import cache
 
 from ..errors import ContainerError, WriteError
-from . import tiff
 from .raw import RawEntry
-from .tiff import MAX_IFD_ENTRIES, TYPE_SIZE
 
 USER_COMMENT = 0x9286
 EXIF_IFD = 0x8769
+# Bytes per value of each TIFF type (13: IFD offset); a type not here is skipped.
+TYPE_SIZE = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
+MAX_IFD_ENTRIES = 4096
 # IFD0 / Exif IFD tags that generators use as carriers.
 TAG_NAMES = {
     0x010D: "DocumentName",
@@ -41,7 +42,7 @@ _PREFIXES = {
     b"JIS\0\0\0\0\0": "jis",
     b"\0\0\0\0\0\0\0\0": "undefined",
 }
-__all__ = ["MAX_IFD_ENTRIES", "TAG_NAMES", "USER_COMMENT", "decode_user_comment",
+__all__ = ["MAX_IFD_ENTRIES", "TAG_NAMES", "TYPE_SIZE", "USER_COMMENT", "decode_user_comment",
            "editable", "encode_user_comment", "exif_entries", "has_user_comment", "read_tags",
            "set_user_comment", "strip_exif_header"]
 
@@ -192,6 +193,8 @@ def read_tags(block: bytes) -> dict[int, tuple[str, int, bytes]]:
 
 def editable(block: bytes) -> bool:
     """Whether `set_user_comment` can patch this block (its TIFF header is sound)."""
+    from . import tiff
+
     try:
         tiff.parse(strip_exif_header(block))
     except ContainerError:
@@ -237,6 +240,8 @@ def set_user_comment(block: bytes | None, text: str | None) -> bytes | None:
     is created when missing. A UserComment stored as ASCII (type 2, as Fooocus writes it)
     stays ASCII, UTF-8 encoded; any other is written as A1111 does.
     """
+    from . import tiff  # the editor: only writes need it
+
     header = b"Exif\0\0" if block and block.startswith(b"Exif\0\0") else b""
     data = strip_exif_header(block) if block else tiff.minimal()
     try:

@@ -6,14 +6,15 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import ContainerError, WriteError
-from .atomic import atomic_output
 from .exif import editable, exif_entries, has_user_comment, set_user_comment
 from .files import same_file
 from .raw import Changes, RawEntry, RawMetadata
-from .splice import Edit, splice
+
+if TYPE_CHECKING:
+    from .splice import Edit
 
 EXIF_ID = b"Exif\0\0"
 XMP_ID = b"http://ns.adobe.com/xap/1.0/\0"
@@ -134,6 +135,9 @@ def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: C
     finds a stale copy; when none holds one, the first EXIF segment gains it, and a file
     without EXIF gains a segment after SOI (and after a JFIF APP0).
     """
+    from .atomic import atomic_output  # writing only: reads never load it
+    from .splice import splice
+
     name = str(src)
     with open(src, "rb") as f:
         if f.read(2) != b"\xff\xd8":

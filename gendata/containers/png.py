@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from ..errors import ContainerError, WriteError
-from .atomic import atomic_output
 from .raw import Changes, RawEntry, RawMetadata
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -378,6 +377,8 @@ def _stream(src: str | os.PathLike[str], dst: str | os.PathLike[str],
     byte for byte with its CRC verified; a bad CRC on a critical chunk aborts the write, and
     whatever follows IEND is copied as it is. Returns what was removed or replaced.
     """
+    from .atomic import atomic_output  # writing only: reads never load it
+
     pending = {k: v for k, v in texts.items() if v is not None}
     setting = set(pending)
     removing = set(texts)

@@ -1,6 +1,7 @@
 """Container layer: the TIFF structure inside an EXIF block — a walk bounded by the block's
 size, and an editor that changes one tag and leaves every other byte where it was
-(docs/formats.md#exif-usercomment).
+(docs/formats.md#exif-usercomment). exif.py reads the tags it needs with a leaner walk of
+its own, and imports this module only to write.
 
 Reading trusts nothing: every IFD offset, entry count and value count is checked against
 the bytes actually present before anything is sliced, so a 700-byte block that declares a
@@ -23,11 +24,10 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ..errors import ContainerError, WriteError
+from .exif import MAX_IFD_ENTRIES, TYPE_SIZE
 
-__all__ = ["MAX_IFD_ENTRIES", "POINTERS", "Editor", "Ifd", "Tag", "Tiff", "parse"]
+__all__ = ["MAX_IFD_ENTRIES", "POINTERS", "TYPE_SIZE", "Editor", "Ifd", "Tag", "Tiff", "parse"]
 
-TYPE_SIZE = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
-MAX_IFD_ENTRIES = 4096
 MAX_IFDS = 16
 # Tags whose value is the offset of a sub-IFD, by the IFD they may appear in.
 POINTERS = {0x8769: "Exif", 0x8825: "GPS", 0xA005: "Interop"}

@@ -6,14 +6,15 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import ContainerError, WriteError
-from .atomic import atomic_output
 from .exif import editable, exif_entries, has_user_comment, set_user_comment
 from .files import same_file
 from .raw import Changes, RawEntry, RawMetadata
-from .splice import Edit, splice
+
+if TYPE_CHECKING:
+    from .splice import Edit
 
 _EXIF_FLAG = 0x08
 _ALPHA_FLAG = 0x10
@@ -114,6 +115,9 @@ def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: C
     end, is copied as it was. A simple (VP8/VP8L-only) file gains a VP8X header, which EXIF
     requires. With nothing to change, `dst` is a plain copy.
     """
+    from .atomic import atomic_output  # writing only: reads never load it
+    from .splice import splice
+
     name = str(src)
     with open(src, "rb") as f:
         size = os.fstat(f.fileno()).st_size
