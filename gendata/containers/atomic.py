@@ -167,7 +167,7 @@ def _changed(dst: str | os.PathLike[str], expected: FileIdentity, st: os.stat_re
              ) -> FileChangedError:
     now = FileIdentity.from_stat(st) if st is not None else None
     return FileChangedError(f"{dst}: changed on disk while gendata was editing it "
-                      f"({expected.change(now)}); not written, the other change is kept")
+                            f"({expected.change(now)}); not written, the other change is kept")
 
 
 def _check_unchanged(dst: str | os.PathLike[str], target: str,
