@@ -17,6 +17,7 @@ there (`clean_stale`).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
 import os
@@ -87,7 +88,7 @@ def open_temp(folder: str, target_name: str) -> Temp:
     register(path)
     try:
         fd = os.open(path, flags, 0o600)
-    except BaseException:
+    except OSError:
         unregister(path)
         raise
     return Temp(fd, folder, path)
@@ -197,13 +198,20 @@ def _alive(pid: int) -> bool:
 _live: set[str] = set()
 _previous: dict[int, Any] = {}
 _guard = threading.Lock()
+_atexit_set = False
 
 
 def register(path: str) -> None:
-    """Remove `path` if a signal ends the process before `unregister(path)`."""
+    """Remove `path` if a signal or the end of the process comes before `unregister(path)`
+    (a KeyboardInterrupt can land between creating a file and the code that would remove it).
+    """
+    global _atexit_set
     with _guard:
         first = not _live
         _live.add(path)
+        if not _atexit_set:
+            atexit.register(_remove_live)
+            _atexit_set = True
     if first:
         _install()
 
@@ -248,7 +256,9 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
     if previous == signal.SIG_IGN:
         return
     if callable(previous):
-        # Python's own SIGINT handler raises KeyboardInterrupt: the write's cleanup runs.
+        if previous is signal.default_int_handler:
+            # KeyboardInterrupt may land where no cleanup would see the file: remove it now
+            _remove_live()
         handler: Callable[[int, FrameType | None], Any] = previous
         handler(signum, frame)
         return
