@@ -23,7 +23,37 @@ _TABLE = (("seed", "seed"), ("steps", "steps"), ("sampler", "sampler"), ("cfg", 
 _PROMPT_CHARS = 80
 
 
-@click.command()
+class _QueryCommand(click.Command):
+    """Reads `-word` (an excluded term) as part of the query, not as an option: only the
+    command's own option names, written out, are options (`-n 5`, not `-n5`); anything
+    else after one dash is a query term. `--` still ends the options."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value: dict[str, bool] = {}
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                for name in (*param.opts, *param.secondary_opts):
+                    takes_value[name] = not (param.is_flag or param.count)
+        options: list[str] = []
+        terms: list[str] = []
+        rest = iter(args)
+        for arg in rest:
+            if arg == "--":
+                terms.extend(rest)
+                break
+            name = arg.partition("=")[0] if arg.startswith("--") else arg
+            if name in takes_value or arg.startswith("--"):
+                options.append(arg)
+                if takes_value.get(name) and "=" not in arg:
+                    value = next(rest, None)
+                    if value is not None:
+                        options.append(value)
+            else:
+                terms.append(arg)
+        return super().parse_args(ctx, [*options, "--", *terms])
+
+
+@click.command(cls=_QueryCommand)
 @click.argument("query", nargs=-1)
 @db_option
 @output_options(describe={"table": "the matches for reading",

@@ -34,7 +34,8 @@ from .schema import (
 )
 from .text import has_split_script, split_script
 
-__all__ = ["IndexSummary", "Indexer", "errors", "index", "roots", "row_for"]
+__all__ = ["IndexSummary", "Indexer", "errors", "index", "insert_rows", "roots",
+           "row_for", "row_from"]
 
 _INT64 = (-(2**63), 2**63 - 1)
 # Rows written per transaction.
@@ -99,23 +100,27 @@ def _sql_value(name: str, value: Any, big: dict[str, str]) -> Any:
 
 
 def row_for(path: str, stealth: bool | None = None) -> tuple[Any, ...] | None:
-    """Read one file and return what its rows hold, or None when it vanished.
-
-    (path, size, mtime_ns, inode, images values after those, image_data values, loras,
-    embeddings, images_cjk values or None, error). The stat is taken before the read, so a
-    file that changes while it is read is read again by the next update.
-    """
+    """Read one file and return what its rows hold (`row_from`), or None when it vanished.
+    The stat is taken before the read, so a file that changes while it is read is read
+    again by the next update."""
     try:
         st = os.stat(path)
     except OSError:
         return None
     rec = read_one(path, stealth)
-    obj = rec.to_json()
+    return row_from(rec.to_json(), (st.st_size, st.st_mtime_ns, st.st_ino), rec.extras)
+
+
+def row_from(obj: dict[str, Any], stat: tuple[int, int, int],
+             extras: dict[str, Any] | None = None) -> tuple[Any, ...]:
+    """The rows of one `show --json` object: (path, size, mtime_ns, inode, images values
+    after those, image_data values, loras, embeddings, images_cjk values or None, error)."""
     big: dict[str, str] = {}
     typed = tuple(_sql_value(c, obj.get(c), big) for c in _COLUMNS)
-    values = (obj["container"], rec.error, _json(big), *typed)
+    error = obj.get("error")
+    values = (obj.get("container"), error, _json(big), *typed)
     data = (_json(obj.get("samplers")), _json(obj.get("extra")), _json(obj.get("notes")),
-            _json(rec.extras), _json(obj.get("warnings")), _json(obj.get("raw")))
+            _json(extras), _json(obj.get("warnings")), _json(obj.get("raw")))
     loras = [(lo.get("name") or "", _num(lo.get("weight")), _num(lo.get("unet_weight")),
               lo.get("hash"), lo.get("kind")) for lo in obj.get("loras") or ()]
     embeddings = [(e.get("name") or "", e.get("hash")) for e in obj.get("embeddings") or ()]
@@ -123,8 +128,7 @@ def row_for(path: str, stealth: bool | None = None) -> tuple[Any, ...] | None:
     cjk = None
     if has_split_script(prompt) or has_split_script(negative):
         cjk = (split_script(prompt), split_script(negative))
-    return (rec.path, st.st_size, st.st_mtime_ns, st.st_ino, values, data, loras, embeddings,
-            cjk, rec.error)
+    return (obj["path"], *stat, values, data, loras, embeddings, cjk, error)
 
 
 def _num(value: Any) -> Any:
@@ -202,6 +206,17 @@ class _Writer:
             raise
         self.rows = []
         self.deletes = []
+
+
+def insert_rows(db: sqlite3.Connection, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Write rows made by `row_from` as new images, a batch per transaction (for rows that
+    come from somewhere other than files on disk: imports, tests, benchmarks)."""
+    writer = _Writer(db)
+    for row in rows:
+        writer.put(row, None)
+        if len(writer) >= BATCH:
+            writer.flush()
+    writer.flush()
 
 
 def _folder_range(folder: str) -> tuple[str, str]:
