@@ -85,6 +85,9 @@ def _json(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False) if value else None
 
 
+_PLAIN = frozenset({str, float, type(None)})
+
+
 def _sql_value(name: str, value: Any, big: dict[str, str]) -> Any:
     """A value SQLite can store: an integer past 64 bits is kept as REAL in its column and
     exactly, as decimal text, in `big_ints` (ComfyUI seeds reach 2^64 - 1)."""
@@ -94,7 +97,7 @@ def _sql_value(name: str, value: Any, big: dict[str, str]) -> Any:
             return float(value)
         except OverflowError:
             return None
-    if isinstance(value, (str, int, float)) or value is None:
+    if isinstance(value, (str, int, float)):
         return value
     return json.dumps(value, ensure_ascii=False)
 
@@ -116,7 +119,11 @@ def row_from(obj: dict[str, Any], stat: tuple[int, int, int],
     """The rows of one `show --json` object: (path, size, mtime_ns, inode, images values
     after those, image_data values, loras, embeddings, images_cjk values or None, error)."""
     big: dict[str, str] = {}
-    typed = tuple(_sql_value(c, obj.get(c), big) for c in _COLUMNS)
+    get = obj.get
+    typed = [get(c) for c in _COLUMNS]
+    for i, value in enumerate(typed):  # values are validated: only huge ints need care
+        if value.__class__ not in _PLAIN:
+            typed[i] = _sql_value(_COLUMNS[i], value, big)
     error = obj.get("error")
     values = (obj.get("container"), error, _json(big), *typed)
     data = (_json(obj.get("samplers")), _json(obj.get("extra")), _json(obj.get("notes")),
@@ -270,6 +277,7 @@ class Indexer:
         folders = [os.path.abspath(p) for p in paths if p != "-" and os.path.isdir(p)]
         for folder in folders:
             known.update(self._known_under(folder))
+        loaded = tuple(_folder_range(f)[0] for f in folders)
         writer = _Writer(self.db)
         ids: dict[str, int | None] = {}   # path -> its row's id, for the files to read
         summary = self.summary
@@ -288,7 +296,13 @@ class Indexer:
                 summary.scanned += 1
                 if summary.scanned % 256 == 0:
                     self._tick()
-                old = known.pop(path, None) if path in known else self._lookup(path)
+                old = (known.pop(path, None) if path.startswith(loaded)
+                       else self._lookup(path))
+                if old is None and path.startswith(loaded):
+                    # new, found by the walk: the worker's stat is the one stored
+                    ids[path] = None
+                    yield path
+                    continue
                 try:
                     st = os.stat(path)
                 except OSError as exc:

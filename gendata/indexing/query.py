@@ -8,9 +8,12 @@ before any term excludes what it matches; `field:value` compares a text field
 (case-insensitive, `*` any run of characters) or a number, and numbers also take `>`, `>=`,
 `<`, `<=`. A term the language does not accept raises QueryError, one line naming the term.
 
-Case-insensitive text matching is Python's `str.lower()` on both sides. SQLite's LIKE and
-NOCASE only fold ASCII, so a value is compared with them (fast, and index-friendly) and only
-values holding other characters go through `gendata_match`, a function search registers.
+Case-insensitive text matching is by lower case. SQLite's LIKE and NOCASE fold only ASCII,
+which is all a value made of ASCII needs (fast, in C); a value with other characters is
+compared by `gendata_match`, a function search registers that applies Python's
+`str.lower()`, on the rows a LIKE pattern has narrowed down. (The one difference: the
+Kelvin sign and the dotted capital I, whose lower case is ASCII, are not folded for an ASCII
+value.)
 """
 
 from __future__ import annotations
@@ -61,7 +64,6 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _INT = re.compile(r"[+-]?\d+")
 _SQL_OP = {":": "=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
 _INT64 = (-(2**63), 2**63 - 1)
-_NOT_ASCII = "*[^\x01-\x7f]*"  # GLOB: holds a character past ASCII
 
 
 @dataclass(frozen=True)
@@ -234,12 +236,15 @@ def match_text(value: str | None, pattern: str) -> bool:
 
 def _text_condition(expr: str, value: str) -> tuple[str, list[Any]]:
     low = value.lower()
-    if not low.isascii():  # a value past ASCII can only match one that has such characters
-        return f"({expr} GLOB ? AND gendata_match({expr}, ?))", [_NOT_ASCII, low]
-    fast = (f"{expr} LIKE ? ESCAPE '\\'", _like_escape(low)) if "*" in low else (
-        f"{expr} = ? COLLATE NOCASE", low)
-    return (f"({fast[0]} OR ({expr} GLOB ? AND gendata_match({expr}, ?)))",
-            [fast[1], _NOT_ASCII, low])
+    if low.isascii():
+        if "*" in low:
+            return f"{expr} LIKE ? ESCAPE '\\'", [_like_escape(low)]
+        return f"{expr} = ? COLLATE NOCASE", [low]
+    # LIKE, with `_` for each character past ASCII, narrows the rows down in C; the
+    # function then compares those by Python's lower case.
+    rough = "".join(c if c.isascii() else "\x00" for c in low)
+    rough = _like_escape(rough).replace("\x00", "_")
+    return f"({expr} LIKE ? ESCAPE '\\' AND gendata_match({expr}, ?))", [rough, low]
 
 
 def _number_condition(column: str, op: str, value: int | float) -> tuple[str, list[Any]]:

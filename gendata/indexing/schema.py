@@ -100,7 +100,6 @@ CREATE TABLE loras (
     kind TEXT,
     PRIMARY KEY (image_id, position)
 );
-CREATE INDEX loras_name ON loras(name COLLATE NOCASE);
 CREATE TABLE embeddings (
     image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
     position INTEGER NOT NULL,
@@ -108,9 +107,7 @@ CREATE TABLE embeddings (
     hash TEXT,
     PRIMARY KEY (image_id, position)
 );
-CREATE INDEX embeddings_name ON embeddings(name COLLATE NOCASE);
 CREATE INDEX images_seed ON images(seed);
-CREATE INDEX images_model ON images(model COLLATE NOCASE);
 CREATE VIRTUAL TABLE [images_fts] USING FTS5 (
     [prompt], [negative_prompt],
     tokenize='{FTS_TOKENIZE}',
@@ -182,7 +179,10 @@ def _foreign(path: Path) -> IndexDatabaseError:
 
 
 def damaged(path: Path | str, exc: BaseException) -> IndexDatabaseError:
-    """The error for an index SQLite cannot read (`database disk image is malformed`)."""
+    """The error for an index SQLite cannot use: damaged (`database disk image is
+    malformed`), or busy, full or read-only (an OperationalError, said as it is)."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return IndexDatabaseError(f"{path}: {exc}")
     return IndexDatabaseError(f"{path}: the index is damaged ({exc}); "
                               "`gendata index --rebuild` makes it again")
 
@@ -207,7 +207,8 @@ def connect(path: Path | str, *, create: bool) -> sqlite3.Connection:
     """Open the index at `path`, brought to the current schema.
 
     `create=False` (searching) refuses a missing file instead of making an empty index.
-    Raises IndexDatabaseError for a foreign, damaged or newer database.
+    Either may write: migrations, and the columns of model fields added since the index
+    was made. Raises IndexDatabaseError for a foreign, damaged or newer database.
     """
     path = Path(path)
     state = _ownership(path)
@@ -229,8 +230,7 @@ def connect(path: Path | str, *, create: bool) -> sqlite3.Connection:
     try:
         _configure(db)
         _migrate(db, path)
-        if create:
-            _sync_fields(db)
+        _sync_fields(db)
     except sqlite3.DatabaseError as exc:
         db.close()
         raise damaged(path, exc) from None
