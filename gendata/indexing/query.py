@@ -278,10 +278,13 @@ def compile_query(query: str | list[Term]) -> tuple[str, list[Any]]:
         wanted = [t for t in terms if t.kind == "words" and t.split == split]
         positive = [_fts_string(t) for t in wanted if not t.negated]
         negative = [_fts_string(t) for t in wanted if t.negated]
-        if positive:
+        if positive:  # FTS5 subtracts the excluded words itself, list against list
+            match = "(" + " AND ".join(positive) + ")"
+            if negative:
+                match += " NOT (" + " OR ".join(negative) + ")"
             where.append(f"i.id IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)")
-            params.append(" AND ".join(positive))
-        if negative:
+            params.append(match)
+        elif negative:
             where.append(f"i.id NOT IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)")
             params.append(" OR ".join(negative))
     for t in terms:
