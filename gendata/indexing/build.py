@@ -280,6 +280,7 @@ class Indexer:
         loaded = tuple(_folder_range(f)[0] for f in folders)
         writer = _Writer(self.db)
         ids: dict[str, int | None] = {}   # path -> its row's id, for the files to read
+        seen: set[str] = set()
         summary = self.summary
 
         def to_read() -> Iterator[str]:
@@ -291,8 +292,9 @@ class Indexer:
                     summary.missing.append((str(p), reason))
                     continue
                 path = os.path.abspath(p)
-                if path in ids:
+                if path in seen:  # named twice (overlapping folders, a file and its folder)
                     continue
+                seen.add(path)
                 summary.scanned += 1
                 if summary.scanned % 256 == 0:
                     self._tick()

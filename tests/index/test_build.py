@@ -96,6 +96,15 @@ def test_same_size_and_mtime_but_new_inode_is_read_again(tmp_path: Path, db: Pat
     assert list(paths("other", db)) == [str(path)]
 
 
+def test_overlapping_inputs_index_each_file_once(tmp_path: Path, db: Path) -> None:
+    files = library(tmp_path / "lib")
+    for _ in range(2):
+        summary = build.index([tmp_path / "lib", tmp_path / "lib" / "b", files[0]], db)
+        assert summary.scanned == 4 and summary.failed_count == 0
+    assert len(list(paths("", db))) == 4
+    assert build.roots(db) == [str(tmp_path / "lib")]
+
+
 def test_no_paths_updates_the_folders_indexed_before(tmp_path: Path, db: Path) -> None:
     make_image(tmp_path / "one" / "a.png", "alpha", Seed=1)
     make_image(tmp_path / "two" / "b.png", "beta", Seed=2)
