@@ -170,7 +170,7 @@ def _stderr_is_tty() -> bool:
 
 
 class _Bar:
-    """A rich progress line on stderr: files looked at, files read, files/s, errors."""
+    """A rich progress line on stderr: files found, files read and their rate, errors."""
 
     def __init__(self) -> None:
         from rich.console import Console
@@ -186,8 +186,9 @@ class _Bar:
         self.progress.start()
 
     def update(self, summary: Any) -> None:
-        rate = summary.scanned / max(time.perf_counter() - self.t0, 1e-6)
-        desc = (f"{summary.scanned} files · {summary.read} read · {rate:,.0f} files/s")
+        rate = summary.read / max(time.perf_counter() - self.t0, 1e-6)
+        desc = (f"{summary.scanned:,} files found · {summary.read:,} read · "
+                f"{rate:,.0f} files/s")
         if summary.failed_count:
             desc += f" · [red]{summary.failed_count} errors[/red]"
         self.progress.update(self.task, description=desc)
