@@ -322,7 +322,8 @@ class Indexer:
                 ids[path] = old[0] if old is not None else None
                 yield path
 
-        results = map_files(partial(row_for, stealth=self.stealth), to_read(), jobs=self.jobs)
+        results = map_files(partial(row_for, stealth=self.stealth), to_read(), jobs=self.jobs,
+                            ordered=False)  # row ids follow arrival; order is not needed
         try:
             for row in results:
                 if row is None:  # vanished between the walk and the read
