@@ -62,7 +62,7 @@ class _QueryCommand(click.Command):
                           "csv": "export's CSV columns"})
 @click.option("--paths", "paths_only", is_flag=True,
               help="Only the paths, one a line (`gendata search lora:x --paths | gendata "
-                   "tui -`).")
+                   "export -`).")
 @click.option("-0", "--null", is_flag=True, help="With --paths: end each path with NUL "
                                                  "instead of a newline (xargs -0).")
 @click.option("-n", "--limit", type=click.IntRange(min=1), default=None,

@@ -102,14 +102,14 @@ def _sql_value(name: str, value: Any, big: dict[str, str]) -> Any:
     return json.dumps(value, ensure_ascii=False)
 
 
-def row_for(path: str, stealth: bool | None = None) -> tuple[Any, ...] | None:
-    """Read one file and return what its rows hold (`row_from`), or None when it vanished.
-    The stat is taken before the read, so a file that changes while it is read is read
-    again by the next update."""
+def row_for(path: str, stealth: bool | None = None) -> tuple[Any, ...]:
+    """Read one file and return what its rows hold (`row_from`), or `(path,)` when it
+    vanished. The stat is taken before the read, so a file that changes while it is read
+    is read again by the next update."""
     try:
         st = os.stat(path)
     except OSError:
-        return None
+        return (path,)
     rec = read_one(path, stealth)
     return row_from(rec.to_json(), (st.st_size, st.st_mtime_ns, st.st_ino), rec.extras)
 
@@ -326,9 +326,12 @@ class Indexer:
                             ordered=False)  # row ids follow arrival; order is not needed
         try:
             for row in results:
-                if row is None:  # vanished between the walk and the read
-                    continue
                 old_id = ids.get(row[0])
+                if len(row) == 1:  # vanished between the walk and the read
+                    if old_id is not None:
+                        writer.delete(old_id)
+                        summary.removed += 1
+                    continue
                 writer.put(row, old_id)
                 if old_id is None:
                     summary.added += 1
