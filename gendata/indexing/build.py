@@ -79,6 +79,9 @@ class IndexSummary:
 # --- one file -> one row (runs in the workers) ---------------------------------------------
 
 _COLUMNS = scalar_columns()
+# Where the prompts sit in a row's `images` values (container, error, big_ints, *typed).
+_PROMPT = 3 + _COLUMNS.index("prompt")
+_NEGATIVE = 3 + _COLUMNS.index("negative_prompt")
 
 
 def _json(value: Any) -> str | None:
@@ -181,6 +184,7 @@ class _Writer:
         try:
             next_id = (db.execute("SELECT max(id) FROM images").fetchone()[0] or 0) + 1
             inserts, updates, data, loras, embeddings, cjk = [], [], [], [], [], []
+            texts: list[tuple[Any, ...]] = []
             gone = list(self.deletes)
             for old_id, row in self.rows:
                 path, size, mtime_ns, inode, values, data_row, lora_rows, emb_rows, cjk_row, _ = row
@@ -192,16 +196,24 @@ class _Writer:
                     updates.append((path, size, mtime_ns, inode, *values, image_id))
                     gone.append((image_id,))
                 data.append((image_id, *data_row))
+                texts.append((image_id, values[_PROMPT], values[_NEGATIVE]))
                 loras.extend((image_id, i, *lo) for i, lo in enumerate(lora_rows))
                 embeddings.extend((image_id, i, *e) for i, e in enumerate(emb_rows))
                 if cjk_row is not None:
                     cjk.append((image_id, *cjk_row))
+            # images_fts forgets the old text before the rows change (it reads nothing
+            # itself: external content), and learns the new text after.
+            db.executemany("INSERT INTO images_fts (images_fts, rowid, prompt, "
+                           "negative_prompt) SELECT 'delete', id, prompt, negative_prompt "
+                           "FROM images WHERE id = ?", gone)
             for table, key in (("image_data", "image_id"), ("loras", "image_id"),
                                ("embeddings", "image_id"), ("images_cjk", "rowid")):
                 db.executemany(f"DELETE FROM {table} WHERE {key} = ?", gone)
             db.executemany("DELETE FROM images WHERE id = ?", self.deletes)
             db.executemany(self.update_sql, updates)
             db.executemany(self.insert_sql, inserts)
+            db.executemany("INSERT INTO images_fts (rowid, prompt, negative_prompt) "
+                           "VALUES (?, ?, ?)", texts)
             db.executemany(self.data_sql, data)
             db.executemany("INSERT INTO loras VALUES (?, ?, ?, ?, ?, ?, ?)", loras)
             db.executemany("INSERT INTO embeddings VALUES (?, ?, ?, ?)", embeddings)

@@ -73,3 +73,37 @@ def db(tmp_path: Path) -> Path:
 def _no_user_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Never touch the user's own index: the default location points into tmp_path."""
     monkeypatch.setenv("GENDATA_INDEX", str(tmp_path / "default-index.sqlite"))
+
+
+def assert_fts_in_step(db: Path) -> None:
+    """The FTS indexes hold exactly the words of the rows: images_fts is compared, word by
+    word and place by place, with an FTS5 table built afresh from `images`, and images_cjk
+    with one built from the rows' text split by script."""
+    import sqlite3
+
+    from gendata.indexing.text import FTS_TOKENIZE, has_split_script, split_script
+
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute(f"CREATE VIRTUAL TABLE temp.fresh USING fts5(prompt, negative_prompt, "
+                     f"tokenize='{FTS_TOKENIZE}')")
+        conn.execute("CREATE VIRTUAL TABLE temp.fresh_cjk USING fts5(prompt, negative_prompt, "
+                     f"tokenize='{FTS_TOKENIZE}')")
+        for image_id, prompt, negative in conn.execute(
+                "SELECT id, prompt, negative_prompt FROM images").fetchall():
+            conn.execute("INSERT INTO fresh (rowid, prompt, negative_prompt) VALUES (?, ?, ?)",
+                         (image_id, prompt, negative))
+            if has_split_script(prompt or "") or has_split_script(negative or ""):
+                conn.execute("INSERT INTO fresh_cjk (rowid, prompt, negative_prompt) "
+                             "VALUES (?, ?, ?)", (image_id, split_script(prompt or ""),
+                                                  split_script(negative or "")))
+        for table, fresh in (("images_fts", "fresh"), ("images_cjk", "fresh_cjk")):
+            conn.execute(f"CREATE VIRTUAL TABLE temp.v_{table} USING fts5vocab(main, {table}, "
+                         "'instance')")
+            conn.execute(f"CREATE VIRTUAL TABLE temp.v_{fresh} USING fts5vocab(temp, {fresh}, "
+                         "'instance')")
+            have = set(conn.execute(f"SELECT * FROM v_{table}"))
+            want = set(conn.execute(f"SELECT * FROM v_{fresh}"))
+            assert have == want, (table, sorted(have ^ want)[:10])
+    finally:
+        conn.close()

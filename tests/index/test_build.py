@@ -16,7 +16,7 @@ from gendata.indexing import build, schema
 from gendata.indexing.results import objects, paths
 from gendata.indexing.schema import IndexDatabaseError
 
-from .conftest import comfy_png, make_image
+from .conftest import assert_fts_in_step, comfy_png, make_image
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,6 +77,7 @@ def test_update_reads_only_what_changed(tmp_path: Path, db: Path,
     assert list(paths("filler", db)) == []
     assert len(list(paths("", db))) == 4
 
+    assert_fts_in_step(db)
     read.clear()
     again = build.index([lib], db)
     assert read == [] and again.unchanged == 4 and again.read == 0
@@ -133,6 +134,7 @@ def test_bad_files_are_recorded(tmp_path: Path, db: Path) -> None:
     make_image(tmp_path / "bad.png", "repaired", Seed=2)
     build.index([tmp_path], db)
     assert [p for p, _ in build.errors(db)] == [str(tmp_path / "truncated.png")]
+    assert_fts_in_step(db)
 
 
 def test_missing_inputs_are_reported_not_recorded(tmp_path: Path, db: Path) -> None:
@@ -243,7 +245,8 @@ def test_interrupted_index_is_consistent(tmp_path: Path, db: Path,
     assert summary.interrupted
     done = list(paths("common", db))
     assert 0 < len(done) < 23
-    assert len(list(paths("", db))) == len(done)  # FTS and rows agree
+    assert len(list(paths("", db))) == len(done)
+    assert_fts_in_step(db)
     rest = build.index([tmp_path], db)
     assert rest.unchanged == len(done) and len(list(paths("common", db))) == 23
 
@@ -311,3 +314,4 @@ def test_watch_follows_changes(tmp_path: Path, db: Path) -> None:
         stop.set()
         thread.join(10)
     assert batches
+    assert_fts_in_step(db)
