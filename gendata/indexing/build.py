@@ -183,7 +183,12 @@ class _Writer:
         db.execute("BEGIN IMMEDIATE")
         try:
             next_id = (db.execute("SELECT max(id) FROM images").fetchone()[0] or 0) + 1
-            inserts, updates, data, loras, embeddings, cjk = [], [], [], [], [], []
+            inserts: list[Any] = []
+            updates: list[Any] = []
+            data: list[Any] = []
+            loras: list[tuple[Any, ...]] = []
+            embeddings: list[tuple[Any, ...]] = []
+            cjk: list[Any] = []
             texts: list[tuple[Any, ...]] = []
             gone = list(self.deletes)
             for old_id, row in self.rows:

@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..errors import UsageError
-from ..model_fields import RULES, SCALAR_FIELDS
+from ..model_fields import GENPARAMS, SCALAR_FIELDS
 from .text import has_split_script, split_script, words
 
 __all__ = ["NUMBER_FIELDS", "SORT_FIELDS", "TEXT_FIELDS", "QueryError", "Term", "compile_query",
@@ -45,13 +45,13 @@ TEXT_FIELDS: dict[str, str] = {f: f for f in ("sampler", "scheduler", "model", "
 for _f in SCALAR_FIELDS:
     if _f in ("prompt", "negative_prompt"):
         continue
-    if RULES[_f][0] is str:
+    if GENPARAMS[_f].type is str:
         TEXT_FIELDS.setdefault(_f, _f)
     else:
         NUMBER_FIELDS.setdefault(_f, _f)
 TEXT_FIELDS["container"] = "container"
 NUMBER_FIELDS["size"] = "size"
-_INT_COLUMNS = frozenset(f for f in SCALAR_FIELDS if RULES[f][0] is int) | {"size"}
+_INT_COLUMNS = frozenset(f for f in SCALAR_FIELDS if GENPARAMS[f].type is int) | {"size"}
 
 SORT_FIELDS: dict[str, str] = {**{k: v for k, v in TEXT_FIELDS.items()
                                   if k not in ("lora", "embedding")},

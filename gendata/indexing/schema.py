@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import GenDataError
-from ..model_fields import RULES, SCALAR_FIELDS
+from ..model_fields import GENPARAMS, SCALAR_FIELDS
 from .text import FTS_TOKENIZE
 
 __all__ = [
@@ -55,7 +55,7 @@ def scalar_columns() -> list[str]:
                                                            if f in SCALAR_FIELDS]
 
 
-COLUMN_TYPES: dict[str, str] = {f: _SQL_TYPES[RULES[f][0]] for f in SCALAR_FIELDS}
+COLUMN_TYPES: dict[str, str] = {f: _SQL_TYPES[GENPARAMS[f].type] for f in SCALAR_FIELDS}
 
 # JSON columns of `image_data`: what a Record holds beyond the typed fields, so that a search
 # result prints the same `show --json` object as the file.
