@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "convert": "convert:convert",
     "regen": "regen:regen",
     "index": "index:index", "search": "search:search",
+    "serve": "serve:serve",
 }
 
 
