@@ -162,9 +162,9 @@ def create_app(db: str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] 
             page = library.page(q, sort=sort, start=_int(request.query_params.get("start")),
                                 before=_int(request.query_params.get("before")),
                                 size=PAGE_SIZE)
-            total = library.count(q)
-            facets = {name: view.facet_values(name, counted, q, sort_param)
-                      for name, counted in library.facets(q).items()}
+            total, counted = library.summary(q)
+            facets = {name: view.facet_values(name, values, q, sort_param)
+                      for name, values in counted.items()}
         except QueryError as exc:
             return render(request, "grid.html", {
                 "q": q, "problem": view.query_problem(q, exc), "cells": [], "total": 0,
@@ -204,21 +204,22 @@ def create_app(db: str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] 
             "next_url": None if next_id is None else view.page_url(f"/image/{next_id}", **nav),
             "back_url": view.page_url("/", **nav, start=image_id)})
 
-    def _indexed_file(request: Request) -> tuple[str, int] | Response:
-        image_id = request.path_params["id"]
+    def _indexed_file(request: Request) -> str | Response:
+        """The path the index holds for the request's image id, or the response saying why
+        there is none."""
         try:
-            found = library.file(image_id)
+            found = library.file(request.path_params["id"])
         except IndexDatabaseError as exc:
             return Response(str(exc), 503, media_type="text/plain")
         if found is None:
             return Response("not in the index", 404, media_type="text/plain")
-        return found[0], image_id
+        return found
 
     def thumb(request: Request) -> Response:
         found = _indexed_file(request)
         if isinstance(found, Response):
             return found
-        made = thumbs.get(found[0])
+        made = thumbs.get(found)
         headers = {"cache-control": "private, max-age=86400"}
         if made.etag:
             headers["etag"] = f'"{made.etag}"'
@@ -238,7 +239,7 @@ def create_app(db: str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] 
         if isinstance(found, Response):
             return found
         try:
-            f, st = open_image_file(found[0])
+            f, st = open_image_file(found)
         except (OSError, ContainerError):  # gone, unreadable, or no longer a regular file
             return Response("the file cannot be read", 404, media_type="text/plain")
         kind = sniff(f.read(12))
@@ -253,6 +254,7 @@ def create_app(db: str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] 
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        library.warm()
         yield
         library.close()
 

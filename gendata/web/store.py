@@ -11,6 +11,7 @@ database's or its WAL's size or time).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import sqlite3
@@ -18,6 +19,7 @@ import threading
 import urllib.parse
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,6 +106,11 @@ class Library:
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._watch: sqlite3.Connection | None = None
+        self._watch_lock = threading.Lock()
+        # SQLite lets go of the GIL while it works: the scans of one query run on every core
+        self._workers = ThreadPoolExecutor(max_workers=min(len(FACETS) + 1, os.cpu_count() or 1),
+                                           thread_name_prefix="gendata-web")
         with self.connection() as conn:
             self._check(conn)
 
@@ -149,6 +156,7 @@ class Library:
             self._pool.put(conn)
 
     def close(self) -> None:
+        self._workers.shutdown(wait=True)
         with self._lock:
             conns, self._all = self._all, []
         for conn in conns:
@@ -172,19 +180,16 @@ class Library:
 
     # --- caching per query -----------------------------------------------------------------
 
-    def _state(self) -> tuple[int, ...]:
-        """Changes when anything commits to the index (its file or its WAL moves)."""
-        out: list[int] = []
-        for suffix in ("", "-wal"):
-            try:
-                st = os.stat(f"{self.path}{suffix}")
-                out += [st.st_mtime_ns, st.st_size]
-            except OSError:
-                out += [0, 0]
-        return tuple(out)
+    def _state(self) -> int:
+        """A number that changes whenever anything commits to the index: SQLite's
+        `data_version`, read on one connection kept for that."""
+        with self._watch_lock:
+            if self._watch is None:
+                self._watch = self._open()
+            return int(self._watch.execute("PRAGMA data_version").fetchone()[0])
 
     def _cached(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-        key = (*key, self._state())
+        key = (*key, self._state())  # an entry of an older index is never found again
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
@@ -198,27 +203,34 @@ class Library:
 
     # --- queries ---------------------------------------------------------------------------
 
-    def count(self, query: str) -> int:
-        """How many images match. Raises QueryError."""
+    def summary(self, query: str) -> tuple[int, dict[str, list[tuple[str | None, int]]]]:
+        """How many images match, and for each facet its most used values among the matches
+        with their counts (None: images without that field). Each of these scans every
+        match, so they run side by side, one connection each, and are kept until the index
+        changes. Raises QueryError."""
         where, params = compile_query(query)
 
-        def run() -> int:
+        def run(sql: str, args: list[Any]) -> list[tuple[Any, ...]]:
             with self.connection() as conn:
-                return int(conn.execute(f"SELECT count(*) FROM images i WHERE {where}",
-                                        params).fetchone()[0])
-        return int(self._cached(("count", query), run))
+                return conn.execute(sql, args).fetchall()
 
-    def facets(self, query: str) -> dict[str, list[tuple[str | None, int]]]:
-        """For each facet, its most used values among the matches and their counts (None:
-        images without that field). Raises QueryError."""
-        where, params = compile_query(query)
+        def compute() -> tuple[int, dict[str, list[tuple[str | None, int]]]]:
+            total = self._workers.submit(run, f"SELECT count(*) FROM images i WHERE {where}",
+                                         params)
+            facets = {name: self._workers.submit(run, sql.format(where=where),
+                                                 [*params, FACET_VALUES])
+                      for name, sql in FACETS.items()}
+            return (int(total.result()[0][0]),
+                    {name: [(v, n) for v, n in f.result()] for name, f in facets.items()})
+        return self._cached(("summary", query), compute)
 
-        def run() -> dict[str, list[tuple[str | None, int]]]:
-            with self.connection() as conn:
-                return {name: [(v, n) for v, n in conn.execute(
-                            sql.format(where=where), [*params, FACET_VALUES])]
-                        for name, sql in FACETS.items()}
-        return dict(self._cached(("facets", query), run))
+    def warm(self) -> None:
+        """Count and facet the whole library in the background, so that the first page
+        anyone opens is as quick as the next."""
+        def run() -> None:
+            with contextlib.suppress(Exception):  # a failure shows on the page that needs it
+                self.summary("")
+        threading.Thread(target=run, name="gendata-web-warm", daemon=True).start()
 
     def _seek(self, conn: sqlite3.Connection, query: str, sort: str, anchor: int | None, *,
               forward: bool, inclusive: bool, limit: int) -> list[tuple[Any, ...]] | None:
@@ -275,14 +287,13 @@ class Library:
                               limit=1)
         return int(rows[0][0]) if rows else None
 
-    def file(self, image_id: int) -> tuple[str, int, int, int] | None:
-        """(path, size, mtime_ns, inode) the index holds for image `image_id`, or None:
-        the only way the gallery learns a path, so it serves nothing the index does not
-        name."""
+    def file(self, image_id: int) -> str | None:
+        """The path of image `image_id`, or None: the only way the gallery learns a path,
+        so it serves nothing the index does not name."""
         with self.connection() as conn:
-            row = conn.execute("SELECT path, size, mtime_ns, inode FROM images "
-                               "WHERE id = ? AND error IS NULL", (image_id,)).fetchone()
-        return None if row is None else (row[0], row[1] or 0, row[2] or 0, row[3] or 0)
+            row = conn.execute("SELECT path FROM images WHERE id = ? AND error IS NULL",
+                               (image_id,)).fetchone()
+        return None if row is None else str(row[0])
 
     def record(self, image_id: int) -> Record | None:
         """The image as it was indexed, or None."""

@@ -140,6 +140,12 @@ SCENES = [
 ]
 
 
+STUDIES = ["a lake with mountains", "a lighthouse at dawn", "a field of sunflowers",
+           "a snowy village at night", "a lake at sunset, boats"]
+STUDY_LORAS = ["watercolor_v1", "detail_tweaker"]
+STUDY_SAMPLERS = ["DPM++ 2M", "Euler a", "DPM++ SDE", "UniPC"]
+
+
 def build(root: Path, db: Path, *, extra: int = 0) -> dict[str, int]:
     """Write the scenes (and `extra` more A1111 pictures) under `root`, index them into
     `db`, and return each file's name -> its id in the index."""
@@ -149,11 +155,14 @@ def build(root: Path, db: Path, *, extra: int = 0) -> dict[str, int]:
     comfyui(root / "comfy" / "ComfyUI_00001_.png", 424242, "a lighthouse on a cliff at night",
             lora="moody_light")
     comfyui(root / "comfy" / "ComfyUI_00002_.png", 424243, "a lighthouse in a storm")
-    bomb_png(root / "bomb.png", infotext("a picture too big to decode", Seed=7))
+    bomb_png(root / "huge.png", infotext("a picture too big to decode", Seed=7))
     (root / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
     for i in range(extra):
+        subject = STUDIES[i % len(STUDIES)]
+        lora = f", <lora:{STUDY_LORAS[i % 3]}:0.7>" if i % 3 < 2 else ""
         a1111(root / "more" / f"{i:05d}-{2000 + i}.png", 2000 + i,
-              f"study number {i}, a lake with mountains", Steps=20 + i % 10)
+              f"study number {i}, {subject}{lora}", Steps=20 + i % 10,
+              Sampler=STUDY_SAMPLERS[i % len(STUDY_SAMPLERS)])
     gendata.index([root], db=db, jobs=1)
     import sqlite3
 
