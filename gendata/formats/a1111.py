@@ -27,6 +27,14 @@ from ..model_fields import (
 )
 from .infotext_fields import FIELD_TO_KEY, TAIL_KEYS, TYPED, describe, to_float
 from .infotext_scan import NEGATIVE, Entry, InfotextOrigin, locate, looks_like_params, scan_line
+from .infotext_write import (
+    check_key,
+    check_readback,
+    check_text,
+    encode_value,
+    normalize_prompt,
+    quote,
+)
 
 if TYPE_CHECKING:
     from ..model import GenParams, Lora
@@ -34,8 +42,8 @@ if TYPE_CHECKING:
 # pydantic (gendata.model) is imported only when a GenParams is built: reading a file for
 # `show --json` or `export` goes through `parse_deferred` and never needs it.
 
-__all__ = ["FIELD_TO_KEY", "TEXT_KEYS", "TYPED", "InfotextOrigin", "describe", "dump", "infotext",
-           "network_tags", "parse", "parse_deferred", "parse_text", "quote", "score"]
+__all__ = ["FIELD_TO_KEY", "TEXT_KEYS", "TYPED", "InfotextOrigin", "check_key", "describe", "dump",
+           "infotext", "network_tags", "parse", "parse_deferred", "parse_text", "quote", "score"]
 
 NAME = "a1111"
 DISPLAY_NAME = "AUTOMATIC1111"
@@ -245,14 +253,6 @@ def _parse(text: str) -> _Parsed | GenParams:
 
 # --- model -> text -----------------------------------------------------------------------------
 
-def quote(value: str) -> str:
-    """A1111's current quoting rule (docs/formats.md#value-quoting): JSON-quote when the
-    value has `,`, LF or `:`."""
-    if "," in value or "\n" in value or ":" in value:
-        return json.dumps(value, ensure_ascii=False)
-    return value
-
-
 def _fmt_number(value: float | int) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
@@ -267,27 +267,36 @@ def _typed_current(params: GenParams, key: str) -> Any:
     return None if any(v is None for v in vals) else vals
 
 
-def _format_typed(value: Any) -> str:
+def _format_typed(key: str, value: Any) -> str:
     if isinstance(value, tuple):
         return f"{value[0]}x{value[1]}"
     if isinstance(value, (int, float)):
         return _fmt_number(value)
-    return str(value)
+    return encode_value(str(value), key)
 
 
 def _format_extra(key: str, value: Any) -> str:
-    if isinstance(value, str):
-        stripped = value.strip()
-        if key in _RAW_JSON_KEYS and stripped[:1] in "{[":
-            return value
-        return quote(value)
+    """An untyped value as written: text that reads back as itself (JSON-quoted where
+    needed), and lists and objects as unquoted JSON, as A1111 writes `Hashes`."""
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
+        value = json.dumps(value, ensure_ascii=False)
+        return value if _raw_json_reads_back(value) else encode_value(value, key)
+    if isinstance(value, str):
+        if key in _RAW_JSON_KEYS and value[:1] in "{[" and _raw_json_reads_back(value):
+            return value
+        return encode_value(value, key)
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, (int, float)):
         return _fmt_number(value)
-    return quote(str(value))
+    return encode_value(str(value), key)
+
+
+def _raw_json_reads_back(text: str) -> bool:
+    """Whether unquoted JSON text reads back whole as one value (the scanner keeps balanced
+    brackets together; a newline or a quote it cannot close would break it)."""
+    entries = [p for p in scan_line(f"Aa: {text}, Zz: 1") if isinstance(p, Entry)]
+    return "\n" not in text and len(entries) == 2 and entries[0].value == text
 
 
 def _current_value(params: GenParams, key: str) -> str | None:
@@ -295,7 +304,7 @@ def _current_value(params: GenParams, key: str) -> str | None:
     if key in TYPED:
         cur = _typed_current(params, key)
         if cur is not None:
-            return _format_typed(cur)
+            return _format_typed(key, cur)
     if key in params.extra:
         return _format_extra(key, params.extra[key])
     return None
@@ -309,10 +318,23 @@ def _entry_unchanged(params: GenParams, e: Entry) -> bool:
     return e.key in params.extra and params.extra[e.key] == e.value
 
 
-def _prompt_block(params: GenParams) -> str:
-    out = params.prompt
-    if params.negative_prompt:
-        out += ("\n" if out else "") + NEGATIVE + " " + params.negative_prompt
+def _prompts(params: GenParams, origin: InfotextOrigin | None) -> tuple[str, str]:
+    """The prompt and negative prompt as they will be written and read back: an unchanged
+    one as it was, a changed one normalized as a reader would give it back."""
+    prompt, negative = params.prompt, params.negative_prompt
+    if origin is None or prompt != origin.prompt:
+        check_text(prompt, "the prompt")
+        prompt = normalize_prompt(prompt)
+    if origin is None or negative != origin.negative_prompt:
+        check_text(negative, "the negative prompt")
+        negative = normalize_prompt(negative)
+    return prompt, negative
+
+
+def _prompt_block(prompt: str, negative: str) -> str:
+    out = prompt
+    if negative:
+        out += ("\n" if out else "") + NEGATIVE + " " + negative
     return out
 
 
@@ -343,33 +365,45 @@ def _new_entries(params: GenParams, present: set[str]) -> list[str]:
             continue
         present.add(key)
         if key in extra_value:
-            out.append(f"{key}: {quote(extra_value[key])}")
+            out.append(f"{key}: {encode_value(extra_value[key], key)}")
             continue
         current = _current_value(params, key)
         if current is not None and current != "":
+            check_key(key)
             out.append(f"{key}: {current}")
     return out
 
 
 def dump(params: GenParams) -> str:
     """Serialize to infotext. With the origin of an earlier parse, unchanged parts keep their
-    exact original text; changed entries are rewritten in place, new ones appended."""
+    exact original text; changed entries are rewritten in place, new ones appended.
+
+    What is written reads back as written (infotext_write): values are quoted where they
+    need it, and ValidationError refuses, before anything is written, a key, a value or a
+    prompt line the text cannot carry."""
     origin = params.origin if isinstance(params.origin, InfotextOrigin) else None
+    prompt, negative = _prompts(params, origin)
     if origin is None:
-        line = ", ".join(_new_entries(params, set()))
-        block = _prompt_block(params)
-        return (block + "\n" + line if block else line).strip()
+        added = _new_entries(params, set())
+        line = ", ".join(added)
+        block = _prompt_block(prompt, negative)
+        return _checked((block + "\n" + line if block else line).strip(), prompt, negative,
+                        added)
     if params.prompt == origin.prompt and params.negative_prompt == origin.negative_prompt:
         head = origin.head
     else:
-        block = _prompt_block(params)
+        block = _prompt_block(prompt, negative)
         head = block + "\n" if block else ""
     if not origin.has_line:
-        line = ", ".join(_new_entries(params, set()))
-        if head == origin.head and not line:
-            return origin.text
-        return (head.rstrip("\n") + ("\n" + line if line else "")).strip() + (
-            origin.tail if head == origin.head else "")
+        added = _new_entries(params, set())
+        line = ", ".join(added)
+        if head == origin.head:
+            if not line:
+                return origin.text
+            text = (head + "\n" if head else "") + line + origin.tail
+        else:
+            text = (head + line).strip()
+        return _checked(text, prompt, negative, added)
     pieces: list[str] = []
     present: set[str] = set()
     last = {p.key: p for p in origin.line_parts if isinstance(p, Entry)}  # last one wins
@@ -401,7 +435,15 @@ def dump(params: GenParams) -> str:
     if added:
         line = (line + ", " if line.strip() else line) + ", ".join(added)
     line += gap
-    return head + line + origin.tail
+    return _checked(head + line + origin.tail, prompt, negative, [*pieces, *added, gap])
+
+
+def _checked(text: str, prompt: str, negative: str, pieces: list[str]) -> str:
+    """`text`, once it is known to read back with this prompt, negative prompt and the
+    entries of `pieces` (the settings line's parts, each scanned on its own)."""
+    keys = [p.key for piece in pieces for p in scan_line(piece) if isinstance(p, Entry)]
+    check_readback(text, TYPED, prompt=prompt, negative=negative, keys=keys)
+    return text
 
 
 # --- dialect protocol --------------------------------------------------------------------------

@@ -1,0 +1,146 @@
+"""Dialect layer: writing A1111 infotext so that it reads back as written
+(docs/guide.md#what-you-set-is-what-you-read-back).
+
+An infotext has no escapes for its structure: a prompt line starting with `Negative prompt:`
+switches to the negative prompt, the last line is the settings line when it looks like one,
+and an unquoted value ends at the next comma. The a1111 dialect writes every value it changes
+through `encode_value` (A1111's JSON quoting, applied wherever a plain value would not read
+back), checks every new key with `check_key`, and checks the finished text with
+`check_readback`, so that an edit either reads back exactly or is refused, before anything
+is written, with a sentence saying why. Unedited parts are never passed through here: they
+keep their original characters.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Container, Sequence
+
+from ..errors import ValidationError
+from .infotext_scan import NEGATIVE, Entry, locate, looks_like_params, scan_line
+
+__all__ = ["check_key", "check_readback", "check_text", "encode_value", "normalize_prompt",
+           "quote"]
+
+# What the settings-line scanner (and A1111's own regular expression) takes for a key: a word
+# character, then one or more word characters, spaces, `-` or `/`; surrounding spaces are
+# not part of it.
+_KEY = re.compile(r"\w[\w \-/]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def quote(value: str) -> str:
+    """A1111's current quoting rule (docs/formats.md#value-quoting): JSON-quote when the
+    value has `,`, LF or `:`."""
+    if "," in value or "\n" in value or ":" in value:
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def check_text(text: str, what: str) -> None:
+    """Refuse text no file can hold: a lone surrogate (half of a UTF-16 pair, what a byte
+    that is not UTF-8 decodes to) has no UTF-8 or Latin-1 form."""
+    m = _SURROGATE.search(text)
+    if m is not None:
+        raise ValidationError(f"{what} holds a lone surrogate ({m.group()!r}), which cannot "
+                              "be stored as text")
+
+
+def check_key(key: str) -> None:
+    """Refuse a settings key that would not read back as itself. ValidationError says why."""
+    check_text(key, f"key {key!r}")
+    if _KEY.fullmatch(key) is None or key != key.rstrip():
+        raise ValidationError(
+            f"key {key!r} cannot be written: an infotext key is letters, digits, '_', spaces, "
+            "'-' and '/', at least two characters, starting with a letter or digit and not "
+            "ending in a space (A1111 reads no other key)")
+
+
+def _plain_is_unsafe(value: str) -> bool:
+    """Where A1111's rule writes a value plainly but the plain form could read back as
+    something else: a leading quote (read as JSON), spaces at either end (the scanner and
+    the whole-text strip drop them), and characters that are not printable."""
+    return (value[0] == '"' or value[0].isspace() or value[-1].isspace()
+            or not value.isprintable())
+
+
+def _reads_back(text: str, value: str) -> bool:
+    """Whether `Key: text` reads back as `value`, both inside the settings line and at its
+    end (where the text is stripped)."""
+    for line in (f"Aa: 1, Key: {text}, Zz: 2", f"Aa: 1, Key: {text}".rstrip()):
+        entries = [p for p in scan_line(line) if isinstance(p, Entry)]
+        if len(entries) < 2 or entries[1].key != "Key" or entries[1].value != value:
+            return False
+        if len(entries) != (3 if line.endswith("Zz: 2") else 2):
+            return False
+    return True
+
+
+def encode_value(value: str, what: str = "value") -> str:
+    """`value` as written after `Key: ` so that it reads back as `value`: as A1111 writes it
+    (plain, or JSON-quoted when it holds `,`, `:` or LF), and JSON-quoted too where the
+    plain form would not read back. An empty value is written empty (A1111 itself then
+    drops the key). ValidationError for what no quoting can carry."""
+    if value == "":
+        return value
+    check_text(value, what)
+    plain = quote(value)
+    if plain is value and not _plain_is_unsafe(value) and _reads_back(value, value):
+        return value
+    quoted = plain if plain is not value else json.dumps(value, ensure_ascii=False)
+    if _reads_back(quoted, value):
+        return quoted
+    raise ValidationError(f"{what} {value!r} cannot be written so that it reads back")
+
+
+def normalize_prompt(text: str) -> str:
+    """A prompt as it reads back from an infotext: every line stripped of spaces (A1111's
+    reader strips them), blank lines at the start and end dropped."""
+    return "\n".join(line.strip() for line in text.split("\n")).strip("\n")
+
+
+def _prompt_problem(prompt: str) -> str | None:
+    """Why a prompt written before the settings line would read back as something else."""
+    for n, line in enumerate(prompt.split("\n"), 1):
+        if line.strip().startswith(NEGATIVE):
+            where = "the prompt" if prompt.count("\n") == 0 else f"line {n} of the prompt"
+            return (f"{where} starts with {NEGATIVE!r}, which readers take for the start of "
+                    "the negative prompt; an infotext has no way to escape it")
+    return None
+
+
+def check_readback(text: str, known: Container[str], *, prompt: str, negative: str,
+                   keys: Sequence[str]) -> None:
+    """Refuse `text` unless it reads back with this prompt, negative prompt and settings
+    entries (their keys in order; none: no settings line). Values are not compared here:
+    `encode_value` wrote each changed one so that it reads back, and unchanged ones keep
+    their original characters. ValidationError says what would go wrong."""
+    problem = _prompt_problem(prompt)
+    if problem is not None:
+        raise ValidationError(problem)
+    origin = locate(text, known)
+    if not keys and origin.has_line:
+        last = text.rstrip().rsplit("\n", 1)[-1]
+        raise ValidationError(
+            f"the last line of the {'negative ' if negative else ''}prompt ({last[:60]!r}) "
+            "would read as the settings line; set a parameter (e.g. steps) so that a real "
+            "settings line follows it")
+    if keys and not origin.has_line:
+        parts = scan_line(text.rstrip().rsplit("\n", 1)[-1])
+        unknown = [p.key for p in parts if isinstance(p, Entry) and p.key not in known]
+        if not looks_like_params(parts, known) and unknown:
+            raise ValidationError(
+                "the settings line would have fewer than three entries and a key A1111 "
+                f"does not know ({', '.join(map(repr, unknown))}), so readers would take it "
+                "for a prompt line; set steps, sampler or seed as well")
+        raise ValidationError("the settings line would not read back as one")
+    got = [p.key for p in origin.line_parts if isinstance(p, Entry)]
+    if got != list(keys):
+        raise ValidationError(f"the settings line would read back as the keys {got!r}, "
+                              f"not {list(keys)!r}")
+    if origin.prompt != prompt:
+        raise ValidationError(f"the prompt would read back as {origin.prompt[:60]!r}")
+    if origin.negative_prompt != negative:
+        raise ValidationError(
+            f"the negative prompt would read back as {origin.negative_prompt[:60]!r}")
