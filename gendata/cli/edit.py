@@ -12,8 +12,8 @@ import click
 
 from .. import api
 from ..errors import GenDataError, ParseError, UsageError
-from ..model import GenParams
-from ._common import error, finish, for_each, parse_key_values
+from ..model import GenParams, edit_remarks
+from ._common import error, finish, for_each, parse_key_values, warn
 
 # option name -> model field; values stay strings so the model reports bad ones clearly
 FIELD_OPTIONS = [
@@ -71,6 +71,8 @@ def set_cmd(files: tuple[str, ...], size: str | None, params_: tuple[str, ...],
         rec = api.read(path)
         params = api.editable_params(rec)
         new = api.update(params, changes, unset=list(unset), set_keys=keys)
+        for remark in edit_remarks(params, new):
+            warn(f"{output or path}: {remark}")
         if dry_run:
             click.echo(api.dump_a1111(new))
             return
