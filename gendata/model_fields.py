@@ -173,7 +173,7 @@ def edit_problem(name: str, value: Any, table: Mapping[str, FieldSpec] = GENPARA
         elif low is not None:
             what = f"at least {_num(low)}"
         else:
-            what = f"at most {_num(high)}"
+            what = f"at most {_num(high or 0)}"
         why = f" ({spec.why})" if spec.why else ""
         return f"{name} must be {what}, got {value!r}{why}"
     return None

@@ -14,7 +14,7 @@ import re
 from typing import TYPE_CHECKING, Any, cast
 
 from ..containers.raw import RawMetadata
-from ..errors import ParseError
+from ..errors import ParseError, ValidationError
 from ..model_fields import (
     EMBEDDING,
     EMBEDDING_DEFAULTS,
@@ -25,6 +25,7 @@ from ..model_fields import (
     DeferredParams,
     conforms,
 )
+from ._util import try_loads
 from .infotext_fields import FIELD_TO_KEY, TAIL_KEYS, TYPED, describe, to_float
 from .infotext_scan import NEGATIVE, Entry, InfotextOrigin, locate, looks_like_params, scan_line
 from .infotext_write import (
@@ -382,6 +383,7 @@ def dump(params: GenParams) -> str:
     need it, and ValidationError refuses, before anything is written, a key, a value or a
     prompt line the text cannot carry."""
     origin = params.origin if isinstance(params.origin, InfotextOrigin) else None
+    _check_pairs(params)
     prompt, negative = _prompts(params, origin)
     if origin is None:
         added = _new_entries(params, set())
@@ -438,6 +440,17 @@ def dump(params: GenParams) -> str:
     return _checked(head + line + origin.tail, prompt, negative, [*pieces, *added, gap])
 
 
+def _check_pairs(params: GenParams) -> None:
+    """Refuse half of a value written as one (`Size`: width and height), which would be
+    dropped."""
+    for key, spec in TYPED.items():
+        if len(spec.fields) == 2:
+            values = [getattr(params, f) for f in spec.fields]
+            if values.count(None) == 1:
+                raise ValidationError(f"{' and '.join(spec.fields)} are written together as "
+                                      f"{key}: set both, or neither")
+
+
 def _checked(text: str, prompt: str, negative: str, pieces: list[str]) -> str:
     """`text`, once it is known to read back with this prompt, negative prompt and the
     entries of `pieces` (the settings line's parts, each scanned on its own)."""
@@ -474,11 +487,14 @@ def score(raw: RawMetadata) -> float:
     if found is None:
         return 0.0
     key, text = found
-    if text.lstrip()[:1] in "{[":
-        return 0.0  # JSON belongs to another dialect
+    json_like = text.lstrip()[:1] in "{["
     last = text.rstrip().rsplit("\n", 1)[-1]
     if looks_like_params(scan_line(last, limit=3), TYPED):
-        return 0.5
+        # A prompt may start with a bracket (`{red|blue} cat`, dynamic prompts); JSON
+        # (another dialect's) does not end in a settings line unless it is not JSON at all.
+        return 0.0 if json_like and try_loads(text) is not None else 0.5
+    if json_like:
+        return 0.0  # JSON belongs to another dialect
     if key == "UserComment" and _readable(text):
         return 0.0
     return 0.1

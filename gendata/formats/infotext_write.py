@@ -133,7 +133,7 @@ def check_readback(text: str, known: Container[str], *, prompt: str, negative: s
             raise ValidationError(
                 "the settings line would have fewer than three entries and a key A1111 "
                 f"does not know ({', '.join(map(repr, unknown))}), so readers would take it "
-                "for a prompt line; set steps, sampler or seed as well")
+                "for a prompt line; set more parameters (steps, sampler, seed) with it")
         raise ValidationError("the settings line would not read back as one")
     got = [p.key for p in origin.line_parts if isinstance(p, Entry)]
     if got != list(keys):
