@@ -12,16 +12,17 @@ from typing import TypeVar
 import click
 
 from ..errors import GenDataError
+from ..present.values import visible  # messages quote file names and metadata
 
 T = TypeVar("T")
 
 
 def error(message: str) -> None:
-    click.echo(f"gendata: error: {message}", err=True)
+    click.echo(f"gendata: error: {visible(message, '')}", err=True)
 
 
 def warn(message: str) -> None:
-    click.echo(f"gendata: warning: {message}", err=True)
+    click.echo(f"gendata: warning: {visible(message, '')}", err=True)
 
 
 def for_each(items: Iterable[T], action: Callable[[T], None]) -> int:
