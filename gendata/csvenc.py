@@ -23,13 +23,13 @@ from typing import Any
 __all__ = ["csv_line", "csv_quote", "csv_text", "csv_value", "guard_formula"]
 
 # The first characters that make a spreadsheet read a cell as a formula (OWASP).
-_TRIGGERS = frozenset("=+-@\t\r")
+_FIRST = "=+-@\t\r"
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?").fullmatch
 
 
 def guard_formula(text: str) -> str:
     """`text`, with a `'` in front when a spreadsheet would run it as a formula."""
-    if text[:1] in _TRIGGERS and _NUMBER(text) is None:
+    if text and text[0] in _FIRST and _NUMBER(text) is None:
         return "'" + text
     return text
 
@@ -51,7 +51,7 @@ def csv_value(value: Any) -> str:
 def csv_quote(text: str, guard: bool = True) -> str:
     """One cell's text, formula-guarded (unless `guard` is False) and quoted when it needs
     to be."""
-    if guard and text[:1] in _TRIGGERS and _NUMBER(text) is None:
+    if guard and text and text[0] in _FIRST and _NUMBER(text) is None:
         text = "'" + text
     if "," in text or '"' in text or "\n" in text or "\r" in text:
         return '"' + text.replace('"', '""') + '"'
@@ -79,10 +79,11 @@ def csv_text(value: Any, guard: bool = True) -> str:
     elif cls is int:
         return repr(value)  # digits, with at most a leading '-': never a formula
     elif cls is float:
-        text = repr(value)  # '-inf' is not a number to a spreadsheet: guarded below
+        text = repr(value)  # digits, '.', 'e', signs; of the words, only '-inf' needs a guard
+        return "'-inf" if guard and text == "-inf" else text
     else:
         text = csv_value(value)
-    if guard and text[:1] in _TRIGGERS and _NUMBER(text) is None:
+    if guard and text and text[0] in _FIRST and _NUMBER(text) is None:
         text = "'" + text
     if _NEEDS_QUOTE(text) is not None:
         return '"' + text.replace('"', '""') + '"'
