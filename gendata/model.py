@@ -145,6 +145,9 @@ class GenParams(BaseModel):
         `json_fields`/`Record.to_json`. Keys that are not fields (`path`, `raw`, `error`...)
         are ignored and null means the field's default, so any record's JSON reads back.
 
+        What it builds is meant to be written, so its values must lie in their fields' edit
+        ranges, as an edit's must (docs/json.md#ranges).
+
         Raises gendata.errors.ParseError naming `where` and what is wrong.
         """
         if not isinstance(obj, dict):
@@ -152,9 +155,14 @@ class GenParams(BaseModel):
         fields = cls.model_fields
         data = {k: v for k, v in obj.items() if k in fields and v is not None}
         try:
-            return cls.model_validate(data)
+            params = cls.model_validate(data)
         except _PydanticValidationError as exc:
             raise ParseError(f"{where}: {validation_message(exc)}") from None
+        problems = [p for name in SCALAR_FIELDS
+                    if (p := edit_problem(name, getattr(params, name))) is not None]
+        if problems:
+            raise ParseError(f"{where}: {'; '.join(problems)}")
+        return params
 
     def json_fields(self) -> dict[str, Any]:
         """The model's part of the `show --json` object: the scalar fields, then loras,

@@ -140,3 +140,13 @@ def test_a_size_is_written_whole() -> None:
     back = parse_text(dump(q))
     assert (back.width, back.height, back.hires_width, back.hires_height) == (512, 64, 0, 0)
     assert parse_text(dump(q.edited(width=None, height=None))).width is None
+
+
+def test_json_to_write_is_held_to_the_ranges() -> None:
+    from gendata.errors import ParseError
+
+    with pytest.raises(ParseError, match=r"x\.json: seed must be between 0 and"):
+        GenParams.from_json({"seed": -1}, "x.json")
+    with pytest.raises(ParseError, match="cfg_scale must be a finite number"):
+        GenParams.from_json({"cfg_scale": float("inf")}, "x.json")
+    assert GenParams.from_json({"seed": SEED_MAX}, "x.json").seed == SEED_MAX
