@@ -26,8 +26,6 @@ from typing import Any, TypeVar
 
 import click
 
-from ..jsonenc import json_text
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 FORMATS = ("table", "json", "jsonl", "csv")
@@ -119,6 +117,8 @@ def emit(records: Iterable[dict[str, Any]], fmt: str, *,
     (default: `csvenc.csv_value` of the record's value). `table(console)` builds the rich
     renderable for the table format; the records are not used for it.
     """
+    if fmt in ("json", "jsonl"):
+        from ..jsonenc import json_text
     if fmt == "jsonl":
         for obj in records:
             click.echo(json_text(obj))
@@ -171,4 +171,6 @@ def _emit_csv(objs: list[dict[str, Any]],
 
 def echo_document(obj: Any) -> None:
     """One JSON document, indented for reading (`diff --json`)."""
+    from ..jsonenc import json_text
+
     click.echo(json_text(obj, indent=2))

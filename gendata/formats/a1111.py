@@ -28,20 +28,13 @@ from ..model_fields import (
 from ._util import try_loads
 from .infotext_fields import FIELD_TO_KEY, TAIL_KEYS, TYPED, describe, to_float
 from .infotext_scan import NEGATIVE, Entry, InfotextOrigin, locate, looks_like_params, scan_line
-from .infotext_write import (
-    check_key,
-    check_readback,
-    check_text,
-    encode_value,
-    normalize_prompt,
-    quote,
-)
 
 if TYPE_CHECKING:
     from ..model import GenParams, Lora
 
 # pydantic (gendata.model) is imported only when a GenParams is built: reading a file for
-# `show --json` or `export` goes through `parse_deferred` and never needs it.
+# `show --json` or `export` goes through `parse_deferred` and never needs it. Nor does it need
+# the writing side (infotext_write), imported where text is written.
 
 __all__ = ["FIELD_TO_KEY", "TEXT_KEYS", "TYPED", "InfotextOrigin", "check_key", "describe", "dump",
            "infotext", "network_tags", "parse", "parse_deferred", "parse_text", "quote", "score"]
@@ -254,6 +247,20 @@ def _parse(text: str) -> _Parsed | GenParams:
 
 # --- model -> text -----------------------------------------------------------------------------
 
+def quote(value: str) -> str:
+    """A1111's current quoting rule (infotext_write.quote)."""
+    from .infotext_write import quote
+
+    return quote(value)
+
+
+def check_key(key: str) -> None:
+    """Refuse a settings key that would not read back as itself (infotext_write.check_key)."""
+    from .infotext_write import check_key
+
+    check_key(key)
+
+
 def _fmt_number(value: float | int) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
@@ -269,6 +276,8 @@ def _typed_current(params: GenParams, key: str) -> Any:
 
 
 def _format_typed(key: str, value: Any) -> str:
+    from .infotext_write import encode_value
+
     if isinstance(value, tuple):
         return f"{value[0]}x{value[1]}"
     if isinstance(value, (int, float)):
@@ -279,6 +288,8 @@ def _format_typed(key: str, value: Any) -> str:
 def _format_extra(key: str, value: Any) -> str:
     """An untyped value as written: text that reads back as itself (JSON-quoted where
     needed), and lists and objects as unquoted JSON, as A1111 writes `Hashes`."""
+    from .infotext_write import encode_value
+
     if isinstance(value, (dict, list)):
         value = json.dumps(value, ensure_ascii=False)
         return value if _raw_json_reads_back(value) else encode_value(value, key)
@@ -322,6 +333,8 @@ def _entry_unchanged(params: GenParams, e: Entry) -> bool:
 def _prompts(params: GenParams, origin: InfotextOrigin | None) -> tuple[str, str]:
     """The prompt and negative prompt as they will be written and read back: an unchanged
     one as it was, a changed one normalized as a reader would give it back."""
+    from .infotext_write import check_text, normalize_prompt
+
     prompt, negative = params.prompt, params.negative_prompt
     if origin is None or prompt != origin.prompt:
         check_text(prompt, "the prompt")
@@ -340,6 +353,8 @@ def _prompt_block(prompt: str, negative: str) -> str:
 
 
 def _new_entries(params: GenParams, present: set[str]) -> list[str]:
+    from .infotext_write import check_key, encode_value
+
     keys: list[str] = [k for k in TYPED if k not in TAIL_KEYS]
     keys += [k for k in params.extra if k not in TYPED]
     if "Lora hashes" not in params.extra:
@@ -454,6 +469,8 @@ def _check_pairs(params: GenParams) -> None:
 def _checked(text: str, prompt: str, negative: str, pieces: list[str]) -> str:
     """`text`, once it is known to read back with this prompt, negative prompt and the
     entries of `pieces` (the settings line's parts, each scanned on its own)."""
+    from .infotext_write import check_readback
+
     keys = [p.key for piece in pieces for p in scan_line(piece) if isinstance(p, Entry)]
     check_readback(text, TYPED, prompt=prompt, negative=negative, keys=keys)
     return text
