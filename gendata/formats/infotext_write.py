@@ -20,8 +20,8 @@ from collections.abc import Container, Sequence
 from ..errors import ValidationError
 from .infotext_scan import NEGATIVE, Entry, locate, looks_like_params, scan_line
 
-__all__ = ["check_key", "check_readback", "check_text", "encode_value", "normalize_prompt",
-           "quote"]
+__all__ = ["check_key", "check_prompt", "check_readback", "check_text", "encode_value",
+           "normalize_prompt", "quote"]
 
 # What the settings-line scanner (and A1111's own regular expression) takes for a key: a word
 # character, then one or more word characters, spaces, `-` or `/`; surrounding spaces are
@@ -98,6 +98,16 @@ def normalize_prompt(text: str) -> str:
     """A prompt as it reads back from an infotext: every line stripped of spaces (A1111's
     reader strips them), blank lines at the start and end dropped."""
     return "\n".join(line.strip() for line in text.split("\n")).strip("\n")
+
+
+def check_prompt(prompt: str) -> None:
+    """Refuse a prompt that would not read back as itself whatever follows it (a line that
+    reads as the `Negative prompt:` marker, a lone surrogate); what `check_readback` finds
+    only in the finished text is left to it."""
+    check_text(prompt, "the prompt")
+    problem = _prompt_problem(prompt)
+    if problem is not None:
+        raise ValidationError(problem)
 
 
 def _prompt_problem(prompt: str) -> str | None:

@@ -61,6 +61,16 @@ def _typed_infotext_keys() -> frozenset[str]:
     return frozenset(TYPED)
 
 
+def _check_prompt(name: str, text: str) -> None:
+    """What saving would refuse in a prompt, said as it is typed."""
+    from ..formats.infotext_write import check_prompt, check_text
+
+    if text != "" and name == "prompt":
+        check_prompt(text)
+    elif text:
+        check_text(text, "the negative prompt")
+
+
 def _check_key(key: str, line: int) -> None:
     """The infotext's own rule for keys, so the form says at once what saving would refuse."""
     from ..formats.a1111 import check_key
@@ -100,6 +110,7 @@ def typed_value(base: GenParams, name: str, text: str) -> Any:
             return base.extra
         return parse_extra_text(text, base.extra)
     if name in ("prompt", "negative_prompt"):
+        _check_prompt(name, text)
         return text
     value: Any = text.strip()
     if value == "":

@@ -150,3 +150,13 @@ def test_json_to_write_is_held_to_the_ranges() -> None:
     with pytest.raises(ParseError, match="cfg_scale must be a finite number"):
         GenParams.from_json({"cfg_scale": float("inf")}, "x.json")
     assert GenParams.from_json({"seed": SEED_MAX}, "x.json").seed == SEED_MAX
+
+
+def test_the_form_says_at_once_what_saving_would_refuse_in_a_prompt() -> None:
+    p = parse_text(TEXT)
+    with pytest.raises(ValidationError, match="line 2 of the prompt starts with"):
+        typed_value(p, "prompt", "x\nNegative prompt: evil")
+    assert typed_value(p, "negative_prompt", "x\nNegative prompt: n") == (
+        "x\nNegative prompt: n")
+    with pytest.raises(ValidationError, match="lone surrogate"):
+        typed_value(p, "negative_prompt", "x\udc80")
