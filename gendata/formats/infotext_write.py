@@ -21,7 +21,7 @@ from ..errors import ValidationError
 from .infotext_scan import NEGATIVE, Entry, locate, looks_like_params, scan_line
 
 __all__ = ["check_key", "check_prompt", "check_readback", "check_text", "encode_value",
-           "normalize_prompt", "quote"]
+           "normalize_prompt", "quote", "writable_key"]
 
 # What the settings-line scanner (and A1111's own regular expression) takes for a key: a word
 # character, then one or more word characters, spaces, `-` or `/`; surrounding spaces are
@@ -55,6 +55,23 @@ def check_key(key: str) -> None:
             f"key {key!r} cannot be written: an infotext key is letters, digits, '_', spaces, "
             "'-' and '/', at least two characters, starting with a letter or digit and not "
             "ending in a space (A1111 reads no other key)")
+
+
+_NOT_IN_KEY = re.compile(r"[^\w \-/]+")
+
+
+def writable_key(key: str) -> str | None:
+    """A key another generator used, spelled so that the settings line can carry it: each
+    run of characters a key cannot hold becomes `/` (`sui_extra_data.date` ->
+    `sui_extra_data/date`), spaces and `/` at the ends go. None when nothing is left to
+    name it (fewer than two characters). For rewriting another generator's data as A1111
+    text (gendata convert), not for what a user sets, which is refused instead."""
+    spelled = _NOT_IN_KEY.sub("/", key).strip(" /-")
+    while spelled and not (spelled[0].isalnum() or spelled[0] == "_"):
+        spelled = spelled[1:]
+    if _KEY.fullmatch(spelled) is None or _SURROGATE.search(spelled):
+        return None
+    return spelled
 
 
 def _plain_is_unsafe(value: str) -> bool:

@@ -171,3 +171,16 @@ def test_property_examples_are_not_all_refused() -> None:
         text = dump(parse_text(BASE).edited(sampler=value))
         buf.write(text)
         assert parse_text(text).sampler == value
+
+
+def test_convert_spells_other_generators_keys_so_they_read_back() -> None:
+    from gendata.convert import as_a1111
+    from gendata.formats.infotext_write import writable_key
+
+    assert writable_key("sui_extra_data.date") == "sui_extra_data/date"
+    assert writable_key("a\nb") == "a/b" and writable_key("x") is None
+    p = GenParams(generator="swarmui", prompt="p", steps=3, seed=4,
+                  extra={"sui_extra_data.date": "2024-01-01", "a:b": "1", "a/b": "2", "x": "3"})
+    back = parse_text(dump(as_a1111(p)))
+    assert back.extra == {"sui_extra_data/date": "2024-01-01", "a/b": "1",
+                          "Converted from": "swarmui"}
