@@ -9,12 +9,11 @@ objects kept whole). The parse keeps every original substring (InfotextOrigin), 
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TYPE_CHECKING, Any, cast
 
 from ..containers.raw import RawMetadata
-from ..errors import ParseError, ValidationError
+from ..errors import ParseError
 from ..model_fields import (
     EMBEDDING,
     EMBEDDING_DEFAULTS,
@@ -27,7 +26,7 @@ from ..model_fields import (
 )
 from ._util import try_loads
 from .infotext_fields import FIELD_TO_KEY, TAIL_KEYS, TYPED, describe, to_float
-from .infotext_scan import NEGATIVE, Entry, InfotextOrigin, locate, looks_like_params, scan_line
+from .infotext_scan import Entry, InfotextOrigin, locate, looks_like_params, scan_line
 
 if TYPE_CHECKING:
     from ..model import GenParams, Lora
@@ -275,12 +274,6 @@ def check_key(key: str) -> None:
     check_key(key)
 
 
-def _fmt_number(value: float | int) -> str:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value) if isinstance(value, float) else str(value)
-
-
 def _typed_current(params: GenParams, key: str) -> Any:
     spec = TYPED[key]
     vals = tuple(getattr(params, f) for f in spec.fields)
@@ -289,50 +282,16 @@ def _typed_current(params: GenParams, key: str) -> Any:
     return None if any(v is None for v in vals) else vals
 
 
-def _format_typed(key: str, value: Any) -> str:
-    from .infotext_write import encode_value
-
-    if isinstance(value, tuple):
-        return f"{value[0]}x{value[1]}"
-    if isinstance(value, (int, float)):
-        return _fmt_number(value)
-    return encode_value(str(value), key)
-
-
-def _format_extra(key: str, value: Any) -> str:
-    """An untyped value as written: text that reads back as itself (JSON-quoted where
-    needed), and lists and objects as unquoted JSON, as A1111 writes `Hashes`."""
-    from .infotext_write import encode_value
-
-    if isinstance(value, (dict, list)):
-        value = json.dumps(value, ensure_ascii=False)
-        return value if _raw_json_reads_back(value) else encode_value(value, key)
-    if isinstance(value, str):
-        if key in _RAW_JSON_KEYS and value[:1] in "{[" and _raw_json_reads_back(value):
-            return value
-        return encode_value(value, key)
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, (int, float)):
-        return _fmt_number(value)
-    return encode_value(str(value), key)
-
-
-def _raw_json_reads_back(text: str) -> bool:
-    """Whether unquoted JSON text reads back whole as one value (the scanner keeps balanced
-    brackets together; a newline or a quote it cannot close would break it)."""
-    entries = [p for p in scan_line(f"Aa: {text}, Zz: 1") if isinstance(p, Entry)]
-    return "\n" not in text and len(entries) == 2 and entries[0].value == text
-
-
 def _current_value(params: GenParams, key: str) -> str | None:
     """The value `key` should have in the output now, as text; None when it is unset."""
+    from .infotext_write import format_extra, format_typed
+
     if key in TYPED:
         cur = _typed_current(params, key)
         if cur is not None:
-            return _format_typed(key, cur)
+            return format_typed(key, cur)
     if key in params.extra:
-        return _format_extra(key, params.extra[key])
+        return format_extra(key, params.extra[key], raw_json=key in _RAW_JSON_KEYS)
     return None
 
 
@@ -343,28 +302,6 @@ def _entry_unchanged(params: GenParams, e: Entry) -> bool:
     if key in TYPED and _typed_current(params, key) is not None:
         return False
     return e.key in params.extra and params.extra[e.key] == e.value
-
-
-def _prompts(params: GenParams, origin: InfotextOrigin | None) -> tuple[str, str]:
-    """The prompt and negative prompt as they will be written and read back: an unchanged
-    one as it was, a changed one normalized as a reader would give it back."""
-    from .infotext_write import check_text, normalize_prompt
-
-    prompt, negative = params.prompt, params.negative_prompt
-    if origin is None or prompt != origin.prompt:
-        check_text(prompt, "the prompt")
-        prompt = normalize_prompt(prompt)
-    if origin is None or negative != origin.negative_prompt:
-        check_text(negative, "the negative prompt")
-        negative = normalize_prompt(negative)
-    return prompt, negative
-
-
-def _prompt_block(prompt: str, negative: str) -> str:
-    out = prompt
-    if negative:
-        out += ("\n" if out else "") + NEGATIVE + " " + negative
-    return out
 
 
 def _new_entries(params: GenParams, present: set[str]) -> list[str]:
@@ -412,19 +349,21 @@ def dump(params: GenParams) -> str:
     What is written reads back as written (infotext_write): values are quoted where they
     need it, and ValidationError refuses, before anything is written, a key, a value or a
     prompt line the text cannot carry."""
+    from .infotext_write import check_pairs, check_readback, prompt_block, written_prompts
+
     origin = params.origin if isinstance(params.origin, InfotextOrigin) else None
-    _check_pairs(params)
-    prompt, negative = _prompts(params, origin)
+    check_pairs(params, TYPED)
+    prompt, negative = written_prompts(params, origin)
     if origin is None:
         added = _new_entries(params, set())
         line = ", ".join(added)
-        block = _prompt_block(prompt, negative)
-        return _checked((block + "\n" + line if block else line).strip(), prompt, negative,
-                        added)
+        block = prompt_block(prompt, negative)
+        text = (block + "\n" + line if block else line).strip()
+        return check_readback(text, TYPED, prompt=prompt, negative=negative, pieces=added)
     if params.prompt == origin.prompt and params.negative_prompt == origin.negative_prompt:
         head = origin.head
     else:
-        block = _prompt_block(prompt, negative)
+        block = prompt_block(prompt, negative)
         head = block + "\n" if block else ""
     if not origin.has_line:
         added = _new_entries(params, set())
@@ -435,7 +374,7 @@ def dump(params: GenParams) -> str:
             text = (head + "\n" if head else "") + line + origin.tail
         else:
             text = (head + line).strip()
-        return _checked(text, prompt, negative, added)
+        return check_readback(text, TYPED, prompt=prompt, negative=negative, pieces=added)
     pieces: list[str] = []
     present: set[str] = set()
     # last one wins; a typed key spelled another way ("CFG Scale") is the same key, and
@@ -470,28 +409,8 @@ def dump(params: GenParams) -> str:
     if added:
         line = (line + ", " if line.strip() else line) + ", ".join(added)
     line += gap
-    return _checked(head + line + origin.tail, prompt, negative, [*pieces, *added, gap])
-
-
-def _check_pairs(params: GenParams) -> None:
-    """Refuse half of a value written as one (`Size`: width and height), which would be
-    dropped."""
-    for key, spec in TYPED.items():
-        if len(spec.fields) == 2:
-            values = [getattr(params, f) for f in spec.fields]
-            if values.count(None) == 1:
-                raise ValidationError(f"{' and '.join(spec.fields)} are written together as "
-                                      f"{key}: set both, or neither")
-
-
-def _checked(text: str, prompt: str, negative: str, pieces: list[str]) -> str:
-    """`text`, once it is known to read back with this prompt, negative prompt and the
-    entries of `pieces` (the settings line's parts, each scanned on its own)."""
-    from .infotext_write import check_readback
-
-    keys = [p.key for piece in pieces for p in scan_line(piece) if isinstance(p, Entry)]
-    check_readback(text, TYPED, prompt=prompt, negative=negative, keys=keys)
-    return text
+    return check_readback(head + line + origin.tail, TYPED, prompt=prompt, negative=negative,
+                          pieces=[*pieces, *added, gap])
 
 
 # --- dialect protocol --------------------------------------------------------------------------

@@ -15,13 +15,22 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Container, Sequence
+from collections.abc import Container, Mapping, Sequence
+from typing import Any
 
 from ..errors import ValidationError
-from .infotext_scan import NEGATIVE, Entry, locate, looks_like_params, scan_line
+from .infotext_scan import (
+    NEGATIVE,
+    Entry,
+    InfotextOrigin,
+    locate,
+    looks_like_params,
+    scan_line,
+)
 
-__all__ = ["check_key", "check_prompt", "check_readback", "check_text", "encode_value",
-           "normalize_prompt", "quote", "writable_key"]
+__all__ = ["check_key", "check_pairs", "check_prompt", "check_readback", "check_text",
+           "encode_value", "format_extra", "format_number", "format_typed", "normalize_prompt",
+           "prompt_block", "quote", "writable_key", "written_prompts"]
 
 # What the settings-line scanner (and A1111's own regular expression) takes for a key: a word
 # character, then one or more word characters, spaces, `-` or `/`; surrounding spaces are
@@ -138,11 +147,13 @@ def _prompt_problem(prompt: str) -> str | None:
 
 
 def check_readback(text: str, known: Container[str], *, prompt: str, negative: str,
-                   keys: Sequence[str]) -> None:
-    """Refuse `text` unless it reads back with this prompt, negative prompt and settings
-    entries (their keys in order; none: no settings line). Values are not compared here:
-    `encode_value` wrote each changed one so that it reads back, and unchanged ones keep
-    their original characters. ValidationError says what would go wrong."""
+                   pieces: Sequence[str]) -> str:
+    """`text`, once it is known to read back with this prompt, negative prompt and settings
+    entries: the entries of `pieces` (the settings line's parts, each scanned on its own; none:
+    no settings line). Values are not compared here: `encode_value` wrote each changed one
+    so that it reads back, and unchanged ones keep their original characters.
+    ValidationError says what would go wrong."""
+    keys = [p.key for piece in pieces for p in scan_line(piece) if isinstance(p, Entry)]
     problem = _prompt_problem(prompt)
     if problem is not None:
         raise ValidationError(problem)
@@ -163,11 +174,88 @@ def check_readback(text: str, known: Container[str], *, prompt: str, negative: s
                 "for a prompt line; set more parameters (steps, sampler, seed) with it")
         raise ValidationError("the settings line would not read back as one")
     got = [p.key for p in origin.line_parts if isinstance(p, Entry)]
-    if got != list(keys):
+    if got != keys:
         raise ValidationError(f"the settings line would read back as the keys {got!r}, "
-                              f"not {list(keys)!r}")
+                              f"not {keys!r}")
     if origin.prompt != prompt:
         raise ValidationError(f"the prompt would read back as {origin.prompt[:60]!r}")
     if origin.negative_prompt != negative:
         raise ValidationError(
             f"the negative prompt would read back as {origin.negative_prompt[:60]!r}")
+    return text
+
+
+# --- the parts of the text, as the a1111 dialect writes them ----------------------------------
+
+def format_number(value: float | int) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def format_typed(key: str, value: Any) -> str:
+    """A typed key's value (infotext_fields.TYPED) as written: `Size` as WxH, numbers as
+    A1111 writes them, text through `encode_value`."""
+    if isinstance(value, tuple):
+        return f"{value[0]}x{value[1]}"
+    if isinstance(value, (int, float)):
+        return format_number(value)
+    return encode_value(str(value), key)
+
+
+def format_extra(key: str, value: Any, *, raw_json: bool = False) -> str:
+    """An untyped value as written: text that reads back as itself (JSON-quoted where
+    needed), and lists and objects as unquoted JSON, as A1111 writes `Hashes`; with
+    `raw_json`, JSON text too (the keys whose values A1111 writes as objects)."""
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, ensure_ascii=False)
+        return value if _raw_json_reads_back(value) else encode_value(value, key)
+    if isinstance(value, str):
+        if raw_json and value[:1] in "{[" and _raw_json_reads_back(value):
+            return value
+        return encode_value(value, key)
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (int, float)):
+        return format_number(value)
+    return encode_value(str(value), key)
+
+
+def _raw_json_reads_back(text: str) -> bool:
+    """Whether unquoted JSON text reads back whole as one value (the scanner keeps balanced
+    brackets together; a newline or a quote it cannot close would break it)."""
+    entries = [p for p in scan_line(f"Aa: {text}, Zz: 1") if isinstance(p, Entry)]
+    return "\n" not in text and len(entries) == 2 and entries[0].value == text
+
+
+def written_prompts(params: Any, origin: InfotextOrigin | None) -> tuple[str, str]:
+    """The prompt and negative prompt of `params` (a GenParams) as they will be written and
+    read back: an unchanged one as it was, a changed one normalized as a reader would give
+    it back."""
+    prompt, negative = params.prompt, params.negative_prompt
+    if origin is None or prompt != origin.prompt:
+        check_text(prompt, "the prompt")
+        prompt = normalize_prompt(prompt)
+    if origin is None or negative != origin.negative_prompt:
+        check_text(negative, "the negative prompt")
+        negative = normalize_prompt(negative)
+    return prompt, negative
+
+
+def prompt_block(prompt: str, negative: str) -> str:
+    """The text before the settings line."""
+    out = prompt
+    if negative:
+        out += ("\n" if out else "") + NEGATIVE + " " + negative
+    return out
+
+
+def check_pairs(params: Any, typed: Mapping[str, Any]) -> None:
+    """Refuse half of a value written as one (`Size`: width and height), which would be
+    dropped. `typed` is infotext_fields.TYPED."""
+    for key, spec in typed.items():
+        if len(spec.fields) == 2:
+            values = [getattr(params, f) for f in spec.fields]
+            if values.count(None) == 1:
+                raise ValidationError(f"{' and '.join(spec.fields)} are written together as "
+                                      f"{key}: set both, or neither")
