@@ -7,6 +7,7 @@ this module touches bytes, and nothing below it knows about files of several kin
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -200,37 +201,110 @@ def container_of_name(path: PathLike) -> str | None:
 
 
 def write(path: PathLike, params: GenParams, *, output: PathLike | None = None,
-          stealth: bool = False) -> list[str]:
-    """Write `params` as an A1111 infotext into `path` (or a copy at `output`).
+          stealth: bool = False, node: str | None = None) -> list[str]:
+    """Write the edited `params` back into `path` (or a copy at `output`), in the dialect
+    it was read from: a NovelAI file stays NovelAI, with only the changed values rewritten
+    in its own entries; A1111-family text keeps its original wording for every field that
+    was not edited. Data found only in the pixels (stealth) is rewritten there, with the
+    same signature and mode. `node` picks the node of a ComfyUI graph to edit.
 
-    A model parsed from A1111 text keeps its original wording for every field that was not
-    edited. `stealth=True` also hides a copy in the alpha channel (PNG only; this one
-    operation necessarily re-encodes pixels).
+    Raises UsageError naming the field when the dialect cannot hold the edit; nothing is
+    written then. `stealth=True` also hides a copy of A1111 text in the alpha channel (PNG
+    only; this one operation necessarily re-encodes pixels).
     """
-    text = dump_a1111(params)
-    kind = container_of(path) if stealth else "png"
-    if kind != "png":
+    kind = container_of(path)
+    if stealth and kind != "png":
         raise UsageError(f"{path}: stealth copies need a lossless PNG; this is a "
                          f"{kind.upper()}")
-    changes = write_text(path, text, output=output)
+    raw = _raw_for_edit(path)
+    changes = formats.edit_changes(raw, params, node=node)
+    if stealth and set(changes.set) != {"parameters"}:
+        raise UsageError(f"{path}: --stealth hides A1111 text; this file keeps "
+                         f"{formats.display_name(params.generator or '')} data")
+    done = apply_changes(path, raw, changes, output=output)
     if stealth:
         from .containers import stealth as st
 
         dst = output or path
-        changes += st.rewrite(dst, dst, Changes(set={"parameters": text}))
-    return changes
+        done += st.rewrite(dst, dst, Changes(set={"parameters": changes.set["parameters"]}))
+    return done
 
 
-def strip(path: PathLike, *, output: PathLike | None = None, dry_run: bool = False
+def edit_preview(path: PathLike, params: GenParams, *, node: str | None = None
+                 ) -> dict[str, str]:
+    """Entry key -> new text of every entry `write` would change (what `set --dry-run`
+    prints); nothing is written."""
+    raw = _raw_for_edit(path)
+    changes = formats.edit_changes(raw, params, node=node)
+    return dict(changes.set)
+
+
+def _raw_for_edit(path: PathLike) -> RawMetadata:
+    """The entries as `read` found them, stealth payload included where `read` looked."""
+    raw = open_raw(path)
+    if _worth_stealth(raw):
+        _add_stealth(path, raw)
+    return raw
+
+
+def apply_changes(path: PathLike, raw: RawMetadata, changes: Changes, *,
+                  output: PathLike | None = None) -> list[str]:
+    """Write `changes` to `path` (or a copy at `output`); an entry that lives only in the
+    pixels (stealth) is rewritten there, everything else through the container."""
+    kind = raw.container
+    dst = output if output is not None else path
+    if output is not None and container_of_name(output) not in (None, kind):
+        raise UsageError(f"{output}: gendata does not re-encode images; the output must be "
+                         f"a {kind.upper()} like {path}")
+    changes, hidden = _split_hidden(raw, changes)
+    done: list[str] = []
+    src: PathLike = path
+    if changes.set or changes.remove or changes.mirror or hidden is None or output is not None:
+        done += containers.write_raw(path, dst, changes)
+        src = dst
+    if hidden is not None:
+        from .containers import stealth as st
+
+        signature, text = hidden
+        done += st.rewrite_payload(src, dst, text, signature)
+    return done
+
+
+def _split_hidden(raw: RawMetadata, changes: Changes) -> tuple[Changes, tuple[str, str] | None]:
+    """(the changes for the container, (stealth signature, new text) for the payload) when
+    the entry a change sets exists only as a stealth payload."""
+    hidden = next((e for e in raw.entries if e.location.startswith("stealth:")), None)
+    if hidden is None or hidden.key not in changes.set or any(
+            e.key == hidden.key and e is not hidden for e in raw.entries):
+        return changes, None
+    rest = Changes(set={k: v for k, v in changes.set.items() if k != hidden.key},
+                   remove=changes.remove, mirror=changes.mirror,
+                   fallback={k: v for k, v in changes.fallback.items() if k != hidden.key})
+    return rest, (hidden.location.split(":", 1)[1], changes.set[hidden.key])
+
+
+def strip(path: PathLike, *, output: PathLike | None = None, dry_run: bool = False,
+          only: Collection[str] | None = None, keep: Collection[str] | None = None
           ) -> list[str]:
     """Remove generation data (text chunks that carry it, EXIF UserComment) without touching
-    pixels. Returns what was (or, with dry_run, would be) removed."""
+    pixels. Returns what was (or, with dry_run, would be) removed.
+
+    `only` removes just the parts named, `keep` everything but them: "prompt" (the positive
+    and negative prompt text, blanked in every entry of the file's dialect that holds it),
+    "workflow" (editor graphs), "parameters" (the other generation entries) or an entry's
+    own key (docs/guide.md#removing-parts-of-the-data).
+    """
     raw = open_raw(path)
-    changes = Changes(remove=formats.generation_keys(raw))
-    planned = containers.removals(raw, changes)
+    if only is None and keep is None:
+        changes = Changes(remove=formats.generation_keys(raw))
+        planned = containers.removals(raw, changes)
+    else:
+        from .formats.parts import strip_plan
+
+        changes, planned = strip_plan(raw, only=only, keep=keep)
     if dry_run or not planned:
         return planned
-    containers.write_raw(path, output if output is not None else path, changes)
+    apply_changes(path, raw, changes, output=output)
     return planned
 
 
@@ -277,7 +351,9 @@ def update(params: GenParams, changes: dict[str, Any], *, unset: list[str] = (),
 
 
 def editable_params(rec: Record) -> GenParams:
-    """The parameters `set` may edit: A1111-family text, or a fresh model for a file with none."""
+    """The parameters `set` and the edit form may change: those of the file's own dialect
+    (written back in it by `write`), or a fresh model for a file with none. UsageError
+    when the data cannot be written back in place."""
     if rec.params is None:
         if rec.error:
             raise UsageError(rec.error)
@@ -287,10 +363,9 @@ def editable_params(rec: Record) -> GenParams:
         from .model import GenParams
 
         return GenParams(generator="a1111", **size)
-    if not isinstance(rec.params.origin, _a1111_origin_type()) and rec.params.generator:
-        raise UsageError(
-            f"{rec.path}: holds {rec.params.generator} data, which gendata cannot edit in place; "
-            f"`gendata convert --to a1111 --replace` rewrites it as A1111 parameters first")
+    refusal = formats.edit_refusal(rec.params)
+    if refusal is not None:
+        raise UsageError(f"{rec.path}: {refusal}")
     return rec.params
 
 
@@ -322,7 +397,10 @@ def copy(src: PathLike, dst: PathLike, *, output: PathLike | None = None) -> lis
 
 __all__ = [
     "Record",
+    "apply_changes",
     "copy",
+    "edit_preview",
+    "editable_params",
     "read",
     "read_raw",
     "read_safe",

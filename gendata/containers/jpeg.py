@@ -9,7 +9,8 @@ from typing import BinaryIO
 
 from ..errors import ContainerError, WriteError
 from .atomic import atomic_output
-from .exif import exif_entries, has_user_comment, set_user_comment
+from .exif import exif_entries, tag_names
+from .exif_tags import WRITABLE, set_tags
 from .raw import Changes, RawEntry, RawMetadata
 
 EXIF_ID = b"Exif\0\0"
@@ -103,14 +104,15 @@ TEXT_LOCATIONS: frozenset[str] = frozenset()
 
 
 def holds(key: str) -> bool:
-    """Only the EXIF UserComment is written; COM and XMP are read, never changed."""
-    return key == "UserComment"
+    """The EXIF text tags (exif_tags.WRITABLE) are written; COM and XMP are read, never
+    changed."""
+    return key in WRITABLE
 
 
 def removals(raw: RawMetadata, changes: Changes) -> list[str]:
-    uc = next((e for e in raw.entries if e.key == "UserComment"), None)
-    _sets, removes = changes.resolve(holds, () if uc is None else {"UserComment"}, "JPEG")
-    return [f"EXIF UserComment ({uc.size} bytes)"] if uc and "UserComment" in removes else []
+    tags = {e.key: e for e in raw.entries if e.location.startswith("EXIF:")}
+    _sets, removes = changes.resolve(holds, tags.keys(), "JPEG")
+    return [f"EXIF {k} ({tags[k].size} bytes)" for k in tags if k in removes]
 
 
 def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: Changes
@@ -130,12 +132,11 @@ def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: C
         body_start = f.tell()
         blocks = [p[6:] for m, _, p in segs if m == 0xE1 and p.startswith(EXIF_ID)]
         exif_old = blocks[0] if blocks else None
-        present = {"UserComment"} if any(map(has_user_comment, blocks)) else ()
+        present = tag_names(blocks)
         sets, removes = changes.resolve(holds, present, name)
-        if "UserComment" in sets:
-            new_block = set_user_comment(exif_old, sets["UserComment"])
-        elif "UserComment" in removes and present:
-            new_block = set_user_comment(exif_old, None)
+        removes = removes & present
+        if sets or removes:
+            new_block = set_tags(exif_old, {**dict.fromkeys(removes), **sets})
         else:  # nothing to change: EXIF segments are copied like the others
             exif_old = new_block = None
         seg_bytes = None

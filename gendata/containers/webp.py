@@ -10,7 +10,8 @@ from typing import BinaryIO
 
 from ..errors import ContainerError, WriteError
 from .atomic import atomic_output
-from .exif import exif_entries, has_user_comment, set_user_comment, strip_exif_header
+from .exif import exif_entries, strip_exif_header, tag_names
+from .exif_tags import WRITABLE, set_tags
 from .raw import Changes, RawEntry, RawMetadata
 
 _EXIF_FLAG = 0x08
@@ -91,14 +92,14 @@ TEXT_LOCATIONS: frozenset[str] = frozenset()
 
 
 def holds(key: str) -> bool:
-    """Only the EXIF UserComment is written; XMP is read, never changed."""
-    return key == "UserComment"
+    """The EXIF text tags (exif_tags.WRITABLE) are written; XMP is read, never changed."""
+    return key in WRITABLE
 
 
 def removals(raw: RawMetadata, changes: Changes) -> list[str]:
-    uc = next((e for e in raw.entries if e.key == "UserComment"), None)
-    _sets, removes = changes.resolve(holds, () if uc is None else {"UserComment"}, "WebP")
-    return [f"EXIF UserComment ({uc.size} bytes)"] if uc and "UserComment" in removes else []
+    tags = {e.key: e for e in raw.entries if e.location.startswith("EXIF:")}
+    _sets, removes = changes.resolve(holds, tags.keys(), "WebP")
+    return [f"EXIF {k} ({tags[k].size} bytes)" for k in tags if k in removes]
 
 
 def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: Changes
@@ -120,12 +121,11 @@ def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: C
 
         blocks = [strip_exif_header(read_chunk(p, n)) for c, p, n in chunks if c == b"EXIF"]
         exif_old = blocks[0] if blocks else None
-        present = {"UserComment"} if any(map(has_user_comment, blocks)) else ()
+        present = tag_names(blocks)
         sets, removes = changes.resolve(holds, present, name)
-        if "UserComment" in sets:
-            block = set_user_comment(exif_old, sets["UserComment"])
-        elif "UserComment" in removes and present:
-            block = set_user_comment(exif_old, None)
+        removes = removes & present
+        if sets or removes:
+            block = set_tags(exif_old, {**dict.fromkeys(removes), **sets})
         else:
             if os.path.realpath(src) != os.path.realpath(dst):
                 f.seek(0)
