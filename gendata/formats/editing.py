@@ -291,3 +291,21 @@ def size_target(path: Path, which: str, display: str) -> Callable[[JsonText, Any
         doc.set(path, new)
 
     return write
+
+
+def sync_graph(raw: RawMetadata, keys: Iterable[str], fields: Mapping[str, Any],
+               generator: str, *, node: str | None = None,
+               required: Iterable[str] = ()) -> Changes:
+    """`graph_changes` for a dialect whose own record comes first: the fields it reads only
+    from the graph (`required`) must be written there or the edit is refused; the others
+    are kept in step where the graph can take them, and left as they are where it cannot."""
+    required = {f for f in required if f in fields}
+    try:
+        return graph_changes(raw, keys, fields, generator, node=node)
+    except UsageError:
+        if required or node is not None:
+            if set(fields) == required:
+                raise
+            return graph_changes(raw, keys, {f: fields[f] for f in required}, generator,
+                                 node=node)
+        return Changes()

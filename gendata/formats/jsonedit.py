@@ -57,18 +57,21 @@ class Style:
         self.upper = any(c in "ABCDEF" for h in escapes for c in h) and not any(
             c in "abcdef" for h in escapes for c in h)
         self.slash = "\\/" in text
-        self.html = any(h.lower() in ("003c", "003e", "0026", "0027") for h in escapes)
+        # Printable ASCII some writers escape: HTML-safe encoders `<>&'`, .NET's
+        # System.Text.Json also `"` and `+` (and every one of them, seen or not).
+        seen = {chr(int(h, 16)) for h in escapes if 0x20 <= int(h, 16) < 0x7F}
+        self.html = seen | (set("<>&'\"+`") if seen & set('"+`') else set())
 
     def string(self, value: str) -> str:
         out = ['"']
         for c in value:
             simple = _SIMPLE.get(c)
-            if simple is not None:
+            if c in self.html:
+                out.append(self._u(ord(c)))
+            elif simple is not None:
                 out.append(simple)
             elif c == "/" and self.slash:
                 out.append("\\/")
-            elif c in "<>&'" and self.html:
-                out.append(self._u(ord(c)))
             elif ord(c) < 0x20 or (self.ascii and ord(c) > 0x7E) or c in "\u2028\u2029":
                 code = ord(c)
                 if code > 0xFFFF:
