@@ -299,8 +299,8 @@ def _like(ctype: bytes, data: bytes, key: str, text: str) -> bytes:
     """The chunk replacing `data` (a text chunk of type `ctype`) by `text`, stored as the
     writer stored the old one where the text allows: an iTXt with a language, a
     translated keyword or compression, or holding XMP, stays such an iTXt; a zTXt stays
-    compressed; a tEXt its writer filled with UTF-8 keeps UTF-8. Anything else is chosen
-    by `text_chunk`, as A1111 chooses."""
+    compressed; a tEXt its writer filled with UTF-8 keeps UTF-8, and the NULs it put after
+    the text. Anything else is chosen by `text_chunk`, as A1111 chooses."""
     body = data.partition(b"\0")[2]
     if ctype == b"iTXt" and len(body) >= 2:
         flag, method = body[0], body[1]
@@ -319,13 +319,22 @@ def _like(ctype: bytes, data: bytes, key: str, text: str) -> bytes:
             return make_chunk(b"iTXt", key.encode("latin-1") + b"\0\x01\0\0\0"
                               + zlib.compress(text.encode("utf-8")))
         return make_chunk(b"zTXt", key.encode("latin-1") + b"\0\0" + zlib.compress(payload))
-    elif ctype == b"tEXt" and not body.isascii() and not text.isascii():
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-        else:
-            return make_chunk(b"tEXt", key.encode("latin-1") + b"\0" + text.encode("utf-8"))
+    elif ctype == b"tEXt":
+        # NULs its writer put after the text (Tensor.Art) stay; the reader drops them
+        nuls = b"\0" * (len(body) - len(body.rstrip(b"\0")))
+        if not body.isascii() and not text.isascii():
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            else:
+                return make_chunk(b"tEXt", key.encode("latin-1") + b"\0"
+                                  + text.encode("utf-8") + nuls)
+        if nuls:
+            chunk = text_chunk(key, text)
+            if chunk[4:8] == b"tEXt":
+                return make_chunk(b"tEXt", chunk[8:-4] + nuls)
+            return chunk
     return text_chunk(key, text)
 
 

@@ -1,0 +1,167 @@
+"""Editing in place, dialect by dialect, on fixtures/dialects (scripts/make_dialect_fixtures.py
+builds one file per generator layout the shared corpus lacks)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import gendata
+from gendata import api
+from gendata.containers import open_raw
+from gendata.errors import UsageError
+
+from ..conftest import FIXTURES
+from .edit_check import check_roundtrip, edited
+
+DIALECTS = FIXTURES / "dialects"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in DIALECTS.iterdir()))
+def test_seed_set_back_and_prompt_round_trip(tmp_path: Path, name: str) -> None:
+    check_roundtrip(DIALECTS / name, tmp_path)
+
+
+def _copy(tmp_path: Path, name: str) -> Path:
+    p = tmp_path / name
+    shutil.copy(DIALECTS / name, p)
+    return p
+
+
+def test_novelai_stealth_only_stays_in_its_bits(tmp_path: Path) -> None:
+    from gendata.containers.stealth import read_stealth
+
+    p = _copy(tmp_path, "novelai_stealth.png")
+    edited(p, seed=5, prompt="3girls")
+    sig, text = read_stealth(p)
+    assert sig == "stealth_pngcomp"  # same signature: alpha, gzip
+    outer = json.loads(text)
+    comment = json.loads(outer["Comment"])
+    assert (comment["seed"], comment["prompt"], outer["Description"]) == (5, "3girls", "3girls")
+    assert comment["v4_prompt"]["caption"]["base_caption"] == "3girls"
+    assert not [e for e in open_raw(p).entries if e.text]  # no chunk was added
+
+
+def test_rgb_stealth_keeps_its_mode(tmp_path: Path) -> None:
+    from gendata.containers.stealth import read_stealth
+
+    p = _copy(tmp_path, "a1111_stealth_rgb.png")
+    edited(p, steps=31)
+    sig, text = read_stealth(p)
+    assert sig == "stealth_rgbinfo" and "Steps: 31" in text
+
+
+def test_novelai_legacy_comment_and_description_in_step(tmp_path: Path) -> None:
+    p = _copy(tmp_path, "novelai_legacy.png")
+    edited(p, prompt="a fox", negative_prompt="ugly", cfg_scale=9)
+    raw = open_raw(p)
+    comment = json.loads(raw.text("Comment"))
+    assert raw.text("Description") == "a fox"
+    assert (comment["uc"], comment["scale"]) == ("ugly", 9.0)
+    assert list(comment) == list(json.loads(open_raw(DIALECTS / p.name).text("Comment")))
+
+
+def test_invokeai_metadata_graph_and_primitive_nodes_in_step(tmp_path: Path) -> None:
+    p = _copy(tmp_path, "invokeai_v5.png")
+    edited(p, seed=7, prompt="a tower", steps=12)
+    raw = open_raw(p)
+    meta = json.loads(raw.text("invokeai_metadata"))
+    graph = json.loads(raw.text("invokeai_graph"))["nodes"]
+    assert (meta["seed"], meta["positive_prompt"], meta["steps"]) == (7, "a tower", 12)
+    assert graph["seed:4"]["value"] == 7  # the integer node feeding the noise
+    assert graph["positive_prompt:1"]["value"] == "a tower"  # the string node
+    assert graph["denoise_latents:8"]["steps"] == 12
+    assert graph["core_metadata:10"]["seed"] == 7
+
+
+@pytest.mark.parametrize("name", ["invokeai_graph_only.png", "invokeai_workflow_only.png"])
+def test_invokeai_graph_only_files_read_and_edit(tmp_path: Path, name: str) -> None:
+    p = _copy(tmp_path, name)
+    params = gendata.read(p).params
+    assert (params.prompt, params.negative_prompt, params.seed, params.steps) == (
+        "a castle on a hill, 城", "blurry", 424242, 30)
+    assert [lo.name for lo in params.loras] == []  # the collection loader names none
+    edited(p, seed=8)
+    assert gendata.read(p).params.seed == 8
+
+
+def test_fooocus_jpeg_keeps_its_ifd0_ascii_comment(tmp_path: Path) -> None:
+    from gendata.containers.exif import read_tags
+    from gendata.containers.jpeg import EXIF_ID
+
+    p = _copy(tmp_path, "fooocus.jpg")
+    edited(p, seed=11)
+    data = p.read_bytes()
+    block = data[data.index(EXIF_ID) + 6:]
+    ifd, typ, value = read_tags(block)[0x9286]
+    assert (ifd, typ) == ("IFD0", 2)  # where and how Fooocus reads it back
+    assert json.loads(value.rstrip(b"\0"))["seed"] == "11"  # still a string
+
+
+def test_fooocus_full_prompt_follows_the_prompt(tmp_path: Path) -> None:
+    p = _copy(tmp_path, "fooocus.png")
+    edited(p, prompt="a grey wolf")
+    data = json.loads(open_raw(p).text("parameters"))
+    assert data["full_prompt"] == ["a grey wolf, cinematic, highly detailed"]
+
+
+def test_swarmui_refiner_size_is_the_hires_size(tmp_path: Path) -> None:
+    params = gendata.read(DIALECTS / "swarmui_refiner.png").params
+    assert (params.width, params.hires_upscale, params.hires_width, params.hires_height) == (
+        1024, 1.5, 1536, 1536)
+    assert (params.hires_steps, params.hires_upscaler) == (12, "pixel-lanczos")
+    p = _copy(tmp_path, "swarmui_refiner.png")
+    edited(p, hires_steps=20)
+    assert json.loads(open_raw(p).text("parameters"))["sui_image_params"]["refinersteps"] == 20
+
+
+def test_drawthings_json_v2_and_description_in_step(tmp_path: Path) -> None:
+    p = _copy(tmp_path, "drawthings.png")
+    edited(p, seed=5, width=640)
+    entry = next(e for e in open_raw(p).entries if e.key == "XML:com.adobe.xmp")
+    assert entry.location == "iTXt"  # XMP stays in iTXt
+    assert "Seed: 5," in entry.text and "Size: 640x640" in entry.text
+    assert "&quot;seed&quot;: 5," in entry.text and "&quot;size&quot;: &quot;640x640" in (
+        entry.text)
+    assert "&quot;width&quot;: 640" in entry.text  # v2 follows
+
+
+def test_easydiffusion_writes_each_field_chunk_as_text(tmp_path: Path) -> None:
+    p = _copy(tmp_path, "easydiffusion.png")
+    edited(p, model="dreamshaper_8.safetensors", steps=30)
+    raw = open_raw(p)
+    assert raw.text("use_stable_diffusion_model") == (
+        "C:\\EasyDiffusion\\models\\stable-diffusion\\dreamshaper_8.safetensors")
+    assert raw.text("num_inference_steps") == "30"
+
+
+def test_tensorart_seed_and_graph(tmp_path: Path) -> None:
+    p = _copy(tmp_path, "tensorart.png")
+    edited(p, steps=30)
+    assert json.loads(open_raw(p).text("generation_data"))["steps"] == 30
+    assert b'"schedule":"karras"}\0' in p.read_bytes()  # its trailing NUL is kept
+
+
+@pytest.mark.parametrize("name, field, value", [
+    ("hfspace.png", "clip_skip", 2),
+    ("novelai_legacy.png", "vae", "x.vae"),
+    ("easydiffusion.png", "clip_skip", 3),
+    ("invokeai_v2.png", "vae", "x.vae"),
+])
+def test_refusals_name_the_field_and_write_nothing(tmp_path: Path, name: str, field: str,
+                                                   value: object) -> None:
+    p = _copy(tmp_path, name)
+    before = p.read_bytes()
+    with pytest.raises(UsageError, match=field):
+        edited(p, **{field: value})
+    assert p.read_bytes() == before
+
+
+def test_node_is_refused_outside_graphs(tmp_path: Path) -> None:
+    p = _copy(tmp_path, "hfspace.png")
+    params = api.update(api.editable_params(gendata.read(p)), {"seed": 1})
+    with pytest.raises(UsageError, match="--node"):
+        gendata.write(p, params, node="3")
