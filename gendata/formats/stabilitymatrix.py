@@ -129,6 +129,9 @@ def edit(raw: RawMetadata, params: GenParams, *, node: str | None = None) -> Cha
     entries = Entries(raw)
     texts = raw.texts()
     held: set[str] = set()
+    api, workflow, _ = comfyui.find_graphs(raw)
+    graph = comfyui.params_from_graphs(api, workflow, NAME) if (
+        api is not None or workflow is not None) else None
     if "parameters-json" in texts:
         doc = JsonText(texts["parameters-json"], "parameters-json")
         for field, value in fields.items():
@@ -136,12 +139,13 @@ def edit(raw: RawMetadata, params: GenParams, *, node: str | None = None) -> Cha
             if key is None or value is None:
                 continue
             current = doc.get((key,))
-            if field in _OWN or (current is not None and (_OWN.get(field) or _FALLBACK[field])[1](
+            if field in _OWN or (current is not None and _FALLBACK[field][1](
                     current) == getattr(old, field)):
                 doc.set((key,), value)
-                held.add(field)
+                # read from here unless the graph has it (parse: the graph comes first)
+                if field in _OWN or graph is None or getattr(graph, field) is None:
+                    held.add(field)
         entries.put("parameters-json", doc.text)
-    api, workflow, _ = comfyui.find_graphs(raw)
     if "parameters" in texts:
         text = texts["parameters"]
         mine = parse_text(text)
@@ -150,11 +154,10 @@ def edit(raw: RawMetadata, params: GenParams, *, node: str | None = None) -> Cha
         entries.put("parameters", infotext_edit(text, agree))
         if api is None and workflow is None:
             held |= set(agree)
-    unheld = [f for f in fields if f not in held and f not in _OWN]
-    graph = sync_graph(raw, {"prompt", "workflow"}, fields, NAME, node=node,
-                       required=unheld if (api is not None or workflow is not None) else ())
-    lost = [f for f in fields if f not in held and f not in _OWN and api is None
-            and workflow is None]
-    if lost:
-        raise refuse(DISPLAY_NAME, lost[0])
-    return merge(graph, entries.changes())
+    unheld = [f for f in fields if f not in held]
+    if graph is None:
+        if unheld:
+            raise refuse(DISPLAY_NAME, unheld[0])
+        return entries.changes()
+    beside = sync_graph(raw, {"prompt", "workflow"}, fields, NAME, node=node, required=unheld)
+    return merge(beside, entries.changes())
