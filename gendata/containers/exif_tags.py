@@ -105,7 +105,7 @@ class _Block:
         """The entry a reader takes: the Exif IFD's over a stray one in IFD0 (exif.read_tags)."""
         found = [e for e in self.entries if e.tag == tag and e.ifd in ("IFD0", "Exif")]
         exif = [e for e in found if e.ifd == "Exif"]
-        return (exif or found or [None])[0]
+        return next(iter(exif or found), None)
 
     def value(self, e: _Entry) -> bytes:
         if e.value_at is None:

@@ -258,9 +258,9 @@ def _parse(raw: RawMetadata) -> GenParams:
         return _dream(texts["Dream"])
     for key in ("invokeai_graph", "invokeai_workflow"):
         if key in texts:
-            params = _from_graph(texts[key], key)
-            if params is not None:
-                return params
+            found = _from_graph(texts[key], key)
+            if found is not None:
+                return found
     if "invokeai_graph" in texts or "invokeai_workflow" in texts:
         return build(
             NAME,

@@ -112,7 +112,7 @@ def _denoise(g: _Graph) -> str | None:
     starts at denoising_start > 0)."""
     found = [i for i in g.nodes if "denoise" in g.type(i) and "mask" not in g.type(i)]
     first = [i for i in found if not (g.node(i) or {}).get("denoising_start")]
-    return (first or found or [None])[0]
+    return next(iter(first or found), None)
 
 
 def _conditioning(g: _Graph, denoise: str, sign: str) -> str | None:

@@ -165,3 +165,31 @@ def test_node_is_refused_outside_graphs(tmp_path: Path) -> None:
     params = api.update(api.editable_params(gendata.read(p)), {"seed": 1})
     with pytest.raises(UsageError, match="--node"):
         gendata.write(p, params, node="3")
+
+
+def test_set_command_edits_in_the_files_own_dialect(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from gendata.cli import main
+
+    p = _copy(tmp_path, "novelai_legacy.png")
+    r = CliRunner().invoke(main, ["set", "--seed", "5", "--dry-run", str(p)])
+    assert r.exit_code == 0, r.output
+    assert "--- Comment" in r.output and '"seed": 5' in r.output
+    assert "parameters" not in r.output
+    r = CliRunner().invoke(main, ["set", "--seed", "5", "--prompt", "a fox", str(p)])
+    assert r.exit_code == 0, r.output
+    params = gendata.read(p).params
+    assert (params.generator, params.seed, params.prompt) == ("novelai", 5, "a fox")
+    assert open_raw(p).text("parameters") is None  # no A1111 text was added
+
+
+def test_set_refusal_names_the_field_and_exits_1(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from gendata.cli import main
+
+    p = _copy(tmp_path, "hfspace.png")
+    r = CliRunner().invoke(main, ["set", "--clip-skip", "2", str(p)])
+    assert r.exit_code == 1
+    assert "clip_skip" in r.output
