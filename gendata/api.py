@@ -217,7 +217,7 @@ def write(path: PathLike, params: GenParams, *, output: PathLike | None = None,
         raise UsageError(f"{path}: stealth copies need a lossless PNG; this is a "
                          f"{kind.upper()}")
     raw = _raw_for_edit(path)
-    changes = formats.edit_changes(raw, params, node=node)
+    changes = _edit_changes(path, raw, params, node)
     if stealth and set(changes.set) != {"parameters"}:
         raise UsageError(f"{path}: --stealth hides A1111 text; this file keeps "
                          f"{formats.display_name(params.generator or '')} data")
@@ -235,8 +235,18 @@ def edit_preview(path: PathLike, params: GenParams, *, node: str | None = None
     """Entry key -> new text of every entry `write` would change (what `set --dry-run`
     prints); nothing is written."""
     raw = _raw_for_edit(path)
-    changes = formats.edit_changes(raw, params, node=node)
-    return dict(changes.set)
+    return dict(_edit_changes(path, raw, params, node).set)
+
+
+def _edit_changes(path: PathLike, raw: RawMetadata, params: GenParams, node: str | None
+                  ) -> Changes:
+    """formats.edit_changes, its refusals naming the file."""
+    try:
+        return formats.edit_changes(raw, params, node=node)
+    except UsageError as exc:
+        if str(exc).startswith(str(path)):
+            raise
+        raise UsageError(f"{path}: {exc}") from None
 
 
 def _raw_for_edit(path: PathLike) -> RawMetadata:
