@@ -163,7 +163,7 @@ def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False,
     head.append("--- " + who(a) + "\n", style="red")
     head.append("+++ " + who(b), style="green")
     parts: list[Any] = [head]
-    for rec, values in zip((a, b), only):
+    for rec, values in zip((a, b), only, strict=True):
         if values:  # two dialects: what only one of them records is not a difference
             t = Table(title=f"Recorded only by {who(rec)}", title_justify="left",
                       title_style="dim", show_header=False, box=None, padding=(0, 1))
