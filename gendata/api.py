@@ -385,6 +385,39 @@ def _a1111_origin_type() -> type:
     return InfotextOrigin
 
 
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The text entries of a file as they were read: what `restore` puts back after edits,
+    whatever dialect they are in."""
+
+    texts: dict[str, str]
+
+
+def snapshot(rec: Record) -> Snapshot:
+    """The record's text entries (the first of repeated keys), stealth payload included."""
+    texts: dict[str, str] = {}
+    for entry in rec.raw.entries if rec.raw is not None else []:
+        if entry.text is not None and entry.key not in texts:
+            texts[entry.key] = entry.text
+    return Snapshot(texts)
+
+
+def restore(path: PathLike, snap: Snapshot) -> list[str]:
+    """Put the entries of `snap` back into `path`: those an edit changed get their text
+    again, generation entries it added go; pixels and everything else are untouched."""
+    raw = _raw_for_edit(path)
+    now: dict[str, str] = {}
+    for entry in raw.entries:
+        if entry.text is not None and entry.key not in now:
+            now[entry.key] = entry.text
+    sets = {k: v for k, v in snap.texts.items() if now.get(k) != v}
+    remove = frozenset(k for k in now if k not in snap.texts
+                       and k in formats.generation_keys(raw))
+    if not sets and not remove:
+        return []
+    return apply_changes(path, raw, Changes(set=sets, remove=remove))
+
+
 def copy(src: PathLike, dst: PathLike, *, output: PathLike | None = None) -> list[str]:
     """Copy the generation data of `src` onto `dst`, across containers.
 
@@ -402,11 +435,15 @@ def copy(src: PathLike, dst: PathLike, *, output: PathLike | None = None) -> lis
             and containers.free_text(dst_kind)):
         texts = containers.keyed_texts(rec.raw, formats.generation_keys(rec.raw))
         return containers.write_raw(dst, output or dst, Changes(set=texts))
-    return write(dst, rec.params, output=output)
+    # another generator's data into a JPEG/WebP: its values as A1111 text
+    params = rec.params.model_copy()
+    params.origin = None
+    return write_text(dst, dump_a1111(params), output=output)
 
 
 __all__ = [
     "Record",
+    "Snapshot",
     "apply_changes",
     "copy",
     "edit_preview",
@@ -414,6 +451,8 @@ __all__ = [
     "read",
     "read_raw",
     "read_safe",
+    "restore",
+    "snapshot",
     "strip",
     "update",
     "write",
