@@ -2,7 +2,8 @@
 the generators the shared corpus has no real sample of.
 
 Run from the repository root: `python scripts/make_dialect_fixtures.py`. Each file follows
-its generator's documented layout (docs/formats.md sections 4 and 7-14): the same chunk
+its generator's documented layout (docs/formats.md, from #stealth-pnginfo to
+#other-writers): the same chunk
 names and EXIF tags, the same JSON separators and escaping, so editing it exercises what
 editing the generator's own output does.
 """
@@ -48,7 +49,7 @@ def png(name: str, texts: list[tuple[str, str]], *, img: Image.Image | None = No
 
 def png_utf8(name: str, texts: list[tuple[str, str]]) -> None:
     """A PNG whose tEXt chunks hold UTF-8 bytes, as Tensor.Art and Stability Matrix write
-    them (docs/formats.md section 14), whatever the text."""
+    them (docs/formats.md#other-writers), whatever the text."""
     buf = io.BytesIO()
     picture(hue=200).save(buf, "PNG")
     data = buf.getvalue()
@@ -64,7 +65,7 @@ def jpeg(name: str, exif: dict[str, Any]) -> None:
     (OUT / name).write_bytes(buf.getvalue())
 
 
-# --- NovelAI (section 7) -----------------------------------------------------------------
+# --- NovelAI (docs/formats.md#novelai) ---------------------------------------------------
 
 NAI_LEGACY = {"steps": 28, "sampler": "k_euler_ancestral", "seed": 1234567890, "strength": 0.7,
               "noise": 0.2, "scale": 11.0, "uc": "lowres, bad anatomy", "width": 512,
@@ -88,7 +89,7 @@ def novelai() -> None:
         ("Description", "masterpiece, 1girl, {red scarf}, snow"),
         ("Software", "NovelAI"), ("Source", "Stable Diffusion 1D44365E"),
         ("Generation time", "3.21"), ("Comment", json.dumps(NAI_LEGACY))])
-    # stealth only: what NovelAI's alpha channel keeps once the chunks are gone (section 7.2)
+    # stealth only: what NovelAI's alpha channel keeps once the chunks are gone
     chunks = {"Description": NAI_V4["prompt"], "Software": "NovelAI",
               "Source": "NovelAI Diffusion V4.5 4BDE2A90", "Generation time": "2.5",
               "Comment": json.dumps(NAI_V4)}
@@ -104,7 +105,7 @@ def a1111_rgb_stealth() -> None:
     img.save(OUT / "a1111_stealth_rgb.png", "PNG")
 
 
-# --- InvokeAI (section 8) ----------------------------------------------------------------
+# --- InvokeAI (docs/formats.md#invokeai) -------------------------------------------------
 
 def _dump(obj: Any) -> str:
     """pydantic's model_dump_json: compact, UTF-8 kept."""
@@ -197,7 +198,7 @@ def invokeai() -> None:
     png("invokeai_v2.png", [("Dream", dream), ("sd-metadata", json.dumps(sd_meta))])
 
 
-# --- Fooocus and its forks (section 9) ---------------------------------------------------
+# --- Fooocus and its forks (docs/formats.md#fooocus) -------------------------------------
 
 FOOOCUS = {"adm_guidance": "(1.5, 0.8, 0.3)", "base_model": "juggernautXL_v8Rundiffusion",
            "base_model_hash": "aeb7e9e689", "clip_skip": 2,
@@ -276,7 +277,7 @@ def _with_ifd0_comment(jpeg_data: bytes, text: str) -> bytes:
     return b"".join(out) + jpeg_data[pos:]
 
 
-# --- SwarmUI, Easy Diffusion, Draw Things, Tensor.Art, Civitai (sections 10-14) ----------
+# --- SwarmUI, Easy Diffusion, Draw Things, Tensor.Art, Civitai, HF spaces --------------
 
 def swarmui() -> None:
     params = {"sui_image_params": {

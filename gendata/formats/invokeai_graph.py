@@ -1,4 +1,4 @@
-"""Dialect layer: InvokeAI's executed graph (`invokeai_graph`, formats.md section 8), read
+"""Dialect layer: InvokeAI's executed graph (`invokeai_graph`, docs/formats.md#invokeai), read
 for the values it holds and for where it holds them.
 
 InvokeAI 3+ saves the graph it ran beside `invokeai_metadata`, and some images (workflow
