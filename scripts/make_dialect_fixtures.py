@@ -2,10 +2,9 @@
 the generators the shared corpus has no real sample of.
 
 Run from the repository root: `python scripts/make_dialect_fixtures.py`. Each file follows
-its generator's documented layout (docs/formats.md, from #stealth-pnginfo to
-#other-writers): the same chunk
-names and EXIF tags, the same JSON separators and escaping, so editing it exercises what
-editing the generator's own output does.
+its generator's documented layout (docs/formats.md, #stealth-pnginfo to #other-writers): the
+same chunk names and EXIF tags, the same JSON separators and escaping, so editing it
+exercises what editing the generator's own output does.
 """
 
 from __future__ import annotations
