@@ -108,6 +108,7 @@ class _Block:
         return next(iter(exif or found), None)
 
     def value(self, e: _Entry) -> bytes:
+        self._check(e)
         if e.value_at is None:
             return bytes(self.data[e.at + 8:e.at + 8 + e.size])
         return bytes(self.data[e.value_at:e.value_at + e.size])
@@ -123,7 +124,13 @@ class _Block:
             end += 1
         return end - start
 
+    def _check(self, e: _Entry) -> None:
+        if e.value_at is not None and e.value_at + e.size > len(self.data):
+            raise WriteError(f"EXIF tag {TAG_NAMES.get(e.tag, hex(e.tag))} points past the "
+                             "end of its block; it cannot be rewritten safely")
+
     def put(self, e: _Entry, value: bytes) -> None:
+        self._check(e)
         old_at, old_size = e.value_at, e.size
         count = len(value) // _SIZE.get(e.type, 1)
         if len(value) <= 4:
@@ -157,6 +164,7 @@ class _Block:
     def drop(self, e: _Entry) -> None:
         """Take the entry out of its IFD: the entries after it move up, the table's count
         and next-IFD pointer follow, its value is cleared. Nothing else moves."""
+        self._check(e)
         if e.value_at is not None:
             self.data[e.value_at:e.value_at + e.size] = bytes(e.size)
         (count,) = struct.unpack(self.end + "H", self.data[e.table:e.table + 2])
@@ -202,7 +210,10 @@ def set_tags(block: bytes | None, tags: Mapping[str, str | None]) -> bytes | Non
         raise WriteError(f"EXIF tag(s) gendata does not write: {', '.join(sorted(unknown))}")
     pending = dict(tags)
     if block:
-        b = _Block(block)
+        try:
+            b = _Block(block)
+        except (ContainerError, struct.error) as exc:
+            raise WriteError(f"existing EXIF block cannot be rewritten safely: {exc}") from None
         for name in list(pending):
             e = b.find(_BY_NAME[name])
             if e is None:
@@ -213,6 +224,9 @@ def set_tags(block: bytes | None, tags: Mapping[str, str | None]) -> bytes | Non
                     b.drop(e)
                     b = _Block(bytes(b.data))
                     e = b.find(_BY_NAME[name])
+            elif e.type not in (1, 2, 7):
+                raise WriteError(f"EXIF {name} is stored as type {e.type}, not as text; it "
+                                 "cannot be rewritten safely")
             else:
                 b.put(e, _encode(b.value(e), e.type, e.tag, text))
         block = bytes(b.data)

@@ -336,6 +336,8 @@ def rewrite_payload(src: str | os.PathLike[str], dst: str | os.PathLike[str], te
     if signature not in SIGNATURES:
         raise UsageError(f"{src}: unknown stealth signature {signature!r}")
     original, im, name = _load_png(src)
+    if im.width * im.height > MAX_PIXELS:
+        raise UsageError(f"{name}: {im.width}x{im.height} is too large to rewrite stealth data in")
     mode = "alpha" if signature[8:11] == "png" else "rgb"
     if mode == "alpha" and im.mode != "RGBA":
         im = im.convert("RGBA")

@@ -196,9 +196,10 @@ class JsonText:
     def encode(self, value: Any, like: str | None = None) -> str:
         """`value` as this document writes it; `like` is the token it replaces, whose type
         (number, numeric string) the new value keeps."""
-        if like is not None and like[:1] == '"' and isinstance(value, (int, float)) and (
+        if like is not None and _numeric_string(like) and isinstance(value, (int, float)) and (
                 not isinstance(value, bool)):
-            return self.style.string(_number(value, None if isinstance(value, int) else "0"))
+            # a number its writer keeps as text (Fooocus' 64-bit seed, Tensor.Art's "-1")
+            return self.style.string(_number(value, _decoder.decode(like)))
         if value is None:
             return "null"
         if isinstance(value, (bool, int, float)):
@@ -283,6 +284,16 @@ class JsonText:
             at = span[0] + 1
             insert = encoded_key + ": " + self.encode(value)
         self.text = text[:at] + insert + text[at:]
+
+
+def _numeric_string(token: str) -> bool:
+    if token[:1] != '"':
+        return False
+    try:
+        float(_decoder.decode(token))
+    except ValueError:
+        return False
+    return True
 
 
 def _skip_ws(text: str, i: int) -> int:
