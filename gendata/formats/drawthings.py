@@ -80,13 +80,14 @@ def _unescape(text: str) -> str:
 
 
 def parse(raw: RawMetadata) -> GenParams:
-    params = _parse(raw)
     entry = _xmp_entry(raw)
-    return stamp(params, NAME, entry.key if entry else None, entry.text or "" if entry else "")
+    params = _parse(raw, entry)
+    assert entry is not None  # _parse raised otherwise
+    return stamp(params, NAME, entry.key, entry.text or "")
 
 
-def _parse(raw: RawMetadata) -> GenParams:
-    xmp = _xmp(raw)
+def _parse(raw: RawMetadata, entry: RawEntry | None = None) -> GenParams:
+    xmp = entry.text if entry is not None else _xmp(raw)
     if xmp is None:
         raise ParseError("no Draw Things XMP")
     m = re.search(_USER_COMMENT, xmp)
@@ -198,7 +199,7 @@ def edit(raw: RawMetadata, params: GenParams, *, node: str | None = None) -> Cha
         raise refuse(DISPLAY_NAME, field, f"gendata writes Draw Things XMP into PNG files; "
                      f"this is a {raw.container.upper()}")
     xmp = entry.text
-    old = _parse(raw)
+    old = _parse(raw, entry)
     fields = changed_fields(old, params)
     m = re.search(_USER_COMMENT, xmp)
     if m is None:

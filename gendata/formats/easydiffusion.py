@@ -69,14 +69,16 @@ def _clean(value: Any) -> Any:
 
 
 def parse(raw: RawMetadata) -> GenParams:
-    params = _parse(raw)
-    holder = _where(raw)[0]  # type: ignore[index]  # _parse found it
-    key = holder or next(m for m in _MARKERS if raw.text(m) is not None)
+    found = _where(raw)
+    params = _parse(raw, found)
+    assert found is not None  # _parse raised otherwise
+    key = found[0] or next(m for m in _MARKERS if raw.text(m) is not None)
     return stamp(params, NAME, key, raw.text(key) or "")
 
 
-def _parse(raw: RawMetadata) -> GenParams:
-    data = _fields(raw)
+def _parse(raw: RawMetadata, found: tuple[str | None, dict[str, Any]] | None = None
+           ) -> GenParams:
+    data = found[1] if found is not None else _fields(raw)
     if data is None:
         raise ParseError("no Easy Diffusion fields")
 
@@ -158,7 +160,7 @@ def edit(raw: RawMetadata, params: GenParams, *, node: str | None = None) -> Cha
     if found is None:
         raise ParseError("no Easy Diffusion fields")
     holder, data = found
-    old = _parse(raw)
+    old = _parse(raw, found)
     fields = changed_fields(old, params)
     entries = Entries(raw)
     doc = JsonText(raw.text(holder) or "", holder) if holder else None

@@ -221,7 +221,7 @@ def parse(raw: RawMetadata) -> GenParams:
     if found is None:
         raise ParseError("no Fooocus metadata")
     kind, _data, text, key = found
-    params = _parse(raw)
+    params = _parse(raw, found[:3])
     if kind == "a1111":
         # A1111 text: the A1111 dialect writes it back, word for word where unedited
         params.origin.key = key  # type: ignore[union-attr]
@@ -229,8 +229,8 @@ def parse(raw: RawMetadata) -> GenParams:
     return stamp(params, NAME, key, text)
 
 
-def _parse(raw: RawMetadata) -> GenParams:
-    found = _payload(raw)
+def _parse(raw: RawMetadata, found: tuple[str, Any, str] | None = None) -> GenParams:
+    found = found if found is not None else _payload(raw)
     if found is None:
         raise ParseError("no Fooocus metadata")
     kind, data, text = found
@@ -312,7 +312,7 @@ def edit(raw: RawMetadata, params: GenParams, *, node: str | None = None) -> Cha
     if found is None:
         raise ParseError("no Fooocus metadata")
     kind, _data, text, key = found
-    old = _parse(raw)
+    old = _parse(raw, found[:3])
     fields = changed_fields(old, params)
     doc = JsonText(text, key)
     table: Any

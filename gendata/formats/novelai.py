@@ -117,14 +117,15 @@ def _caption(value: Any) -> tuple[str | None, list[dict[str, Any]]]:
 
 
 def parse(raw: RawMetadata) -> GenParams:
-    params = _parse(raw)
     found = _where(raw)
+    params = _parse(raw, found)
     key = found[0] if found and found[0] else "Comment"
     return stamp(params, NAME, key, raw.text(key) or "")
 
 
-def _parse(raw: RawMetadata) -> GenParams:
-    chunks = _chunks(raw)
+def _parse(raw: RawMetadata, found: tuple[str | None, dict[str, str]] | None = None
+           ) -> GenParams:
+    chunks = found[1] if found is not None else _chunks(raw)
     if chunks is None:
         raise ParseError("no NovelAI Comment chunk")
     comment = loads(chunks["Comment"], "NovelAI Comment")
@@ -243,7 +244,7 @@ def edit(raw: RawMetadata, params: GenParams, *, node: str | None = None) -> Cha
     if found is None:
         raise ParseError("no NovelAI Comment chunk")
     holder = found[0]
-    old = _parse(raw)
+    old = _parse(raw, found)
     fields = changed_fields(old, params)
     entries = Entries(raw)
     outer = JsonText(raw.text(holder) or "", holder) if holder else None

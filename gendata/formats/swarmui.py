@@ -79,9 +79,10 @@ def score(raw: RawMetadata) -> float:
 
 
 def parse(raw: RawMetadata) -> GenParams:
-    params = _parse(raw)
-    entry, _ = _record(raw)  # type: ignore[misc]  # _parse found it
-    return stamp(params, NAME, entry.key, entry.text or "")
+    found = _record(raw)
+    params = _parse(raw, found)
+    assert found is not None  # _parse raised otherwise
+    return stamp(params, NAME, found[0].key, found[0].text or "")
 
 
 def _refiner(p: dict[str, Any], width: int | None, height: int | None,
@@ -109,8 +110,9 @@ def _refiner(p: dict[str, Any], width: int | None, height: int | None,
     return out
 
 
-def _parse(raw: RawMetadata) -> GenParams:
-    data = _find(raw)
+def _parse(raw: RawMetadata, found: tuple[RawEntry, dict[str, Any]] | None = None
+           ) -> GenParams:
+    data = found[1] if found is not None else _find(raw)
     if data is None:
         for entry in raw.entries:
             if entry.text and "sui_image_params" in entry.text:
@@ -226,7 +228,7 @@ def edit(raw: RawMetadata, params: GenParams, *, node: str | None = None) -> Cha
     if found is None:
         raise ParseError("SwarmUI: sui_image_params is not a JSON object")
     entry = found[0]
-    old = _parse(raw)
+    old = _parse(raw, found)
     fields = changed_fields(old, params)
     entries = Entries(raw)
     doc = JsonText(entry.text or "", f"{entry.location} {entry.key}")
