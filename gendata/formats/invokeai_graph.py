@@ -24,6 +24,8 @@ Path = tuple[str | int, ...]
 Found = dict[str, tuple[Any, list[Path]]]
 
 _PRIMITIVES = ("string", "integer", "float", "boolean")
+# InvokeAI 3.0's names for the denoise step: text to latents, latents to latents.
+_OLD_DENOISE = ("t2l", "l2l")
 _PROMPT_KEYS = ("prompt", "positive_prompt", "text")
 
 
@@ -110,7 +112,8 @@ def core_metadata(graph: dict[str, Any]) -> tuple[dict[str, Any], Any] | None:
 def _denoise(g: _Graph) -> str | None:
     """The first pass's denoise node: a denoise node not started part way (a hires pass
     starts at denoising_start > 0)."""
-    found = [i for i in g.nodes if "denoise" in g.type(i) and "mask" not in g.type(i)]
+    found = [i for i in g.nodes if ("denoise" in g.type(i) and "mask" not in g.type(i))
+             or g.type(i) in _OLD_DENOISE]
     first = [i for i in found if not (g.node(i) or {}).get("denoising_start")]
     return next(iter(first or found), None)
 

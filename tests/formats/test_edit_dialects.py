@@ -193,3 +193,30 @@ def test_set_refusal_names_the_field_and_exits_1(tmp_path: Path) -> None:
     r = CliRunner().invoke(main, ["set", "--clip-skip", "2", str(p)])
     assert r.exit_code == 1
     assert "clip_skip" in r.output
+
+
+def test_invokeai_3_0_graph_only_is_read() -> None:
+    """InvokeAI 3.0 named the denoise step `t2l`; its graph alone still gives the values."""
+    from gendata.containers.raw import RawEntry, RawMetadata
+    from gendata.formats import detect
+
+    def edge(a: str, b: str, c: str, d: str) -> dict:
+        return {"source": {"node_id": a, "field": b}, "destination": {"node_id": c, "field": d}}
+
+    graph = {"nodes": {
+        "noise": {"id": "noise", "type": "noise", "seed": 5, "width": 512, "height": 640},
+        "pos": {"id": "pos", "type": "compel", "prompt": "a cat"},
+        "neg": {"id": "neg", "type": "compel", "prompt": "bad"},
+        "t2l": {"id": "t2l", "type": "t2l", "steps": 30, "cfg_scale": 7.5, "scheduler": "euler"},
+        "loader": {"id": "loader", "type": "main_model_loader",
+                   "model": {"model_name": "sd15", "base_model": "sd-1"}}},
+        "edges": [edge("noise", "noise", "t2l", "noise"),
+                  edge("pos", "conditioning", "t2l", "positive_conditioning"),
+                  edge("neg", "conditioning", "t2l", "negative_conditioning"),
+                  edge("loader", "unet", "t2l", "unet")]}
+    text = json.dumps(graph)
+    params = detect(RawMetadata("png", [RawEntry("png", "tEXt", "invokeai_graph", text,
+                                                 len(text))]))
+    assert (params.prompt, params.negative_prompt, params.seed, params.steps, params.width,
+            params.height, params.sampler, params.model) == (
+        "a cat", "bad", 5, 30, 512, 640, "euler", "sd15")
