@@ -13,7 +13,23 @@ import click
 from .. import api
 from ..errors import GenDataError, ParseError, UsageError
 from ..model import GenParams
-from ._common import error, finish, for_each, parse_key_values
+from ._common import error, finish, for_each, parse_key_values, warn
+
+FORCE_HELP = ("Also write read-only files (their mode is kept) and files with several hard "
+              "links (rewritten in place, so every link sees the change), and write an edit "
+              "over differing copies of the text. Never writes through devices or FIFOs.")
+
+
+def force_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--force, the same on every command that writes (docs/guide.md#how-files-are-written)."""
+    return click.option("--force", is_flag=True, help=FORCE_HELP)(f)
+
+
+def report(changes: list[str]) -> None:
+    """Print the warnings among what a write says it did (duplicate chunks kept, ...)."""
+    for change in changes:
+        if change.startswith("warning: "):
+            warn(change[len("warning: "):])
 
 # option name -> model field; values stay strings so the model reports bad ones clearly
 FIELD_OPTIONS = [
@@ -55,9 +71,10 @@ def _field_options(f: Callable[..., Any]) -> Callable[..., Any]:
               help="ComfyUI: the node to edit when several could hold the value.")
 @click.option("--dry-run", is_flag=True, help="Print the new text of each entry that would "
               "change; write nothing.")
+@force_option
 def set_cmd(files: tuple[str, ...], size: str | None, params_: tuple[str, ...],
             unset: tuple[str, ...], output: str | None, stealth: bool, node: str | None,
-            dry_run: bool, **options: Any) -> None:
+            dry_run: bool, force: bool, **options: Any) -> None:
     """Edit generation parameters in place, in the file's own format (A1111, ComfyUI,
     NovelAI, InvokeAI, ...), leaving pixels and other metadata untouched."""
     if output and len(files) > 1:
@@ -71,14 +88,15 @@ def set_cmd(files: tuple[str, ...], size: str | None, params_: tuple[str, ...],
         raise click.UsageError("nothing to change: give at least one field option, --param "
                                "or --unset")
 
+    def edited(rec: api.Record) -> GenParams:
+        return api.update(api.editable_params(rec), changes, unset=list(unset), set_keys=keys)
+
     def one(path: str) -> None:
-        rec = api.read(path)
-        params = api.editable_params(rec)
-        new = api.update(params, changes, unset=list(unset), set_keys=keys)
         if dry_run:
-            _preview(api.edit_preview(path, new, node=node))
+            _preview(api.edit_preview(path, edited(api.read(path)), node=node))
             return
-        api.write(path, new, output=output, stealth=stealth, node=node)
+        # read, change and write under the file's lock: a concurrent `set` waits
+        report(api.edit(path, edited, output=output, stealth=stealth, force=force, node=node))
         click.echo(f"{output or path}: updated", err=True)
 
     finish(for_each(files, one))
@@ -105,8 +123,9 @@ _PARTS_HELP = "prompt, workflow, parameters or an entry's key (repeatable)."
 @click.option("--keep", multiple=True, metavar="PART", help="Remove everything but this "
               "part: workflow, parameters or an entry's key (repeatable).")
 @click.option("--dry-run", is_flag=True, help="List what would be removed; change nothing.")
+@force_option
 def strip(files: tuple[str, ...], only: tuple[str, ...], keep: tuple[str, ...],
-          dry_run: bool) -> None:
+          dry_run: bool, force: bool) -> None:
     """Remove generation data (text chunks, EXIF UserComment) without touching pixels;
     --only/--keep remove just some of it (docs/guide.md)."""
     if only and keep:
@@ -116,7 +135,8 @@ def strip(files: tuple[str, ...], only: tuple[str, ...], keep: tuple[str, ...],
                                "lives inside them (--only workflow keeps the rest)")
 
     def one(path: str) -> None:
-        removed = api.strip(path, dry_run=dry_run, only=only or None, keep=keep or None)
+        removed = api.strip(path, dry_run=dry_run, force=force, only=only or None,
+                            keep=keep or None)
         if not removed:
             click.echo(f"{path}: " + ("nothing of that to remove" if only or keep
                                       else "no generation data"))
@@ -133,10 +153,11 @@ def strip(files: tuple[str, ...], only: tuple[str, ...], keep: tuple[str, ...],
 @click.argument("dst", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the result here instead of changing DST.")
-def copy(src: str, dst: str, output: str | None) -> None:
+@force_option
+def copy(src: str, dst: str, output: str | None, force: bool) -> None:
     """Copy the generation data of SRC onto DST (PNG, JPEG or WebP, any combination)."""
     try:
-        api.copy(src, dst, output=output)
+        report(api.copy(src, dst, output=output, force=force))
     except GenDataError as exc:
         error(str(exc))
         sys.exit(1)
@@ -149,7 +170,8 @@ def copy(src: str, dst: str, output: str | None) -> None:
               help="A1111 infotext (.txt) or gendata JSON (.json); '-' reads stdin.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write to this file instead of editing in place (one input only).")
-def write(files: tuple[str, ...], source: str, output: str | None) -> None:
+@force_option
+def write(files: tuple[str, ...], source: str, output: str | None, force: bool) -> None:
     """Replace the whole generation data block from a text or JSON file."""
     if output and len(files) > 1:
         raise click.UsageError("-o/--output takes a single input file")
@@ -175,7 +197,7 @@ def write(files: tuple[str, ...], source: str, output: str | None) -> None:
         sys.exit(1)
 
     def one(path: str) -> None:
-        api.write_text(path, text, output=output)
+        report(api.write_text(path, text, output=output, force=force))
         click.echo(f"{output or path}: written", err=True)
 
     finish(for_each(files, one))

@@ -25,8 +25,18 @@ if TYPE_CHECKING:
     from ..model import GenParams
     from .jsonedit import JsonText, Path
 
-__all__ = ["Entries", "can_edit", "changed_fields", "edit_changes", "edit_refusal",
-           "extra_changes", "graph_changes", "infotext_changes", "refuse"]
+__all__ = [
+    "Entries",
+    "can_edit",
+    "changed_fields",
+    "edit_changes",
+    "edit_refusal",
+    "extra_changes",
+    "graph_changes",
+    "infotext_changes",
+    "is_infotext",
+    "refuse",
+]
 
 # Fields a user edits (`set`, the TUI form): everything but which generator wrote the file.
 EDITABLE = tuple(f for f in SCALAR_FIELDS if f != "generator")
@@ -44,6 +54,11 @@ def _route(params: GenParams) -> str | None:
     if isinstance(origin, InfotextOrigin) and origin.dialect == "a1111":
         return "a1111"
     return origin.dialect
+
+
+def is_infotext(params: GenParams) -> bool:
+    """Whether `params` is written back as A1111 text (A1111-family, or a fresh model)."""
+    return _route(params) == "a1111"
 
 
 def edit_refusal(params: GenParams) -> str | None:
