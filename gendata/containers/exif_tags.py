@@ -60,6 +60,18 @@ def _encode(old: bytes, typ: int, tag: int, text: str) -> bytes:
     return prefix + text.encode("utf-8") + b"\0" * nuls
 
 
+def _fresh(name: str, text: str) -> tuple[int, bytes]:
+    """(type, value) of a tag written anew: UserComment as A1111 writes it, XP tags as
+    UTF-16LE bytes, the others as UTF-8 ASCII strings."""
+    from .exif import encode_user_comment
+
+    if name == "UserComment":
+        return 7, encode_user_comment(text)
+    if name.startswith("XP"):
+        return 1, text.encode("utf-16-le") + b"\0\0"
+    return 2, text.encode("utf-8") + b"\0"
+
+
 def set_tags(block: bytes | None, tags: Mapping[str, str | None]) -> bytes | None:
     """The block (an `Exif\\0\\0` header in front kept) with each named tag set to its text,
     or removed when the text is None; None when nothing is left in it."""
@@ -89,9 +101,7 @@ def set_tags(block: bytes | None, tags: Mapping[str, str | None]) -> bytes | Non
                 data = out
                 continue
             editor = tiff.Editor(parsed)
-            typ, value = (1, text.encode("utf-16-le") + b"\0\0") if name.startswith("XP") else (
-                2, text.encode("utf-8") + b"\0")
-            editor.add(parsed.ifd("IFD0"), "IFD0", code, typ, value)
+            editor.add(parsed.ifd("IFD0"), "IFD0", code, *_fresh(name, text))
             data = editor.result()
             continue
         editor = tiff.Editor(parsed)
@@ -100,11 +110,11 @@ def set_tags(block: bytes | None, tags: Mapping[str, str | None]) -> bytes | Non
                 editor.remove(ifd, t)
         else:
             for _ifd, t in found:
-                if t.type not in (1, 2, 7) or not t.in_bounds(len(data)):
-                    raise WriteError(f"EXIF {name} is not stored as text the block holds; it "
-                                     "cannot be rewritten safely")
-                old = data[t.value_at:t.value_at + (t.nbytes or 0)]
-                editor.set_value(t, t.type, _encode(old, t.type, code, text))
+                if t.type in (1, 2, 7) and t.in_bounds(len(data)):
+                    old = data[t.value_at:t.value_at + (t.nbytes or 0)]
+                    editor.set_value(t, t.type, _encode(old, t.type, code, text))
+                else:  # a value the block does not hold (a lying count): written anew
+                    editor.set_value(t, *_fresh(name, text))
         data = editor.result()
     if removed_only:
         try:

@@ -48,7 +48,7 @@ def check_roundtrip(src: Path, tmp: Path, *, seed: int | None = None,
                     prompt: str = "a red fox in the snow, テスト") -> None:
     """`set --seed`, setting it back, and `set --prompt` on a copy of `src`."""
     p = tmp / src.name
-    shutil.copy(src, p)
+    shutil.copyfile(src, p)
     before_bytes = p.read_bytes()
     rec = gendata.read(p)
     params = api.editable_params(rec)

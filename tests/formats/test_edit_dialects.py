@@ -27,7 +27,7 @@ def test_seed_set_back_and_prompt_round_trip(tmp_path: Path, name: str) -> None:
 
 def _copy(tmp_path: Path, name: str) -> Path:
     p = tmp_path / name
-    shutil.copy(DIALECTS / name, p)
+    shutil.copyfile(DIALECTS / name, p)
     return p
 
 

@@ -240,13 +240,13 @@ def test_the_same_image_in_two_dialects_has_no_differences(tmp_path: Path) -> No
     from gendata.formats.a1111 import dump
 
     swarm = tmp_path / "swarm.png"
-    shutil.copy(FIXTURES / "dialects" / "swarmui_refiner.png", swarm)
+    shutil.copyfile(FIXTURES / "dialects" / "swarmui_refiner.png", swarm)
     params = gendata.read(swarm).params
     text = dump(params.model_copy(update={
         "sampler": "DPM++ 2M", "scheduler": "Karras", "model": "sdxl_base.safetensors",
         "prompt": params.prompt + " ", "extra": {}, "model_hash": None, "version": None}))
     a1111 = tmp_path / "a1111.png"
-    shutil.copy(FIXTURES / "a1111_basic.png", a1111)
+    shutil.copyfile(FIXTURES / "a1111_basic.png", a1111)
     gendata.write_text(a1111, text)
     result = pair_diff(api.read(swarm), api.read(a1111))
     assert [c.field for c in result.changes] == ["generator"]

@@ -73,7 +73,7 @@ def test_drop_the_parameters_keep_the_workflow(comfy: Path, args: tuple[str, str
 
 def test_an_entry_by_its_key(tmp_path: Path) -> None:
     p = tmp_path / "n.png"
-    shutil.copy(FIXTURES / "dialects" / "novelai_legacy.png", p)
+    shutil.copyfile(FIXTURES / "dialects" / "novelai_legacy.png", p)
     r = run("strip", "--only", "Generation time", "--only", "Title", str(p))
     assert r.exit_code == 0, r.output
     assert _keys(p) == ["Description", "Software", "Source", "Comment"]
@@ -82,7 +82,7 @@ def test_an_entry_by_its_key(tmp_path: Path) -> None:
 
 def test_only_prompt_blanks_the_prompts_and_keeps_the_settings(tmp_path: Path) -> None:
     p = tmp_path / "a.png"
-    shutil.copy(FIXTURES / "a1111_basic.png", p)
+    shutil.copyfile(FIXTURES / "a1111_basic.png", p)
     before = gendata.read(p).params
     r = run("strip", "--only", "prompt", str(p))
     assert r.exit_code == 0, r.output
@@ -94,7 +94,7 @@ def test_only_prompt_blanks_the_prompts_and_keeps_the_settings(tmp_path: Path) -
 
 def test_only_prompt_in_another_dialect(tmp_path: Path) -> None:
     p = tmp_path / "n.png"
-    shutil.copy(FIXTURES / "dialects" / "novelai_legacy.png", p)
+    shutil.copyfile(FIXTURES / "dialects" / "novelai_legacy.png", p)
     assert run("strip", "--only", "prompt", str(p)).exit_code == 0
     raw = open_raw(p)
     assert raw.text("Description") == "" and json.loads(raw.text("Comment"))["uc"] == ""
