@@ -27,7 +27,8 @@ __all__ = ["MISSING", "JsonText", "Path", "Style"]
 Path = Sequence[str | int]
 _decoder = json.JSONDecoder()
 _WS = " \t\r\n"
-_ESCAPED = re.compile(r"\\u([0-9a-fA-F]{4})")
+# A \u escape, not an escaped backslash followed by "u" (JSON inside a JSON string).
+_ESCAPED = re.compile(r"(?<!\\)(?:\\\\)*\\u([0-9a-fA-F]{4})")
 _SIMPLE = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b",
            "\f": "\\f"}
 
@@ -49,11 +50,10 @@ class Style:
 
     def __init__(self, text: str) -> None:
         escapes = _ESCAPED.findall(text)
-        raw_non_ascii = not text.isascii()
-        escaped_non_ascii = any(int(h, 16) >= 0x80 for h in escapes)
-        # A document with neither kind of non-ASCII text says nothing; escaping keeps the
-        # text ASCII, which every carrier (tEXt, ASCII EXIF) holds.
-        self.ascii = escaped_non_ascii or not raw_non_ascii
+        # Non-ASCII written as itself means the writer does not escape it; a document with
+        # none says nothing, and escaping keeps the text ASCII, which every carrier (tEXt,
+        # ASCII EXIF) holds.
+        self.ascii = text.isascii()
         self.upper = any(c in "ABCDEF" for h in escapes for c in h) and not any(
             c in "abcdef" for h in escapes for c in h)
         self.slash = "\\/" in text

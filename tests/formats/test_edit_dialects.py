@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import struct
 from pathlib import Path
 
 import pytest
@@ -220,3 +221,58 @@ def test_invokeai_3_0_graph_only_is_read() -> None:
     assert (params.prompt, params.negative_prompt, params.seed, params.steps, params.width,
             params.height, params.sampler, params.model) == (
         "a cat", "bad", 5, 30, 512, 640, "euler", "sd15")
+
+
+def _user_comment_bytes(path: Path) -> bytes:
+    from gendata.containers.exif import read_tags, strip_exif_header
+
+    data = path.read_bytes()
+    if data[:4] == b"RIFF":
+        at = data.index(b"EXIF") + 4
+        (n,) = struct.unpack("<I", data[at:at + 4])
+        block = strip_exif_header(data[at + 4:at + 4 + n])
+    else:
+        block = data[data.index(b"Exif\0\0") + 6:]
+    return read_tags(block)[0x9286][2]
+
+
+def test_swarmui_jpeg_keeps_its_utf16le_comment(tmp_path: Path) -> None:
+    """SwarmUI reads its JPEG UserComment as UTF-16LE: an edit keeps that byte order."""
+    import io
+
+    import piexif
+    from PIL import Image
+
+    record = {"sui_image_params": {"prompt": "a cat", "seed": 3, "steps": 20}}
+    text = json.dumps(record, indent=2)
+    exif = piexif.dump({"Exif": {piexif.ExifIFD.UserComment: b"UNICODE\0"
+                                 + text.encode("utf-16-le")}})
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buf, "JPEG", exif=exif)
+    p = tmp_path / "swarm.jpg"
+    p.write_bytes(buf.getvalue())
+    before = _user_comment_bytes(p)
+    edited(p, seed=4)
+    value = _user_comment_bytes(p)
+    assert value.startswith(b"UNICODE\0{\0")  # still little-endian
+    assert json.loads(value[8:].decode("utf-16-le"))["sui_image_params"]["seed"] == 4
+    edited(p, seed=3)
+    assert _user_comment_bytes(p) == before
+
+
+def test_novelai_webp_keeps_its_ascii_prefixed_utf8(tmp_path: Path) -> None:
+    from ..conftest import CORPUS
+
+    src = CORPUS / "sd-metadata" / "samples" / "webp" / "novelai-full-3char.webp"
+    if not src.exists():
+        pytest.skip("../shared/corpus is not present")
+    p = tmp_path / src.name
+    shutil.copyfile(src, p)
+    before = _user_comment_bytes(p)
+    edited(p, prompt="3girls, テスト")
+    value = _user_comment_bytes(p)
+    assert value.startswith(b"ASCII\0\0\0{") and "テスト".encode() in value
+    raw = open_raw(p)
+    assert raw.text("ImageDescription") == "\0\0\0\0" + "3girls, テスト"
+    assert json.loads(raw.text("UserComment"))["Description"].endswith("3girls, テスト")
+    assert before != value
