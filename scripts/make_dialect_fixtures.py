@@ -113,7 +113,7 @@ def _dump(obj: Any) -> str:
 
 MODEL = {"key": "a1b2c3", "hash": "blake3:0f0e", "name": "juggernautXL_v9", "base": "sdxl",
          "type": "main"}
-INVOKE_META = {"generation_mode": "sdxl_txt2img", "positive_prompt": "a castle on a hill, 城",
+INVOKE_META = {"generation_mode": "sdxl_txt2img", "positive_prompt": "a castle on a hill, 塔",
                "negative_prompt": "blurry", "width": 1024, "height": 768, "seed": 424242,
                "rand_device": "cpu", "cfg_scale": 6.5, "cfg_rescale_multiplier": 0.0,
                "steps": 30, "scheduler": "dpmpp_3m_k", "model": MODEL,
@@ -280,7 +280,7 @@ def _with_ifd0_comment(jpeg_data: bytes, text: str) -> bytes:
 
 def swarmui() -> None:
     params = {"sui_image_params": {
-        "prompt": "a castle, \u57ce", "negativeprompt": "blurry", "model": "sdxl_base",
+        "prompt": "a castle, \u5854", "negativeprompt": "blurry", "model": "sdxl_base",
         "seed": 1234, "steps": 25, "cfgscale": 6.0, "aspectratio": "1:1", "width": 1024,
         "height": 1024, "sampler": "dpmpp_2m", "scheduler": "karras",
         "refinercontrolpercentage": 0.3, "refinermethod": "PostApply",

@@ -83,7 +83,7 @@ def test_invokeai_graph_only_files_read_and_edit(tmp_path: Path, name: str) -> N
     p = _copy(tmp_path, name)
     params = gendata.read(p).params
     assert (params.prompt, params.negative_prompt, params.seed, params.steps) == (
-        "a castle on a hill, 城", "blurry", 424242, 30)
+        "a castle on a hill, 塔", "blurry", 424242, 30)
     assert [lo.name for lo in params.loras] == []  # the collection loader names none
     edited(p, seed=8)
     assert gendata.read(p).params.seed == 8
