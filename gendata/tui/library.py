@@ -102,23 +102,28 @@ def sort_key(sort: str) -> Callable[[Item], Any]:
     return by_field
 
 
-def original_text(rec: api.Record) -> str | None:
+def original_text(rec: api.Record) -> str | api.Snapshot | None:
     """The infotext block as it was on disk (exact bytes of the A1111 text: an unedited model
-    dumps to the very text it was parsed from), or None when the file had no generation data
-    or data the form cannot edit: what "revert file" writes back (or strips)."""
+    dumps to the very text it was parsed from), the entries of another dialect as they were
+    (api.Snapshot), or None when the file had no generation data or data the form cannot
+    edit: what "revert file" writes back (or strips)."""
     if rec.params is None:
         return None
     try:
         params = api.editable_params(rec)
     except GenDataError:
         return None
+    if params.origin is not None and params.origin.dialect != "a1111":
+        return api.snapshot(rec)
     return api.dump_a1111(params)
 
 
-def revert(path: str, original: str | None) -> None:
+def revert(path: str, original: str | api.Snapshot | None) -> None:
     """Put the session's original block back (pixels and other chunks untouched)."""
     if original is None:
         api.strip(path)
+    elif isinstance(original, api.Snapshot):
+        api.restore(path, original)
     else:
         api.write_text(path, original)
 

@@ -54,7 +54,8 @@ class EditScreen(Screen[bool]):
                 priority=True),
     ]
 
-    def __init__(self, item: Item, base: GenParams, original: str | bool | None) -> None:
+    def __init__(self, item: Item, base: GenParams,
+                 original: str | api.Snapshot | bool | None) -> None:
         super().__init__()
         self.item = item
         self.base = base
