@@ -286,13 +286,21 @@ def text_chunk(key: str, text: str) -> bytes:
         raise WriteError(f"PNG keyword {key!r} is not Latin-1") from None
     if not 1 <= len(kb) <= 79 or b"\0" in kb:
         raise WriteError(f"invalid PNG keyword {key!r} (1-79 Latin-1 characters, no NUL)")
+    latin = _latin1_bytes(text)
+    if latin is not None:
+        return make_chunk(b"tEXt", kb + b"\0" + latin)
+    return make_chunk(b"iTXt", kb + b"\0\0\0\0\0" + text.encode("utf-8"))
+
+
+def _latin1_bytes(text: str) -> bytes | None:
+    """`text` as Latin-1 when a reader gets it back from tEXt/zTXt: not when it has no Latin-1
+    form, nor when its Latin-1 bytes also read as UTF-8 ("ß\\x85" is the bytes of "߅"),
+    which readers, this one included, try first because so many writers put UTF-8 there."""
     try:
-        data = kb + b"\0" + text.encode("latin-1")
-        ctype = b"tEXt"
+        raw = text.encode("latin-1")
     except UnicodeEncodeError:
-        data = kb + b"\0\0\0\0\0" + text.encode("utf-8")
-        ctype = b"iTXt"
-    return make_chunk(ctype, data)
+        return None
+    return raw if _latin1_or_utf8(raw) == text.rstrip("\0") and not text.endswith("\0") else None
 
 
 def _like(ctype: bytes, data: bytes, key: str, text: str) -> bytes:
@@ -313,9 +321,8 @@ def _like(ctype: bytes, data: bytes, key: str, text: str) -> bytes:
             return make_chunk(b"iTXt", key.encode("latin-1") + b"\0" + bytes([flag, method])
                               + lang + b"\0" + translated + b"\0" + payload)
     elif ctype == b"zTXt":
-        try:
-            payload = text.encode("latin-1")
-        except UnicodeEncodeError:
+        payload = _latin1_bytes(text)
+        if payload is None:
             return make_chunk(b"iTXt", key.encode("latin-1") + b"\0\x01\0\0\0"
                               + zlib.compress(text.encode("utf-8")))
         return make_chunk(b"zTXt", key.encode("latin-1") + b"\0\0" + zlib.compress(payload))
