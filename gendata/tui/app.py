@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from rich.text import Text
 from textual import events, on, work
@@ -100,6 +100,7 @@ class GenDataApp(KeyRouting, ListControls, FolderWatch, App[None]):
         self.loading = False
         self.load_started = 0.0
         self.first_rows_at: float | None = None
+        self.loaded_at: float | None = None  # when the list was read to its end
         self._rebuild_pending = False
         self._showing: str | None = None
         self._filter_timer: Timer | None = None
@@ -191,6 +192,7 @@ class GenDataApp(KeyRouting, ListControls, FolderWatch, App[None]):
             self.first_rows_at = time.monotonic() - self.load_started
         if done:
             self.loading = False
+            self.loaded_at = time.monotonic()
         self._update_title()
         if self._showing is None and self.shown:
             self._show_current()
@@ -213,7 +215,10 @@ class GenDataApp(KeyRouting, ListControls, FolderWatch, App[None]):
         return True
 
     def _open_edit_on_start(self) -> None:
-        path, self.edit_path = self.edit_path or "", None
+        path, self.edit_path = self.edit_path, None
+        if path is None:
+            self.call_later(self.release_keys)
+            return
         item = self.by_path.get(path) or (self.items[0] if len(self.items) == 1 else None)
         if item is None:
             self.notify(f"{path}: not an image gendata can read", severity="error")
@@ -288,7 +293,7 @@ class GenDataApp(KeyRouting, ListControls, FolderWatch, App[None]):
         self._showing = item.path if item else None
         self.query_one(DetailView).show(item)
         if self.thumb_shown():
-            self.query_one("#thumb", Thumbnail | GraphicThumbnail).show_image(
+            cast("Thumbnail | GraphicThumbnail", self.query_one("#thumb")).show_image(
                 item.path if item else None)
         if item is not None and item.params is None and item.record.error is None:
             self._look_for_stealth(item)

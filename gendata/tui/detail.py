@@ -8,12 +8,13 @@ them, so a file's metadata can neither drive the terminal nor pass for other tex
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -27,18 +28,16 @@ from ..present import (
     format_summary,
     network_rows,
     no_data_message,
-    prompt_spans,
     remarks,
     sampler_pass_rows,
     sampler_pass_title,
     summary_parts,
+    visible,
     visible_parts,
 )
+from ..richview import prompt_panels
 from .library import Item
 
-# present.Span kind -> style, the same colours as `gendata show`
-PROMPT_STYLES = {"network": "magenta", "bracket": "yellow", "weight": "yellow",
-                 "keyword": "bold red"}
 ESCAPE_STYLE = "reverse"  # a spelled-out control character, e.g. \x1b
 
 
@@ -51,30 +50,16 @@ def shown(text: str, style: str = "", keep: str = "") -> Text:
     return out
 
 
-def prompt_text(text: str) -> Text:
-    """Prompt with extra-network tags, emphasis brackets, weights and BREAK/AND picked out
-    (found in the text as shown, so they line up with spelled-out controls)."""
-    out = shown(text, keep="\n\t")
-    for span in prompt_spans(out.plain):
-        out.stylize(PROMPT_STYLES[span.kind], span.start, span.end)
-    return out
-
-
-def prompt_panels(p: Any) -> list[RenderableType]:
-    """The prompt, and the negative prompt when there is one, highlighted in frames."""
-    panels: list[RenderableType] = [
-        Panel(prompt_text(p.prompt) if p.prompt else Text("(empty)", style="dim"),
-              title="Prompt", title_align="left", border_style="green")]
-    if p.negative_prompt:
-        panels.append(Panel(prompt_text(p.negative_prompt), title="Negative prompt",
-                            title_align="left", border_style="red"))
-    return panels
+def safe_prompts(p: Any) -> Any:
+    """The prompts of `p` with control characters spelled out, for richview's panels."""
+    return SimpleNamespace(prompt=visible(p.prompt or ""),
+                           negative_prompt=visible(p.negative_prompt or ""))
 
 
 class DetailView(VerticalScroll):
     """Prompt, negative prompt (highlighted), parameter tables and networks of one file."""
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         yield Static(id="detail-body")
 
     def show(self, item: Item | None) -> None:
@@ -103,7 +88,7 @@ def detail_view(item: Item) -> RenderableType:
             parts.append(shown(no_data_message(rec), style="yellow"))
         return Group(*parts)
     parts.append(format_line(item))
-    parts.extend(prompt_panels(p))
+    parts.extend(prompt_panels(safe_prompts(p)))
     table = Table(show_header=False, box=None, padding=(0, 1), expand=False)
     table.add_column("key", style="cyan", no_wrap=True, max_width=24)
     table.add_column("value", overflow="fold")

@@ -20,7 +20,7 @@ from ..errors import GenDataError, UsageError
 from ..model import GenParams
 from ..present import format_value, generator_name, visible
 from ..walk import Unreadable, iter_image_paths
-from .stamps import FileStamp, guarded, stamp
+from .stamps import FileStamp, stamp
 
 SORTS = ("name", "date", "seed", "steps")
 
@@ -53,11 +53,12 @@ class Item:
 
     @classmethod
     def load(cls, path: str, name: str, *, stealth: bool | None = False) -> Item:
-        # Stamped before reading: a change made while it is read makes the stamp older than
-        # the data, so it shows as a change, never the other way round.
+        # api.read stamps the file before reading it: a change made while it is read makes
+        # the stamp older than the data, so it shows as a change, never the other way round.
         st = stamp(path)
         rec = api.read_safe(path, stealth=stealth)
-        item = cls(path=path, name=name, record=rec, stamp=st)
+        item = cls(path=path, name=name, record=rec,
+                   stamp=rec.identity if rec.identity is not None else st)
         item.refresh()
         return item
 
@@ -69,7 +70,7 @@ class Item:
 
     @property
     def mtime(self) -> float:
-        return self.stamp.mtime if self.stamp is not None else 0.0
+        return self.stamp.mtime_ns / 1e9 if self.stamp is not None else 0.0
 
     @property
     def shown_name(self) -> str:
@@ -140,10 +141,12 @@ def original_text(rec: api.Record) -> str | None:
 
 def revert(path: str, original: str | None, expected: FileStamp | None) -> FileStamp | None:
     """Put the session's original block back (pixels and other chunks untouched), if the
-    file is still the one stamped `expected` (WriteError otherwise); the new stamp."""
+    file is still the one stamped `expected` (FileChangedError otherwise); the new stamp."""
     if original is None:
-        return guarded(path, expected, lambda: api.strip(path))[1]
-    return guarded(path, expected, lambda: api.write_text(path, original))[1]
+        api.strip(path, expect=expected)
+    else:
+        api.write_text(path, original, expect=expected)
+    return stamp(path)
 
 
 def apply_field(params: GenParams, name: str, value: Any) -> GenParams:
@@ -202,13 +205,9 @@ def plan_set(paths: Iterable[str], name: str, value: Any) -> SetPlan:
 
 
 def apply_to_file(path: str, name: str, value: Any) -> None:
-    """Set one field in one file losslessly (through api.write, atomic), refusing if the
-    file changes between the read and the write."""
-    st = stamp(path)
-    rec = api.read(path)
-    params = api.editable_params(rec)
-    new = apply_field(params, name, value)
-    guarded(path, st, lambda: api.write(path, new))
+    """Set one field in one file losslessly: read, changed and written under the file's
+    lock (api.edit), so an edit another program makes at the same time is not lost."""
+    api.edit(path, lambda rec: apply_field(api.editable_params(rec), name, value))
 
 
 def cannot_edit_message(item: Item, exc: GenDataError) -> str:

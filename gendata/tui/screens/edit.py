@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
 from textual import events, on
@@ -24,7 +24,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input, Label, Static, TextArea
 
 from ... import api
-from ...errors import GenDataError, ValidationError
+from ...errors import FileChangedError, GenDataError, ValidationError
 from ...model import GenParams
 from ...present import dialect_label, format_summary, new_data_location, visible
 from ...present.form import (
@@ -39,6 +39,9 @@ from ..library import Item
 from .dialogs import ChoiceScreen, ConfirmScreen, PasteScreen
 
 FIELD_NAMES = [name for name, _ in FORM_FIELDS]
+
+if TYPE_CHECKING:
+    from ..app import GenDataApp
 
 
 class EditScreen(Screen[bool]):
@@ -113,7 +116,7 @@ class EditScreen(Screen[bool]):
     # --- reading the form ------------------------------------------------------------------
 
     def _field(self, name: str) -> Input | TextArea:
-        return self.query_one(f"#f-{name}", Input | TextArea)  # type: ignore[arg-type]
+        return cast("Input | TextArea", self.query_one(f"#f-{name}"))
 
     def _widget_value(self, name: str) -> str:
         w = self._field(name)
@@ -318,12 +321,12 @@ class EditScreen(Screen[bool]):
                then: Callable[[], Any] | None) -> None:
         try:
             stamps.write_checked(self.item.path, new, expected)
+        except FileChangedError:  # changed between the check above and the lock
+            self._ask_conflict(stamps.change_reason(self.item.path, expected)
+                               or "it changed", new, then)
+            return
         except GenDataError as exc:
-            why = stamps.change_reason(self.item.path, expected)
-            if why is not None:  # changed between the check and the write
-                self._ask_conflict(why, new, then)
-            else:
-                self.notify(str(exc), title="Not saved", severity="error")
+            self.notify(str(exc), title="Not saved", severity="error")
             return
         self.saved = True
         self._reload_from_disk()
@@ -379,7 +382,7 @@ class EditScreen(Screen[bool]):
         self.history.clear()
         self._load(self.base)
         self._update_format()
-        self.app.item_changed(self.item)  # type: ignore[attr-defined]
+        cast("GenDataApp", self.app).item_changed(self.item)
 
     def disk_changed(self) -> None:
         """Called when the app saw the file change on disk: with no unsaved edits the form
