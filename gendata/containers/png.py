@@ -321,11 +321,11 @@ def _like(ctype: bytes, data: bytes, key: str, text: str) -> bytes:
             return make_chunk(b"iTXt", key.encode("latin-1") + b"\0" + bytes([flag, method])
                               + lang + b"\0" + translated + b"\0" + payload)
     elif ctype == b"zTXt":
-        payload = _latin1_bytes(text)
-        if payload is None:
+        latin = _latin1_bytes(text)
+        if latin is None:
             return make_chunk(b"iTXt", key.encode("latin-1") + b"\0\x01\0\0\0"
                               + zlib.compress(text.encode("utf-8")))
-        return make_chunk(b"zTXt", key.encode("latin-1") + b"\0\0" + zlib.compress(payload))
+        return make_chunk(b"zTXt", key.encode("latin-1") + b"\0\0" + zlib.compress(latin))
     elif ctype == b"tEXt":
         # NULs its writer put after the text (Tensor.Art) stay; the reader drops them
         nuls = b"\0" * (len(body) - len(body.rstrip(b"\0")))
