@@ -10,6 +10,7 @@ from typing import BinaryIO
 from ..errors import ContainerError, WriteError
 from .atomic import atomic_output
 from .exif import exif_entries, has_user_comment, set_user_comment
+from .exif_write import EXIF_KEYS, exif_tag_changes, set_tags
 from .raw import Changes, RawEntry, RawMetadata
 
 EXIF_ID = b"Exif\0\0"
@@ -103,14 +104,17 @@ TEXT_LOCATIONS: frozenset[str] = frozenset()
 
 
 def holds(key: str) -> bool:
-    """Only the EXIF UserComment is written; COM and XMP are read, never changed."""
-    return key == "UserComment"
+    """The EXIF UserComment, and the EXIF text tags by their entry location ("EXIF:Make"),
+    are written; COM and XMP are read, never changed."""
+    return key == "UserComment" or key in EXIF_KEYS
 
 
 def removals(raw: RawMetadata, changes: Changes) -> list[str]:
     uc = next((e for e in raw.entries if e.key == "UserComment"), None)
     _sets, removes = changes.resolve(holds, () if uc is None else {"UserComment"}, "JPEG")
-    return [f"EXIF UserComment ({uc.size} bytes)"] if uc and "UserComment" in removes else []
+    out = [f"EXIF UserComment ({uc.size} bytes)"] if uc and "UserComment" in removes else []
+    return out + [f"EXIF {e.key} ({e.size} bytes)" for e in raw.entries
+                  if e.location in removes and e.location in EXIF_KEYS]
 
 
 def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: Changes
@@ -132,12 +136,17 @@ def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: C
         exif_old = blocks[0] if blocks else None
         present = {"UserComment"} if any(map(has_user_comment, blocks)) else ()
         sets, removes = changes.resolve(holds, present, name)
+        tags = exif_tag_changes(sets, removes)
         if "UserComment" in sets:
             new_block = set_user_comment(exif_old, sets["UserComment"])
         elif "UserComment" in removes and present:
             new_block = set_user_comment(exif_old, None)
-        else:  # nothing to change: EXIF segments are copied like the others
+        elif not tags:  # nothing to change: EXIF segments are copied like the others
             exif_old = new_block = None
+        else:
+            new_block = exif_old
+        if tags:
+            new_block = set_tags(new_block, tags)
         seg_bytes = None
         if new_block is not None:
             payload = EXIF_ID + new_block

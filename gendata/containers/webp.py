@@ -11,6 +11,7 @@ from typing import BinaryIO
 from ..errors import ContainerError, WriteError
 from .atomic import atomic_output
 from .exif import exif_entries, has_user_comment, set_user_comment, strip_exif_header
+from .exif_write import EXIF_KEYS, exif_tag_changes, set_tags
 from .raw import Changes, RawEntry, RawMetadata
 
 _EXIF_FLAG = 0x08
@@ -91,14 +92,17 @@ TEXT_LOCATIONS: frozenset[str] = frozenset()
 
 
 def holds(key: str) -> bool:
-    """Only the EXIF UserComment is written; XMP is read, never changed."""
-    return key == "UserComment"
+    """The EXIF UserComment, and the EXIF text tags by their entry location ("EXIF:Make"),
+    are written; XMP is read, never changed."""
+    return key == "UserComment" or key in EXIF_KEYS
 
 
 def removals(raw: RawMetadata, changes: Changes) -> list[str]:
     uc = next((e for e in raw.entries if e.key == "UserComment"), None)
     _sets, removes = changes.resolve(holds, () if uc is None else {"UserComment"}, "WebP")
-    return [f"EXIF UserComment ({uc.size} bytes)"] if uc and "UserComment" in removes else []
+    out = [f"EXIF UserComment ({uc.size} bytes)"] if uc and "UserComment" in removes else []
+    return out + [f"EXIF {e.key} ({e.size} bytes)" for e in raw.entries
+                  if e.location in removes and e.location in EXIF_KEYS]
 
 
 def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: Changes
@@ -122,16 +126,21 @@ def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: C
         exif_old = blocks[0] if blocks else None
         present = {"UserComment"} if any(map(has_user_comment, blocks)) else ()
         sets, removes = changes.resolve(holds, present, name)
+        tags = exif_tag_changes(sets, removes)
         if "UserComment" in sets:
             block = set_user_comment(exif_old, sets["UserComment"])
         elif "UserComment" in removes and present:
             block = set_user_comment(exif_old, None)
+        elif tags:
+            block = exif_old
         else:
             if os.path.realpath(src) != os.path.realpath(dst):
                 f.seek(0)
                 with atomic_output(dst, like=src) as out:
                     shutil.copyfileobj(f, out, 1 << 20)
             return []
+        if tags:
+            block = set_tags(block, tags)
         vp8x = next(((p, n) for c, p, n in chunks if c == b"VP8X"), None)
         if vp8x is not None:
             header = bytearray(read_chunk(*vp8x))
