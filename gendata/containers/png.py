@@ -1,4 +1,4 @@
-"""Container layer: PNG chunk stream reader and text-chunk writer (formats.md section 2.1).
+"""Container layer: PNG chunk stream reader and text-chunk writer (docs/formats.md#png-chunks).
 
 Reading walks the chunk list and seeks over everything it does not need (IDAT above all),
 so pixel data is never read. Writing streams every chunk it does not change through byte for
@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import struct
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -112,7 +112,8 @@ def _inflate(data: bytes, where: str) -> bytes:
 
 
 def _latin1_or_utf8(raw: bytes) -> str:
-    """tEXt is Latin-1 by spec, but many writers put UTF-8 there (formats.md 17.2)."""
+    """tEXt is Latin-1 by spec, but many writers put UTF-8 there
+    (docs/formats.md#text-encodings-in-the-wild)."""
     raw = raw.rstrip(b"\0")
     if raw.isascii():
         return raw.decode("ascii")
@@ -168,7 +169,7 @@ _UNPACK_HEAD = struct.Struct(">I4s").unpack_from
 _UNPACK_CRC = struct.Struct(">I").unpack_from
 
 
-def _positioned_reader(f: BinaryIO):
+def _positioned_reader(f: BinaryIO) -> Callable[[int, int], bytes]:
     """`read_at(offset, n)`: os.pread on a file descriptor (no seek, no buffer refill), else
     seek + read for other binary streams. A descriptor that cannot seek (a pipe) fails in
     os.pread as it would in seek, with the same OSError."""
@@ -298,9 +299,9 @@ def text_chunk(key: str, text: str) -> bytes:
 def text_chunk_like(ctype: bytes, old: bytes, key: str, text: str) -> bytes:
     """A chunk replacing `old` (the data of a `ctype` chunk) in the same form: zTXt stays
     compressed, iTXt keeps its flags and language, and a tEXt that held UTF-8 (not the
-    spec's Latin-1, but common: formats.md 17.2) gets UTF-8 again, so an edit set back
-    gives the original bytes. An iTXt written only because its text was not Latin-1 turns
-    back into tEXt when the new text is."""
+    spec's Latin-1, but common: docs/formats.md#text-encodings-in-the-wild) gets UTF-8
+    again, so an edit set back gives the original bytes. An iTXt written only because its
+    text was not Latin-1 turns back into tEXt when the new text is."""
     body = old.partition(b"\0")[2]
     if ctype == b"tEXt" and not body.isascii():
         try:

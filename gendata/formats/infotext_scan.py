@@ -1,4 +1,4 @@
-"""Dialect layer: the quote-aware scanner for A1111 infotext (formats.md section 3).
+"""Dialect layer: the quote-aware scanner for A1111 infotext (docs/formats.md#reading-an-infotext).
 
 A1111's own reader splits the settings line on commas, which breaks JSON-quoted values and
 unquoted JSON objects (`Hashes`, `Civitai resources`). This scanner keeps those whole and
@@ -46,7 +46,7 @@ class Entry:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not Entry:
             return NotImplemented
-        return self._state() == other._state()  # type: ignore[attr-defined]
+        return self._state() == other._state()
 
     __hash__ = None  # type: ignore[assignment]
 

@@ -177,7 +177,7 @@ def comfy_png(g: Graph, *, workflow: bool = True, prompt: bool = True) -> bytes:
 
 def comfy_webp(g: Graph, frames: int = 1) -> bytes:
     """The WebP SaveAnimatedWEBP writes: EXIF Model = "prompt:" + JSON, Make = "workflow:"
-    + JSON (formats.md section 6.1)."""
+    + JSON (docs/formats.md#where-comfyui-graphs-are-stored)."""
     from PIL import Image
 
     exif = Image.Exif()

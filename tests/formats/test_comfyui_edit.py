@@ -363,7 +363,7 @@ def test_webp_graphs_in_exif_make_and_model(tmp_path: Path) -> None:
 def test_jpeg_saveimageplus_user_comment_keeps_its_ascii_tag_in_ifd0(tmp_path: Path) -> None:
     g = sdxl_graph()
     blob = json.dumps({"prompt": g.api(), "workflow": g.workflow()})
-    # SaveImagePlus: raw JSON as an ASCII-type UserComment in IFD0 (formats.md 2.2)
+    # SaveImagePlus: raw JSON as an ASCII UserComment in IFD0 (docs/formats.md#exif-usercomment)
     info = Image.Exif()
     info[0x9286] = blob
     buf = io.BytesIO()

@@ -1,7 +1,7 @@
 """Read a file's two ComfyUI graphs together: the executed graph (`prompt`) first, the editor
 graph (`workflow`) where the executed one is missing or lacks a prompt text.
 
-formats.md section 6.4: a prompt text can be absent from `prompt` (it came from a
+docs/formats.md#comfyui-pitfalls: a prompt text can be absent from `prompt` (it came from a
 front-end-only node, or from a custom node reading a file at run time) while the editor
 still shows it in the encoder's widget. Such texts are taken from the editor graph, with a
 note, and remembered as sitting only there (`Walked.from_editor`), so an edit sets them

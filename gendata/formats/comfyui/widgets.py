@@ -1,6 +1,6 @@
 """Where each input of a ComfyUI node sits in the editor graph's `widgets_values`.
 
-formats.md section 6.3: the editor stores a node's widget values by position, in the order
+docs/formats.md#the-editor-graph: the editor stores a node's widget values by position, in the order
 its node class declares its inputs (`INPUT_TYPES` "required" then "optional", or the
 `inputs` of a `define_schema`), leaving out inputs that take links only (MODEL, CLIP,
 CONDITIONING, LATENT, IMAGE, ... and `forceInput` values). An input with

@@ -1,7 +1,7 @@
 """Turn a ComfyUI editor graph (`workflow` chunk) into the API shape the walker reads, and
 remember where each value sits in the editor JSON so an edit can set it there too.
 
-formats.md section 6.3: nodes carry positional `widgets_values` (widgets.py names them),
+docs/formats.md#the-editor-graph: nodes carry positional `widgets_values` (widgets.py names them),
 `links` are `[id, from_node, from_slot, to_node, to_slot, type]` (objects with `origin_id`
 ... in newer files). Reroute and Primitive nodes are resolved; muted (mode 2) nodes are
 dropped and bypassed (mode 4) nodes pass their input of the same type through.
