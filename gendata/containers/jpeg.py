@@ -10,8 +10,8 @@ from typing import BinaryIO
 
 from ..errors import ContainerError, WriteError
 from .atomic import atomic_output
-from .exif import exif_entries, has_user_comment, set_user_comment
-from .exif_write import EXIF_KEYS, exif_tag_changes, set_tags
+from .exif import exif_entries, tag_names
+from .exif_tags import WRITABLE, set_tags
 from .raw import Changes, RawEntry, RawMetadata
 
 EXIF_ID = b"Exif\0\0"
@@ -105,17 +105,15 @@ TEXT_LOCATIONS: frozenset[str] = frozenset()
 
 
 def holds(key: str) -> bool:
-    """The EXIF UserComment, and the EXIF text tags by their entry location ("EXIF:Make"),
-    are written; COM and XMP are read, never changed."""
-    return key == "UserComment" or key in EXIF_KEYS
+    """The EXIF text tags (exif_tags.WRITABLE) are written; COM and XMP are read, never
+    changed."""
+    return key in WRITABLE
 
 
 def removals(raw: RawMetadata, changes: Changes) -> list[str]:
-    uc = next((e for e in raw.entries if e.key == "UserComment"), None)
-    _sets, removes = changes.resolve(holds, () if uc is None else {"UserComment"}, "JPEG")
-    out = [f"EXIF UserComment ({uc.size} bytes)"] if uc and "UserComment" in removes else []
-    return out + [f"EXIF {e.key} ({e.size} bytes)" for e in raw.entries
-                  if e.location in removes and e.location in EXIF_KEYS]
+    tags = {e.key: e for e in raw.entries if e.location.startswith("EXIF:")}
+    _sets, removes = changes.resolve(holds, tags.keys(), "JPEG")
+    return [f"EXIF {k} ({tags[k].size} bytes)" for k in tags if k in removes]
 
 
 def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: Changes
@@ -135,19 +133,13 @@ def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: C
         body_start = f.tell()
         blocks = [p[6:] for m, _, p in segs if m == 0xE1 and p.startswith(EXIF_ID)]
         exif_old = blocks[0] if blocks else None
-        present = {"UserComment"} if any(map(has_user_comment, blocks)) else ()
+        present = tag_names(blocks)
         sets, removes = changes.resolve(holds, present, name)
-        tags = exif_tag_changes(sets, removes)
-        if "UserComment" in sets:
-            new_block = set_user_comment(exif_old, sets["UserComment"])
-        elif "UserComment" in removes and present:
-            new_block = set_user_comment(exif_old, None)
-        elif not tags:  # nothing to change: EXIF segments are copied like the others
+        removes = removes & present
+        if sets or removes:
+            new_block = set_tags(exif_old, {**dict.fromkeys(removes), **sets})
+        else:  # nothing to change: EXIF segments are copied like the others
             exif_old = new_block = None
-        else:
-            new_block = exif_old
-        if tags:
-            new_block = set_tags(new_block, tags)
         seg_bytes = None
         if new_block is not None:
             payload = EXIF_ID + new_block

@@ -296,56 +296,47 @@ def text_chunk(key: str, text: str) -> bytes:
     return make_chunk(ctype, data)
 
 
-def text_chunk_like(ctype: bytes, old: bytes, key: str, text: str) -> bytes:
-    """A chunk replacing `old` (the data of a `ctype` chunk) in the same form: zTXt stays
-    compressed, iTXt keeps its flags and language, and a tEXt that held UTF-8 (not the
-    spec's Latin-1, but common: docs/formats.md#text-encodings-in-the-wild) gets UTF-8
-    again, so an edit set back gives the original bytes. An iTXt written only because its
-    text was not Latin-1 turns back into tEXt when the new text is."""
-    body = old.partition(b"\0")[2]
-    if ctype == b"tEXt" and not body.isascii():
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError:
-            return text_chunk(key, text)
-        return make_chunk(b"tEXt", key.encode("latin-1") + b"\0" + text.encode("utf-8"))
-    if ctype == b"zTXt":
-        try:
-            data = text.encode("latin-1")
-        except UnicodeEncodeError:
-            return text_chunk(key, text)
-        return make_chunk(b"zTXt", key.encode("latin-1") + b"\0\0" + zlib.compress(data, 9))
-    if ctype == b"iTXt" and len(body) >= 2 and _latin1(text) == _latin1(_itxt_text(body)):
-        flag = body[0]
+def _like(ctype: bytes, data: bytes, key: str, text: str) -> bytes:
+    """The chunk replacing `data` (a text chunk of type `ctype`) by `text`, stored as the
+    writer stored the old one where the text allows: an iTXt with a language, a
+    translated keyword or compression, or holding XMP, stays such an iTXt; a zTXt stays
+    compressed; a tEXt its writer filled with UTF-8 keeps UTF-8, and the NULs it put after
+    the text. Anything else is chosen by `text_chunk`, as A1111 chooses."""
+    body = data.partition(b"\0")[2]
+    if ctype == b"iTXt" and len(body) >= 2:
+        flag, method = body[0], body[1]
         lang, _, rest = body[2:].partition(b"\0")
-        tkey, _, _ = rest.partition(b"\0")
-        data = text.encode("utf-8")
-        if flag:
-            data = zlib.compress(data, 9)
-        return make_chunk(b"iTXt", key.encode("latin-1") + b"\0" + bytes([flag, body[1]])
-                          + lang + b"\0" + tkey + b"\0" + data)
+        translated, _, _ = rest.partition(b"\0")
+        if flag or lang or translated or key == "XML:com.adobe.xmp":
+            payload = text.encode("utf-8")
+            if flag:
+                payload = zlib.compress(payload)
+            return make_chunk(b"iTXt", key.encode("latin-1") + b"\0" + bytes([flag, method])
+                              + lang + b"\0" + translated + b"\0" + payload)
+    elif ctype == b"zTXt":
+        try:
+            payload = text.encode("latin-1")
+        except UnicodeEncodeError:
+            return make_chunk(b"iTXt", key.encode("latin-1") + b"\0\x01\0\0\0"
+                              + zlib.compress(text.encode("utf-8")))
+        return make_chunk(b"zTXt", key.encode("latin-1") + b"\0\0" + zlib.compress(payload))
+    elif ctype == b"tEXt":
+        # NULs its writer put after the text (Tensor.Art) stay; the reader drops them
+        nuls = b"\0" * (len(body) - len(body.rstrip(b"\0")))
+        if not body.isascii() and not text.isascii():
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            else:
+                return make_chunk(b"tEXt", key.encode("latin-1") + b"\0"
+                                  + text.encode("utf-8") + nuls)
+        if nuls:
+            chunk = text_chunk(key, text)
+            if chunk[4:8] == b"tEXt":
+                return make_chunk(b"tEXt", chunk[8:-4] + nuls)
+            return chunk
     return text_chunk(key, text)
-
-
-def _latin1(text: str) -> bool:
-    try:
-        text.encode("latin-1")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _itxt_text(body: bytes) -> str:
-    """The text of an iTXt body (after the keyword), "" when it cannot be read: an iTXt
-    whose text fits Latin-1 came from a writer that always uses iTXt."""
-    rest = body[2:].split(b"\0", 2)
-    data = rest[2] if len(rest) == 3 else b""
-    try:
-        if body[0]:
-            data = zlib.decompressobj().decompress(data, MAX_TEXT_BYTES)
-        return data.decode("utf-8")
-    except (zlib.error, UnicodeDecodeError):
-        return ""
 
 
 def make_chunk(ctype: bytes, data: bytes) -> bytes:
@@ -359,8 +350,8 @@ def _chunk_key(ctype: bytes, f: BinaryIO, length: int) -> tuple[str, bytes]:
 
 
 def holds(key: str) -> bool:
-    """Any key: a text chunk takes any keyword (`text_chunk` refuses malformed ones);
-    "UserComment" is the eXIf chunk's UserComment and "EXIF:<tag>" its text tags."""
+    """Any key: a text chunk takes any keyword (`text_chunk` refuses malformed ones), and
+    "UserComment" is the eXIf chunk's UserComment."""
     return True
 
 
@@ -382,12 +373,9 @@ def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: C
     drops text chunks of that keyword too, as `strip` always has. The eXIf chunk is rebuilt
     only when its UserComment changes, and dropped when nothing else is left in it.
     """
-    from .exif_write import EXIF_KEYS, exif_tag_changes
-
     block: bytes | None = None
     has_uc = False
-    keys = {*changes.set, *changes.mirror, *changes.remove}
-    if "UserComment" in keys or keys & EXIF_KEYS:
+    if "UserComment" in {*changes.set, *changes.mirror, *changes.remove}:
         block, has_uc = _exif_state(src)
     sets, removes = changes.resolve(holds, {"UserComment"} if has_uc else (), str(src))
     exif: bytes | bool | None = False
@@ -395,13 +383,6 @@ def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: C
         from .exif import set_user_comment
 
         exif = set_user_comment(block, sets.pop("UserComment", None))
-    tags = exif_tag_changes(sets, removes)  # "EXIF:Make" ...: tags of the eXIf chunk
-    if tags:
-        from .exif_write import set_tags
-
-        exif = set_tags(block if exif is False else exif, tags)  # type: ignore[arg-type]
-        sets = {k: v for k, v in sets.items() if k not in EXIF_KEYS}
-        removes = frozenset(k for k in removes if k not in EXIF_KEYS)
     texts: dict[str, str | None] = dict.fromkeys(removes)
     texts.update(sets)
     return _stream(src, dst, texts, exif=exif)
@@ -463,7 +444,7 @@ def _stream(src: str | os.PathLike[str], dst: str | os.PathLike[str],
                 crc = f.read(4)
                 if key in removing:
                     if key in pending and not seen_idat:
-                        out.write(text_chunk_like(ctype, data, key, pending.pop(key)))
+                        out.write(_like(ctype, data, key, pending.pop(key)))
                         changes.append(f"replaced {tname} {key}")
                     else:
                         changes.append(f"removed {tname} {key} ({length} bytes)")

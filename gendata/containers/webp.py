@@ -11,8 +11,8 @@ from typing import BinaryIO
 
 from ..errors import ContainerError, WriteError
 from .atomic import atomic_output
-from .exif import exif_entries, has_user_comment, set_user_comment, strip_exif_header
-from .exif_write import EXIF_KEYS, exif_tag_changes, set_tags
+from .exif import exif_entries, strip_exif_header, tag_names
+from .exif_tags import WRITABLE, set_tags
 from .raw import Changes, RawEntry, RawMetadata
 
 _EXIF_FLAG = 0x08
@@ -94,17 +94,14 @@ TEXT_LOCATIONS: frozenset[str] = frozenset()
 
 
 def holds(key: str) -> bool:
-    """The EXIF UserComment, and the EXIF text tags by their entry location ("EXIF:Make"),
-    are written; XMP is read, never changed."""
-    return key == "UserComment" or key in EXIF_KEYS
+    """The EXIF text tags (exif_tags.WRITABLE) are written; XMP is read, never changed."""
+    return key in WRITABLE
 
 
 def removals(raw: RawMetadata, changes: Changes) -> list[str]:
-    uc = next((e for e in raw.entries if e.key == "UserComment"), None)
-    _sets, removes = changes.resolve(holds, () if uc is None else {"UserComment"}, "WebP")
-    out = [f"EXIF UserComment ({uc.size} bytes)"] if uc and "UserComment" in removes else []
-    return out + [f"EXIF {e.key} ({e.size} bytes)" for e in raw.entries
-                  if e.location in removes and e.location in EXIF_KEYS]
+    tags = {e.key: e for e in raw.entries if e.location.startswith("EXIF:")}
+    _sets, removes = changes.resolve(holds, tags.keys(), "WebP")
+    return [f"EXIF {k} ({tags[k].size} bytes)" for k in tags if k in removes]
 
 
 def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: Changes
@@ -126,23 +123,17 @@ def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: C
 
         blocks = [strip_exif_header(read_chunk(p, n)) for c, p, n in chunks if c == b"EXIF"]
         exif_old = blocks[0] if blocks else None
-        present = {"UserComment"} if any(map(has_user_comment, blocks)) else ()
+        present = tag_names(blocks)
         sets, removes = changes.resolve(holds, present, name)
-        tags = exif_tag_changes(sets, removes)
-        if "UserComment" in sets:
-            block = set_user_comment(exif_old, sets["UserComment"])
-        elif "UserComment" in removes and present:
-            block = set_user_comment(exif_old, None)
-        elif tags:
-            block = exif_old
+        removes = removes & present
+        if sets or removes:
+            block = set_tags(exif_old, {**dict.fromkeys(removes), **sets})
         else:
             if os.path.realpath(src) != os.path.realpath(dst):
                 f.seek(0)
                 with atomic_output(dst, like=src) as out:
                     shutil.copyfileobj(f, out, 1 << 20)
             return []
-        if tags:
-            block = set_tags(block, tags)
         vp8x = next(((p, n) for c, p, n in chunks if c == b"VP8X"), None)
         if vp8x is not None:
             header = bytearray(read_chunk(*vp8x))

@@ -36,12 +36,14 @@ _MISSING = object()
 
 
 def entry_key(entry: RawEntry) -> str:
-    """The Changes key that rewrites `entry` where it is: a PNG text chunk by its keyword, an
-    EXIF tag by its location ("EXIF:Make"), which keeps its IFD, type and encoding."""
+    """The Changes key that rewrites `entry` where it is: a PNG text chunk by its keyword, a
+    JPEG or WebP EXIF tag by its name ("Make"; the container keeps its IFD, type and
+    encoding), a PNG's eXIf only for its UserComment."""
     if entry.location in _TEXT_CHUNKS:
         return entry.key
-    if entry.location.startswith("EXIF:"):
-        return entry.location
+    if entry.location.startswith("EXIF:") and (entry.container != "png"
+                                               or entry.key == "UserComment"):
+        return entry.key
     raise UsageError(f"the ComfyUI graph sits in {entry.location} {entry.key}, which gendata "
                      "cannot write")
 
