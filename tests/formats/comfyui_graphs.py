@@ -188,3 +188,142 @@ def comfy_webp(g: Graph, frames: int = 1) -> bytes:
     imgs[0].save(buf, "WEBP", save_all=frames > 1, append_images=imgs[1:], lossless=True,
                  exif=exif.tobytes())
     return buf.getvalue()
+
+
+# --- one graph per model family the readers must know ----------------------------------------
+
+def _tail(g: Graph, sampler: int, vae: int, saver: str = "SaveImage") -> None:
+    dec = g.add("VAEDecode", [], {"samples": (sampler, 0), "vae": (vae, 0)})
+    if saver == "SaveAnimatedWEBP":
+        g.add(saver, [("filename_prefix", "video"), ("fps", 16.0), ("lossless", False),
+                      ("quality", 90), ("method", "default")], {"images": (dec, 0)})
+    else:
+        g.add(saver, [("filename_prefix", "ComfyUI")], {"images": (dec, 0)})
+
+
+def _ksampler(g: Graph, model: int, pos: int, neg: int, latent: int, seed: int,
+              steps: int = 20, cfg: float = 1.0, sampler: str = "euler") -> int:
+    return g.add("KSampler", [("seed", seed), "randomize", ("steps", steps), ("cfg", cfg),
+                              ("sampler_name", sampler), ("scheduler", "simple"),
+                              ("denoise", 1.0)],
+                 {"model": (model, 0), "positive": (pos, 0), "negative": (neg, 0),
+                  "latent_image": (latent, 0)})
+
+
+def hidream_graph() -> Graph:
+    """HiDream I1: QuadrupleCLIPLoader and the four-text encoder."""
+    g = Graph()
+    unet = g.add("UNETLoader", [("unet_name", "hidream_i1_full_fp16.safetensors"),
+                                ("weight_dtype", "default")])
+    clip = g.add("QuadrupleCLIPLoader", [("clip_name1", "clip_l_hidream.safetensors"),
+                                         ("clip_name2", "clip_g_hidream.safetensors"),
+                                         ("clip_name3", "t5xxl_fp8.safetensors"),
+                                         ("clip_name4", "llama_3.1_8b.safetensors")])
+    text = "a lighthouse on a cliff at dusk"
+    pos = g.add("CLIPTextEncodeHiDream", [("clip_l", text), ("clip_g", text), ("t5xxl", text),
+                                          ("llama", text)], {"clip": (clip, 0)},
+                outputs=["CONDITIONING"])
+    neg = g.add("CLIPTextEncode", [("text", "blurry")], {"clip": (clip, 0)},
+                outputs=["CONDITIONING"])
+    lat = g.add("EmptySD3LatentImage", [("width", 1024), ("height", 1024), ("batch_size", 1)])
+    _tail(g, _ksampler(g, unet, pos, neg, lat, 221267224284097, 50, 5.0, "uni_pc"), unet)
+    return g
+
+
+def zimage_graph() -> Graph:
+    """Z-Image Turbo: a Qwen3 text encoder through CLIPLoader, AuraFlow model sampling."""
+    g = Graph()
+    unet = g.add("UNETLoader", [("unet_name", "z_image_turbo_bf16.safetensors"),
+                                ("weight_dtype", "default")])
+    clip = g.add("CLIPLoader", [("clip_name", "qwen_3_4b.safetensors"), ("type", "lumina2"),
+                                ("device", "default")])
+    ms = g.add("ModelSamplingAuraFlow", [("shift", 3.0)], {"model": (unet, 0)})
+    pos = g.add("CLIPTextEncode", [("text", "a neon street at night, rain")],
+                {"clip": (clip, 0)}, outputs=["CONDITIONING"])
+    neg = g.add("ConditioningZeroOut", [], {"conditioning": (pos, 0)})
+    lat = g.add("EmptySD3LatentImage", [("width", 1024), ("height", 768), ("batch_size", 1)])
+    _tail(g, _ksampler(g, ms, pos, neg, lat, 42, 8, 1.0, "res_multistep"), unet)
+    return g
+
+
+def omnigen2_graph() -> Graph:
+    """OmniGen2 / HiDream E1: DualCFGGuider behind SamplerCustomAdvanced."""
+    g = Graph()
+    unet = g.add("UNETLoader", [("unet_name", "omnigen2_fp16.safetensors"),
+                                ("weight_dtype", "default")])
+    clip = g.add("CLIPLoader", [("clip_name", "qwen_2.5_vl_fp16.safetensors"),
+                                ("type", "omnigen2"), ("device", "default")])
+    pos = g.add("CLIPTextEncode", [("text", "make it a snowy winter scene")],
+                {"clip": (clip, 0)}, outputs=["CONDITIONING"])
+    neg = g.add("CLIPTextEncode", [("text", "blurry, low quality")], {"clip": (clip, 0)},
+                outputs=["CONDITIONING"])
+    guider = g.add("DualCFGGuider", [("cfg_conds", 5.0), ("cfg_cond2_negative", 2.0),
+                                     ("style", "regular")],
+                   {"model": (unet, 0), "cond1": (pos, 0), "cond2": (neg, 0),
+                    "negative": (neg, 0)})
+    noise = g.add("RandomNoise", [("noise_seed", 459775754578815), "randomize"])
+    sel = g.add("KSamplerSelect", [("sampler_name", "euler")])
+    sched = g.add("BasicScheduler", [("scheduler", "simple"), ("steps", 20), ("denoise", 1.0)],
+                  {"model": (unet, 0)})
+    lat = g.add("EmptySD3LatentImage", [("width", 1024), ("height", 1024), ("batch_size", 1)])
+    sca = g.add("SamplerCustomAdvanced", [], {"noise": (noise, 0), "guider": (guider, 0),
+                                              "sampler": (sel, 0), "sigmas": (sched, 0),
+                                              "latent_image": (lat, 0)})
+    _tail(g, sca, unet)
+    return g
+
+
+def kontext_pro_graph() -> Graph:
+    """An API node that makes the image from its own prompt and seed (no sampler)."""
+    g = Graph()
+    img = g.add("LoadImage", [("image", "girl.png"), "image"])
+    gen = g.add("FluxKontextProImageNode", [("prompt", "change it to a pop art poster"),
+                                            ("aspect_ratio", "1:1"), ("guidance", 3.0),
+                                            ("steps", 50), ("seed", 300619098965942),
+                                            "randomize", ("prompt_upsampling", False)],
+                {"input_image": (img, 0)})
+    g.add("SaveImage", [("filename_prefix", "ComfyUI")], {"images": (gen, 0)})
+    return g
+
+
+def wan_video_graph() -> Graph:
+    """Wan 2.1 text to video, saved as an animated WebP."""
+    g = Graph()
+    unet = g.add("UNETLoader", [("unet_name", "wan2.1_t2v_1.3B_fp16.safetensors"),
+                                ("weight_dtype", "default")])
+    clip = g.add("CLIPLoader", [("clip_name", "umt5_xxl_fp8.safetensors"), ("type", "wan"),
+                                ("device", "default")])
+    pos = g.add("CLIPTextEncode", [("text", "a fox running through snow")],
+                {"clip": (clip, 0)}, outputs=["CONDITIONING"])
+    neg = g.add("CLIPTextEncode", [("text", "static, blurry")], {"clip": (clip, 0)},
+                outputs=["CONDITIONING"])
+    lat = g.add("EmptyHunyuanLatentVideo", [("width", 832), ("height", 480), ("length", 33),
+                                            ("batch_size", 1)])
+    _tail(g, _ksampler(g, unet, pos, neg, lat, 225577701395309, 30, 6.0, "uni_pc"), unet,
+          "SaveAnimatedWEBP")
+    return g
+
+
+# name -> (file bytes, what gendata must read from it)
+def family_fixtures() -> dict[str, tuple[bytes, dict[str, Any]]]:
+    return {
+        "comfyui/sdxl_lora.png": (comfy_png(sdxl_graph()), {
+            "prompt": "a red fox in snow", "seed": 123456789, "steps": 28,
+            "model": "sdxl_base.safetensors", "width": 832}),
+        "comfyui/editor_only.png": (comfy_png(sdxl_graph(seed=5), prompt=False), {
+            "prompt": "a red fox in snow", "seed": 5, "sampler": "dpmpp_2m"}),
+        "comfyui/hidream.png": (comfy_png(hidream_graph()), {
+            "prompt": "a lighthouse on a cliff at dusk", "negative_prompt": "blurry",
+            "seed": 221267224284097, "steps": 50, "model": "hidream_i1_full_fp16.safetensors"}),
+        "comfyui/zimage.png": (comfy_png(zimage_graph()), {
+            "prompt": "a neon street at night, rain", "negative_prompt": "", "seed": 42,
+            "sampler": "res_multistep", "width": 1024, "height": 768}),
+        "comfyui/omnigen2.png": (comfy_png(omnigen2_graph()), {
+            "prompt": "make it a snowy winter scene", "negative_prompt": "blurry, low quality",
+            "seed": 459775754578815, "cfg_scale": 5.0, "steps": 20}),
+        "comfyui/kontext_pro_api.png": (comfy_png(kontext_pro_graph()), {
+            "prompt": "change it to a pop art poster", "seed": 300619098965942, "steps": 50}),
+        "comfyui/wan_t2v.webp": (comfy_webp(wan_video_graph(), frames=3), {
+            "prompt": "a fox running through snow", "seed": 225577701395309, "width": 832,
+            "height": 480}),
+    }
