@@ -401,3 +401,54 @@ def test_saver_text_alone_is_edited_as_infotext(tmp_path: Path) -> None:
     after = edit(p, seed=12)
     assert (after.generator, after.seed) == ("comfyui", 12)
     assert texts(p)["tEXt parameters"] == saver.replace("Seed: 0", "Seed: 12")
+
+
+def test_all_in_one_loader_holding_both_prompts(tmp_path: Path) -> None:
+    """Efficiency Nodes' loader keeps both prompts as its own widgets and hands out
+    CONDITIONING+ / CONDITIONING-; a custom node gendata's table does not know, so the
+    editor widget is found by the value the prompt graph holds."""
+    g = Graph()
+    loader = g.add("Efficient Loader", [
+        ("ckpt_name", "dreamshaper_8.safetensors"), ("vae_name", "Baked VAE"),
+        ("clip_skip", -2), ("lora_name", "None"), ("lora_model_strength", 1.0),
+        ("lora_clip_strength", 1.0), ("positive", "a lighthouse"), ("negative", "blurry"),
+        ("token_normalization", "none"), ("weight_interpretation", "comfy"),
+        ("empty_latent_width", 512), ("empty_latent_height", 768), ("batch_size", 1)],
+        outputs=["MODEL", "CONDITIONING", "CONDITIONING", "LATENT", "VAE", "CLIP"], id=4)
+    g.add("KSampler (Efficient)", [("seed", 9), "randomize", ("steps", 25), ("cfg", 7.0),
+                                   ("sampler_name", "euler"), ("scheduler", "normal"),
+                                   ("denoise", 1.0), ("preview_method", "auto"),
+                                   ("vae_decode", "true")],
+          {"model": (loader, 0), "positive": (loader, 1), "negative": (loader, 2),
+           "latent_image": (loader, 3), "optional_vae": (loader, 4)},
+          outputs=["MODEL", "CONDITIONING", "CONDITIONING", "LATENT", "VAE", "IMAGE"], id=3)
+    p = write(tmp_path, comfy_png(g))
+    before = comfyui.parse(containers.open_raw(p))
+    assert (before.prompt, before.negative_prompt, before.model, before.seed) == (
+        "a lighthouse", "blurry", "dreamshaper_8.safetensors", 9)
+    after = edit(p, prompt="a windmill", negative_prompt="text", seed=10)
+    assert (after.prompt, after.negative_prompt, after.seed) == ("a windmill", "text", 10)
+    assert widgets(graphs(p)[1], 4)[6:8] == ["a windmill", "text"]
+    assert widgets(graphs(p)[1], 3)[0] == 10
+
+
+def test_hires_layout_maps_fields_to_their_pass(tmp_path: Path) -> None:
+    g = sdxl_graph(seed=21)
+    up = g.add("LatentUpscaleBy", [("upscale_method", "nearest-exact"), ("scale_by", 1.5)],
+               {"samples": (3, 0)}, id=40)
+    second = g.add("KSampler", [("seed", 21), "randomize", ("steps", 12), ("cfg", 6.5),
+                                ("sampler_name", "dpmpp_2m"), ("scheduler", "karras"),
+                                ("denoise", 0.5)],
+                   {"model": (10, 0), "positive": (6, 0), "negative": (7, 0),
+                    "latent_image": (up, 0)}, id=41)
+    g.nodes[8].links["samples"] = (second, 0)
+    p = write(tmp_path, comfy_png(g))
+    before = comfyui.parse(containers.open_raw(p))
+    assert (before.steps, before.hires_steps, before.denoising_strength) == (28, 12, 0.5)
+    after = edit(p, steps=30, hires_steps=15, denoising_strength=0.4, seed=22)
+    assert (after.steps, after.hires_steps, after.denoising_strength) == (30, 15, 0.4)
+    api, wf = graphs(p)
+    assert (api["3"]["inputs"]["steps"], api["41"]["inputs"]["steps"]) == (30, 15)
+    assert api["3"]["inputs"]["denoise"] == 1.0 and api["41"]["inputs"]["denoise"] == 0.4
+    assert api["3"]["inputs"]["seed"] == api["41"]["inputs"]["seed"] == 22
+    assert widgets(wf, 41) == [22, "randomize", 15, 6.5, "dpmpp_2m", "karras", 0.4]

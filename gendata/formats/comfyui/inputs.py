@@ -65,10 +65,11 @@ def _is_text_node(node: Node) -> bool:
         and "conditioning" not in node.inputs)
 
 
-def prompts(w: Walker, value: Any, what: str, sites: list[TextSite] | None = None
-            ) -> list[str]:
+def prompts(w: Walker, value: Any, what: str, sites: list[TextSite] | None = None,
+            side: str | None = None) -> list[str]:
     """Prompt texts reached backwards from a conditioning input, nearest first; `sites`,
-    when given, gets where each encoder's text sits."""
+    when given, gets where each encoder's text sits. `side` ("positive" or "negative")
+    picks the text of an all-in-one loader that holds both (Efficiency Nodes)."""
     start = as_link(value)
     if start is None:
         return []
@@ -89,6 +90,14 @@ def prompts(w: Walker, value: Any, what: str, sites: list[TextSite] | None = Non
                 out.append(text)
             continue
         inp = node.inputs
+        key = side or ("negative" if slot == 1 else "positive")
+        if "positive" in inp and "negative" in inp and isinstance(inp.get(key), str):
+            text, site = w.trace(node, key, f"{key} of {node.label()}")
+            if sites is not None:
+                sites.append((site, text))
+            if text and text not in out:
+                out.append(text)
+            continue
         if "positive" in inp and "negative" in inp:
             pick = "negative" if slot == 1 else "positive"
             link = as_link(inp[pick])

@@ -114,6 +114,31 @@ def _locate(text: str, pos: int, trie: dict[str | int, Any], path: JsonPath,
         raise ParseError(f"',' or {closer!r} expected at character {pos}")
 
 
+def _escapes_non_ascii(text: str, start: int) -> bool:
+    """Whether the writer escaped non-ASCII text: Python's json.dumps does by default (and
+    escapes DEL too) and puts a space after its commas; JSON.stringify leaves text raw and
+    writes no spaces. A raw character past U+007E settles it; else the first comma outside
+    a string tells the writer (a comma before a newline, in indented output, does not)."""
+    if not text.isascii() or "\x7f" in text:
+        return False
+    pos = start
+    end = min(len(text), start + 65536)
+    while pos < end:
+        c = text[pos]
+        if c == '"':
+            try:
+                pos = _scanstring(text, pos + 1)[1]
+            except ValueError:
+                return True
+            continue
+        if c == ",":
+            # ", " is Python's; ",\n" (indented) could be either, and ASCII so far says
+            # escaped; "," straight before a value is JSON.stringify's
+            return text[pos + 1:pos + 2] in (" ", "\n", "\r", "")
+        pos += 1
+    return True
+
+
 def dump_like(old: str, value: Any, *, ascii_only: bool) -> str:
     """`value` as a JSON token, spelled the way `old` (the token it replaces) was: a whole
     number where the old token was an integer keeps no ".0", text escapes non-ASCII only
@@ -134,7 +159,7 @@ def splice(text: str, start: int, edits: Mapping[JsonPath, Any]) -> str:
     missing = [p for p in edits if p not in found]
     if missing:
         raise ParseError(f"JSON has no value at {'/'.join(map(str, missing[0]))}")
-    ascii_only = text.isascii()
+    ascii_only = _escapes_non_ascii(text, start)
     parts: list[str] = []
     last = 0
     for path, (a, b) in sorted(found.items(), key=lambda item: item[1][0]):

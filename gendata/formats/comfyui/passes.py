@@ -198,17 +198,17 @@ def _read_prompts(w: Walker, ps: Pass, cond_src: Node, label: str) -> None:
     ps.text_sites = {"positive": [], "negative": []}
     if pos_key is not None:
         ps.positive = inputs.prompts(w, cond_src.inputs[pos_key], f"{pos_key} of {label}",
-                                     ps.text_sites["positive"])
+                                     ps.text_sites["positive"], "positive")
         ps.clip_skip, ps.sites["clip_skip"] = inputs.clip_skip(w, cond_src.inputs[pos_key])
     if "negative" in cond_src.inputs:
         ps.negative = inputs.prompts(w, cond_src.inputs["negative"], f"negative of {label}",
-                                     ps.text_sites["negative"])
+                                     ps.text_sites["negative"], "negative")
         if ps.negative == ps.positive and ps.positive and "cond2" in cond_src.inputs:
             # HiDream E1 gives DualCFGGuider its prompt as `negative` as well; the negative
             # text is the one behind `cond2`.
             ps.text_sites["negative"] = []
             ps.negative = inputs.prompts(w, cond_src.inputs["cond2"], f"cond2 of {label}",
-                                         ps.text_sites["negative"])
+                                         ps.text_sites["negative"], "negative")
 
 
 def _read_own_prompt(w: Walker, ps: Pass) -> None:
