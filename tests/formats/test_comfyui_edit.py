@@ -218,11 +218,15 @@ def test_sampler_inside_a_subgraph(tmp_path: Path, promoted: bool) -> None:
     assert comfyui.params_from_graphs(None, wf).seed == 32
 
 
-def test_group_node_values_live_on_the_instance(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["workflow>", "workflow/"])
+def test_group_node_values_live_on_the_instance(tmp_path: Path, kind: str) -> None:
+    """`workflow>NAME` instances give their inner nodes `instance:index` ids in the prompt
+    graph; older `workflow/NAME` ones gave them plain new ids."""
     g = sdxl_graph(seed=8)
     api = g.api()
-    api["60:1"] = api.pop("3")
-    api["8"]["inputs"]["samples"] = ["60:1", 0]
+    inner_id = "60:1" if kind == "workflow>" else "15"
+    api[inner_id] = api.pop("3")
+    api["8"]["inputs"]["samples"] = [inner_id, 0]
     wf = g.workflow()
     ks = next(n for n in wf["nodes"] if n["id"] == 3)
     wf["nodes"].remove(ks)
@@ -240,7 +244,7 @@ def test_group_node_values_live_on_the_instance(tmp_path: Path) -> None:
         else:
             lk[1] = 60
     wf["nodes"].append({
-        "id": 60, "type": "workflow>Sampler", "mode": 0,
+        "id": 60, "type": f"{kind}Sampler", "mode": 0,
         "inputs": [{"name": i["name"], "type": i["type"], "link": i["link"]}
                    for i in ks["inputs"] if i["name"] != "latent_image"]
         + [{"name": "latent_image", "type": "LATENT",
@@ -250,7 +254,7 @@ def test_group_node_values_live_on_the_instance(tmp_path: Path) -> None:
     assert comfyui.parse(containers.open_raw(p)).seed == 8
     edit(p, seed=9, cfg_scale=2.5)
     api2, wf2 = graphs(p)
-    assert api2["60:1"]["inputs"]["seed"] == 9
+    assert api2[inner_id]["inputs"]["seed"] == 9
     assert widgets(wf2, 60)[:4] == [9, "randomize", 28, 2.5]
     assert wf2["extra"]["groupNodes"]["Sampler"]["nodes"][1]["widgets_values"][0] == 0
 
@@ -333,6 +337,9 @@ def test_fields_a_graph_cannot_hold_are_refused(tmp_path: Path) -> None:
         edit(p, model_hash="abc123")
     with pytest.raises(UsageError, match=r"^hires_steps: "):
         edit(p, hires_steps=10)
+    for field in ("seed", "width", "model", "sampler"):
+        with pytest.raises(UsageError, match=rf"^{field}: .*give a value"):
+            edit(p, **{field: None})
 
 
 # --- other containers --------------------------------------------------------------------------

@@ -162,24 +162,39 @@ class _Placer:
         return paths, siblings
 
     def _by_value(self, site: Site) -> list[JsonPath]:
-        """A custom node the widget table does not know: the one widget of the same node that
-        holds the value the prompt graph has."""
+        """A node the widget table does not know, or one inside a group node whose widgets
+        do not line up with its definition: the one widget that holds the value the prompt
+        graph has, on the node of that id, else on the group or subgraph instance the id
+        belongs to (`instance:inner`), else, for an old group node whose inner nodes got
+        plain new ids, on the one group instance holding it."""
         assert self.wf_doc is not None
         node = self.walked.graph.get(site.node)
         if node is None or site.key not in node.inputs:
             return []
         old = node.inputs[site.key]
         nodes = self.wf_doc.data.get("nodes")
-        for i, raw in enumerate(nodes if isinstance(nodes, list) else ()):
-            if isinstance(raw, dict) and str(raw.get("id")) == site.node:
-                values = raw.get("widgets_values")
-                if isinstance(values, dict) and site.key in values:
-                    return [("nodes", i, "widgets_values", site.key)]
-                if isinstance(values, list):
-                    hits = [k for k, v in enumerate(values) if v == old and type(v) is type(old)]
-                    if len(hits) == 1:
-                        sub: JsonPath = (site.sub,) if site.sub else ()
-                        return [("nodes", i, "widgets_values", hits[0], *sub)]
+        nodes = nodes if isinstance(nodes, list) else []
+        sub: JsonPath = (site.sub,) if site.sub else ()
+        ids = {str(raw.get("id")): i for i, raw in enumerate(nodes) if isinstance(raw, dict)}
+        if site.node in ids:
+            raw = nodes[ids[site.node]]
+            values = raw.get("widgets_values")
+            if isinstance(values, dict) and site.key in values:
+                return [("nodes", ids[site.node], "widgets_values", site.key, *sub)]
+            candidates = [ids[site.node]]
+        elif ":" in site.node and site.node.split(":", 1)[0] in ids:
+            candidates = [ids[site.node.split(":", 1)[0]]]
+        else:
+            candidates = [i for i, raw in enumerate(nodes) if isinstance(raw, dict)
+                          and str(raw.get("type", "")).startswith("workflow/")]
+        hits = []
+        for i in candidates:
+            values = nodes[i].get("widgets_values")
+            if isinstance(values, list):
+                hits += [(i, k) for k, v in enumerate(values)
+                         if v == old and type(v) is type(old)]
+        if len(hits) == 1:
+            return [("nodes", hits[0][0], "widgets_values", hits[0][1], *sub)]
         return []
 
 

@@ -41,6 +41,8 @@ _PASS_FIELDS = {"seed": "seed", "steps": "steps", "cfg_scale": "cfg", "sampler":
                 "scheduler": "scheduler", "model": "model"}
 _SAMPLER_PASS_FIELDS = {**_PASS_FIELDS, "denoise": "denoise"}
 _IGNORED = {"generator", "notes", "samplers", "extra", "loras", "embeddings"}
+# Fields whose input a graph always has a value in: unsetting them is refused.
+_ALWAYS = {*_PASS_FIELDS, "width", "height", "vae", "hires_steps"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +258,8 @@ def plan(result: GraphResult, before: GenParams, after: GenParams, node: str | N
         old, new = getattr(before, field), getattr(after, field)
         if old == new or field in _IGNORED:
             continue
+        if new is None and field in _ALWAYS:
+            raise UsageError(f"{field}: a ComfyUI graph cannot do without it; give a value")
         if field in _PASS_FIELDS:
             p.headline(field, new)
         elif field == "prompt" and _parts_changed(before, after):
