@@ -9,7 +9,6 @@ UserComment. Saver nodes that also (or only) write A1111-style text with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -50,16 +49,19 @@ def _candidate_json(text: str) -> Any:
     return _json(body)
 
 
-@dataclass(frozen=True, slots=True)
 class GraphDoc:
     """Where one graph of a file sits: the entry, the index of its JSON in the entry's text
     (after a carrier's `prompt:` prefix), the path to the graph inside that JSON (SaveImagePlus
-    wraps both graphs in one object), and the parsed graph."""
+    wraps both graphs in one object), and the parsed graph. A plain class: this module loads
+    for every `gendata show`, and building a dataclass costs more than the class is worth."""
 
-    entry: RawEntry
-    start: int
-    inner: tuple[str, ...]
-    data: Any
+    __slots__ = ("data", "entry", "inner", "start")
+
+    def __init__(self, entry: RawEntry, start: int, inner: tuple[str, ...], data: Any) -> None:
+        self.entry = entry
+        self.start = start
+        self.inner = inner
+        self.data = data
 
 
 def graph_documents(raw: RawMetadata) -> tuple[GraphDoc | None, GraphDoc | None]:
