@@ -331,6 +331,15 @@ def test_joined_prompts_are_set_line_by_line_or_by_node(tmp_path: Path) -> None:
     assert widgets(graphs(p)[1], 12) == ["a moat"]
 
 
+def test_an_unchanged_model_changes_nothing(tmp_path: Path) -> None:
+    g = Graph()
+    g.add("LoadImage", [("image", "a.png"), "image"], id=1)
+    g.add("SaveImage", [("filename_prefix", "x")], {"images": (1, 0)}, id=2)
+    for data in (comfy_png(g), comfy_png(sdxl_graph())):
+        raw = containers.open_raw(write(tmp_path, data))
+        assert dict(comfyui.edit(raw, comfyui.parse(raw)).set) == {}
+
+
 def test_fields_a_graph_cannot_hold_are_refused(tmp_path: Path) -> None:
     p = write(tmp_path, comfy_png(sdxl_graph()))
     with pytest.raises(UsageError, match=r"^model_hash: "):
