@@ -15,17 +15,21 @@ memory stays flat and nothing is parsed twice. `csv_extra="json"` (or a field li
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
 import pickle
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 from .batch import map_files, read_one
+from .containers.files import FileIdentity
 from .csvenc import csv_line, csv_quote, csv_text, csv_value
+from .errors import UsageError
 
 __all__ = [
     "CSV_COLUMNS",
@@ -38,6 +42,8 @@ __all__ = [
     "csv_columns",
     "export",
     "lora_cell",
+    "output_file",
+    "without_output",
 ]
 
 FORMATS = ("json", "jsonl", "csv")
@@ -369,3 +375,44 @@ def to_text(files: Iterable[str], options: ExportOptions | None = None, **kwargs
     export(files, buf, options, **kwargs)
     return buf.getvalue()
 
+
+
+@contextlib.contextmanager
+def output_file(path: str | os.PathLike[str], *, force: bool = False
+                ) -> Iterator[tuple[BinaryIO, FileIdentity | None]]:
+    """The file an export to `path` writes: (the file, the identity of what `path` held).
+
+    The output goes to a temporary file that replaces `path` when the block ends without an
+    error, so no input is overwritten before it is read (see `without_output`). Anything but
+    a regular file or a new path is refused (a FIFO would block, a device be replaced), as
+    are read-only and hard-linked files without `force`; /dev/null is written as it is.
+    """
+    from .containers.atomic import atomic_output, check_target, resolve_target, write_policy
+
+    if os.path.realpath(path) == os.path.realpath(os.devnull):
+        with open(os.devnull, "wb") as sink:
+            yield sink, None
+        return
+    target = resolve_target(path)
+    st = check_target(path, target, force=force)
+    with write_policy(force=force), atomic_output(path) as f:
+        yield f, FileIdentity.from_stat(st) if st is not None else None
+
+
+def without_output(files: Iterable[str], output: FileIdentity | None) -> Iterator[str]:
+    """`files`, stopping with UsageError at one that is the export's own output file (by
+    device and inode, so links and other spellings of its name count)."""
+    if output is None:
+        yield from files
+        return
+    key = (output.device, output.inode)
+    for path in files:
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError):
+            yield path
+            continue
+        if (st.st_dev, st.st_ino) == key:
+            raise UsageError(f"{path}: is also the output file; refusing to replace an input "
+                             "with the export (choose another -o)")
+        yield path

@@ -25,15 +25,20 @@ from .output import echo_document, emit, output_options
     json_help="The comparison as one JSON object (docs/batch.md).")
 @click.option("--width", type=click.IntRange(min=10), default=60, show_default=True,
               help="Batch table: cut text cells to this many characters.")
+@click.option("-0", "--null", is_flag=True,
+              help="Paths read from `-` are NUL-separated (find -print0).")
 def diff(paths: tuple[str, ...], base: str | None, recursive: bool, fmt: str,
-         width: int) -> None:
+         width: int, null: bool) -> None:
     """Show what differs in the generation data of images.
 
     Two files: field by field, prompts as a word diff, parameters as old -> new, LoRAs added,
     removed or reweighted. Three or more, or folders: one table of the fields that vary (the
     constant ones listed once above it); `--base IMG` compares each with one reference.
-    Works across generators (a ComfyUI image against an A1111 one).
+    Works across generators (a ComfyUI image against an A1111 one). `-` reads paths from
+    standard input, one a line (`gendata search seed:42 --paths | gendata diff -`).
     """
+    if "-" in paths:
+        paths = _with_stdin(paths, null)
     pair = base is None and len(paths) == 2 and not any(os.path.isdir(p) for p in paths)
     if pair:
         if fmt in ("csv", "jsonl"):
@@ -44,6 +49,21 @@ def diff(paths: tuple[str, ...], base: str | None, recursive: bool, fmt: str,
         if len(paths) == 1 and base is None and not os.path.isdir(paths[0]):
             raise click.UsageError("diff needs two images, a folder, or --base")
         _batch(paths, base, recursive, fmt, width)
+
+
+def _with_stdin(paths: tuple[str, ...], null: bool) -> tuple[str, ...]:
+    """`paths` with `-` replaced by the paths on standard input."""
+    from ..batch import expand_paths
+
+    out: list[str] = []
+    for p in paths:
+        if p == "-":
+            out.extend(expand_paths(["-"], stdin=sys.stdin, null=null))
+        else:
+            out.append(p)
+    if not out:
+        raise click.UsageError("no paths on standard input")
+    return tuple(out)
 
 
 def _read(path: str) -> Any:

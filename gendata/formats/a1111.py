@@ -55,6 +55,18 @@ _NET_TAG = re.compile(r"<(lora|lyco|hypernet):([^>]+)>", re.IGNORECASE)
 _RAW_JSON_KEYS = frozenset({"Hashes", "Civitai resources", "Civitai metadata"})
 
 
+# Typed keys by their case-folded spelling: a saver that writes `CFG Scale: 8.0` means the
+# `CFG scale` field, and an edit must change that entry, not add a second one.
+_CASED = {k.casefold(): k for k in TYPED}
+
+
+def typed_key(key: str) -> str:
+    """The TYPED key `key` spells in another case, else `key` itself."""
+    if key in TYPED:
+        return key
+    return _CASED.get(key.casefold(), key)
+
+
 # --- text -> model -----------------------------------------------------------------------------
 
 def _lora_hash_map(value: str) -> dict[str, str]:
@@ -193,6 +205,8 @@ def _parse(text: str) -> _Parsed | GenParams:
         key = part.key
         values[key] = part.value
         spec = typed_keys.get(key)
+        if spec is None and key.casefold() in _CASED:  # "CFG Scale", as some savers write
+            spec = typed_keys[_CASED[key.casefold()]]
         if spec is not None:
             try:
                 typed = spec.parse(part.value)
@@ -234,7 +248,7 @@ def _parse(text: str) -> _Parsed | GenParams:
             for f in t.fields:
                 fields.pop(f, None)
         for part in origin.line_parts:
-            if isinstance(part, Entry) and part.key in TYPED:
+            if isinstance(part, Entry) and typed_key(part.key) in TYPED:
                 part.typed = None
                 extra[part.key] = part.value
         params = GenParams.model_validate(
@@ -302,9 +316,10 @@ def _current_value(params: GenParams, key: str) -> str | None:
 
 
 def _entry_unchanged(params: GenParams, e: Entry) -> bool:
-    if e.key in TYPED and e.typed is not None:
-        return _typed_current(params, e.key) == e.typed
-    if e.key in TYPED and _typed_current(params, e.key) is not None:
+    key = typed_key(e.key)
+    if key in TYPED and e.typed is not None:
+        return _typed_current(params, key) == e.typed
+    if key in TYPED and _typed_current(params, key) is not None:
         return False
     return e.key in params.extra and params.extra[e.key] == e.value
 
@@ -372,7 +387,9 @@ def dump(params: GenParams) -> str:
             origin.tail if head == origin.head else "")
     pieces: list[str] = []
     present: set[str] = set()
-    last = {p.key: p for p in origin.line_parts if isinstance(p, Entry)}  # last one wins
+    # last one wins; a typed key spelled another way ("CFG Scale") is the same key, and
+    # keeps its spelling when its value changes
+    last = {typed_key(p.key): p for p in origin.line_parts if isinstance(p, Entry)}
     gap = ""
     skip_gap = False  # a removed first entry takes the separator after it with it
     for part in origin.line_parts:
@@ -382,11 +399,12 @@ def dump(params: GenParams) -> str:
             skip_gap = False
             continue
         skip_gap = False
-        present.add(part.key)
-        if _entry_unchanged(params, last[part.key]):
+        key = typed_key(part.key)
+        present.add(key)
+        if _entry_unchanged(params, last[key]):
             text = part.raw
         else:
-            value = _current_value(params, part.key)
+            value = _current_value(params, key)
             if value is None:
                 if pieces:
                     gap = ""

@@ -135,7 +135,7 @@ def _workflow_data(path: Path) -> Any:
 def copy(tmp_path: Path, corpus: Path, request: pytest.FixtureRequest) -> Path:
     row = request.param
     dst = tmp_path / Path(row["path"]).name
-    shutil.copy(corpus / row["path"], dst)
+    shutil.copyfile(corpus / row["path"], dst)  # the corpus is read-only
     return dst
 
 

@@ -41,7 +41,7 @@ def _graphs_of(data: bytes, suffix: str) -> tuple[Any, Any]:
 def test_fixture_reads_and_edits_in_place(fixtures: Path, tmp_path: Path, name: str) -> None:
     _, expected = FIXTURES[name]
     path = tmp_path / Path(name).name
-    shutil.copy(fixtures / name, path)
+    shutil.copyfile(fixtures / name, path)
     original = {e.key: e.text for e in containers.open_raw(path).entries}
     before = comfyui.parse(containers.open_raw(path))
     assert before.generator == "comfyui"
