@@ -142,14 +142,3 @@ def make_lora(name: Any, strength_model: float | None, strength_clip: float | No
     weight = strength_clip if strength_clip is not None else strength_model
     unet = strength_model if strength_model is not None and strength_model != weight else None
     return Lora(name=name, weight=weight, unet_weight=unet)
-
-
-def dedupe(loras: list[Lora]) -> list[Lora]:
-    seen: set[tuple[str, float | None]] = set()
-    out: list[Lora] = []
-    for lo in loras:
-        key = (lo.name, lo.weight)
-        if key not in seen:
-            seen.add(key)
-            out.append(lo)
-    return out

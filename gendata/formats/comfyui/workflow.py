@@ -393,9 +393,6 @@ class _Absolute:
 
     link: list[Any]
 
-    def __getitem__(self, i: int) -> Any:
-        return self.link[i]
-
 
 def flatten(workflow: Any, what: str = "workflow") -> Flat:
     """Editor graph -> Flat (API-shaped graph, notes, widget paths). Raises ParseError on a
