@@ -378,7 +378,10 @@ def update(params: GenParams, changes: dict[str, Any], *, unset: Iterable[str] =
     """Apply typed-field changes, `Key=value` infotext keys and removals; validated.
 
     Infotext keys that map to a typed field (e.g. "Hires upscale") are converted and
-    validated like the field; other keys go to `extra` as text.
+    validated like the field; other keys go to `extra` as text. A key the infotext cannot
+    carry (a newline, a comma, a colon) and a value outside its field's range are refused
+    with ValidationError; renaming the model clears its hash (`model.edit_remarks` words
+    what changed beside the request).
     """
     from .formats import a1111
 
@@ -387,6 +390,7 @@ def update(params: GenParams, changes: dict[str, Any], *, unset: Iterable[str] =
     for key, value in (set_keys or {}).items():
         spec = a1111.TYPED.get(key)
         if spec is None:
+            a1111.check_key(key)  # refused now, not when the text is written
             extra[key] = value
             continue
         try:

@@ -12,7 +12,7 @@ import click
 
 from .. import api
 from ..errors import GenDataError, ParseError, UsageError
-from ..model import GenParams
+from ..model import GenParams, edit_remarks
 from ._common import error, finish, for_each, parse_key_values, warn
 
 FORCE_HELP = ("Also write read-only files (their mode is kept) and files with several hard "
@@ -84,8 +84,13 @@ def set_cmd(files: tuple[str, ...], size: str | None, params_: tuple[str, ...],
         raise click.UsageError("nothing to change: give at least one field option, --param "
                                "or --unset")
 
+    remarks: list[str] = []
+
     def edited(rec: api.Record) -> GenParams:
-        return api.update(api.editable_params(rec), changes, unset=list(unset), set_keys=keys)
+        params = api.editable_params(rec)
+        new = api.update(params, changes, unset=list(unset), set_keys=keys)
+        remarks[:] = edit_remarks(params, new)  # e.g. the old model's hash, removed
+        return new
 
     def one(path: str) -> None:
         if dry_run:
@@ -93,6 +98,8 @@ def set_cmd(files: tuple[str, ...], size: str | None, params_: tuple[str, ...],
             return
         # read, change and write under the file's lock: a concurrent `set` waits
         report(api.edit(path, edited, output=output, stealth=stealth, force=force))
+        for remark in remarks:
+            warn(f"{output or path}: {remark}")
         click.echo(f"{output or path}: updated", err=True)
 
     finish(for_each(files, one))
