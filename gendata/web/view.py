@@ -11,40 +11,19 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import present
 from ..errors import GenDataError
 from ..indexing.query import QueryError, parse
-from ..present import values as _values
+from ..present.values import visible, visible_parts
 
 if TYPE_CHECKING:
     from ..api import Record
 
 __all__ = ["Detail", "FacetValue", "QueryProblem", "detail", "facet_values", "page_url",
            "query_problem", "visible"]
-
-# Characters a browser acts on instead of drawing, or that reorder the text around them
-# (bidi controls make "gpj.exe" read as "exe.jpg"): C0 and C1 controls, DEL, the bidi marks,
-# embeddings, overrides and isolates, the line and paragraph separators, lone surrogates.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
-                       "\u2066-\u2069\u2028\u2029\ud800-\udfff]")
-
-
-def _spelled_out(text: str, keep: str = "\n\t") -> str:
-    def spell(m: re.Match[str]) -> str:
-        char = m.group()
-        if char in keep:
-            return char
-        code = ord(char)
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-    return _CONTROLS.sub(spell, text)
-
-
-# The presentation package's own spelling where it has one, so every front end agrees.
-visible: Callable[[str], str] = getattr(_values, "visible", None) or _spelled_out
 
 
 def page_url(path: str, **params: Any) -> str:
@@ -159,7 +138,8 @@ class Detail:
 
 def _marked(text: str) -> list[tuple[str, str]]:
     """A prompt cut into runs, each with the kind of mark present.prompt_spans gives it
-    (a later kind drawn over an earlier one), for the template to wrap in spans."""
+    (a later kind drawn over an earlier one) or "escape", for the template to wrap in
+    spans."""
     if not text:
         return []
     kinds = [""] * len(text)
@@ -170,7 +150,9 @@ def _marked(text: str) -> list[tuple[str, str]]:
     start = 0
     for i in range(1, len(text) + 1):
         if i == len(text) or kinds[i] != kinds[start]:
-            runs.append((visible(text[start:i]), kinds[start]))
+            # a control character, spelled out, is marked apart from text that looks like it
+            runs += [(part, "escape" if escaped else kinds[start])
+                     for part, escaped in visible_parts(text[start:i])]
             start = i
     return runs
 

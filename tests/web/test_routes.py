@@ -226,6 +226,7 @@ def test_hostile_text_is_escaped_and_its_controls_spelled_out(client: TestClient
     page = client.get(f"/image/{image_id}").text
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
     assert "\\x1b[31mred" in page and "\\u202eevil" in page
+    assert '<span class="m-escape">\\x1b</span>' in page  # marked apart in the prompt
     assert "evil\\u202emodel" in page
 
 
