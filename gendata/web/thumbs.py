@@ -18,11 +18,14 @@ import hashlib
 import io
 import os
 import stat
+import struct
 import tempfile
 import threading
 import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import ContainerError
 
@@ -123,16 +126,16 @@ class Thumbnails:
         file that is not a picture Pillow reads, or one over the pixel cap."""
         from PIL import Image, ImageOps
 
+        source: BinaryIO = f
+        if f.read(8) == _PNG:
+            source = io.BytesIO(_png_pixels(f, self.max_pixels))
+        f.seek(0)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # Pillow's notes on odd files, its bomb warning
-                im = Image.open(f)
+                im = Image.open(source)
                 with im:
-                    width, height = im.size
-                    if width * height > self.max_pixels:
-                        raise ContainerError(f"refusing a huge picture: {width}x{height} is "
-                                             f"more than the {self.max_pixels:,} pixels the "
-                                             "gallery decodes")
+                    _check_size(*im.size, self.max_pixels)
                     if im.format == "JPEG":
                         im.draft("RGB", (self.size, self.size))
                     frame = ImageOps.exif_transpose(im)
@@ -147,9 +150,53 @@ class Thumbnails:
             raise
         except Image.DecompressionBombError as exc:
             raise ContainerError(f"refusing a huge picture: {exc}") from None
+        except Image.UnidentifiedImageError:
+            raise ContainerError("not a picture Pillow can read") from None
         except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as exc:
             raise ContainerError(f"not a picture Pillow can decode ({exc})") from None
         return out.getvalue()
+
+
+def _check_size(width: int, height: int, max_pixels: int) -> None:
+    if width * height > max_pixels:
+        raise ContainerError(f"refusing a huge picture: {width}x{height} is more than the "
+                             f"{max_pixels:,} pixels the gallery decodes")
+
+
+_PNG = b"\x89PNG\r\n\x1a\n"
+# What a PNG's picture is made of; everything else (text, ICC profiles, APNG frames after
+# the first) is left out of the copy Pillow decodes: a thumbnail needs none of it, and
+# Pillow refuses a whole file for one text chunk it dislikes (a wrong CRC, more than 1 MB),
+# which generators' workflows often are.
+_PIXEL_CHUNKS = frozenset({b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND"})
+
+
+def _png_pixels(f: BinaryIO, max_pixels: int) -> bytes:
+    """The PNG open in `f` (just past its signature) with only the chunks that make its
+    picture, and an EXIF chunk whose checksum is right (it may turn the picture). Raises
+    ContainerError, before the image data is read, when the header says more than
+    `max_pixels`."""
+    out = [_PNG]
+    while True:
+        head = f.read(8)
+        if len(head) < 8:
+            break
+        length, ctype = struct.unpack(">I4s", head)
+        if ctype == b"IHDR" and length >= 8:
+            width, height = struct.unpack(">II", f.read(8))
+            f.seek(-8, 1)
+            _check_size(width, height, max_pixels)
+        if ctype in _PIXEL_CHUNKS or ctype == b"eXIf":
+            body = f.read(length + 4)
+            if ctype == b"eXIf" and (len(body) < length + 4 or zlib.crc32(
+                    body[:length], zlib.crc32(ctype)) != struct.unpack(">I", body[-4:])[0]):
+                continue
+            out += [head, body]
+            if len(body) < length + 4 or ctype == b"IEND":
+                break
+        else:
+            f.seek(length + 4, 1)
+    return b"".join(out)
 
 
 def _reason(exc: BaseException) -> str:
