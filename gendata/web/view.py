@@ -132,6 +132,7 @@ class Detail:
     sections: list[tuple[str, list[present.Row]]]
     raw: list[tuple[str, str, str]]  # (key, size, text)
     infotext: str | None
+    infotext_problem: str = ""
     no_data: str = ""
     sampler_columns: tuple[str, ...] = field(default=present.SAMPLER_COLUMNS)
 
@@ -157,25 +158,26 @@ def _marked(text: str) -> list[tuple[str, str]]:
     return runs
 
 
-def _infotext(rec: Record) -> str | None:
+def _infotext(rec: Record) -> tuple[str | None, str]:
     """What "copy parameters" copies: the file's own A1111 text when it has one, else its
-    parameters written as A1111 text (what A1111's PNG Info and Civitai read)."""
+    parameters written as A1111 text (what A1111's PNG Info and Civitai read); or None and
+    why A1111 text cannot carry them."""
     from ..formats import a1111
 
     if rec.raw is not None and a1111.score(rec.raw) >= 0.5:
         text = a1111.infotext(rec.raw)
         if text:
-            return visible(text)
+            return visible(text), ""
     try:
         params = rec.params
         if params is None:
-            return None
+            return None, ""
         from ..api import dump_a1111
         from ..convert import as_a1111
 
-        return visible(dump_a1111(as_a1111(params)))
-    except (GenDataError, ValueError):
-        return None
+        return visible(dump_a1111(as_a1111(params))), ""
+    except (GenDataError, ValueError) as exc:
+        return None, visible(str(exc))
 
 
 def _rows(rows: list[Any]) -> list[Any]:
@@ -205,5 +207,5 @@ def detail(image_id: int, rec: Record) -> Detail:
     base.networks = [present.NetworkRow(*(visible(c) for c in row))
                      for row in present.network_rows(p)]
     base.samplers = _rows(present.sampler_rows(p)) if len(p.samplers) > 1 else []
-    base.infotext = _infotext(rec)
+    base.infotext, base.infotext_problem = _infotext(rec)
     return base
