@@ -16,6 +16,8 @@ from gendata import read
 from .conftest import Library
 from .server import IMAGES_LOADED, serving, wait_until
 
+pytest.importorskip("starlette", reason="the serve extra is not installed "
+                    "(pip install 'gendata[serve]')")
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed "
                                "(pip install 'gendata[test]')")
 

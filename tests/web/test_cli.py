@@ -9,7 +9,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
+
+pytest.importorskip("starlette", reason="the serve extra is not installed "
+                    "(pip install 'gendata[serve]')")
 
 from gendata.cli import main
 

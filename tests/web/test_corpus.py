@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+
+pytest.importorskip("starlette", reason="the serve extra is not installed "
+                    "(pip install 'gendata[serve]')")
+
 from starlette.testclient import TestClient
 
 import gendata

@@ -12,6 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from PIL import Image
+
+pytest.importorskip("starlette", reason="the serve extra is not installed "
+                    "(pip install 'gendata[serve]')")
+
 from starlette.testclient import TestClient
 
 import gendata
