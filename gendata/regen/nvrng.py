@@ -25,7 +25,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 __all__ = [
-    "ImageNoise", "NoiseGenerator", "PhiloxNV", "box_muller", "slerp", "wave_threads",
+    "ImageNoise", "NoiseGenerator", "PhiloxNV", "box_muller", "philox_words", "slerp",
+    "wave_threads",
 ]
 
 _MUL = (np.uint64(0xD2511F53), np.uint64(0xCD9E8D57))
@@ -65,7 +66,7 @@ def box_muller(x: np.ndarray, y: np.ndarray, cosine: bool = False) -> np.ndarray
     return (radius * (np.cos(v) if cosine else np.sin(v))).astype(np.float32)
 
 
-def _words(seed: int, counter0: int, n: int) -> list[np.ndarray]:
+def philox_words(seed: int, counter0: int, n: int) -> list[np.ndarray]:
     """The four Philox output words for counters (counter0, 0, i, 0), i < n."""
     idx = np.arange(n, dtype=np.uint32)
     zeros = np.zeros(n, dtype=np.uint32)
@@ -101,7 +102,7 @@ class PhiloxNV:
             blocks = max(1, min(blocks, self.threads // 256))
         grid = blocks * 256
         if grid >= n:
-            w = _words(self.seed, self.offset, n)
+            w = philox_words(self.seed, self.offset, n)
             self.offset += 1
             return box_muller(w[0], w[1]).reshape(tuple(shape))
         # Each thread draws curand_normal4 per round: element k*4*grid + j*grid + t takes value j
@@ -109,7 +110,7 @@ class PhiloxNV:
         rounds = -(-n // (4 * grid))
         parts = []
         for k in range(rounds):
-            w = _words(self.seed, self.offset + k, grid)
+            w = philox_words(self.seed, self.offset + k, grid)
             parts += [box_muller(w[0], w[1]), box_muller(w[0], w[1], True),
                       box_muller(w[2], w[3]), box_muller(w[2], w[3], True)]
         self.offset += rounds
