@@ -229,7 +229,9 @@ def _rng_deviation(noise: NoisePlan, devs: list[Deviation]) -> None:
                 if noise.step_noise == "generator" else "")
         devs.append(Deviation("rng-emulated", "close",
                               "A1111 drew the noise with torch's CUDA generator; this run "
-                              "emulates it with Philox on the CPU (same initial noise)." + step))
+                              "emulates it with Philox on the CPU (the same Philox numbers; "
+                              "the card's float32 Box-Muller can differ in the last bits)."
+                              + step))
 
 
 
