@@ -85,7 +85,7 @@ def _pair(path_a: str, path_b: str, fmt: str) -> None:
         echo_document(result.to_json())
         return
     emit((), "table", table=lambda console: pair_view(
-        a, b, result.changes, marks=console.color_system is None))
+        a, b, result.changes, marks=console.color_system is None, only=result.only))
 
 
 def _batch(paths: tuple[str, ...], base_path: str | None, recursive: bool, fmt: str,
@@ -175,7 +175,8 @@ def word_diff_text(old: str, new: str, *, marks: bool = False) -> Any:
     return out
 
 
-def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False) -> Any:
+def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False,
+              only: tuple[dict[str, Any], dict[str, Any]] = ({}, {})) -> Any:
     from rich.console import Group
     from rich.panel import Panel
     from rich.table import Table
@@ -192,6 +193,15 @@ def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False) -> Any
     head.append("--- " + _value_text(who(a)) + "\n", style="red")
     head.append("+++ " + _value_text(who(b)), style="green")
     parts: list[Any] = [head]
+    for rec, values in zip((a, b), only, strict=True):
+        if values:  # two dialects: what only one of them records is not a difference
+            t = Table(title=f"Recorded only by {who(rec)}", title_justify="left",
+                      title_style="dim", show_header=False, box=None, padding=(0, 1))
+            t.add_column("field", style="dim cyan", no_wrap=True)
+            t.add_column("value", style="dim", overflow="fold")
+            for k, v in values.items():
+                t.add_row(label(k), _value_text(v))
+            parts.append(t)
     if not changes:
         parts.append(Text("no differences in generation data", style="bold"))
         return Group(*parts)
