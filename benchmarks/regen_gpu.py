@@ -166,7 +166,7 @@ def build_sd15_shaped(folder: Path, device: str, toy: bool) -> Path:
     pipe = StableDiffusionPipeline(vae=vae, text_encoder=te, tokenizer=tok, unet=unet,
                                    scheduler=sched, safety_checker=None, feature_extractor=None,
                                    requires_safety_checker=False)
-    pipe.to(torch.float16 if device == "cuda" else torch.float32)
+    pipe.to("cpu", torch.float16 if device == "cuda" else torch.float32)
     pipe.save_pretrained(folder)
     return folder
 
