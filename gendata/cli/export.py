@@ -62,6 +62,9 @@ from .output import output_options
               help="URLs: objects in flight at once in each worker process.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=1000, show_default=True,
               help="URLs and Parquet: objects per task and per part file.")
+@click.option("--retries", type=click.IntRange(min=1), default=3, show_default=True,
+              help="URLs: tries in all for an object the storage answers with throttling or "
+                   "a server error, with backoff (on top of the filesystem's own retries).")
 @click.option("--resume", is_flag=True,
               help="Parquet folder: keep the parts an earlier run wrote and write the rest.")
 @click.option("--stats", is_flag=True,
@@ -71,8 +74,8 @@ def export(paths: tuple[str, ...], recursive: bool, fmt: str, output: str,
            fields: tuple[str, ...], csv_extra: str, all_files: bool, null: bool,
            jobs: int | None, unordered: bool, stealth: bool | None, bom: bool,
            quiet: bool, force: bool, storage_options: tuple[str, ...], engine: str,
-           address: str | None, concurrency: int, batch_size: int, resume: bool,
-           stats: bool) -> None:
+           address: str | None, concurrency: int, batch_size: int, retries: int,
+           resume: bool, stats: bool) -> None:
     """Export the generation data of many images: files, folders, globs, `-` for a list of
     paths on standard input, or URLs (s3://, gs://, az://, hf://, https://, ...). One record
     per image, in the `show --json` schema; unreadable files become records with `error` set
@@ -93,8 +96,8 @@ def export(paths: tuple[str, ...], recursive: bool, fmt: str, output: str,
                    csv_extra=csv_extra, all_files=all_files, null=null, jobs=jobs,
                    stealth=stealth, bom=bom, quiet=quiet, force=force,
                    storage_options=storage_options, engine=engine, address=address,
-                   concurrency=concurrency, batch_size=batch_size, resume=resume,
-                   stats=stats)
+                   concurrency=concurrency, batch_size=batch_size, retries=retries,
+                   resume=resume, stats=stats)
         return
     ctx = click.get_current_context()
     output = click.Path(dir_okay=False, allow_dash=True).convert(

@@ -18,9 +18,11 @@ def run_remote(paths: tuple[str, ...], *, recursive: bool, fmt: str, output: str
                fields: tuple[str, ...], csv_extra: str, all_files: bool, null: bool,
                jobs: int | None, stealth: bool | None, bom: bool, quiet: bool, force: bool,
                storage_options: tuple[str, ...], engine: str, address: str | None,
-               concurrency: int, batch_size: int, resume: bool, stats: bool) -> None:
+               concurrency: int, batch_size: int, retries: int, resume: bool,
+               stats: bool) -> None:
     from ..errors import GenDataError, UsageError
     from ..remote.job import RemoteExport, is_folder_output, run_export
+    from ..remote.retry import RetryPolicy
     from ..remote.urls import parse_storage_options
     from .export import _Bar, _StopFlag, _stderr_is_tty, report_stats
 
@@ -30,7 +32,7 @@ def run_remote(paths: tuple[str, ...], *, recursive: bool, fmt: str, output: str
             recursive=recursive, all_files=all_files, null=null, stealth=stealth,
             storage_options=parse_storage_options(storage_options), engine=engine,
             address=address, jobs=jobs, concurrency=concurrency, page=batch_size,
-            resume=resume)
+            resume=resume, retry=RetryPolicy(attempts=retries))
         if fmt != "parquet":
             from ..export import ExportOptions
 

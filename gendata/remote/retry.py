@@ -87,10 +87,13 @@ def is_transient(exc: BaseException) -> bool:
 class RetryPolicy:
     """How often and how patiently a transient error is retried: `attempts` tries in all,
     waiting a random time up to `base` * 2**n seconds (capped at `cap`) before try n + 1
-    ("full jitter", so that many workers throttled at once do not come back at once)."""
+    ("full jitter", so that many workers throttled at once do not come back at once).
 
-    attempts: int = 5
-    base: float = 0.2
+    These tries come on top of the filesystem's own (s3fs and botocore retry throttling
+    several times before giving up), so the default is small."""
+
+    attempts: int = 3
+    base: float = 0.5
     cap: float = 10.0
 
     def delays(self) -> Iterator[float]:

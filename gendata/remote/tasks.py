@@ -126,13 +126,15 @@ def read_page(spec: JobSpec, fs: Any, items: Sequence[Any],
         return [_read_local(str(p), spec.stealth) for p in items]
     from .urls import url_of
 
-    refs: list[ObjectRef] = []
+    refs: list[ObjectRef | Missing] = []
     for item in items:
         if isinstance(item, ObjectRef) and item.size is None:
             try:
-                item = ObjectRef(item.path, int(fs.size(item.path)))
-            except OSError:
-                item = ObjectRef(item.path, 0)
+                item = ObjectRef(item.path, int(spec.retry.call(lambda p=item.path: fs.size(p))))
+            except FileNotFoundError:
+                item = Missing(item.path, "no such object")
+            except OSError as exc:
+                item = Missing(item.path, str(exc) or type(exc).__name__)
         refs.append(item)
     paths: list[str] = []
     starts: list[int] = []

@@ -86,3 +86,60 @@ def test_local_engine_to_parquet_file(s3: CountingMotoServer, library: Library,
     assert stats, result.output
     assert int(stats.group(1)) == requests
     assert abs(int(stats.group(3).replace(",", "")) - served / 1024) < 1
+
+
+@pytest.fixture(scope="module")
+def cluster(s3: CountingMotoServer) -> Any:
+    """A Dask cluster of two worker processes, started here (after the AWS_* variables are
+    set, which the workers inherit)."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                       dashboard_address=None)
+    try:
+        yield cluster
+    finally:
+        cluster.close()
+
+
+def test_dask_cluster_to_parquet_folder(s3: CountingMotoServer, library: Library,
+                                        local_rows: dict[str, dict[str, Any]], cluster: Any,
+                                        tmp_path: Path) -> None:
+    from gendata.remote.job import RemoteExport, run_export
+
+    out = tmp_path / "parts"
+    s3.counter.reset()
+    summary = run_export(RemoteExport(inputs=(library.prefix,), output=str(out),
+                                      fmt="parquet", recursive=True, engine="dask",
+                                      address=cluster.scheduler_address, page=25))
+    assert summary.count == len(library.names) and not summary.task_errors
+    # each of the ten prefixes is a shard listed and written by its own task, spread over
+    # both workers
+    assert set(summary.tasks_per_worker) == set(cluster.scheduler_info["workers"])
+    assert len(summary.cluster_workers) == 2
+    parts = sorted(p.name for p in out.iterdir())
+    assert len(parts) == summary.parts_written == 20
+    rows = _rows(pq.read_table(out), library)
+    _check(rows, library)
+    assert rows == local_rows
+    served = sum(s3.counter.bytes[f"gendata-test/lib/{n}"] for n in library.names)
+    assert served / len(library.names) <= CAP
+    assert summary.fetch.bytes == served
+
+
+def test_duckdb_reads_the_parts(library: Library, cluster: Any, tmp_path: Path) -> None:
+    duckdb = pytest.importorskip("duckdb")
+    from gendata.remote.job import RemoteExport, run_export
+
+    out = tmp_path / "parts"
+    run_export(RemoteExport(inputs=(library.prefix + "p03/",), output=str(out),
+                            fmt="parquet", engine="dask", address=cluster.scheduler_address))
+    con = duckdb.connect()
+    n, seeds = con.execute(
+        f"select count(*), list(seed order by path) from read_parquet('{out}/*.parquet')"
+    ).fetchone()
+    names = sorted(n for n in library.names if n.startswith("p03/"))
+    assert n == len(names)
+    assert [int(s) for s in seeds] == [library.seeds[n] for n in names]
+    extra = con.execute(f"select extra['Custom 0'] from read_parquet('{out}/*.parquet') "
+                        "where path like '%img-0003.png'").fetchone()
+    assert extra == ("yes",)
