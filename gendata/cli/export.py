@@ -100,8 +100,8 @@ def export(paths: tuple[str, ...], recursive: bool, fmt: str, output: str,
                    resume=resume, stats=stats)
         return
     ctx = click.get_current_context()
-    output = click.Path(dir_okay=False, allow_dash=True).convert(
-        output, next(p for p in ctx.command.params if p.name == "output"), ctx)
+    output = str(click.Path(dir_okay=False, allow_dash=True).convert(
+        output, next(p for p in ctx.command.params if p.name == "output"), ctx))
     started = time.perf_counter()
     try:
         opts = ExportOptions(fmt=fmt, fields=field_list or None, csv_extra=csv_extra,

@@ -24,7 +24,7 @@ def run_remote(paths: tuple[str, ...], *, recursive: bool, fmt: str, output: str
     from ..remote.job import RemoteExport, is_folder_output, run_export
     from ..remote.retry import RetryPolicy
     from ..remote.urls import parse_storage_options
-    from .export import _Bar, _StopFlag, _stderr_is_tty, report_stats
+    from .export import _Bar, _stderr_is_tty, _StopFlag, report_stats
 
     try:
         job = RemoteExport(

@@ -79,9 +79,9 @@ class DaskEngine:
                 yield result
                 if should_stop is not None and should_stop():
                     break
-                task = next(it, None)
-                if task is not None:
-                    submit(task)
+                more = next(it, None)
+                if more is not None:
+                    submit(more)
         finally:
             client.close()
             if cluster is not None:

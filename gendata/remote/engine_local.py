@@ -8,6 +8,7 @@ At most two tasks per worker are queued, so neither listing nor results pile up.
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -38,11 +39,9 @@ class LocalEngine:
             should_stop: Callable[[], bool] | None = None) -> Iterator[TaskResult]:
         """`run_task(spec, task)` for every task, in order (or as they finish)."""
         it = iter(tasks)
-        head = [t for _, t in zip(range(2), it)]
+        head = list(itertools.islice(it, 2))
         if len(head) < 2 or self.jobs == 1:  # one task: no pool to start
-            from itertools import chain
-
-            for task in chain(head, it):
+            for task in itertools.chain(head, it):
                 yield run_task(spec, task)
                 if should_stop is not None and should_stop():
                     return
@@ -58,11 +57,11 @@ class LocalEngine:
             exhausted = False
             while True:
                 while not exhausted and len(pending) < limit:
-                    task = next(it, None)
-                    if task is None:
+                    more = next(it, None)
+                    if more is None:
                         exhausted = True
                     else:
-                        pending.append(pool.submit(run_task, spec, task))
+                        pending.append(pool.submit(run_task, spec, more))
                 if not pending:
                     break
                 if ordered:

@@ -126,16 +126,16 @@ def _tasks(job: RemoteExport, parts: bool, done: frozenset[str]) -> Iterator[Tas
     local = [p for p in job.inputs if not is_url(p)]
     if local:  # plain paths: gendata.walk's rule, pages of paths
         key = _key("local", *local)
-        page: list[str] = []
+        paths: list[str] = []
         n = 0
         for path in expand_paths(local, recursive=job.recursive, all_files=job.all_files,
                                  null=job.null):
-            page.append(path)
-            if len(page) == job.page:
-                yield _task(f"{key}p{n:05d}", None, done, items=tuple(page))
-                page, n = [], n + 1
-        if page:
-            yield _task(f"{key}p{n:05d}", None, done, items=tuple(page))
+            paths.append(path)
+            if len(paths) == job.page:
+                yield _task(f"{key}p{n:05d}", None, done, items=tuple(paths))
+                paths, n = [], n + 1
+        if paths:
+            yield _task(f"{key}p{n:05d}", None, done, items=tuple(paths))
     for url in (p for p in job.inputs if is_url(p)):
         fs, path = filesystem(url, job.storage_options)
         if is_local(fs):

@@ -107,13 +107,13 @@ def _generic_pages(fs: Any, path: str, deep: bool, page: int
 
 
 def iter_pages(fs: Any, shard: Shard, *, all_files: bool = False, page: int = PAGE
-               ) -> Iterator[list[ObjectRef]]:
+               ) -> Iterator[list[ObjectRef | Missing]]:
     """The shard's objects by the module's rule, in key order, `page` at most at a time.
     Pages are cut the same way every time the same objects are listed, which `--resume`
     relies on."""
     root = shard.path.rstrip("/")
     lister = _s3_pages if _is_s3(fs) else _generic_pages
-    batch: list[ObjectRef] = []
+    batch: list[ObjectRef | Missing] = []
     for items in lister(fs, root, shard.deep, page):
         for p, size in items:
             if not _hidden(p, root) and _wanted(p, all_files):
@@ -134,8 +134,9 @@ def iter_objects(fs: Any, path: str, *, recursive: bool, all_files: bool = False
         if not matches:
             yield [Missing(path, "no objects match this pattern")]
             return
-        files = [ObjectRef(p, int(i.get("size") or 0)) for p, i in sorted(matches.items())
-                 if i.get("type") != "directory"]
+        files: list[ObjectRef | Missing] = [
+            ObjectRef(p, int(i.get("size") or 0)) for p, i in sorted(matches.items())
+            if i.get("type") != "directory"]
         for i in range(0, len(files), page):
             yield list(files[i:i + page])
         for p, i in sorted(matches.items()):

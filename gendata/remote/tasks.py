@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from ..api import Record
@@ -130,7 +131,8 @@ def read_page(spec: JobSpec, fs: Any, items: Sequence[Any],
     for item in items:
         if isinstance(item, ObjectRef) and item.size is None:
             try:
-                item = ObjectRef(item.path, int(spec.retry.call(lambda p=item.path: fs.size(p))))
+                size = spec.retry.call(partial(fs.size, item.path))
+                item = ObjectRef(item.path, int(size))
             except FileNotFoundError:
                 item = Missing(item.path, "no such object")
             except OSError as exc:

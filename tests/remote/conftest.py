@@ -15,8 +15,8 @@ pytest.importorskip("s3fs")
 pytest.importorskip("pyarrow")
 pytest.importorskip("moto.server")
 
-from . import images  # noqa: E402
-from .s3server import CountingMotoServer  # noqa: E402
+from . import images
+from .s3server import CountingMotoServer
 
 BUCKET = "gendata-test"
 N_IMAGES = 500

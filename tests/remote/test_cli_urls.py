@@ -140,5 +140,5 @@ def test_parquet_rows_mend_what_the_columns_cannot_hold() -> None:
     assert len(r["warnings"]) == 2
     tbl = table([obj, {"path": "y"}])
     assert tbl.num_rows == 2 and tbl.column("seed").to_pylist()[1] is None
-    text, seed = images.infotext(2)
+    _text, seed = images.infotext(2)
     assert seed == 2 ** 64 - 3
