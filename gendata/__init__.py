@@ -21,6 +21,7 @@ _LAZY = {
     "ValidationError": "errors", "WriteError": "errors", "UsageError": "errors",
     "UnsupportedFormat": "errors", "FileChangedError": "errors",
     "diff": "diff", "diff_images": "diff", "diff_params": "diff", "batch_diff": "diff",
+    "index": "indexing", "search": "indexing",
 }
 
 __all__ = sorted(_LAZY)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -297,39 +297,121 @@ def container_of_name(path: PathLike) -> str | None:
 
 
 def write(path: PathLike, params: GenParams, *, output: PathLike | None = None,
-          stealth: bool = False, force: bool = False, expect: FileIdentity | None = None
-          ) -> list[str]:
-    """Write `params` as an A1111 infotext into `path` (or a copy at `output`).
+          stealth: bool = False, force: bool = False, expect: FileIdentity | None = None,
+          node: str | None = None) -> list[str]:
+    """Write the edited `params` back into `path` (or a copy at `output`), in the dialect
+    it was read from: a NovelAI file stays NovelAI, with only the changed values rewritten
+    in its own entries; A1111-family text keeps its original wording for every field that
+    was not edited. Data found only in the pixels (stealth) is rewritten there, with the
+    same signature and mode. `node` picks the node of a ComfyUI graph to edit. A dialect
+    that cannot hold the edit refuses it with UsageError naming the field; nothing is
+    written then.
 
-    A model parsed from A1111 text keeps its original wording for every field that was not
-    edited. `stealth=True` also hides a copy in the alpha channel (PNG only; this one
+    `stealth=True` also hides a copy of A1111 text in the alpha channel (PNG only; this one
     operation necessarily re-encodes pixels); when the image is too small for it, nothing is
-    written. A file whose copies of the text (PNG `parameters` and EXIF UserComment) differ
-    is refused unless `force`, which writes the new text to both.
+    written. A file whose copies of the A1111 text (PNG `parameters` and EXIF UserComment)
+    differ is refused unless `force`, which writes the new text to both.
 
     `expect` (a `Record.identity`): refuse with WriteError when the file is no longer the
     one that was read. For the edit to be safe against concurrent ones, read and write under
     one lock: `edit`.
     """
-    text = dump_a1111(params)
     with editing(path, force=force, expect=expect):
-        if not force:
-            _refuse_diverging(path, open_raw(path))
-        return _store(path, text, output, stealth)
+        return _write_params(path, _raw_for_edit(path), params, output, stealth, force, node)
 
 
 def edit(path: PathLike, change: Callable[[Record], GenParams], *,
          output: PathLike | None = None, stealth: bool = False, force: bool = False,
-         expect: FileIdentity | None = None) -> list[str]:
+         expect: FileIdentity | None = None, node: str | None = None) -> list[str]:
     """Read `path`, compute new parameters with `change(record)` and write them, all under
     the file's lock, so that concurrent edits (two `gendata set` runs) serialise and neither
     is lost. Otherwise as `write`."""
     with editing(path, force=force, expect=expect):
         rec = read(path)
         params = change(rec)
-        if not force and rec.raw is not None:
-            _refuse_diverging(path, rec.raw)
-        return _store(path, dump_a1111(params), output, stealth)
+        raw = rec.raw if rec.raw is not None else _raw_for_edit(path)
+        return _write_params(path, raw, params, output, stealth, force, node)
+
+
+def _write_params(path: PathLike, raw: RawMetadata, params: GenParams,
+                  output: PathLike | None, stealth: bool, force: bool, node: str | None
+                  ) -> list[str]:
+    from .formats.editing import is_infotext
+
+    changes = _edit_changes(path, raw, params, node)
+    if not is_infotext(params):
+        if stealth:
+            raise UsageError(f"{path}: --stealth hides A1111 text; this file keeps "
+                             f"{formats.display_name(params.generator or '')} data")
+        return apply_changes(path, raw, changes, output=output)
+    if not force:
+        _refuse_diverging(path, raw)
+    if stealth:
+        return _store(path, changes.set["parameters"], output, True)
+    return apply_changes(path, raw, changes, output=output)
+
+
+def edit_preview(path: PathLike, params: GenParams, *, node: str | None = None
+                 ) -> dict[str, str]:
+    """Entry key -> new text of every entry `write` would change (what `set --dry-run`
+    prints); nothing is written."""
+    raw = _raw_for_edit(path)
+    return dict(_edit_changes(path, raw, params, node).set)
+
+
+def _edit_changes(path: PathLike, raw: RawMetadata, params: GenParams, node: str | None
+                  ) -> Changes:
+    """formats.edit_changes, its refusals naming the file."""
+    try:
+        return formats.edit_changes(raw, params, node=node)
+    except UsageError as exc:
+        if str(exc).startswith(str(path)):
+            raise
+        raise UsageError(f"{path}: {exc}") from None
+
+
+def _raw_for_edit(path: PathLike) -> RawMetadata:
+    """The entries as `read` found them, stealth payload included where `read` looked."""
+    raw = open_raw(path)
+    if _worth_stealth(raw):
+        _add_stealth(path, raw)
+    return raw
+
+
+def apply_changes(path: PathLike, raw: RawMetadata, changes: Changes, *,
+                  output: PathLike | None = None) -> list[str]:
+    """Write `changes` to `path` (or a copy at `output`); an entry that lives only in the
+    pixels (stealth) is rewritten there, everything else through the container. Callers
+    hold the file's lock (`editing`)."""
+    kind = raw.container
+    dst = output if output is not None else path
+    if output is not None and container_of_name(output) not in (None, kind):
+        raise UsageError(f"{output}: gendata does not re-encode images; the output must be "
+                         f"a {kind.upper()} like {path}")
+    changes, hidden = _split_hidden(raw, changes)
+    if hidden is None:
+        return containers.write_raw(path, dst, changes)
+    from .containers import stealth as st
+    from .containers.atomic import scratch_path
+
+    signature, text = hidden
+    # Chunks and pixels go through one staged copy: a refusal of either leaves the file.
+    with scratch_path(dst) as staged:
+        done = containers.write_raw(path, staged, changes)
+        return done + st.rewrite_payload(staged, dst, text, signature)
+
+
+def _split_hidden(raw: RawMetadata, changes: Changes) -> tuple[Changes, tuple[str, str] | None]:
+    """(the changes for the container, (stealth signature, new text) for the payload) when
+    the entry a change sets exists only as a stealth payload."""
+    hidden = next((e for e in raw.entries if e.location.startswith("stealth:")), None)
+    if hidden is None or hidden.key not in changes.set or any(
+            e.key == hidden.key and e is not hidden for e in raw.entries):
+        return changes, None
+    rest = Changes(set={k: v for k, v in changes.set.items() if k != hidden.key},
+                   remove=changes.remove, mirror=changes.mirror,
+                   fallback={k: v for k, v in changes.fallback.items() if k != hidden.key})
+    return rest, (hidden.location.split(":", 1)[1], changes.set[hidden.key])
 
 
 def _store(path: PathLike, text: str, output: PathLike | None, stealth: bool) -> list[str]:
@@ -374,19 +456,35 @@ def _refuse_diverging(path: PathLike, raw: RawMetadata) -> None:
 
 
 def strip(path: PathLike, *, output: PathLike | None = None, dry_run: bool = False,
-          force: bool = False, expect: FileIdentity | None = None) -> list[str]:
+          force: bool = False, expect: FileIdentity | None = None,
+          only: Collection[str] | None = None, keep: Collection[str] | None = None
+          ) -> list[str]:
     """Remove generation data (text chunks that carry it, EXIF UserComment) without touching
-    pixels. Returns what was (or, with dry_run, would be) removed."""
+    pixels. Returns what was (or, with dry_run, would be) removed.
+
+    `only` removes just the parts named, `keep` everything but them: "prompt" (the positive
+    and negative prompt text, blanked in every entry of the file's dialect that holds it),
+    "workflow" (editor graphs), "parameters" (the other generation entries) or an entry's
+    own key (docs/guide.md#removing-parts-of-the-data).
+    """
     if dry_run:
-        raw = open_raw(path)
-        return containers.removals(raw, Changes(remove=formats.generation_keys(raw)))
+        return _strip_plan(open_raw(path), only, keep)[1]
     with editing(path, force=force, expect=expect):
         raw = open_raw(path)
-        changes = Changes(remove=formats.generation_keys(raw))
-        planned = containers.removals(raw, changes)
+        changes, planned = _strip_plan(raw, only, keep)
         if planned:
-            containers.write_raw(path, output if output is not None else path, changes)
+            apply_changes(path, raw, changes, output=output)
         return planned
+
+
+def _strip_plan(raw: RawMetadata, only: Collection[str] | None, keep: Collection[str] | None
+                ) -> tuple[Changes, list[str]]:
+    if only is None and keep is None:
+        changes = Changes(remove=formats.generation_keys(raw))
+        return changes, containers.removals(raw, changes)
+    from .formats.parts import strip_plan
+
+    return strip_plan(raw, only=only, keep=keep)
 
 
 def update(params: GenParams, changes: dict[str, Any], *, unset: Iterable[str] = (),
@@ -394,7 +492,10 @@ def update(params: GenParams, changes: dict[str, Any], *, unset: Iterable[str] =
     """Apply typed-field changes, `Key=value` infotext keys and removals; validated.
 
     Infotext keys that map to a typed field (e.g. "Hires upscale") are converted and
-    validated like the field; other keys go to `extra` as text.
+    validated like the field; other keys go to `extra` as text. A key the infotext cannot
+    carry (a newline, a comma, a colon) and a value outside its field's range are refused
+    with ValidationError; renaming the model clears its hash (`model.edit_remarks` words
+    what changed beside the request).
     """
     from .formats import a1111
 
@@ -403,6 +504,7 @@ def update(params: GenParams, changes: dict[str, Any], *, unset: Iterable[str] =
     for key, value in (set_keys or {}).items():
         spec = a1111.TYPED.get(key)
         if spec is None:
+            a1111.check_key(key)  # refused now, not when the text is written
             extra[key] = value
             continue
         try:
@@ -432,7 +534,9 @@ def update(params: GenParams, changes: dict[str, Any], *, unset: Iterable[str] =
 
 
 def editable_params(rec: Record) -> GenParams:
-    """The parameters `set` may edit: A1111-family text, or a fresh model for a file with none."""
+    """The parameters `set` and the edit form may change: those of the file's own dialect
+    (written back in it by `write`), or a fresh model for a file with none. UsageError
+    when the data cannot be written back in place."""
     if rec.params is None:
         if rec.error:
             raise UsageError(rec.error)
@@ -442,10 +546,9 @@ def editable_params(rec: Record) -> GenParams:
         from .model import GenParams
 
         return GenParams(generator="a1111", **size)
-    if not isinstance(rec.params.origin, _a1111_origin_type()) and rec.params.generator:
-        raise UsageError(
-            f"{rec.path}: holds {rec.params.generator} data, which gendata cannot edit in place; "
-            f"`gendata convert --to a1111 --replace` rewrites it as A1111 parameters first")
+    refusal = formats.edit_refusal(rec.params)
+    if refusal is not None:
+        raise UsageError(f"{rec.path}: {refusal}")
     return rec.params
 
 
@@ -475,21 +578,65 @@ def copy(src: PathLike, dst: PathLike, *, output: PathLike | None = None,
                 and containers.free_text(dst_kind)):
             texts = containers.keyed_texts(rec.raw, formats.generation_keys(rec.raw))
             return containers.write_raw(dst, output or dst, Changes(set=texts))
-        return _store(dst, dump_a1111(rec.params), output, False)
+        # another generator's data into a JPEG/WebP: its values as A1111 text
+        params = rec.params.model_copy()
+        params.origin = None
+        return _store(dst, dump_a1111(params), output, False)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The text entries of a file as they were read: what `restore` puts back after edits,
+    whatever dialect they are in."""
+
+    texts: dict[str, str]
+
+
+def snapshot(rec: Record) -> Snapshot:
+    """The record's text entries (the first of repeated keys), stealth payload included."""
+    texts: dict[str, str] = {}
+    for entry in rec.raw.entries if rec.raw is not None else []:
+        if entry.text is not None and entry.key not in texts:
+            texts[entry.key] = entry.text
+    return Snapshot(texts)
+
+
+def restore(path: PathLike, snap: Snapshot, *, force: bool = False,
+            expect: FileIdentity | None = None) -> list[str]:
+    """Put the entries of `snap` back into `path`: those an edit changed get their text
+    again, generation entries it added go; pixels and everything else are untouched."""
+    with editing(path, force=force, expect=expect):
+        raw = _raw_for_edit(path)
+        now: dict[str, str] = {}
+        for entry in raw.entries:
+            if entry.text is not None and entry.key not in now:
+                now[entry.key] = entry.text
+        sets = {k: v for k, v in snap.texts.items() if now.get(k) != v}
+        remove = frozenset(k for k in now if k not in snap.texts
+                           and k in formats.generation_keys(raw))
+        if not sets and not remove:
+            return []
+        return apply_changes(path, raw, Changes(set=sets, remove=remove))
 
 
 __all__ = [
     "FileIdentity",
     "Record",
+    "Snapshot",
+    "apply_changes",
     "check_output",
     "copy",
     "edit",
+    "edit_preview",
+    "editable_params",
     "editing",
     "file_identity",
     "read",
     "read_raw",
     "read_safe",
     "read_stream",
+    "restore",
+    "snapshot",
     "strip",
     "update",
     "write",

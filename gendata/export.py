@@ -30,6 +30,7 @@ from .batch import map_files, read_one
 from .containers.files import FileIdentity
 from .csvenc import csv_line, csv_quote, csv_text, csv_value
 from .errors import UsageError
+from .jsonenc import json_text
 
 __all__ = [
     "CSV_COLUMNS",
@@ -80,12 +81,15 @@ class ExportOptions:
     """What to write. `fields`: top-level `show --json` keys and `extra.<key>` names to keep
     (None: all); in CSV `extra` (or `extra.*`) stands for every extra column. `csv_extra`:
     "columns" (one column per key, written at the end) or "json" (one JSON column, streamed).
+    `formula_guard`: CSV cells a spreadsheet would run as formulas get a `'` in front
+    (csvenc; docs/batch.md, "Formula guard").
     """
 
     fmt: str = "jsonl"
     fields: tuple[str, ...] | None = None
     csv_extra: str = "columns"
     stealth: bool | None = None
+    formula_guard: bool = True
 
     def __post_init__(self) -> None:
         from .errors import UsageError
@@ -178,17 +182,19 @@ _SPECIAL = frozenset({"loras", "embeddings", "notes", "warnings", "samplers", "e
 
 
 @lru_cache(maxsize=16)
-def _line_encoder(cols: tuple[str, ...]) -> Callable[[dict[str, Any]], str]:
-    """A function giving `csv_line([csv_cell(obj, c) for c in cols])`, with the column
-    dispatch of csv_cell done once instead of for every cell of every row."""
+def _line_encoder(cols: tuple[str, ...], guard: bool = True
+                  ) -> Callable[[dict[str, Any]], str]:
+    """A function giving `csv_line([csv_cell(obj, c) for c in cols], guard)`, with the
+    column dispatch of csv_cell done once instead of for every cell of every row."""
     if len(cols) == 1:
         col = cols[0]
-        return lambda obj: csv_line([csv_cell(obj, col)])
+        return lambda obj: csv_line([csv_cell(obj, col)], guard)
     plan = [(c, c not in _SPECIAL and "." not in c) for c in cols]
 
     def encode_line(obj: dict[str, Any]) -> str:
         get = obj.get
-        return ",".join([csv_text(get(c)) if plain else csv_quote(csv_cell(obj, c))
+        return ",".join([csv_text(get(c), guard) if plain
+                         else csv_quote(csv_cell(obj, c), guard)
                          for c, plain in plan])
 
     return encode_line
@@ -219,14 +225,15 @@ def encode(path: str, opts: ExportOptions) -> tuple[str, Any, str | None]:
     if opts.fmt != "csv":
         if opts.fields is not None:
             obj = _select(obj, opts.fields)
-        return rec.path, json.dumps(obj, ensure_ascii=False), rec.error
+        return rec.path, json_text(obj), rec.error
     cols = opts.columns()
+    guard = opts.formula_guard
     if _EXTRA_ALL not in cols:
-        return rec.path, _line_encoder(tuple(cols))(obj), rec.error
+        return rec.path, _line_encoder(tuple(cols), guard)(obj), rec.error
     i = cols.index(_EXTRA_ALL)
-    before = _line_encoder(tuple(cols[:i]))(obj) if i else ""
-    after = _line_encoder(tuple(cols[i + 1:]))(obj) if i + 1 < len(cols) else ""
-    extras = {k: csv_text(v) for k, v in obj["extra"].items()}
+    before = _line_encoder(tuple(cols[:i]), guard)(obj) if i else ""
+    after = _line_encoder(tuple(cols[i + 1:]), guard)(obj) if i + 1 < len(cols) else ""
+    extras = {k: csv_text(v, guard) for k, v in obj["extra"].items()}
     return rec.path, (before, after, extras), rec.error
 
 
@@ -267,8 +274,9 @@ class _SpillCsvWriter:
     """CSV with one column per extra key: rows go to a temporary file until every key is
     known; `close` writes the header and then the rows, each padded to the full key list."""
 
-    def __init__(self, out: IO[str], cols: list[str]) -> None:
+    def __init__(self, out: IO[str], cols: list[str], guard: bool = True) -> None:
         self.out = out
+        self.guard = guard
         i = cols.index(_EXTRA_ALL)
         self.before, self.after = cols[:i], cols[i + 1:]
         self.keys: set[str] = set()
@@ -288,7 +296,7 @@ class _SpillCsvWriter:
         keys = _sorted_keys(self.keys)
         header = [*self.before, *(f"extra.{k}" for k in keys), *self.after]
         out = self.out
-        out.write(csv_line(header) + "\r\n")
+        out.write(csv_line(header, self.guard) + "\r\n")
         self.spill.seek(0)
         nb, na = bool(self.before), bool(self.after)
         for _ in range(self.rows):
@@ -328,8 +336,8 @@ def _writer(out: IO[str], opts: ExportOptions) -> Any:
         return _LineWriter(out)
     cols = opts.columns()
     if _EXTRA_ALL in cols:
-        return _SpillCsvWriter(out, cols)
-    return _LineWriter(out, csv_line(cols), "\r\n")
+        return _SpillCsvWriter(out, cols, opts.formula_guard)
+    return _LineWriter(out, csv_line(cols, opts.formula_guard), "\r\n")
 
 
 def export(files: Iterable[str], out: IO[str], options: ExportOptions | None = None, *,

@@ -12,7 +12,7 @@ import click
 
 from .. import api
 from ..errors import GenDataError, ParseError, UsageError
-from ..model import GenParams
+from ..model import GenParams, edit_remarks
 from ._common import error, finish, for_each, parse_key_values, warn
 
 FORCE_HELP = ("Also write read-only files (their mode is kept) and files with several hard "
@@ -67,12 +67,16 @@ def _field_options(f: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write to this file instead of editing in place (one input only).")
 @click.option("--stealth", is_flag=True, help="Also hide a copy in the alpha channel (PNG).")
-@click.option("--dry-run", is_flag=True, help="Print the new infotext; write nothing.")
+@click.option("--node", default=None, metavar="ID",
+              help="ComfyUI: the node to edit when several could hold the value.")
+@click.option("--dry-run", is_flag=True, help="Print the new text of each entry that would "
+              "change; write nothing.")
 @force_option
 def set_cmd(files: tuple[str, ...], size: str | None, params_: tuple[str, ...],
-            unset: tuple[str, ...], output: str | None, stealth: bool, dry_run: bool,
-            force: bool, **options: Any) -> None:
-    """Edit generation parameters in place, leaving pixels and other metadata untouched."""
+            unset: tuple[str, ...], output: str | None, stealth: bool, node: str | None,
+            dry_run: bool, force: bool, **options: Any) -> None:
+    """Edit generation parameters in place, in the file's own format (A1111, ComfyUI,
+    NovelAI, InvokeAI, ...), leaving pixels and other metadata untouched."""
     if output and len(files) > 1:
         raise click.UsageError("-o/--output takes a single input file")
     changes = {field: options[opt.replace("-", "_")] for opt, field, _ in FIELD_OPTIONS
@@ -84,31 +88,65 @@ def set_cmd(files: tuple[str, ...], size: str | None, params_: tuple[str, ...],
         raise click.UsageError("nothing to change: give at least one field option, --param "
                                "or --unset")
 
+    remarks: list[str] = []
+
     def edited(rec: api.Record) -> GenParams:
-        return api.update(api.editable_params(rec), changes, unset=list(unset), set_keys=keys)
+        params = api.editable_params(rec)
+        new = api.update(params, changes, unset=list(unset), set_keys=keys)
+        remarks[:] = edit_remarks(params, new)  # e.g. the old model's hash, removed
+        return new
 
     def one(path: str) -> None:
         if dry_run:
-            click.echo(api.dump_a1111(edited(api.read(path))))
+            _preview(api.edit_preview(path, edited(api.read(path)), node=node))
             return
         # read, change and write under the file's lock: a concurrent `set` waits
-        report(api.edit(path, edited, output=output, stealth=stealth, force=force))
+        report(api.edit(path, edited, output=output, stealth=stealth, force=force, node=node))
+        for remark in remarks:
+            warn(f"{output or path}: {remark}")
         click.echo(f"{output or path}: updated", err=True)
 
     finish(for_each(files, one))
 
 
+def _preview(texts: dict[str, str]) -> None:
+    """A single A1111 text prints as it is (what `set --dry-run` always printed); entries
+    of other dialects print under their keys."""
+    if list(texts) == ["parameters"]:
+        click.echo(texts["parameters"])
+        return
+    for key, text in texts.items():
+        click.echo(f"--- {key}")
+        click.echo(text)
+
+
+_PARTS_HELP = "prompt, workflow, parameters or an entry's key (repeatable)."
+
+
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--only", multiple=True, metavar="PART", help="Remove just this part: "
+              + _PARTS_HELP)
+@click.option("--keep", multiple=True, metavar="PART", help="Remove everything but this "
+              "part: workflow, parameters or an entry's key (repeatable).")
 @click.option("--dry-run", is_flag=True, help="List what would be removed; change nothing.")
 @force_option
-def strip(files: tuple[str, ...], dry_run: bool, force: bool) -> None:
-    """Remove generation data (text chunks, EXIF UserComment) without touching pixels."""
+def strip(files: tuple[str, ...], only: tuple[str, ...], keep: tuple[str, ...],
+          dry_run: bool, force: bool) -> None:
+    """Remove generation data (text chunks, EXIF UserComment) without touching pixels;
+    --only/--keep remove just some of it (docs/guide.md)."""
+    if only and keep:
+        raise click.UsageError("give --only or --keep, not both")
+    if "prompt" in keep:
+        raise click.UsageError("--keep takes workflow, parameters or entry keys; the prompt "
+                               "lives inside them (--only workflow keeps the rest)")
 
     def one(path: str) -> None:
-        removed = api.strip(path, dry_run=dry_run, force=force)
+        removed = api.strip(path, dry_run=dry_run, force=force, only=only or None,
+                            keep=keep or None)
         if not removed:
-            click.echo(f"{path}: no generation data")
+            click.echo(f"{path}: " + ("nothing of that to remove" if only or keep
+                                      else "no generation data"))
             return
         verb = "would remove" if dry_run else "removed"
         for item in removed:

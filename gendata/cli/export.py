@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from ._common import error
-from .output import output_options
+from .output import formula_guard, output_options
 
 
 @click.command()
@@ -105,7 +105,7 @@ def export(paths: tuple[str, ...], recursive: bool, fmt: str, output: str,
     started = time.perf_counter()
     try:
         opts = ExportOptions(fmt=fmt, fields=field_list or None, csv_extra=csv_extra,
-                             stealth=stealth)
+                             stealth=stealth, formula_guard=formula_guard())
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None
     stdin = sys.stdin if "-" in paths else None

@@ -25,10 +25,12 @@ def run_remote(paths: tuple[str, ...], *, recursive: bool, fmt: str, output: str
     from ..remote.retry import RetryPolicy
     from ..remote.urls import parse_storage_options
     from .export import _Bar, _stderr_is_tty, _StopFlag, report_stats
+    from .output import formula_guard
 
     try:
         job = RemoteExport(
             inputs=paths, output=output, fmt=fmt, fields=fields or None, csv_extra=csv_extra,
+            formula_guard=formula_guard(),
             recursive=recursive, all_files=all_files, null=null, stealth=stealth,
             storage_options=parse_storage_options(storage_options), engine=engine,
             address=address, jobs=jobs, concurrency=concurrency, page=batch_size,

@@ -210,6 +210,17 @@ def has_user_comment(block: bytes) -> bool:
         return False
 
 
+def tag_names(blocks: list[bytes]) -> set[str]:
+    """The carrier tags (TAG_NAMES) some block of `blocks` holds; damaged blocks hold none."""
+    names: set[str] = set()
+    for block in blocks:
+        try:
+            names.update(TAG_NAMES[t] for t in read_tags(block))
+        except (ContainerError, struct.error):
+            continue
+    return names
+
+
 def exif_entries(block: bytes, container: str, offset: int = 0) -> list[RawEntry]:
     """RawEntry per carrier tag, text decoded (UserComment by its prefix, XP* as UTF-16LE)."""
     out: list[RawEntry] = []

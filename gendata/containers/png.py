@@ -286,13 +286,63 @@ def text_chunk(key: str, text: str) -> bytes:
         raise WriteError(f"PNG keyword {key!r} is not Latin-1") from None
     if not 1 <= len(kb) <= 79 or b"\0" in kb:
         raise WriteError(f"invalid PNG keyword {key!r} (1-79 Latin-1 characters, no NUL)")
+    latin = _latin1_bytes(text)
+    if latin is not None:
+        return make_chunk(b"tEXt", kb + b"\0" + latin)
+    return make_chunk(b"iTXt", kb + b"\0\0\0\0\0" + text.encode("utf-8"))
+
+
+def _latin1_bytes(text: str) -> bytes | None:
+    """`text` as Latin-1 when a reader gets it back from tEXt/zTXt: not when it has no Latin-1
+    form, nor when its Latin-1 bytes also read as UTF-8 ("ß\\x85" is the bytes of "߅"),
+    which readers, this one included, try first because so many writers put UTF-8 there."""
     try:
-        data = kb + b"\0" + text.encode("latin-1")
-        ctype = b"tEXt"
+        raw = text.encode("latin-1")
     except UnicodeEncodeError:
-        data = kb + b"\0\0\0\0\0" + text.encode("utf-8")
-        ctype = b"iTXt"
-    return make_chunk(ctype, data)
+        return None
+    return raw if _latin1_or_utf8(raw) == text.rstrip("\0") and not text.endswith("\0") else None
+
+
+def _like(ctype: bytes, data: bytes, key: str, text: str) -> bytes:
+    """The chunk replacing `data` (a text chunk of type `ctype`) by `text`, stored as the
+    writer stored the old one where the text allows: an iTXt with a language, a
+    translated keyword or compression, or holding XMP, stays such an iTXt; a zTXt stays
+    compressed; a tEXt its writer filled with UTF-8 keeps UTF-8, and the NULs it put after
+    the text. Anything else is chosen by `text_chunk`, as A1111 chooses."""
+    body = data.partition(b"\0")[2]
+    if ctype == b"iTXt" and len(body) >= 2:
+        flag, method = body[0], body[1]
+        lang, _, rest = body[2:].partition(b"\0")
+        translated, _, _ = rest.partition(b"\0")
+        if flag or lang or translated or key == "XML:com.adobe.xmp":
+            payload = text.encode("utf-8")
+            if flag:
+                payload = zlib.compress(payload)
+            return make_chunk(b"iTXt", key.encode("latin-1") + b"\0" + bytes([flag, method])
+                              + lang + b"\0" + translated + b"\0" + payload)
+    elif ctype == b"zTXt":
+        latin = _latin1_bytes(text)
+        if latin is None:
+            return make_chunk(b"iTXt", key.encode("latin-1") + b"\0\x01\0\0\0"
+                              + zlib.compress(text.encode("utf-8")))
+        return make_chunk(b"zTXt", key.encode("latin-1") + b"\0\0" + zlib.compress(latin))
+    elif ctype == b"tEXt":
+        # NULs its writer put after the text (Tensor.Art) stay; the reader drops them
+        nuls = b"\0" * (len(body) - len(body.rstrip(b"\0")))
+        if not body.isascii() and not text.isascii():
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            else:
+                return make_chunk(b"tEXt", key.encode("latin-1") + b"\0"
+                                  + text.encode("utf-8") + nuls)
+        if nuls:
+            chunk = text_chunk(key, text)
+            if chunk[4:8] == b"tEXt":
+                return make_chunk(b"tEXt", chunk[8:-4] + nuls)
+            return chunk
+    return text_chunk(key, text)
 
 
 def make_chunk(ctype: bytes, data: bytes) -> bytes:
@@ -418,7 +468,7 @@ def _stream(src: str | os.PathLike[str], dst: str | os.PathLike[str],
                     where.append(f"{tname} at offset {pos}")
                 if key in removing and (where is None or len(where) == 1):
                     if key in pending and not seen_idat:
-                        out.write(text_chunk(key, pending.pop(key)))
+                        out.write(_like(ctype, data, key, pending.pop(key)))
                         changes.append(f"replaced {tname} {key}")
                     else:
                         changes.append(f"removed {tname} {key} ({length} bytes)")

@@ -48,6 +48,7 @@ class RemoteExport:
     fmt: str = "jsonl"
     fields: tuple[str, ...] | None = None
     csv_extra: str = "columns"
+    formula_guard: bool = True
     recursive: bool = False
     all_files: bool = False
     null: bool = False  # paths read from `-` are NUL-separated
@@ -298,7 +299,7 @@ class _TextRows:
         self.text: IO[str] = io.TextIOWrapper(out, encoding="utf-8", newline="",
                                               write_through=False)
         opts = ExportOptions(fmt=job.fmt, fields=job.fields, csv_extra=job.csv_extra,
-                             stealth=job.stealth)
+                             stealth=job.stealth, formula_guard=job.formula_guard)
         self.sink = TextSink(self.text, opts)
 
     def write(self, objs: list[dict[str, Any]]) -> None:

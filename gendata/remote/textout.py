@@ -4,13 +4,13 @@ byte for byte as `gendata.export` writes local files, from the same public piece
 
 from __future__ import annotations
 
-import json
 import pickle
 import tempfile
 from typing import IO, Any
 
 from ..csvenc import csv_line
 from ..export import ExportOptions, JsonArrayWriter, csv_cell, csv_columns
+from ..jsonenc import json_text
 
 __all__ = ["TextSink"]
 
@@ -47,7 +47,7 @@ class TextSink:
                 self.spill = tempfile.TemporaryFile(prefix="gendata-export-")  # noqa: SIM115
             else:
                 self.columns = cols
-                out.write(csv_line(cols) + "\r\n")
+                out.write(csv_line(cols, opts.formula_guard) + "\r\n")
 
     def write(self, obj: dict[str, Any]) -> None:
         if self.opts.fmt == "csv":
@@ -56,11 +56,12 @@ class TextSink:
                 self.rows += 1
             else:
                 assert self.columns is not None
-                self.out.write(csv_line([csv_cell(obj, c) for c in self.columns]) + "\r\n")
+                self.out.write(csv_line([csv_cell(obj, c) for c in self.columns],
+                                        self.opts.formula_guard) + "\r\n")
             return
         if self.opts.fields is not None:
             obj = select(obj, self.opts.fields)
-        text = json.dumps(obj, ensure_ascii=False)
+        text = json_text(obj)
         if self.array is not None:
             self.array.write(text)
         else:
@@ -77,7 +78,8 @@ class TextSink:
             self.array.close()
         if self.spill is not None:
             cols = csv_columns(self._spilled(), self.opts)
-            self.out.write(csv_line(cols) + "\r\n")
+            guard = self.opts.formula_guard
+            self.out.write(csv_line(cols, guard) + "\r\n")
             for obj in self._spilled():
-                self.out.write(csv_line([csv_cell(obj, c) for c in cols]) + "\r\n")
+                self.out.write(csv_line([csv_cell(obj, c) for c in cols], guard) + "\r\n")
             self.spill.close()
