@@ -27,10 +27,12 @@ PAGE = 1000  # objects a listing request returns (S3's most), and a part's rows 
 
 @dataclass(frozen=True)
 class ObjectRef:
-    """One object to read: its path in the filesystem and its size (None: ask)."""
+    """One object to read: its path in the filesystem, its size (None: ask) and, when the
+    listing gives it, when it was last modified (ns since the epoch)."""
 
     path: str
     size: int | None
+    mtime_ns: int | None = None
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,28 @@ def _is_s3(fs: Any) -> bool:
     return "s3" in names and hasattr(fs, "call_s3")
 
 
-def _s3_pages(fs: Any, path: str, deep: bool, page: int) -> Iterator[list[tuple[str, int]]]:
+def _mtime_ns(info: dict[str, Any]) -> int | None:
+    value = (info.get("LastModified") or info.get("mtime") or info.get("last_modified")
+             or info.get("updated") or info.get("created"))
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return int(value * 1e9)
+    if isinstance(value, str):
+        from datetime import datetime
+
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    timestamp = getattr(value, "timestamp", None)
+    return int(timestamp() * 1e9) if timestamp is not None else None
+
+
+Listed = tuple[str, int, "int | None"]
+
+
+def _s3_pages(fs: Any, path: str, deep: bool, page: int) -> Iterator[list[Listed]]:
     """ListObjectsV2 page by page (s3fs itself lists a prefix whole)."""
     bucket, _, prefix = path.strip("/").partition("/")
     if prefix:
@@ -84,8 +107,8 @@ def _s3_pages(fs: Any, path: str, deep: bool, page: int) -> Iterator[list[tuple[
         if token:
             kwargs["ContinuationToken"] = token
         resp = fs.call_s3("list_objects_v2", **kwargs)
-        items = [(f"{bucket}/{o['Key']}", int(o["Size"])) for o in resp.get("Contents", ())
-                 if not o["Key"].endswith("/")]
+        items = [(f"{bucket}/{o['Key']}", int(o["Size"]), _mtime_ns(o))
+                 for o in resp.get("Contents", ()) if not o["Key"].endswith("/")]
         if items:
             yield items
         if not resp.get("IsTruncated"):
@@ -93,15 +116,14 @@ def _s3_pages(fs: Any, path: str, deep: bool, page: int) -> Iterator[list[tuple[
         token = resp.get("NextContinuationToken")
 
 
-def _generic_pages(fs: Any, path: str, deep: bool, page: int
-                   ) -> Iterator[list[tuple[str, int]]]:
+def _generic_pages(fs: Any, path: str, deep: bool, page: int) -> Iterator[list[Listed]]:
     if deep:
         found = fs.find(path, detail=True)
-        entries = sorted((p, int(i.get("size") or 0)) for p, i in found.items()
+        entries = sorted((p, int(i.get("size") or 0), _mtime_ns(i)) for p, i in found.items()
                          if i.get("type") != "directory")
     else:
-        entries = sorted((i["name"], int(i.get("size") or 0)) for i in fs.ls(path, detail=True)
-                         if i.get("type") == "file")
+        entries = sorted((i["name"], int(i.get("size") or 0), _mtime_ns(i))
+                         for i in fs.ls(path, detail=True) if i.get("type") == "file")
     for i in range(0, len(entries), page):
         yield entries[i:i + page]
 
@@ -115,9 +137,9 @@ def iter_pages(fs: Any, shard: Shard, *, all_files: bool = False, page: int = PA
     lister = _s3_pages if _is_s3(fs) else _generic_pages
     batch: list[ObjectRef | Missing] = []
     for items in lister(fs, root, shard.deep, page):
-        for p, size in items:
+        for p, size, mtime in items:
             if not _hidden(p, root) and _wanted(p, all_files):
-                batch.append(ObjectRef(p, size))
+                batch.append(ObjectRef(p, size, mtime))
                 if len(batch) == page:
                     yield batch
                     batch = []
@@ -135,8 +157,8 @@ def iter_objects(fs: Any, path: str, *, recursive: bool, all_files: bool = False
             yield [Missing(path, "no objects match this pattern")]
             return
         files: list[ObjectRef | Missing] = [
-            ObjectRef(p, int(i.get("size") or 0)) for p, i in sorted(matches.items())
-            if i.get("type") != "directory"]
+            ObjectRef(p, int(i.get("size") or 0), _mtime_ns(i))
+            for p, i in sorted(matches.items()) if i.get("type") != "directory"]
         for i in range(0, len(files), page):
             yield list(files[i:i + page])
         for p, i in sorted(matches.items()):
@@ -151,7 +173,7 @@ def iter_objects(fs: Any, path: str, *, recursive: bool, all_files: bool = False
     if info.get("type") == "directory":
         yield from iter_pages(fs, Shard(path, recursive), all_files=all_files, page=page)
     else:
-        yield [ObjectRef(path, int(info.get("size") or 0))]
+        yield [ObjectRef(path, int(info.get("size") or 0), _mtime_ns(info))]
 
 
 def plan_shards(fs: Any, path: str, *, target: int = 64, depth: int = 3) -> list[Shard]:
