@@ -255,7 +255,7 @@ def run_export(job: RemoteExport, *, out: BinaryIO | None = None,
                        retry=job.retry)
         if out is None:
             raise UsageError("this export writes to a stream: give `out`")
-        sink = _ParquetSink(out, columns) if parquet else _text_sink(out, job)
+        sink = _ParquetSink(out, columns) if parquet else _TextRows(out, job)
     try:
         for result in engine.map(spec, _tasks(job, parts, done), ordered=not parts,
                                  should_stop=should_stop):
@@ -311,6 +311,3 @@ class _TextRows:
         self.text.flush()
         self.text.detach()  # type: ignore[attr-defined]
 
-
-def _text_sink(out: BinaryIO, job: RemoteExport) -> _TextRows:
-    return _TextRows(out, job)
