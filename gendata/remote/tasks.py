@@ -111,6 +111,25 @@ def _threads(n: int) -> ThreadPoolExecutor:
         return pool
 
 
+_models_built = False
+
+
+def _build_models() -> None:
+    """Build the pydantic models (declared with `defer_build`) in this thread, once, before
+    reader threads may need them: pydantic's deferred build is not safe to race, and two
+    threads building GenParams at once can leave the class unable to validate."""
+    global _models_built
+    if _models_built:
+        return
+    with _pool_lock:
+        if not _models_built:
+            from ..model import Embedding, GenParams, Lora, SamplerPass
+
+            for model in (Lora, Embedding, SamplerPass, GenParams):
+                model.model_rebuild(force=True)
+            _models_built = True
+
+
 def _read_local(item: str, stealth: bool | None) -> Record:
     from ..batch import read_one
 
@@ -172,6 +191,7 @@ def read_page(spec: JobSpec, fs: Any, items: Sequence[Any],
                            preloaded[i], stats=stats[i], stealth=spec.stealth)
 
     if len(refs) > 1 and spec.concurrency > 1:
+        _build_models()
         records = list(_threads(spec.concurrency).map(one, range(len(refs))))
     else:
         records = [one(i) for i in range(len(refs))]
