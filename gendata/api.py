@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from . import containers, formats
 from .containers import container_of, open_raw
@@ -143,10 +143,26 @@ def read(path: PathLike, *, stealth: bool | None = None) -> Record:
     except (OSError, ValueError):
         identity = None
     raw = open_raw(path)
+    return _record(str(path), raw, identity, path, stealth)
+
+
+def read_stream(f: BinaryIO, path: str, *, stealth: bool | None = False) -> Record:
+    """`read` of an open binary stream named `path`: an object in object storage read by
+    byte range (gendata.remote), or any other file-like. The same Record, without a file
+    identity. Stealth data is looked for only when asked (`stealth=True`, or None as `read`
+    does): it lives in the pixels, so the whole stream is read."""
+    raw = containers.read_raw(f)
+    return _record(path, raw, None, f, stealth)
+
+
+def _record(path: str, raw: RawMetadata, identity: FileIdentity | None,
+            source: PathLike | BinaryIO, stealth: bool | None) -> Record:
     _note_duplicates(raw)
-    rec = Record(path=str(path), container=raw.container, raw=raw, identity=identity)
+    rec = Record(path=path, container=raw.container, raw=raw, identity=identity)
     if stealth or (stealth is None and _worth_stealth(raw)):
-        _add_stealth(path, raw)
+        if not isinstance(source, (str, os.PathLike)):
+            source.seek(0)
+        _add_stealth(source, raw)
     try:
         rec.params = formats.detect_deferred(raw)
     except ParseError as exc:
@@ -181,7 +197,7 @@ def _worth_stealth(raw: RawMetadata) -> bool:
         e.text for e in raw.entries)
 
 
-def _add_stealth(path: PathLike, raw: RawMetadata) -> None:
+def _add_stealth(path: PathLike | BinaryIO, raw: RawMetadata) -> None:
     try:
         from .containers import stealth
     except ImportError:
@@ -618,6 +634,7 @@ __all__ = [
     "read",
     "read_raw",
     "read_safe",
+    "read_stream",
     "restore",
     "snapshot",
     "strip",

@@ -27,8 +27,11 @@ from .output import echo_document, emit, output_options
               help="Batch table: cut text cells to this many characters.")
 @click.option("-0", "--null", is_flag=True,
               help="Paths read from `-` are NUL-separated (find -print0).")
+@click.option("--storage-option", "storage_options", multiple=True, metavar="KEY=VALUE",
+              help="For URLs (s3://, gs://, https://, ...): a filesystem option "
+                   "(docs/scale.md). Repeatable.")
 def diff(paths: tuple[str, ...], base: str | None, recursive: bool, fmt: str,
-         width: int, null: bool) -> None:
+         width: int, null: bool, storage_options: tuple[str, ...]) -> None:
     """Show what differs in the generation data of images.
 
     Two files: field by field, prompts as a word diff, parameters as old -> new, LoRAs added,
@@ -37,16 +40,25 @@ def diff(paths: tuple[str, ...], base: str | None, recursive: bool, fmt: str,
     Works across generators (a ComfyUI image against an A1111 one). `-` reads paths from
     standard input, one a line (`gendata search seed:42 --paths | gendata diff -`).
     """
+    global _OPTIONS
+    if storage_options:
+        from ..errors import UsageError
+        from ..remote.urls import parse_storage_options
+
+        try:
+            _OPTIONS = parse_storage_options(storage_options)
+        except UsageError as exc:
+            raise click.UsageError(str(exc)) from None
     if "-" in paths:
         paths = _with_stdin(paths, null)
-    pair = base is None and len(paths) == 2 and not any(os.path.isdir(p) for p in paths)
+    pair = base is None and len(paths) == 2 and not any(_is_folder(p) for p in paths)
     if pair:
         if fmt in ("csv", "jsonl"):
             raise click.UsageError(f"--{fmt} is for batch diffs (three or more images, or "
                                    "folders)")
         _pair(paths[0], paths[1], fmt)
     else:
-        if len(paths) == 1 and base is None and not os.path.isdir(paths[0]):
+        if len(paths) == 1 and base is None and not _is_folder(paths[0]):
             raise click.UsageError("diff needs two images, a folder, or --base")
         _batch(paths, base, recursive, fmt, width)
 
@@ -66,10 +78,34 @@ def _with_stdin(paths: tuple[str, ...], null: bool) -> tuple[str, ...]:
     return tuple(out)
 
 
+# --storage-option, for the URLs among the paths (set once per command run)
+_OPTIONS: dict[str, Any] = {}
+
+
+def _is_url(path: str) -> bool:
+    from ..remote import is_url
+
+    return is_url(path)
+
+
+def _is_folder(path: str) -> bool:
+    """A folder, or a URL naming a prefix (ending in "/") or a glob."""
+    if _is_url(path):
+        import glob
+
+        return path.endswith("/") or glob.has_magic(path)
+    return os.path.isdir(path)
+
+
 def _read(path: str) -> Any:
     from ..batch import read_one
 
-    rec = read_one(path)
+    if _is_url(path):
+        from ..remote.reader import read_url
+
+        rec = read_url(path, _OPTIONS)
+    else:
+        rec = read_one(path)
     if rec.error:
         error(rec.error)
         sys.exit(1)
@@ -95,7 +131,16 @@ def _batch(paths: tuple[str, ...], base_path: str | None, recursive: bool, fmt: 
 
     failed = 0
     records = []
-    for rec in iter_records(expand_paths(paths, recursive=recursive), jobs=None):
+    local = [p for p in paths if not _is_url(p)]
+    records_in = iter_records(expand_paths(local, recursive=recursive), jobs=None)
+    if len(local) < len(paths):
+        from itertools import chain
+
+        from ..remote.reader import iter_url_records
+
+        records_in = chain(records_in, iter_url_records(
+            [p for p in paths if _is_url(p)], _OPTIONS, recursive=recursive))
+    for rec in records_in:
         if rec.error:
             error(rec.error)
             failed += 1

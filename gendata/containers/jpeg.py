@@ -62,7 +62,8 @@ def read_raw(f: BinaryIO) -> RawMetadata:
     name = str(getattr(f, "name", "<stream>"))
     if f.read(2) != b"\xff\xd8":
         raise ContainerError(f"{name}: not a JPEG file")
-    size = os.fstat(f.fileno()).st_size
+    size = f.seek(0, os.SEEK_END)  # any seekable stream, not only a descriptor
+    f.seek(2)
     raw = RawMetadata(container="jpeg", lossless=False)
     for marker, pos, payload in _segments(f, name, size):
         if marker == 0xE1 and payload.startswith(EXIF_ID):

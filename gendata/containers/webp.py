@@ -61,7 +61,8 @@ def _dimensions(fourcc: bytes, data: bytes) -> tuple[int, int, bool] | None:
 
 def read_raw(f: BinaryIO) -> RawMetadata:
     name = str(getattr(f, "name", "<stream>"))
-    size = os.fstat(f.fileno()).st_size
+    size = f.seek(0, os.SEEK_END)  # any seekable stream, not only a descriptor
+    f.seek(0)
     raw = RawMetadata(container="webp", lossless=False)
     first = True
     want = {b"VP8X", b"VP8L", b"EXIF", b"XMP "}
