@@ -23,9 +23,11 @@ TEXT_TYPES = (b"tEXt", b"zTXt", b"iTXt")
 # Entry locations of text stored under a keyword of the writer's choice (the contract's name).
 TEXT_LOCATIONS = frozenset(t.decode("ascii") for t in TEXT_TYPES)
 USER_COMMENT_LOCATION = "EXIF:UserComment"
-# Per-chunk cap on inflated zTXt/iTXt text; large ComfyUI workflows are a few MiB.
+# Caps on text read from one chunk and from one file, counted in bytes as they are after
+# inflating (docs/guide.md#limits): large ComfyUI workflows are a few MiB, and a chunk of a few
+# KiB can inflate to gigabytes. Inflating stops at the cap; it never runs past it.
 MAX_TEXT_BYTES = 32 * 1024 * 1024
-MAX_TOTAL_TEXT = 128 * 1024 * 1024
+MAX_TOTAL_TEXT = 64 * 1024 * 1024
 _COPY_BLOCK = 1 << 20
 
 
@@ -98,17 +100,27 @@ def iter_chunks(f: BinaryIO, *, want: frozenset[bytes] | None = None,
             return
 
 
-def _inflate(data: bytes, where: str) -> bytes:
+class _TooLarge(ContainerError):
+    """Compressed text that inflates past the cap it was given."""
+
+
+def _inflate(data: bytes, where: str, limit: int = MAX_TEXT_BYTES) -> bytes:
+    """Inflate at most `limit` bytes; a stream that holds more is refused, having cost no
+    more than `limit` bytes of memory and the time to inflate them."""
     d = zlib.decompressobj()
     try:
-        out = d.decompress(data, MAX_TEXT_BYTES + 1)
+        out = d.decompress(data, limit + 1)
     except zlib.error as exc:
         raise ContainerError(f"{where}: corrupt compressed text: {exc}") from None
-    if len(out) > MAX_TEXT_BYTES or d.unconsumed_tail:
-        raise ContainerError(
-            f"{where}: compressed text inflates past {MAX_TEXT_BYTES // (1024 * 1024)} MiB "
-            "(decompression bomb?); refusing to read it")
+    if len(out) > limit or d.unconsumed_tail:
+        raise _TooLarge(
+            f"{where}: compressed text inflates past {_mib(limit)} "
+            f"(decompression bomb?); refusing to read it")
     return out
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1024 * 1024):.3g} MiB" if n % (1024 * 1024) else f"{n // (1024 * 1024)} MiB"
 
 
 def _latin1_or_utf8(raw: bytes) -> str:
@@ -122,8 +134,10 @@ def _latin1_or_utf8(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
-def decode_text_chunk(ctype: bytes, data: bytes, where: str) -> tuple[str, str, list[str]]:
-    """Return (keyword, text, warnings) for a tEXt/zTXt/iTXt payload."""
+def decode_text_chunk(ctype: bytes, data: bytes, where: str, limit: int = MAX_TEXT_BYTES
+                      ) -> tuple[str, str, list[str]]:
+    """Return (keyword, text, warnings) for a tEXt/zTXt/iTXt payload; compressed text is
+    inflated to at most `limit` bytes."""
     warnings: list[str] = []
     key_raw, sep, rest = data.partition(b"\0")
     key = key_raw.decode("latin-1")
@@ -134,7 +148,7 @@ def decode_text_chunk(ctype: bytes, data: bytes, where: str) -> tuple[str, str, 
     if ctype == b"zTXt":
         if not rest:
             raise ContainerError(f"{where}: zTXt chunk has no compression method")
-        return key, _latin1_or_utf8(_inflate(rest[1:], where)), warnings
+        return key, _latin1_or_utf8(_inflate(rest[1:], where, limit)), warnings
     # iTXt: flag, method, language\0, translated keyword\0, text
     if len(rest) < 2:
         raise ContainerError(f"{where}: iTXt chunk too short")
@@ -144,7 +158,7 @@ def decode_text_chunk(ctype: bytes, data: bytes, where: str) -> tuple[str, str, 
         raise ContainerError(f"{where}: iTXt chunk is missing its language/keyword fields")
     body = parts[2]
     if flag:
-        body = _inflate(body, where)
+        body = _inflate(body, where, limit)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -221,6 +235,9 @@ def read_raw(f: BinaryIO) -> RawMetadata:
                 raise ContainerError(f"{name}: truncated PNG: partial chunk header at offset {pos}")
             length, ctype = _UNPACK_HEAD(head)
         end = _check_header(name, pos, length, ctype, size)
+        if ctype in TEXT_TYPES and length > min(MAX_TEXT_BYTES, MAX_TOTAL_TEXT - total_text):
+            raise ContainerError(f"{name}: {ctype.decode('latin-1')} chunk at offset {pos} "
+                                 f"holds {length} bytes; {_text_limit(total_text)}")
         if ctype not in _WANT:
             if not first:  # skipped (IDAT above all): nothing to read
                 if ctype == b"IDAT":
@@ -261,10 +278,15 @@ def read_raw(f: BinaryIO) -> RawMetadata:
         elif ctype == b"tRNS":
             raw.has_alpha = True
         elif ctype in TEXT_TYPES:
-            total_text += length
-            if total_text > MAX_TOTAL_TEXT:
-                raise ContainerError(f"{where}: more than {MAX_TOTAL_TEXT} bytes of text chunks")
-            key, text, warns = decode_text_chunk(ctype, data, where)
+            left = MAX_TOTAL_TEXT - total_text
+            try:
+                key, text, warns = decode_text_chunk(ctype, data, where,
+                                                     min(MAX_TEXT_BYTES, left))
+            except _TooLarge:
+                if left >= MAX_TEXT_BYTES:
+                    raise
+                raise ContainerError(f"{where}: {_text_limit(total_text)}") from None
+            total_text += max(length, len(text))
             raw.warnings.extend(warns)
             entries.append(RawEntry("png", ctype.decode("latin-1"), key, text, length, pos,
                                     seen_idat))
@@ -275,6 +297,14 @@ def read_raw(f: BinaryIO) -> RawMetadata:
             except ContainerError as exc:
                 raw.warnings.append(f"{where}: {exc}")
         pos = end
+
+
+def _text_limit(total: int) -> str:
+    """Why a text chunk is refused, given the text already read from the file."""
+    if total:
+        return (f"the file's text would pass {_mib(MAX_TOTAL_TEXT)} "
+                f"({_mib(total)} read before it; decompression bomb?), refusing to read it")
+    return f"more than the {_mib(MAX_TEXT_BYTES)} a text chunk may hold, refusing to read it"
 
 
 def text_chunk(key: str, text: str) -> bytes:
