@@ -57,9 +57,12 @@ def thumbnail(path: str, width: int, height: int) -> Text:
 def render(path: str, width: int, height: int) -> Text:
     from PIL import Image
 
+    from ..containers.pixels import MAX_DECODE_PIXELS, check_size, open_image
+
     try:
-        with Image.open(path) as im:
+        with open_image(path) as im:
             im.draft("RGB", (width * 4, height * 8))  # JPEG: decode at a reduced scale
+            check_size(im.width, im.height, MAX_DECODE_PIXELS, path)  # before decoding
             im = im.convert("RGBA")
             im.thumbnail((max(1, width), max(2, height * 2)), Image.Resampling.BILINEAR)
             bg = Image.new("RGBA", im.size, (0, 0, 0, 255))
@@ -110,11 +113,15 @@ def graphics_widget() -> type | None:
 
 
 def downscaled(path: str, max_side: int = 768):
-    """A decoded copy small enough to send as a picture every time the cursor moves."""
+    """A decoded copy small enough to send as a picture every time the cursor moves; the
+    header's size is checked before anything is decoded (ContainerError when too large)."""
     from PIL import Image
 
-    with Image.open(path) as im:
+    from ..containers.pixels import MAX_DECODE_PIXELS, check_size, open_image
+
+    with open_image(path) as im:
         im.draft("RGB", (max_side, max_side))
+        check_size(im.width, im.height, MAX_DECODE_PIXELS, path)
         im = im.convert("RGB")
         im.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
         return im
