@@ -87,14 +87,18 @@ class Record:
         out: dict[str, str] = {}
         if self.raw is None:
             return out
+        # The next number to try for each key: counting up from 2 again for every repeat
+        # would make a file of 20,000 chunks under one key cost 200 million lookups.
+        next_n: dict[str, int] = {}
         for entry in self.raw.entries:
             if entry.text is None:
                 continue
             key = entry.key
-            n = 2
-            while key in out:
-                key = f"{entry.key}#{n}"
-                n += 1
+            if key in out:
+                n = next_n.get(entry.key, 2)
+                while (key := f"{entry.key}#{n}") in out:  # a key already named `k#2`
+                    n += 1
+                next_n[entry.key] = n + 1
             out[key] = entry.text
         return out
 

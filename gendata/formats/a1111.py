@@ -43,6 +43,9 @@ _NEG = "Negative prompt:"
 _SIZE = re.compile(r"^(\d+)x(\d+)$")
 _NET_TAG = re.compile(r"<(lora|lyco|hypernet):([^>]+)>", re.IGNORECASE)
 _RAW_JSON_KEYS = frozenset({"Hashes", "Civitai resources", "Civitai metadata"})
+# Longest infotext parsed (docs/guide.md#limits): real ones are a few KiB, and splitting a
+# settings line costs some 35 bytes of memory per character, 1 GiB for a 32 MiB chunk.
+MAX_INFOTEXT_CHARS = 4 * 1024 * 1024
 
 
 def _to_int(s: str) -> int:
@@ -125,10 +128,11 @@ class Origin:
     has_line: bool = True
 
 
-def _scan_quoted(line: str, i: int) -> int | None:
-    """End index (exclusive) of a JSON string starting at line[i] == '"', or None."""
+def _scan_quoted(line: str, i: int, stop: int | None = None) -> int | None:
+    """End index (exclusive) of a JSON string starting at line[i] == '"', or None (also
+    when it does not end before `stop`)."""
     j = i + 1
-    n = len(line)
+    n = len(line) if stop is None else min(stop, len(line))
     while j < n:
         c = line[j]
         if c == "\\":
@@ -140,15 +144,16 @@ def _scan_quoted(line: str, i: int) -> int | None:
     return None
 
 
-def _scan_bracketed(line: str, i: int) -> int | None:
-    """End index of a balanced {...} or [...] starting at i (strings respected), or None."""
+def _scan_bracketed(line: str, i: int, stop: int) -> int | None:
+    """End index of a balanced {...} or [...] starting at i (strings respected), or None
+    when it is not closed before `stop`."""
     depth = 0
     j = i
-    n = len(line)
+    n = min(stop, len(line))
     while j < n:
         c = line[j]
         if c == '"':
-            end = _scan_quoted(line, j)
+            end = _scan_quoted(line, j, n)
             if end is None:
                 j += 2 if line[j + 1:j + 2] == '"' else 1
                 continue
@@ -176,6 +181,9 @@ def scan_line(line: str, limit: int | None = None) -> list[str | Entry]:
     i = 0
     n = len(line)
     gap_start = 0
+    # What bracket scans may read in all. A scan that finds no close reads to the end of the
+    # line, and one per entry would be quadratic; a real line scans each value once.
+    budget = 2 * n + 65536
     while i < n:
         m = match(line, i)
         if not m:
@@ -194,8 +202,9 @@ def scan_line(line: str, limit: int | None = None) -> list[str | Entry]:
                 if q is not None and (q == n or line[q] == ","):
                     scanned = q
                     quoted = True
-            else:
-                b = _scan_bracketed(line, v)
+            elif budget > 0:
+                b = _scan_bracketed(line, v, v + budget)
+                budget -= (min(n, v + budget) if b is None else b) - v
                 if b is not None and (b == n or line[b] == ","):
                     scanned = b
             if scanned is not None:
@@ -304,7 +313,9 @@ def _network_tag_fields(prompt: str, hashes: dict[str, str] | None = None
     out: list[dict[str, Any]] = []
     if "<" not in prompt:
         return out
-    for m in _NET_TAG.finditer(prompt):
+    # A tag ends at the first ">" after it: none can end past the last one, and searching
+    # beyond it would rescan the rest of the text from every unclosed "<lora:".
+    for m in _NET_TAG.finditer(prompt, 0, prompt.rfind(">") + 1):
         kind = m.group(1).lower()
         args = m.group(2).split(":")
         name = args[0].strip()
@@ -421,7 +432,8 @@ class _Parsed(DeferredParams):
 
 
 def parse_text(text: str) -> GenParams:
-    """Parse an infotext. Never fails on text: what is not understood is kept in `extra`."""
+    """Parse an infotext. Never fails on text up to MAX_INFOTEXT_CHARS: what is not
+    understood is kept in `extra`."""
     found = _parse(text)
     return found.build() if isinstance(found, _Parsed) else found
 
@@ -430,6 +442,9 @@ def _parse(text: str) -> _Parsed | GenParams:
     """`parse_text`, leaving the model unbuilt when its values need no validation."""
     if not isinstance(text, str):
         raise ParseError("infotext must be text")
+    if len(text) > MAX_INFOTEXT_CHARS:
+        raise ParseError(f"infotext of {len(text):,} characters is longer than the "
+                         f"{MAX_INFOTEXT_CHARS:,} gendata reads")
     origin = _locate(text)
     fields: dict[str, Any] = {"prompt": origin.prompt, "negative_prompt": origin.negative_prompt}
     extra: dict[str, Any] = {}
@@ -681,6 +696,8 @@ def score(raw: RawMetadata) -> float:
     key, text = found
     if text.lstrip()[:1] in "{[":
         return 0.0  # JSON belongs to another dialect
+    if len(text) > MAX_INFOTEXT_CHARS:
+        return 0.1  # claimed, so that parsing says why it is not read
     last = text.rstrip().rsplit("\n", 1)[-1]
     if _looks_like_params(scan_line(last, limit=3)):
         return 0.5

@@ -33,10 +33,10 @@ from ._util import (
 NAME = "drawthings"
 
 _TOOL = re.compile(r"CreatorTool(?:>|=\")\s*Draw Things", re.IGNORECASE)
-_USER_COMMENT = re.compile(
-    r"<exif:UserComment>\s*<rdf:Alt>\s*<rdf:li[^>]*>(.*?)</rdf:li>", re.DOTALL
-)
-_DESCRIPTION = re.compile(r"<dc:description>\s*<rdf:Alt>\s*<rdf:li[^>]*>(.*?)</rdf:li>", re.DOTALL)
+# The opening of each element read; its text runs to the next `</rdf:li>` (`_element`).
+_USER_COMMENT = re.compile(r"<exif:UserComment>\s*<rdf:Alt>\s*<rdf:li[^>]*>")
+_DESCRIPTION = re.compile(r"<dc:description>\s*<rdf:Alt>\s*<rdf:li[^>]*>")
+_CLOSE = "</rdf:li>"
 
 _FIELDS: FieldTable = {
     "prompt": ("c", str_or_empty),
@@ -64,6 +64,21 @@ def score(raw: RawMetadata) -> float:
         return 0.0
 
 
+def _element(opening: re.Pattern[str], xmp: str) -> str | None:
+    """The text of the first element `opening` starts that is closed by `</rdf:li>`.
+
+    The same as searching `opening(.*?)</rdf:li>`, in linear time: that lazy scan runs to the
+    end of the text from every opening when nothing closes them, quadratic in their number.
+    The first close after an opening is the only one that can end it, and when there is none
+    no later opening can be closed either.
+    """
+    m = opening.search(xmp)
+    if m is None:
+        return None
+    close = xmp.find(_CLOSE, m.end())
+    return None if close < 0 else xmp[m.end():close]
+
+
 def _unescape(text: str) -> str:
     return html.unescape(text)
 
@@ -72,17 +87,17 @@ def parse(raw: RawMetadata) -> GenParams:
     xmp = _xmp(raw)
     if xmp is None:
         raise ParseError("no Draw Things XMP")
-    m = _USER_COMMENT.search(xmp)
-    desc = _DESCRIPTION.search(xmp)
-    if not m:
-        if desc:
+    comment = _element(_USER_COMMENT, xmp)
+    if comment is None:
+        desc = _element(_DESCRIPTION, xmp)
+        if desc is not None:
             return build(
                 NAME,
-                {"prompt": _unescape(desc.group(1)).split("\n")[0]},
+                {"prompt": _unescape(desc).split("\n")[0]},
                 notes=["Draw Things XMP has no JSON UserComment; only the description was read"],
             )
         raise ParseError("Draw Things XMP: no exif:UserComment")
-    data = loads(_unescape(m.group(1)), "Draw Things UserComment")
+    data = loads(_unescape(comment), "Draw Things UserComment")
     if not isinstance(data, dict):
         raise ParseError("Draw Things UserComment: expected a JSON object")
     v2: dict[str, Any] = data.get("v2") if isinstance(data.get("v2"), dict) else {}

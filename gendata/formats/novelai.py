@@ -30,7 +30,7 @@ from ._util import (
 
 NAME = "novelai"
 
-_SOURCE_RE = re.compile(r"^(?P<model>.*?)\s+(?P<hash>[0-9A-Fa-f]{8})$")
+_HASH = re.compile(r"[0-9A-Fa-f]{8}")
 
 _COMMENT: FieldTable = {
     "steps": ("steps", positive_int),
@@ -39,6 +39,16 @@ _COMMENT: FieldTable = {
     "cfg_scale": ("scale", to_float),
     "seed": ("seed", to_int),
 }
+
+
+def _split_source(source: str) -> tuple[str, str | None]:
+    r"""`Stable Diffusion XL 8BA2AF87` -> (model, hash): the hash is the last word when it is
+    eight hex digits. Split at the last whitespace rather than with a regex: a lazy model
+    group before `\s+` backtracks over every run of spaces, quadratic in its length."""
+    parts = source.rsplit(None, 1)
+    if len(parts) == 2 and _HASH.fullmatch(parts[1]) and "\n" not in parts[0]:
+        return parts[0], parts[1]
+    return source, None
 
 
 def _chunks(raw: RawMetadata) -> dict[str, str] | None:
@@ -107,8 +117,7 @@ def parse(raw: RawMetadata) -> GenParams:
     model = model_hash = None
     source = chunks.get("Source")
     if source:
-        m = _SOURCE_RE.match(source.strip())
-        model, model_hash = (m.group("model"), m.group("hash")) if m else (source.strip(), None)
+        model, model_hash = _split_source(source.strip())
     extra: dict[str, Any] = {}
     for key in (
         "strength",
