@@ -134,11 +134,18 @@ def word_diff_text(old: str, new: str, *, marks: bool = False) -> Any:
     from rich.text import Text
 
     from ..diff import word_diff
+    from .render import MAX_SHOWN_CHARS
 
     out = Text()
     styles = {"equal": "", "delete": "bold red strike", "insert": "bold green"}
     brackets = {"equal": ("", ""), "delete": ("[-", "-]"), "insert": ("{+", "+}")}
+    left = MAX_SHOWN_CHARS  # drawing is the slow part: draw this much of a huge diff
     for op, piece in word_diff(old, new):
+        if left <= 0:
+            out.append(" … (--json shows all)", style="dim")
+            break
+        piece = piece[:left]
+        left -= len(piece)
         if marks:
             piece = brackets[op][0] + piece + brackets[op][1]
         out.append(piece, style=styles[op])
@@ -152,7 +159,7 @@ def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False) -> Any
     from rich.text import Text
 
     from ..diff import lora_changes
-    from .render import GENERATOR_NAMES
+    from .render import GENERATOR_NAMES, add_rows
 
     def who(rec: Any) -> str:
         gen = rec.params.generator if rec.params else None
@@ -179,8 +186,8 @@ def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False) -> Any
         t.add_column("old", style="red", overflow="fold")
         t.add_column("", no_wrap=True)
         t.add_column("new", style="green", overflow="fold")
-        for c in rest:
-            t.add_row(label(c.field), _value_text(c.old), "→", _value_text(c.new))
+        add_rows(t, ((label(c.field), _value_text(c.old), "→", _value_text(c.new))
+                     for c in rest))
         parts.append(t)
     lora = next((c for c in changes if c.field == "loras"), None)
     if lora is not None:
@@ -189,11 +196,13 @@ def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False) -> Any
         t.add_column("name", style="magenta")
         t.add_column("weight")
         marks = {"added": ("+", "green"), "removed": ("-", "red"), "reweighted": ("~", "yellow")}
+        rows = []
         for kind, name, old, new in lora_changes(lora.old, lora.new):
             mark, style = marks[kind]
             weight = (f"{_weight(old)} → {_weight(new)}" if kind == "reweighted"
                       else _weight(new if kind == "added" else old))
-            t.add_row(Text(mark, style=style), name, Text(weight, style=style))
+            rows.append((Text(mark, style=style), name, Text(weight, style=style)))
+        add_rows(t, rows)
         parts.append(t)
     return Group(*parts)
 
@@ -211,6 +220,8 @@ def batch_view(result: Any, base: str | None, width: int, console_width: int = 1
     from rich.table import Table
     from rich.text import Text
 
+    from .render import add_rows
+
     parts: list[Any] = []
     n = len(result.rows)
     if result.constant:
@@ -219,8 +230,7 @@ def batch_view(result: Any, base: str | None, width: int, console_width: int = 1
         t = Table(show_header=False, box=None, padding=(0, 1))
         t.add_column("field", style="cyan", no_wrap=True)
         t.add_column("value", overflow="fold")
-        for k, v in result.constant.items():
-            t.add_row(label(k), _value_text(v))
+        add_rows(t, ((label(k), _value_text(v)) for k, v in result.constant.items()))
         parts.append(t)
     if not result.varying:
         parts.append(Text(f"no differences across {n} images", style="bold"))

@@ -6,6 +6,7 @@ are drawn (tables, panels, colours) is decided here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -42,10 +43,39 @@ from ..present import format_value as fmt
 GENERATOR_NAMES = GENERATOR_DISPLAY_NAMES
 
 __all__ = [
-    "GENERATOR_NAMES", "HIRES_FIELDS", "MAIN_FIELDS", "PROMPT_STYLES", "SECTION_TITLES",
-    "field_value", "fmt", "no_data_message", "prompt_panels", "prompt_text", "raw_view",
-    "record_view", "summary_parts",
+    "GENERATOR_NAMES", "HIRES_FIELDS", "MAIN_FIELDS", "MAX_SHOWN_CHARS", "MAX_SHOWN_ROWS",
+    "PROMPT_STYLES", "SECTION_TITLES", "add_rows", "clip", "field_value", "fmt",
+    "no_data_message", "prompt_panels", "prompt_text", "raw_view", "record_view",
+    "summary_parts",
 ]
+
+# The most one view draws of a text and of a table (docs/guide.md#limits): rich lays out
+# about half a million characters, or two thousand table rows, a second, and a file may hold
+# 64 MiB of text or a graph of a million LoRAs. `--json` always has everything.
+MAX_SHOWN_CHARS = 100_000
+MAX_SHOWN_ROWS = 1_000
+
+
+def _more(n: int, what: str) -> str:
+    return f" … {n:,} more {what} (--json shows all)"
+
+
+def clip(text: str, limit: int = MAX_SHOWN_CHARS) -> str:
+    """`text`, cut after `limit` characters with a note of how many more there are."""
+    return text if len(text) <= limit else text[:limit] + _more(len(text) - limit, "characters")
+
+
+def add_rows(table: Table, rows: Iterable[Sequence[Any]], limit: int = MAX_SHOWN_ROWS) -> None:
+    """Add `rows` to `table`, their texts clipped; past `limit` rows, one row saying how many
+    more there are."""
+    extra = 0
+    for i, row in enumerate(rows):
+        if i >= limit:
+            extra += 1
+            continue
+        table.add_row(*(clip(c) if isinstance(c, str) else c for c in row))
+    if extra:
+        table.add_row(Text(_more(extra, "rows").strip(), style="dim"))
 
 # present.Span kind -> rich style
 PROMPT_STYLES = {"network": "magenta", "bracket": "yellow", "weight": "yellow",
@@ -53,10 +83,14 @@ PROMPT_STYLES = {"network": "magenta", "bracket": "yellow", "weight": "yellow",
 
 
 def prompt_text(text: str) -> Text:
-    """Prompt with extra-network tags and emphasis brackets picked out."""
-    out = Text(text)
-    for span in prompt_spans(text):
+    """Prompt with extra-network tags and emphasis brackets picked out (the first
+    MAX_SHOWN_CHARS characters of it)."""
+    shown = text[:MAX_SHOWN_CHARS]
+    out = Text(shown)
+    for span in prompt_spans(shown):
         out.stylize(PROMPT_STYLES[span.kind], span.start, span.end)
+    if len(shown) < len(text):
+        out.append(_more(len(text) - len(shown), "characters"), style="dim")
     return out
 
 
@@ -76,8 +110,7 @@ def _kv_table(title: str, rows: list[tuple[str, str]]) -> Table:
                   padding=(0, 1), title_style="bold", min_width=len(title))
     table.add_column("key", style="cyan", no_wrap=True)
     table.add_column("value", overflow="fold")
-    for k, v in rows:
-        table.add_row(k, v)
+    add_rows(table, rows)
     return table
 
 
@@ -108,8 +141,7 @@ def record_view(rec: Record) -> RenderableType:
         t = Table(title="Sampler passes", title_justify="left", title_style="bold")
         for col in SAMPLER_COLUMNS:
             t.add_column(col)
-        for row in sampler_rows(p):
-            t.add_row(*row)
+        add_rows(t, sampler_rows(p))
         parts.append(t)
     nets = network_rows(p)
     if nets:
@@ -118,11 +150,10 @@ def record_view(rec: Record) -> RenderableType:
         t.add_column("name", style="magenta")
         t.add_column("weight", justify="right")
         t.add_column("hash")
-        for net in nets:
-            t.add_row(*net)
+        add_rows(t, nets)
         parts.append(t)
     parts.extend(_extras_views(rec))
-    parts.extend(Text(line, style="yellow") for line in remarks(rec, p))
+    parts.extend(Text(clip(line), style="yellow") for line in remarks(rec, p)[:MAX_SHOWN_ROWS])
     return Group(*parts)
 
 
@@ -138,8 +169,7 @@ def raw_view(rec: Record) -> RenderableType:
     for col in RAW_COLUMNS:
         t.add_column(col, overflow="fold" if col == "text" else "ellipsis",
                      no_wrap=col != "text")
-    for row in raw_rows(rec):
-        t.add_row(*row)
+    add_rows(t, raw_rows(rec))
     if not rec.raw.entries:
         return Group(t, Text("no metadata chunks or tags", style="yellow"))
     return t
