@@ -207,6 +207,14 @@ def write_text(path: PathLike, text: str, *, output: PathLike | None = None) -> 
     UserComment too if the file has one (A1111 readers prefer it). JPEG/WebP: EXIF
     UserComment as `UNICODE\\0` + UTF-16BE. Pixels and every other chunk are copied unchanged.
     """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: no container can store it
+        from .errors import ValidationError
+
+        raise ValidationError(f"text holds {text[exc.start]!a} at character {exc.start}, "
+                              "a lone surrogate, which is not valid Unicode; nothing written"
+                              ) from None
     kind = container_of(path)
     dst = output if output is not None else path
     if output is not None and container_of_name(output) not in (None, kind):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import pickle
+import re
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -226,6 +227,24 @@ def encode(path: str, opts: ExportOptions) -> tuple[str, Any, str | None]:
 
 # --- writers (run in this process) ----------------------------------------------------------
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def escape_surrogates(text: str) -> str:
+    """`text` with every lone surrogate written as the six characters `\\udcff`.
+
+    Python reads a file name that is not UTF-8 with each undecodable byte as a lone
+    surrogate (U+DC80-U+DCFF, `os.fsdecode`), and a file's JSON can escape one (`"\\ud800"`);
+    neither can be written as UTF-8. In JSON output the six characters are the JSON escape
+    of that code point, so the output stays valid UTF-8 and `os.fsencode(json.loads(...))`
+    gives the original bytes back; in CSV they are plain text
+    (docs/guide.md#file-names-that-are-not-utf-8).
+    """
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class JsonArrayWriter:
     """One JSON array, an element a line: `write` takes each element's JSON text as it comes;
     `close` ends the array, so stopping early still leaves valid JSON. The layout of
@@ -236,7 +255,7 @@ class JsonArrayWriter:
         self.sep = "[\n"
 
     def write(self, payload: str) -> None:
-        self.out.write(self.sep + payload)
+        self.out.write(self.sep + escape_surrogates(payload))
         self.sep = ",\n"
 
     def close(self) -> None:
@@ -248,10 +267,10 @@ class _LineWriter:
         self.out = out
         self.end = end
         if header is not None:
-            out.write(header + end)
+            out.write(escape_surrogates(header) + end)
 
     def write(self, payload: str) -> None:
-        self.out.write(payload + self.end)
+        self.out.write(escape_surrogates(payload) + self.end)
 
     def close(self) -> None:
         pass
@@ -282,7 +301,7 @@ class _SpillCsvWriter:
         keys = _sorted_keys(self.keys)
         header = [*self.before, *(f"extra.{k}" for k in keys), *self.after]
         out = self.out
-        out.write(csv_line(header) + "\r\n")
+        out.write(escape_surrogates(csv_line(header)) + "\r\n")
         self.spill.seek(0)
         nb, na = bool(self.before), bool(self.after)
         for _ in range(self.rows):
@@ -292,7 +311,7 @@ class _SpillCsvWriter:
                 cells.insert(0, before)
             if na:
                 cells.append(after)
-            out.write((",".join(cells) or '""') + "\r\n")
+            out.write(escape_surrogates(",".join(cells) or '""') + "\r\n")
         self.spill.close()
 
 
