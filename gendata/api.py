@@ -7,6 +7,7 @@ this module touches bytes, and nothing below it knows about files of several kin
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ from . import containers, formats
 from .containers import container_of, open_raw
 from .containers.raw import Changes, RawMetadata
 from .errors import GenDataError, ParseError, UsageError
-from .model_fields import SCALAR_FIELDS, DeferredParams
+from .model_fields import DeferredParams, empty_json_fields
 
 if TYPE_CHECKING:
     from .model import GenParams
@@ -69,7 +70,7 @@ class Record:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._key() == other._key()  # type: ignore[attr-defined]
+        return self._key() == other._key()
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -103,39 +104,17 @@ class Record:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        """The documented `show --json` object (docs/json-schema.md). Absent values are null."""
+        """The documented `show --json` object (docs/json.md). Absent values are null.
+
+        Unbuilt parameters give their fields without building the model (no pydantic)."""
         p = self._params
-        if isinstance(p, DeferredParams):
-            obj = {"path": self.path, "container": self.container, **p.json_fields()}
-            obj["raw"] = self.raw_texts()
-            obj.update(self.extras)
-            obj["warnings"] = self.warnings
-            obj["error"] = self.error
-            return obj
-        obj = {"path": self.path, "container": self.container,
-               "generator": p.generator if p else None}
-        if p is not None:
-            typed = p.typed_fields()
-            typed.pop("generator", None)
-        else:
-            typed = dict.fromkeys(k for k in SCALAR_FIELDS if k != "generator")
-        obj.update(typed)
-        obj["loras"] = [_fields(lo) for lo in p.loras] if p else []
-        obj["embeddings"] = [_fields(e) for e in p.embeddings] if p else []
-        obj["samplers"] = [_fields(s) for s in p.samplers] if p else []
-        obj["extra"] = dict(p.extra) if p else {}
-        obj["notes"] = list(p.notes) if p else []
+        obj: dict[str, Any] = {"path": self.path, "container": self.container}
+        obj.update(empty_json_fields() if p is None else p.json_fields())
         obj["raw"] = self.raw_texts()
         obj.update(self.extras)
         obj["warnings"] = self.warnings
         obj["error"] = self.error
         return obj
-
-
-def _fields(model: Any) -> dict[str, Any]:
-    """`model.model_dump()` for the flat models (Lora, Embedding, SamplerPass), without
-    building pydantic's serializer: `show` and `export` never need it."""
-    return {k: getattr(model, k) for k in type(model).model_fields}
 
 
 def read_raw(path: PathLike) -> RawMetadata:
@@ -268,7 +247,7 @@ def strip(path: PathLike, *, output: PathLike | None = None, dry_run: bool = Fal
     return planned
 
 
-def update(params: GenParams, changes: dict[str, Any], *, unset: list[str] = (),
+def update(params: GenParams, changes: dict[str, Any], *, unset: Iterable[str] = (),
            set_keys: dict[str, str] | None = None) -> GenParams:
     """Apply typed-field changes, `Key=value` infotext keys and removals; validated.
 
@@ -315,13 +294,13 @@ def editable_params(rec: Record) -> GenParams:
     if rec.params is None:
         if rec.error:
             raise UsageError(rec.error)
-        size = {}
+        size: dict[str, Any] = {}
         if rec.raw is not None and rec.raw.width and rec.raw.height:
             size = {"width": rec.raw.width, "height": rec.raw.height}
         from .model import GenParams
 
         return GenParams(generator="a1111", **size)
-    if not isinstance(rec.params._origin, _a1111_origin_type()) and rec.params.generator:
+    if not isinstance(rec.params.origin, _a1111_origin_type()) and rec.params.generator:
         raise UsageError(
             f"{rec.path}: holds {rec.params.generator} data, which gendata cannot edit in place; "
             f"`gendata convert --to a1111 --replace` rewrites it as A1111 parameters first")
@@ -329,9 +308,9 @@ def editable_params(rec: Record) -> GenParams:
 
 
 def _a1111_origin_type() -> type:
-    from .formats.a1111 import Origin
+    from .formats.a1111 import InfotextOrigin
 
-    return Origin
+    return InfotextOrigin
 
 
 def copy(src: PathLike, dst: PathLike, *, output: PathLike | None = None) -> list[str]:
@@ -344,7 +323,7 @@ def copy(src: PathLike, dst: PathLike, *, output: PathLike | None = None) -> lis
     if rec.params is None:
         raise UsageError(rec.error or f"{src}: has no generation data to copy")
     dst_kind = container_of(dst)
-    origin = rec.params._origin
+    origin = rec.params.origin
     if isinstance(origin, _a1111_origin_type()):
         return write_text(dst, dump_a1111(rec.params), output=output)  # origin.text, verbatim
     if (rec.raw is not None and containers.free_text(rec.raw.container)

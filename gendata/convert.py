@@ -47,9 +47,9 @@ def _fmt(weight: float | None) -> str:
 
 def as_a1111(params: GenParams) -> GenParams:
     """The same parameters, shaped so `a1111.dump` writes everything A1111 can express."""
-    from .formats.a1111 import Origin
+    from .formats.a1111 import InfotextOrigin
 
-    if isinstance(params._origin, Origin):
+    if isinstance(params.origin, InfotextOrigin):
         return params  # already A1111-style text: keep its exact wording
     tagged = {_stem(n).lower() for n in _TAG_RE.findall(params.prompt)}
     tags: list[str] = []
@@ -70,7 +70,7 @@ def as_a1111(params: GenParams) -> GenParams:
     if params.generator and params.generator not in _A1111_FAMILY:
         extra.setdefault("Converted from", params.generator)
     out = params.model_copy(update={"prompt": prompt, "loras": loras, "extra": extra})
-    out._origin = None
+    out.origin = None
     return out
 
 

@@ -1,101 +1,170 @@
 """Model layer: the one pydantic model every dialect parses into and every front end shows.
 
 Dialect modules fill it; services and front ends read it. It knows nothing about bytes or
-about any one generator's text format (formats.md section 1).
+about any one generator's text format (docs/formats.md#the-common-model).
 """
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from pydantic import ValidationError as _PydanticValidationError
 
-from .errors import ValidationError
+from . import model_fields
+from .errors import ParseError, ValidationError
+from .model_fields import REQUIRED, SCALAR_FIELDS, FieldSpec, Origin
 
-__all__ = ["Embedding", "GenParams", "Lora", "SamplerPass", "validation_message"]
+__all__ = ["Embedding", "GenParams", "Lora", "Origin", "SamplerPass", "validation_message"]
+
+
+def _fields(table: dict[str, FieldSpec]) -> dict[str, Any]:
+    """The pydantic field (default and bounds) of each field of `table` that has a default
+    (model_fields): the models below assign them to their statically annotated fields, so
+    the pydantic-free read path and validation cannot disagree. A required field has no
+    default to assign and is annotated alone; tests/test_model.py checks that the class
+    annotations and the table list the same fields, in order, with the same types and
+    bounds."""
+    return {name: Field(default=spec.default, gt=spec.gt, ge=spec.ge)
+            for name, spec in table.items() if spec.default is not REQUIRED}
+
+
+_LORA = _fields(model_fields.LORA)
+_EMBEDDING = _fields(model_fields.EMBEDDING)
+_SAMPLER_PASS = _fields(model_fields.SAMPLER_PASS)
+_GENPARAMS = _fields(model_fields.GENPARAMS)
+
+# Each model's scalar fields come first, in the table's order, so schema order is the
+# table's order.
 
 
 class Lora(BaseModel):
-    """An extra network referenced by the image: a `<lora:...>` tag, a loader node, a hash list."""
+    """An extra network referenced by the image: a `<lora:...>` tag, a loader node, a hash list.
+
+    Fields: model_fields.LORA (name, weight, unet_weight, hash, kind).
+    """
 
     model_config = ConfigDict(validate_assignment=True, defer_build=True)
 
     name: str
-    weight: float | None = None
-    unet_weight: float | None = None
-    hash: str | None = None
-    kind: str = "lora"  # "lora", "lyco", "hypernet"
+    weight: float | None = _LORA["weight"]
+    unet_weight: float | None = _LORA["unet_weight"]
+    hash: str | None = _LORA["hash"]
+    kind: str = _LORA["kind"]
 
 
 class Embedding(BaseModel):
-    """A textual-inversion embedding the prompt uses (A1111 `TI hashes`, ComfyUI `embedding:`)."""
+    """A textual-inversion embedding the prompt uses (A1111 `TI hashes`, ComfyUI `embedding:`).
+
+    Fields: model_fields.EMBEDDING (name, hash).
+    """
 
     model_config = ConfigDict(validate_assignment=True, defer_build=True)
 
     name: str
-    hash: str | None = None
+    hash: str | None = _EMBEDDING["hash"]
 
 
 class SamplerPass(BaseModel):
-    """One sampling pass; graph dialects (ComfyUI) can have several (hires pass, refiner)."""
+    """One sampling pass; graph dialects (ComfyUI) can have several (hires pass, refiner).
+
+    Fields: model_fields.SAMPLER_PASS (sampler, scheduler, steps, cfg_scale, seed, ...).
+    """
 
     model_config = ConfigDict(validate_assignment=True, defer_build=True)
 
-    sampler: str | None = None
-    scheduler: str | None = None
-    steps: int | None = None
-    cfg_scale: float | None = None
-    seed: int | None = None
-    denoise: float | None = None
-    model: str | None = None
-    node: str | None = None
+    sampler: str | None = _SAMPLER_PASS["sampler"]
+    scheduler: str | None = _SAMPLER_PASS["scheduler"]
+    steps: int | None = _SAMPLER_PASS["steps"]
+    cfg_scale: float | None = _SAMPLER_PASS["cfg_scale"]
+    seed: int | None = _SAMPLER_PASS["seed"]
+    denoise: float | None = _SAMPLER_PASS["denoise"]
+    model: str | None = _SAMPLER_PASS["model"]
+    node: str | None = _SAMPLER_PASS["node"]
 
 
 class GenParams(BaseModel):
     """Generation parameters of one image, whatever generator wrote them.
 
-    Typed fields hold what every generator shares; `extra` keeps everything else, in the
-    order it was found, so a writer can give it back unchanged. `seed` is an unbounded int
-    because ComfyUI seeds reach 2^64-1.
+    Typed fields hold what every generator shares (model_fields.GENPARAMS: generator,
+    prompt, negative_prompt, steps, sampler, ... version); `extra` keeps everything else, in
+    the order it was found, so a writer can give it back unchanged.
     """
 
     model_config = ConfigDict(validate_assignment=True, extra="forbid", defer_build=True)
 
-    generator: str | None = None
-    prompt: str = ""
-    negative_prompt: str = ""
-    steps: int | None = Field(default=None, gt=0)
-    sampler: str | None = None
-    scheduler: str | None = None
-    cfg_scale: float | None = None
-    seed: int | None = None
-    width: int | None = Field(default=None, gt=0)
-    height: int | None = Field(default=None, gt=0)
-    model: str | None = None
-    model_hash: str | None = None
-    vae: str | None = None
-    vae_hash: str | None = None
-    denoising_strength: float | None = Field(default=None, ge=0)
-    clip_skip: int | None = Field(default=None, gt=0)
-    hires_upscale: float | None = Field(default=None, gt=0)
-    hires_steps: int | None = Field(default=None, ge=0)
-    hires_upscaler: str | None = None
-    hires_width: int | None = Field(default=None, ge=0)
-    hires_height: int | None = Field(default=None, ge=0)
-    variation_seed: int | None = None
-    variation_seed_strength: float | None = Field(default=None, ge=0)
-    version: str | None = None
+    generator: str | None = _GENPARAMS["generator"]
+    prompt: str = _GENPARAMS["prompt"]
+    negative_prompt: str = _GENPARAMS["negative_prompt"]
+    steps: int | None = _GENPARAMS["steps"]
+    sampler: str | None = _GENPARAMS["sampler"]
+    scheduler: str | None = _GENPARAMS["scheduler"]
+    cfg_scale: float | None = _GENPARAMS["cfg_scale"]
+    seed: int | None = _GENPARAMS["seed"]
+    width: int | None = _GENPARAMS["width"]
+    height: int | None = _GENPARAMS["height"]
+    model: str | None = _GENPARAMS["model"]
+    model_hash: str | None = _GENPARAMS["model_hash"]
+    vae: str | None = _GENPARAMS["vae"]
+    vae_hash: str | None = _GENPARAMS["vae_hash"]
+    denoising_strength: float | None = _GENPARAMS["denoising_strength"]
+    clip_skip: int | None = _GENPARAMS["clip_skip"]
+    hires_upscale: float | None = _GENPARAMS["hires_upscale"]
+    hires_steps: int | None = _GENPARAMS["hires_steps"]
+    hires_upscaler: str | None = _GENPARAMS["hires_upscaler"]
+    hires_width: int | None = _GENPARAMS["hires_width"]
+    hires_height: int | None = _GENPARAMS["hires_height"]
+    variation_seed: int | None = _GENPARAMS["variation_seed"]
+    variation_seed_strength: float | None = _GENPARAMS["variation_seed_strength"]
+    version: str | None = _GENPARAMS["version"]
     loras: list[Lora] = Field(default_factory=list)
     embeddings: list[Embedding] = Field(default_factory=list)
     samplers: list[SamplerPass] = Field(default_factory=list)
     extra: dict[str, Any] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
 
-    # The dialect's parse of the original text (e.g. the A1111 line segments), so that an
-    # unedited or partly edited model serializes back to the original bytes.
-    _origin: Any = PrivateAttr(default=None)
+    _origin: Origin | None = PrivateAttr(default=None)
+
+    @property
+    def origin(self) -> Origin | None:
+        """Where the text came from (model_fields.Origin: dialect, entry key, text), or None
+        for a model built or converted in code. A dialect's own Origin subclass keeps its
+        parse, so that an unedited or partly edited model serializes back to the original
+        characters."""
+        return self._origin
+
+    @origin.setter
+    def origin(self, value: Origin | None) -> None:
+        self._origin = value
+
+    @classmethod
+    def from_json(cls, obj: Any, where: str = "JSON") -> GenParams:
+        """The model a `show --json` object describes (docs/json.md): the inverse of
+        `json_fields`/`Record.to_json`. Keys that are not fields (`path`, `raw`, `error`...)
+        are ignored and null means the field's default, so any record's JSON reads back.
+
+        Raises gendata.errors.ParseError naming `where` and what is wrong.
+        """
+        if not isinstance(obj, dict):
+            raise ParseError(f"{where}: expected a JSON object")
+        fields = cls.model_fields
+        data = {k: v for k, v in obj.items() if k in fields and v is not None}
+        try:
+            return cls.model_validate(data)
+        except _PydanticValidationError as exc:
+            raise ParseError(f"{where}: {validation_message(exc)}") from None
+
+    def json_fields(self) -> dict[str, Any]:
+        """The model's part of the `show --json` object: the scalar fields, then loras,
+        embeddings, samplers, extra and notes, as plain JSON values (DeferredParams gives the
+        same without building the model)."""
+        out = {k: getattr(self, k) for k in SCALAR_FIELDS}
+        out["loras"] = [_plain(lo) for lo in self.loras]
+        out["embeddings"] = [_plain(e) for e in self.embeddings]
+        out["samplers"] = [_plain(s) for s in self.samplers]
+        out["extra"] = dict(self.extra)
+        out["notes"] = list(self.notes)
+        return out
 
     def edited(self, **changes: Any) -> GenParams:
         """Return a validated copy with `changes` applied, keeping the origin for exact output.
@@ -111,23 +180,23 @@ class GenParams(BaseModel):
             new = type(self).model_validate(data)
         except _PydanticValidationError as exc:
             raise ValidationError(validation_message(exc)) from None
-        new._origin = self._origin
+        new.origin = self.origin
         return new
 
     def typed_fields(self) -> dict[str, Any]:
         """The scalar typed fields (no lists, no extra), as the JSON schema lists them."""
-        return {k: getattr(self, k) for k in type(self).scalar_fields()}
+        return {k: getattr(self, k) for k in SCALAR_FIELDS}
 
     @classmethod
     def scalar_fields(cls) -> tuple[str, ...]:
         """Names of the scalar typed fields, in schema order."""
-        return _scalar_names(cls)
+        return SCALAR_FIELDS
 
 
-@cache
-def _scalar_names(cls: type[BaseModel]) -> tuple[str, ...]:
-    skip = {"loras", "embeddings", "samplers", "extra", "notes"}
-    return tuple(k for k in cls.model_fields if k not in skip)
+def _plain(model: BaseModel) -> dict[str, Any]:
+    """`model.model_dump()` for the flat models (Lora, Embedding, SamplerPass), without
+    building pydantic's serializer: `show` and `export` never need it."""
+    return {k: getattr(model, k) for k in type(model).model_fields}
 
 
 _KIND = {

@@ -12,7 +12,7 @@ from gendata.errors import GenDataError
 
 # Raised and caught inside one function of their module; they never reach a caller.
 INTERNAL = {
-    "gendata.formats.comfy_graph._OutOfBudget",  # ends a graph walk that ran out of budget
+    "gendata.formats.comfyui.walker.OutOfBudget",  # ends a graph walk that ran out of budget
 }
 # Modules whose imports need an extra that may be missing (torch for a regen run).
 OPTIONAL = ("torch", "diffusers", "transformers", "accelerate", "safetensors")

@@ -10,7 +10,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
@@ -30,7 +29,6 @@ from ..present import (
     network_rows,
     no_data_message,
     params_view,
-    prompt_spans,
     raw_rows,
     raw_title,
     remarks,
@@ -38,6 +36,14 @@ from ..present import (
     summary_parts,
 )
 from ..present import format_value as fmt
+from ..richview import (
+    MAX_SHOWN_CHARS,
+    PROMPT_STYLES,
+    clip,
+    more_note,
+    prompt_panels,
+    prompt_text,
+)
 
 # Names other CLI modules import from here (cli/diff.py).
 GENERATOR_NAMES = GENERATOR_DISPLAY_NAMES
@@ -49,25 +55,13 @@ __all__ = [
     "summary_parts",
 ]
 
-# The most one view draws of a text and of a table (docs/guide.md#limits): rich lays out
-# about half a million characters, or two thousand table rows, a second, and a file may hold
-# 64 MiB of text or a graph of a million LoRAs. `--json` always has everything.
-MAX_SHOWN_CHARS = 100_000
-MAX_SHOWN_ROWS = 1_000
-
-
-def _more(n: int, what: str) -> str:
-    return f" … {n:,} more {what} (--json shows all)"
-
-
-def clip(text: str, limit: int = MAX_SHOWN_CHARS) -> str:
-    """`text`, cut after `limit` characters with a note of how many more there are."""
-    return text if len(text) <= limit else text[:limit] + _more(len(text) - limit, "characters")
+MAX_SHOWN_ROWS = 1_000  # the most rows a table draws; see richview.MAX_SHOWN_CHARS
 
 
 def add_rows(table: Table, rows: Iterable[Sequence[Any]], limit: int = MAX_SHOWN_ROWS) -> None:
     """Add `rows` to `table`, their texts clipped; past `limit` rows, one row saying how many
-    more there are."""
+    more there are (rich lays out about two thousand rows a second, and a graph can hold a
+    million LoRAs)."""
     extra = 0
     for i, row in enumerate(rows):
         if i >= limit:
@@ -75,34 +69,7 @@ def add_rows(table: Table, rows: Iterable[Sequence[Any]], limit: int = MAX_SHOWN
             continue
         table.add_row(*(clip(c) if isinstance(c, str) else c for c in row))
     if extra:
-        table.add_row(Text(_more(extra, "rows").strip(), style="dim"))
-
-# present.Span kind -> rich style
-PROMPT_STYLES = {"network": "magenta", "bracket": "yellow", "weight": "yellow",
-                 "keyword": "bold red"}
-
-
-def prompt_text(text: str) -> Text:
-    """Prompt with extra-network tags and emphasis brackets picked out (the first
-    MAX_SHOWN_CHARS characters of it)."""
-    shown = text[:MAX_SHOWN_CHARS]
-    out = Text(shown)
-    for span in prompt_spans(shown):
-        out.stylize(PROMPT_STYLES[span.kind], span.start, span.end)
-    if len(shown) < len(text):
-        out.append(_more(len(text) - len(shown), "characters"), style="dim")
-    return out
-
-
-def prompt_panels(p: Any) -> list[RenderableType]:
-    """The prompt, and the negative prompt when there is one, highlighted in frames."""
-    panels: list[RenderableType] = [
-        Panel(prompt_text(p.prompt) if p.prompt else Text("(empty)", style="dim"),
-              title="Prompt", title_align="left", border_style="green")]
-    if p.negative_prompt:
-        panels.append(Panel(prompt_text(p.negative_prompt), title="Negative prompt",
-                            title_align="left", border_style="red"))
-    return panels
+        table.add_row(Text(more_note(extra, "rows").strip(), style="dim"))
 
 
 def _kv_table(title: str, rows: list[tuple[str, str]]) -> Table:

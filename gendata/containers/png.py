@@ -1,4 +1,4 @@
-"""Container layer: PNG chunk stream reader and text-chunk writer (formats.md section 2.1).
+"""Container layer: PNG chunk stream reader and text-chunk writer (docs/formats.md#png-chunks).
 
 Reading walks the chunk list and seeks over everything it does not need (IDAT above all),
 so pixel data is never read. Writing streams every chunk it does not change through byte for
@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import struct
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -124,7 +124,8 @@ def _mib(n: int) -> str:
 
 
 def _latin1_or_utf8(raw: bytes) -> str:
-    """tEXt is Latin-1 by spec, but many writers put UTF-8 there (formats.md 17.2)."""
+    """tEXt is Latin-1 by spec, but many writers put UTF-8 there
+    (docs/formats.md#text-encodings-in-the-wild)."""
     raw = raw.rstrip(b"\0")
     if raw.isascii():
         return raw.decode("ascii")
@@ -182,7 +183,7 @@ _UNPACK_HEAD = struct.Struct(">I4s").unpack_from
 _UNPACK_CRC = struct.Struct(">I").unpack_from
 
 
-def _positioned_reader(f: BinaryIO):
+def _positioned_reader(f: BinaryIO) -> Callable[[int, int], bytes]:
     """`read_at(offset, n)`: os.pread on a file descriptor (no seek, no buffer refill), else
     seek + read for other binary streams. A descriptor that cannot seek (a pipe) fails in
     os.pread as it would in seek, with the same OSError."""

@@ -1,8 +1,8 @@
-"""Helpers shared by the JSON-carrying dialects (formats.md sections 6-14).
+"""Helpers shared by the JSON-carrying dialects (docs/formats.md#json-quirks).
 
-Generators write JSON with quirks: `NaN` tokens (ComfyUI, section 6.4), trailing NUL
-characters (Tensor.Art, section 14), seeds as strings (Fooocus, section 9), Python
-`str()` of values (Easy Diffusion, section 11). These helpers absorb them so each
+Generators write JSON with quirks: `NaN` tokens (ComfyUI, #comfyui-pitfalls), trailing
+NUL characters (Tensor.Art, #other-writers), seeds as strings (Fooocus, #fooocus), Python
+`str()` of values (Easy Diffusion, #easy-diffusion). These helpers absorb them so each
 dialect stays a plain mapping table, and they turn every failure into ParseError.
 """
 
@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
-from ..model import GenParams
+
+if TYPE_CHECKING:
+    from ..model import GenParams, Lora
 
 # Largest JSON text we try to decode. ComfyUI workflows reach a few MiB; anything far
 # beyond that is not generation data worth holding in memory twice.
@@ -62,7 +64,8 @@ def looks_like_json_object(text: str | None) -> bool:
 
 
 def split_prefix(text: str) -> tuple[str | None, str]:
-    """`"workflow:{...}"` -> ("workflow", "{...}"); EXIF carriers prefix the key (section 6.1)."""
+    """`"workflow:{...}"` -> ("workflow", "{...}"); EXIF carriers prefix the key
+    (docs/formats.md#where-comfyui-graphs-are-stored)."""
     m = _PREFIX_RE.match(text)
     if not m:
         return None, text
@@ -143,15 +146,17 @@ def parse_size(text: Any) -> tuple[int, int] | None:
     return w, h
 
 
-def marked_infotext(raw: RawMetadata, literal: str, mark: re.Pattern[str]) -> str | None:
-    """The first A1111-style text (`parameters` chunk or UserComment) that `mark` finds in.
+def marked_infotext(raw: RawMetadata, literal: str, mark: str) -> str | None:
+    """The first A1111-style text (`parameters` chunk or UserComment) the regular expression
+    `mark` finds in.
 
-    `literal` is a plain substring of every match, tested first so most texts skip the scan.
+    `literal` is a plain substring of every match, tested first so most texts skip the scan;
+    `mark` is compiled by `re` on first use, not when the dialect module loads.
     """
     for entry in raw.entries:
         text = entry.text
         in_infotext = entry.key in ("parameters", "UserComment")
-        if in_infotext and text and literal in text and mark.search(text):
+        if in_infotext and text and literal in text and re.search(mark, text):
             return text
     return None
 
@@ -168,6 +173,8 @@ def build(
     Generators write odd values (steps 0, seed "-1", width "None"); one bad field must not
     hide the rest of the image's data.
     """
+    from ..model import GenParams
+
     p = GenParams(generator=generator)
     out_notes = list(notes or [])
     for key, value in fields.items():
@@ -185,6 +192,14 @@ def build(
         p.extra = {k: v for k, v in extra.items() if v is not None}
     p.notes = out_notes
     return p
+
+
+def new_lora(**fields: Any) -> Lora:
+    """A validated Lora. The model (pydantic) is imported on first use, not with the dialect
+    modules: the registry loads every dialect to read its declarations."""
+    from ..model import Lora
+
+    return Lora(**fields)
 
 
 def get_str(data: dict[str, Any], key: str, default: str | None = None) -> str | None:

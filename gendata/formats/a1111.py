@@ -1,30 +1,32 @@
 """Dialect layer: AUTOMATIC1111 infotext (also Forge, reForge, SD.Next) <-> GenParams.
 
-formats.md section 3. Parsing follows A1111's rules (last line is the parameters line when it
-has at least three `key: value` entries; lines stripped; `Negative prompt:` switches part) but
-scans values robustly: JSON-quoted strings, and unquoted JSON objects/arrays (`Hashes`,
-`Civitai resources`) kept whole by a bracket-aware scanner. The parse keeps every original
-substring, so `dump(parse(text)) == text` and editing one field rewrites only that field.
+docs/formats.md#a1111-infotext. Parsing follows A1111's rules (last line is the parameters
+line when it has at least three `key: value` entries; lines stripped; `Negative prompt:`
+switches part) but scans values robustly (infotext_scan: JSON-quoted strings and unquoted JSON
+objects kept whole). The parse keeps every original substring (InfotextOrigin), so
+`dump(parse(text)) == text` and editing one field rewrites only that field.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
 from ..model_fields import (
+    EMBEDDING,
     EMBEDDING_DEFAULTS,
+    LORA,
     LORA_DEFAULTS,
-    RULES,
     SCALAR_DEFAULTS,
     SCALAR_FIELDS,
     DeferredParams,
+    conforms,
 )
+from .infotext_fields import FIELD_TO_KEY, TAIL_KEYS, TYPED, describe, to_float
+from .infotext_scan import NEGATIVE, Entry, InfotextOrigin, locate, looks_like_params, scan_line
 
 if TYPE_CHECKING:
     from ..model import GenParams, Lora
@@ -32,252 +34,28 @@ if TYPE_CHECKING:
 # pydantic (gendata.model) is imported only when a GenParams is built: reading a file for
 # `show --json` or `export` goes through `parse_deferred` and never needs it.
 
+__all__ = ["FIELD_TO_KEY", "TEXT_KEYS", "TYPED", "InfotextOrigin", "describe", "dump", "infotext",
+           "network_tags", "parse", "parse_deferred", "parse_text", "quote", "score"]
+
 NAME = "a1111"
-# Where A1111-family tools put the text, in the order A1111 itself prefers (3.11: EXIF wins).
+DISPLAY_NAME = "AUTOMATIC1111"
+# A1111 writes its text to `parameters` (PNG) or EXIF UserComment, and its extras tab
+# `postprocessing` / `extras`.
+KEYS = frozenset({"parameters", "UserComment", "postprocessing", "extras"})
+MARKERS: tuple[str, ...] = ()  # the fallback dialect: the fast path is for its texts
+# The A1111-family front ends `generator_of` tells apart.
+GENERATORS = {"forge": "Forge", "reforge": "reForge", "forge-classic": "Forge Classic",
+              "forge-neo": "Forge Neo", "sdnext": "SD.Next"}
+# Where A1111-family tools put the text, in the order A1111 itself prefers (EXIF wins,
+# docs/formats.md#where-a1111-text-is-stored); the registry's fast path is for files whose
+# only texts are under these keys.
 TEXT_KEYS = ("UserComment", "parameters")
 
-_KEY = re.compile(r"\s*(\w[\w \-/]+):\s*")
-# _KEY and the value up to the next comma, in one match: the common, unquoted entry.
-_ENTRY = re.compile(r"\s*(\w[\w \-/]+):\s*([^,]*)")
-_NEG = "Negative prompt:"
-_SIZE = re.compile(r"^(\d+)x(\d+)$")
 _NET_TAG = re.compile(r"<(lora|lyco|hypernet):([^>]+)>", re.IGNORECASE)
 _RAW_JSON_KEYS = frozenset({"Hashes", "Civitai resources", "Civitai metadata"})
 # Longest infotext parsed (docs/guide.md#limits): real ones are a few KiB, and splitting a
 # settings line costs some 35 bytes of memory per character, 1 GiB for a 32 MiB chunk.
 MAX_INFOTEXT_CHARS = 4 * 1024 * 1024
-
-
-def _to_int(s: str) -> int:
-    return int(s.strip())
-
-
-def _to_float(s: str) -> float:
-    value = float(s.strip())
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(s)
-    return value
-
-
-def _to_size(s: str) -> tuple[int, int]:
-    m = _SIZE.match(s.strip())
-    if not m:
-        raise ValueError(s)
-    return int(m.group(1)), int(m.group(2))
-
-
-def _to_str(s: str) -> str:
-    return s
-
-
-@dataclass(frozen=True)
-class _Typed:
-    fields: tuple[str, ...]
-    parse: Callable[[str], Any]
-
-
-# A1111 key -> model field(s). Order here is the canonical output order for new keys.
-TYPED: dict[str, _Typed] = {
-    "Steps": _Typed(("steps",), _to_int),
-    "Sampler": _Typed(("sampler",), _to_str),
-    "Schedule type": _Typed(("scheduler",), _to_str),
-    "CFG scale": _Typed(("cfg_scale",), _to_float),
-    "Seed": _Typed(("seed",), _to_int),
-    "Size": _Typed(("width", "height"), _to_size),
-    "Model hash": _Typed(("model_hash",), _to_str),
-    "Model": _Typed(("model",), _to_str),
-    "VAE hash": _Typed(("vae_hash",), _to_str),
-    "VAE": _Typed(("vae",), _to_str),
-    "Variation seed": _Typed(("variation_seed",), _to_int),
-    "Variation seed strength": _Typed(("variation_seed_strength",), _to_float),
-    "Denoising strength": _Typed(("denoising_strength",), _to_float),
-    "Clip skip": _Typed(("clip_skip",), _to_int),
-    "Hires upscale": _Typed(("hires_upscale",), _to_float),
-    "Hires resize": _Typed(("hires_width", "hires_height"), _to_size),
-    "Hires steps": _Typed(("hires_steps",), _to_int),
-    "Hires upscaler": _Typed(("hires_upscaler",), _to_str),
-    "Version": _Typed(("version",), _to_str),
-}
-FIELD_TO_KEY: dict[str, str] = {f: k for k, t in TYPED.items() for f in t.fields}
-_TAIL_KEYS = ("Version",)  # written last, as A1111 does
-
-
-# --- scanning --------------------------------------------------------------------------------
-
-@dataclass(slots=True)
-class Entry:
-    """One `key: value` of the parameters line, with the exact text it came from."""
-
-    key: str
-    raw: str  # the whole entry text, from the key to the end of the value
-    value: str  # decoded value
-    quoted: bool = False
-    typed: Any = None  # the typed value parsed from `value` (None when untyped/unparsable)
-
-
-@dataclass
-class Origin:
-    """Everything needed to write the original text back byte for byte."""
-
-    text: str
-    head: str  # text before the parameters line (prompt + negative part, with newlines)
-    line_parts: list[str | Entry] = field(default_factory=list)  # gaps and entries
-    tail: str = ""  # text after the parameters line
-    prompt: str = ""
-    negative_prompt: str = ""
-    has_line: bool = True
-
-
-def _scan_quoted(line: str, i: int, stop: int | None = None) -> int | None:
-    """End index (exclusive) of a JSON string starting at line[i] == '"', or None (also
-    when it does not end before `stop`)."""
-    j = i + 1
-    n = len(line) if stop is None else min(stop, len(line))
-    while j < n:
-        c = line[j]
-        if c == "\\":
-            j += 2
-            continue
-        if c == '"':
-            return j + 1 if j > i + 1 else None
-        j += 1
-    return None
-
-
-def _scan_bracketed(line: str, i: int, stop: int) -> int | None:
-    """End index of a balanced {...} or [...] starting at i (strings respected), or None
-    when it is not closed before `stop`."""
-    depth = 0
-    j = i
-    n = min(stop, len(line))
-    while j < n:
-        c = line[j]
-        if c == '"':
-            end = _scan_quoted(line, j, n)
-            if end is None:
-                j += 2 if line[j + 1:j + 2] == '"' else 1
-                continue
-            j = end
-            continue
-        if c in "{[":
-            depth += 1
-        elif c in "}]":
-            depth -= 1
-            if depth == 0:
-                return j + 1
-        j += 1
-    return None
-
-
-def scan_line(line: str, limit: int | None = None) -> list[str | Entry]:
-    """Split a parameters line into gaps (str) and entries, losing no character.
-
-    With `limit`, stop after that many entries (enough to tell whether a line is a
-    parameters line without scanning all of it)."""
-    parts: list[str | Entry] = []
-    append = parts.append
-    match = _ENTRY.match
-    found = 0
-    i = 0
-    n = len(line)
-    gap_start = 0
-    # What bracket scans may read in all. A scan that finds no close reads to the end of the
-    # line, and one per entry would be quadratic; a real line scans each value once.
-    budget = 2 * n + 65536
-    while i < n:
-        m = match(line, i)
-        if not m:
-            nxt = line.find(",", i)
-            i = n if nxt < 0 else nxt + 1
-            continue
-        key_start, key_end = m.span(1)
-        v, end = m.span(2)
-        quoted = False
-        if v < end and line[v] in '"{[':
-            # A JSON string, object or array may hold commas: scan it, and fall back to
-            # the next comma when it is not followed by one.
-            scanned = None
-            if line[v] == '"':
-                q = _scan_quoted(line, v)
-                if q is not None and (q == n or line[q] == ","):
-                    scanned = q
-                    quoted = True
-            elif budget > 0:
-                b = _scan_bracketed(line, v, v + budget)
-                budget -= (min(n, v + budget) if b is None else b) - v
-                if b is not None and (b == n or line[b] == ","):
-                    scanned = b
-            if scanned is not None:
-                end = scanned
-        value = line[v:end]
-        if quoted:
-            try:
-                decoded = json.loads(value)
-                if isinstance(decoded, str):
-                    value = decoded
-            except ValueError:
-                pass
-        if key_start > gap_start:
-            append(line[gap_start:key_start])
-        append(Entry(line[key_start:key_end].strip(), line[key_start:end], value, quoted))
-        found += 1
-        if found == limit:
-            return parts
-        i = gap_start = end
-        if i < n and line[i] == ",":
-            i += 1
-    if gap_start < n:
-        parts.append(line[gap_start:])
-    return parts
-
-
-def _looks_like_params(parts: list[str | Entry]) -> bool:
-    """A1111's rule is three or more entries. A shorter line still counts when it is nothing
-    but entries with keys A1111 itself writes ("Steps: 30, Seed: 1"), so a small block that
-    gendata wrote reads back."""
-    entries = [p for p in parts if isinstance(p, Entry)]
-    if len(entries) >= 3:
-        return True
-    return bool(entries) and all(e.key in TYPED for e in entries) and all(
-        isinstance(p, Entry) or not p.strip(", ") for p in parts)
-
-
-def _split_prompts(head: str) -> tuple[str, str]:
-    prompt_lines: list[str] = []
-    neg_lines: list[str] = []
-    target = prompt_lines
-    for line in head.split("\n"):
-        line = line.strip()
-        if target is prompt_lines and line.startswith(_NEG):
-            target = neg_lines
-            line = line[len(_NEG):].strip()
-        target.append(line)
-    if head.endswith("\n"):
-        (neg_lines if target is neg_lines else prompt_lines).pop()
-    return "\n".join(prompt_lines), "\n".join(neg_lines)
-
-
-def _locate(text: str) -> Origin:
-    stripped_end = len(text.rstrip())
-    body = text[:stripped_end]
-    nl = body.rfind("\n")
-    line = body[nl + 1:]
-    head = body[:nl + 1]
-    stripped = line.strip("\r")
-    parts = scan_line(stripped)
-    line_raw = line
-    if line.endswith("\r"):
-        parts = scan_line(line)
-    if not _looks_like_params(parts):
-        origin = Origin(text=text, head=body, tail=text[stripped_end:], has_line=False)
-        origin.prompt, origin.negative_prompt = _split_prompts(body)
-        return origin
-    # `parts` is already the scan of the raw line unless stripping changed it.
-    same = stripped == line_raw or line.endswith("\r")
-    origin = Origin(text=text, head=head, line_parts=parts if same else scan_line(line_raw),
-                    tail=text[stripped_end:])
-    origin.prompt, origin.negative_prompt = _split_prompts(head)
-    return origin
 
 
 # --- text -> model -----------------------------------------------------------------------------
@@ -293,17 +71,17 @@ def _lora_hash_map(value: str) -> dict[str, str]:
 
 def _float_or_none(s: str) -> float | None:
     try:
-        return _to_float(s)
+        return to_float(s)
     except ValueError:
         return None
 
 
 def network_tags(prompt: str, hashes: dict[str, str] | None = None) -> list[Lora]:
-    """`<lora:name:te[:unet]>`, `<lyco:...>`, `<hypernet:name:w>` tags of a prompt (3.7)."""
+    """`<lora:name:te[:unet]>`, `<lyco:...>`, `<hypernet:name:w>` tags of a prompt
+    (docs/formats.md#networks-and-hashes)."""
     from ..model import Lora
 
-    # name/kind are str, weights float or None: nothing for validation to change
-    return [Lora.model_construct(**kw) for kw in _network_tag_fields(prompt, hashes)]
+    return [Lora.model_validate(kw) for kw in _network_tag_fields(prompt, hashes)]
 
 
 def _network_tag_fields(prompt: str, hashes: dict[str, str] | None = None
@@ -334,7 +112,8 @@ def _network_tag_fields(prompt: str, hashes: dict[str, str] | None = None
 
 
 def generator_of(values: dict[str, str]) -> str:
-    """Which A1111-family front end wrote the text, from its own markers (3.5, 3.10)."""
+    """Which A1111-family front end wrote the text, from its own markers
+    (docs/formats.md#forge-reforge-and-sdnext)."""
     version = values.get("Version", "")
     if values.get("App", "").lower().startswith("sd.next") or ("Backend" in values and (
             "Pipeline" in values or "Operations" in values)):
@@ -350,60 +129,23 @@ def generator_of(values: dict[str, str]) -> str:
     return "a1111"
 
 
-def _field_rules() -> dict[str, tuple[type, float | None, float | None]]:
-    """Model field -> (exact type, gt, ge) for the scalar fields, read off GenParams (the
-    source that model_fields.RULES copies)."""
-    import annotated_types as at
-
-    from ..model import GenParams
-
-    rules: dict[str, tuple[type, float | None, float | None]] = {}
-    for name, info in GenParams.model_fields.items():
-        kinds = [a for a in getattr(info.annotation, "__args__", (info.annotation,))
-                 if a is not type(None)]
-        if len(kinds) != 1 or kinds[0] not in (int, float, str):
-            continue
-        gt = next((m.gt for m in info.metadata if isinstance(m, at.Gt)), None)
-        ge = next((m.ge for m in info.metadata if isinstance(m, at.Ge)), None)
-        rules[name] = (kinds[0], gt, ge)
-    return rules
-
-
-def _trusted(fields: dict[str, Any]) -> bool:
-    """True when every value already has its field's exact type and is in range, so
-    validating would change nothing and the model can be built directly (the common case;
-    anything else goes through full validation)."""
-    rules = RULES
-    for name, value in fields.items():
-        rule = rules.get(name)
-        if rule is None or type(value) is not rule[0]:
-            return False
-        gt, ge = rule[1], rule[2]
-        if (gt is not None and not value > gt) or (ge is not None and not value >= ge):
-            return False
-    return True
-
-
-def _construct(data: dict[str, Any]) -> GenParams:
-    """GenParams without running validation, for values `_trusted` has checked.
-
-    Every field is passed in (the scalar defaults, which are immutable, and fresh lists), so
-    pydantic has no defaults to resolve: that, not validation, was most of the cost."""
-    from ..model import GenParams
-
-    return GenParams.model_construct(
-        set(data), **{**SCALAR_DEFAULTS, "samplers": [], "notes": [], **data})
+def _conform(fields: dict[str, Any], loras: list[dict[str, Any]],
+             embeddings: list[dict[str, Any]]) -> bool:
+    """True when validation would change none of the values (model_fields.conforms against
+    the tables GenParams is built from): the common case, built without pydantic."""
+    return (conforms(fields) and all(conforms(kw, LORA) for kw in loras)
+            and all(conforms(kw, EMBEDDING) for kw in embeddings))
 
 
 class _Parsed(DeferredParams):
-    """An infotext parse whose values `_trusted` has passed: the GenParams is built (without
-    validation) only when someone asks for the model."""
+    """An infotext parse whose values `_conform`: the GenParams is built, without running
+    validation that could change nothing, only when someone asks for the model."""
 
     __slots__ = ("embeddings", "extra", "fields", "loras", "origin")
 
     def __init__(self, fields: dict[str, Any], extra: dict[str, Any],
                  loras: list[dict[str, Any]], embeddings: list[dict[str, Any]],
-                 origin: Origin) -> None:
+                 origin: InfotextOrigin) -> None:
         self.fields = fields
         self.extra = extra
         self.loras = loras
@@ -411,13 +153,17 @@ class _Parsed(DeferredParams):
         self.origin = origin
 
     def build(self) -> GenParams:
-        from ..model import Embedding, Lora
+        from ..model import Embedding, GenParams, Lora
 
-        params = _construct({
-            **self.fields, "extra": self.extra,
-            "loras": [Lora.model_construct(**kw) for kw in self.loras],
-            "embeddings": [Embedding.model_construct(**kw) for kw in self.embeddings]})
-        params._origin = self.origin
+        # Every field is passed in (the scalar defaults, which are immutable, and fresh
+        # lists), so pydantic has no defaults to resolve: that, not validation, was most of
+        # the cost.
+        data = {**self.fields, "extra": self.extra,
+                "loras": [Lora.model_construct(**kw) for kw in self.loras],
+                "embeddings": [Embedding.model_construct(**kw) for kw in self.embeddings]}
+        params = GenParams.model_construct(
+            set(data), **{**SCALAR_DEFAULTS, "samplers": [], "notes": [], **data})
+        params.origin = self.origin
         return params
 
     def json_fields(self) -> dict[str, Any]:
@@ -445,13 +191,13 @@ def _parse(text: str) -> _Parsed | GenParams:
     if len(text) > MAX_INFOTEXT_CHARS:
         raise ParseError(f"infotext of {len(text):,} characters is longer than the "
                          f"{MAX_INFOTEXT_CHARS:,} gendata reads")
-    origin = _locate(text)
+    origin = locate(text, TYPED)
     fields: dict[str, Any] = {"prompt": origin.prompt, "negative_prompt": origin.negative_prompt}
     extra: dict[str, Any] = {}
     values: dict[str, str] = {}
     typed_keys = TYPED
     for part in origin.line_parts:
-        if part.__class__ is str:
+        if isinstance(part, str):
             continue
         key = part.key
         values[key] = part.value
@@ -482,16 +228,16 @@ def _parse(text: str) -> _Parsed | GenParams:
     embeddings = [{"name": n, "hash": h or None}
                   for n, h in _lora_hash_map(values.get("TI hashes", "")).items()]
     fields["generator"] = generator_of(values) if origin.has_line else "a1111"
-    if _trusted(fields):
+    if _conform(fields, loras, embeddings):
         return _Parsed(fields, extra, loras, embeddings, origin)
-    from ..model import Embedding, GenParams, Lora
+    from pydantic import ValidationError
 
-    lora_models = [Lora.model_construct(**kw) for kw in loras]
-    embedding_models = [Embedding.model_construct(**kw) for kw in embeddings]
-    data = {**fields, "extra": extra, "loras": lora_models, "embeddings": embedding_models}
+    from ..model import GenParams
+
     try:
-        params = GenParams.model_validate(data)
-    except Exception:
+        params = GenParams.model_validate(
+            {**fields, "extra": extra, "loras": loras, "embeddings": embeddings})
+    except ValidationError:
         # A typed value out of range (e.g. Steps: 0): keep it as text rather than fail.
         for t in TYPED.values():
             for f in t.fields:
@@ -500,16 +246,17 @@ def _parse(text: str) -> _Parsed | GenParams:
             if isinstance(part, Entry) and part.key in TYPED:
                 part.typed = None
                 extra[part.key] = part.value
-        params = GenParams.model_validate({**fields, "extra": extra, "loras": lora_models,
-                                           "embeddings": embedding_models})
-    params._origin = origin
+        params = GenParams.model_validate(
+            {**fields, "extra": extra, "loras": loras, "embeddings": embeddings})
+    params.origin = origin
     return params
 
 
 # --- model -> text -----------------------------------------------------------------------------
 
 def quote(value: str) -> str:
-    """A1111's current quoting rule (3.3): JSON-quote when the value has `,`, LF or `:`."""
+    """A1111's current quoting rule (docs/formats.md#value-quoting): JSON-quote when the
+    value has `,`, LF or `:`."""
     if "," in value or "\n" in value or ":" in value:
         return json.dumps(value, ensure_ascii=False)
     return value
@@ -574,12 +321,12 @@ def _entry_unchanged(params: GenParams, e: Entry) -> bool:
 def _prompt_block(params: GenParams) -> str:
     out = params.prompt
     if params.negative_prompt:
-        out += ("\n" if out else "") + _NEG + " " + params.negative_prompt
+        out += ("\n" if out else "") + NEGATIVE + " " + params.negative_prompt
     return out
 
 
 def _new_entries(params: GenParams, present: set[str]) -> list[str]:
-    keys: list[str] = [k for k in TYPED if k not in _TAIL_KEYS]
+    keys: list[str] = [k for k in TYPED if k not in TAIL_KEYS]
     keys += [k for k in params.extra if k not in TYPED]
     if "Lora hashes" not in params.extra:
         hashed = [lo for lo in params.loras if lo.hash and lo.kind == "lora"]
@@ -598,7 +345,7 @@ def _new_entries(params: GenParams, present: set[str]) -> list[str]:
             keys.append("TI hashes")
             extra_value["TI hashes"] = ", ".join(
                 f"{e.name.replace(':', '').replace(',', '')}: {e.hash}" for e in hashed_ti)
-    keys += [k for k in _TAIL_KEYS]
+    keys += [k for k in TAIL_KEYS]
     out: list[str] = []
     for key in keys:
         if key in present:
@@ -607,16 +354,16 @@ def _new_entries(params: GenParams, present: set[str]) -> list[str]:
         if key in extra_value:
             out.append(f"{key}: {quote(extra_value[key])}")
             continue
-        value = _current_value(params, key)
-        if value is not None and value != "":
-            out.append(f"{key}: {value}")
+        current = _current_value(params, key)
+        if current is not None and current != "":
+            out.append(f"{key}: {current}")
     return out
 
 
 def dump(params: GenParams) -> str:
     """Serialize to infotext. With the origin of an earlier parse, unchanged parts keep their
     exact original text; changed entries are rewritten in place, new ones appended."""
-    origin: Origin | None = params._origin if isinstance(params._origin, Origin) else None
+    origin = params.origin if isinstance(params.origin, InfotextOrigin) else None
     if origin is None:
         line = ", ".join(_new_entries(params, set()))
         block = _prompt_block(params)
@@ -699,7 +446,7 @@ def score(raw: RawMetadata) -> float:
     if len(text) > MAX_INFOTEXT_CHARS:
         return 0.1  # claimed, so that parsing says why it is not read
     last = text.rstrip().rsplit("\n", 1)[-1]
-    if _looks_like_params(scan_line(last, limit=3)):
+    if looks_like_params(scan_line(last, limit=3), TYPED):
         return 0.5
     if key == "UserComment" and _readable(text):
         return 0.0
@@ -718,17 +465,11 @@ def parse_deferred(raw: RawMetadata) -> GenParams | DeferredParams:
         raise ParseError("no A1111 parameters text found")
     key, text = found
     params = _parse(text)
-    origin = params.origin if isinstance(params, _Parsed) else params._origin
+    origin = cast(InfotextOrigin, params.origin)
+    origin.key = key
     if not origin.has_line:
         if key == "UserComment" and not _readable(text):
             raise ParseError("EXIF UserComment does not decode to readable text")
         raise ParseError(f"{key} text has no settings line (\"Steps: ..., Sampler: ..., "
                          "Seed: ...\"); only a prompt was found")
     return params
-
-
-def describe(key: str) -> str:
-    """What a typed key's value must look like, for error messages."""
-    parser = TYPED[key].parse
-    return {_to_int: "an integer", _to_float: "a number", _to_size: "WIDTHxHEIGHT"}.get(
-        parser, "text")

@@ -1,4 +1,4 @@
-"""Civitai's on-site generator (formats.md section 13).
+"""Civitai's on-site generator (docs/formats.md#civitai).
 
 Two shapes: an A1111-style infotext with the unquoted-JSON keys `Civitai resources` /
 `Civitai metadata`, or (ComfyUI-based workflows) a ComfyUI API graph in UserComment with
@@ -9,13 +9,10 @@ lacks (an upscale-only graph has no sampler at all).
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
-from ..model import GenParams
-from . import comfy_graph
 from ._util import (
     FieldTable,
     marked_infotext,
@@ -27,10 +24,17 @@ from ._util import (
     to_int,
     try_loads,
 )
+from .comfyui import looks_like_api
+
+if TYPE_CHECKING:
+    from ..model import GenParams
 
 NAME = "civitai"
+DISPLAY_NAME = "Civitai"
+KEYS = frozenset({"parameters", "UserComment"})
+MARKERS = ("Civitai", "extraMetadata", "urn:air:")
 
-_TEXT_MARK = re.compile(r"(?:^|,\s*)Civitai (?:resources|metadata):\s*[\[{]", re.MULTILINE)
+_TEXT_MARK = r"(?m)(?:^|,\s*)Civitai (?:resources|metadata):\s*[\[{]"  # compiled on first use
 
 _EXTRA_METADATA: FieldTable = {
     "prompt": ("prompt", str_or_none),
@@ -53,7 +57,7 @@ def _graph(raw: RawMetadata) -> dict[str, Any] | None:
         data = try_loads(text)
         if (
             isinstance(data, dict)
-            and comfy_graph.Graph.looks_like_api(data)
+            and looks_like_api(data)
             and (
                 "extraMetadata" in data
                 or isinstance(data.get("extra"), dict)
@@ -69,12 +73,7 @@ def _text(raw: RawMetadata) -> str | None:
 
 
 def score(raw: RawMetadata) -> float:
-    try:
-        if _text(raw) is not None or _graph(raw) is not None:
-            return 0.9
-    except Exception:
-        return 0.0
-    return 0.0
+    return 0.9 if _text(raw) is not None or _graph(raw) is not None else 0.0
 
 
 def _from_graph(data: dict[str, Any]) -> GenParams:

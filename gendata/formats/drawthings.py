@@ -1,4 +1,4 @@
-"""Draw Things: an XMP packet with CreatorTool "Draw Things" (formats.md section 12).
+"""Draw Things: an XMP packet with CreatorTool "Draw Things" (docs/formats.md#draw-things).
 
 `exif:UserComment` holds a JSON object (`c`, `uc`, `seed`, `steps`, `scale`, `sampler`,
 `size`, `model`, `strength`, `lora`, `v2`), `dc:description` an A1111-like text. The XMP is
@@ -9,17 +9,16 @@ character references.
 
 from __future__ import annotations
 
-import html
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
-from ..model import GenParams, Lora
 from ._util import (
     FieldTable,
     build,
     loads,
+    new_lora,
     parse_size,
     positive_int,
     read_fields,
@@ -30,12 +29,21 @@ from ._util import (
     unread,
 )
 
-NAME = "drawthings"
+if TYPE_CHECKING:
+    from ..model import GenParams, Lora
 
-_TOOL = re.compile(r"CreatorTool(?:>|=\")\s*Draw Things", re.IGNORECASE)
+NAME = "drawthings"
+DISPLAY_NAME = "Draw Things"
+# The XMP packet is not removed by `strip`: it holds more than generation data.
+KEYS: frozenset[str] = frozenset()
+MARKERS: tuple[str, ...] = ()  # only XMP
+
+# Patterns are kept as text and compiled by `re` on first use (and cached there): the
+# registry loads every dialect for its declarations, and most files never need these.
+_TOOL = r"(?i)CreatorTool(?:>|=\")\s*Draw Things"
 # The opening of each element read; its text runs to the next `</rdf:li>` (`_element`).
-_USER_COMMENT = re.compile(r"<exif:UserComment>\s*<rdf:Alt>\s*<rdf:li[^>]*>")
-_DESCRIPTION = re.compile(r"<dc:description>\s*<rdf:Alt>\s*<rdf:li[^>]*>")
+_USER_COMMENT = r"<exif:UserComment>\s*<rdf:Alt>\s*<rdf:li[^>]*>"
+_DESCRIPTION = r"<dc:description>\s*<rdf:Alt>\s*<rdf:li[^>]*>"
 _CLOSE = "</rdf:li>"
 
 _FIELDS: FieldTable = {
@@ -52,19 +60,16 @@ _FIELDS: FieldTable = {
 def _xmp(raw: RawMetadata) -> str | None:
     for entry in raw.entries:
         is_xmp = entry.location == "XMP" or entry.key in ("XML:com.adobe.xmp", "xmp", "XMP")
-        if entry.text and is_xmp and _TOOL.search(entry.text):
+        if entry.text and is_xmp and re.search(_TOOL, entry.text):
             return entry.text
     return None
 
 
 def score(raw: RawMetadata) -> float:
-    try:
-        return 0.95 if _xmp(raw) is not None else 0.0
-    except Exception:
-        return 0.0
+    return 0.95 if _xmp(raw) is not None else 0.0
 
 
-def _element(opening: re.Pattern[str], xmp: str) -> str | None:
+def _element(opening: str, xmp: str) -> str | None:
     """The text of the first element `opening` starts that is closed by `</rdf:li>`.
 
     The same as searching `opening(.*?)</rdf:li>`, in linear time: that lazy scan runs to the
@@ -72,7 +77,7 @@ def _element(opening: re.Pattern[str], xmp: str) -> str | None:
     The first close after an opening is the only one that can end it, and when there is none
     no later opening can be closed either.
     """
-    m = opening.search(xmp)
+    m = re.search(opening, xmp)
     if m is None:
         return None
     close = xmp.find(_CLOSE, m.end())
@@ -80,6 +85,8 @@ def _element(opening: re.Pattern[str], xmp: str) -> str | None:
 
 
 def _unescape(text: str) -> str:
+    import html
+
     return html.unescape(text)
 
 
@@ -100,14 +107,14 @@ def parse(raw: RawMetadata) -> GenParams:
     data = loads(_unescape(comment), "Draw Things UserComment")
     if not isinstance(data, dict):
         raise ParseError("Draw Things UserComment: expected a JSON object")
-    v2: dict[str, Any] = data.get("v2") if isinstance(data.get("v2"), dict) else {}
+    v2: dict[str, Any] = data["v2"] if isinstance(data.get("v2"), dict) else {}
     size = parse_size(data.get("size"))
     loras: list[Lora] = []
     for entry in data.get("lora") or v2.get("loras") or []:
         if isinstance(entry, dict):
             name = entry.get("model") or entry.get("file")
             if isinstance(name, str):
-                loras.append(Lora(name=name, weight=to_float(entry.get("weight"))))
+                loras.append(new_lora(name=name, weight=to_float(entry.get("weight"))))
     strength = to_float(data.get("strength"))
     return build(
         NAME,

@@ -1,20 +1,25 @@
 """Easy Diffusion: one PNG text chunk per field, or a JSON object in JPEG UserComment.
 
-formats.md section 11. Field names are either internal (`use_stable_diffusion_model`) or
+docs/formats.md#easy-diffusion. Field names are either internal (`use_stable_diffusion_model`) or
 the human labels (`Stable Diffusion model`); values are Python `str()` text, so "None",
 "True" and list literals appear; model values are paths.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
-from ..model import GenParams, Lora
-from ._util import basename, build, positive_int, to_float, to_int, try_loads
+from ._util import basename, build, new_lora, positive_int, to_float, to_int, try_loads
+
+if TYPE_CHECKING:
+    from ..model import GenParams, Lora
 
 NAME = "easydiffusion"
+DISPLAY_NAME = "Easy Diffusion"
+KEYS = frozenset({"parameters", "UserComment", "prompt"})
+MARKERS: tuple[str, ...] = ()  # JSON, or its own chunks
 
 # our field -> (internal name, label)
 _FIELDS = {
@@ -47,10 +52,7 @@ def _fields(raw: RawMetadata) -> dict[str, Any] | None:
 
 
 def score(raw: RawMetadata) -> float:
-    try:
-        return 0.9 if _fields(raw) is not None else 0.0
-    except Exception:
-        return 0.0
+    return 0.9 if _fields(raw) is not None else 0.0
 
 
 def _clean(value: Any) -> Any:
@@ -79,7 +81,7 @@ def parse(raw: RawMetadata) -> GenParams:
     for i, name in enumerate(names):
         if isinstance(name, str) and name:
             loras.append(
-                Lora(
+                new_lora(
                     name=basename(name) or name,
                     weight=to_float(alphas[i] if i < len(alphas) else None),
                 )

@@ -1,4 +1,4 @@
-"""Fooocus (both metadata schemes), RuinedFooocus and Fooocus-MRE (formats.md section 9).
+"""Fooocus (both metadata schemes), RuinedFooocus and Fooocus-MRE (docs/formats.md#fooocus).
 
 * PNG: `parameters` + `fooocus_scheme` ("fooocus" = JSON, "a1111" = infotext);
   JPEG/WebP: UserComment in IFD0 + Software "Fooocus v…" + MakerNote = the scheme.
@@ -8,18 +8,17 @@
 
 from __future__ import annotations
 
-import ast
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
-from ..model import GenParams, Lora
 from ._util import (
     FieldTable,
     as_is,
     build,
     loads,
+    new_lora,
     parse_size,
     positive_int,
     read_fields,
@@ -30,10 +29,19 @@ from ._util import (
     unread,
 )
 
-NAME = "fooocus"
+if TYPE_CHECKING:
+    from ..model import GenParams, Lora
 
-# The a1111 scheme ends its line with "Version: Fooocus v2.x" (section 9).
-_A1111_VERSION = re.compile(r"(?:^|,\s*)Version:\s*Fooocus\b", re.MULTILINE)
+NAME = "fooocus"
+DISPLAY_NAME = "Fooocus"
+KEYS = frozenset({"parameters", "UserComment", "fooocus_scheme"})
+MARKERS = ("Fooocus",)  # the a1111 scheme's "Version: Fooocus v2"; the others are JSON
+GENERATORS = {"ruinedfooocus": "RuinedFooocus", "fooocus-mre": "Fooocus-MRE"}
+
+# The a1111 scheme ends its line with "Version: Fooocus v2.x" (docs/formats.md#fooocus).
+# Patterns are kept as text and compiled by `re` on first use (and cached there): the
+# registry loads every dialect for its declarations, and most files never need these.
+_A1111_VERSION = r"(?m)(?:^|,\s*)Version:\s*Fooocus\b"
 
 
 def _scheme(raw: RawMetadata) -> str | None:
@@ -69,22 +77,21 @@ def _payload(raw: RawMetadata) -> tuple[str, Any, str] | None:
             ):
                 return "mre", data, text
         elif key in ("parameters", "UserComment") and (
-            scheme == "a1111" or ("Fooocus" in text and _A1111_VERSION.search(text))
+            scheme == "a1111" or ("Fooocus" in text and re.search(_A1111_VERSION, text))
         ):
             return "a1111", None, text
     return None
 
 
 def score(raw: RawMetadata) -> float:
-    try:
-        return 0.9 if _payload(raw) is not None else 0.0
-    except Exception:
-        return 0.0
+    return 0.9 if _payload(raw) is not None else 0.0
 
 
 def _literal(value: Any) -> Any:
     """Fooocus stores tuples and lists as Python literal text: "(768, 1280)"."""
     if isinstance(value, str):
+        import ast
+
         try:
             return ast.literal_eval(value)
         except (ValueError, SyntaxError, MemoryError, RecursionError):
@@ -122,7 +129,7 @@ def _fooocus(data: dict[str, Any]) -> GenParams:
     for entry in _literal(data.get("loras")) or []:
         if isinstance(entry, (list, tuple)) and entry and isinstance(entry[0], str):
             loras.append(
-                Lora(
+                new_lora(
                     name=entry[0],
                     weight=to_float(entry[1]) if len(entry) > 1 else None,
                     hash=entry[2] if len(entry) > 2 and isinstance(entry[2], str) else None,
@@ -167,9 +174,10 @@ def _ruined(data: dict[str, Any]) -> GenParams:
     loras: list[Lora] = []
     for entry in data.get("loras") or []:
         if isinstance(entry, (list, tuple)) and entry and isinstance(entry[0], str):
-            loras.append(Lora(name=entry[0], weight=to_float(entry[1]) if len(entry) > 1 else None))
+            weight = to_float(entry[1]) if len(entry) > 1 else None
+            loras.append(new_lora(name=entry[0], weight=weight))
         elif isinstance(entry, dict) and isinstance(entry.get("name"), str):
-            loras.append(Lora(name=entry["name"], weight=to_float(entry.get("weight"))))
+            loras.append(new_lora(name=entry["name"], weight=to_float(entry.get("weight"))))
     return build(
         "ruinedfooocus",
         {**read_fields(data, _RUINED), "loras": loras},

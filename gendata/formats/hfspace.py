@@ -1,4 +1,5 @@
-"""Hugging Face Spaces (Animagine and its clones): `parameters` JSON (formats.md section 14).
+"""Hugging Face Spaces (Animagine and its clones): `parameters` JSON
+(docs/formats.md#other-writers).
 
 Keys: `prompt`, `negative_prompt`, `resolution` ("1024 x 1024"), `guidance_scale`,
 `num_inference_steps`, `seed`, `sampler`, `Model`, `Model hash`, `use_upscaler`
@@ -7,11 +8,10 @@ Keys: `prompt`, `negative_prompt`, `resolution` ("1024 x 1024"), `guidance_scale
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
-from ..model import GenParams
 from ._util import (
     FieldTable,
     build,
@@ -27,7 +27,13 @@ from ._util import (
     unread,
 )
 
+if TYPE_CHECKING:
+    from ..model import GenParams
+
 NAME = "hfspace"
+DISPLAY_NAME = "Hugging Face Space"
+KEYS = frozenset({"parameters"})
+MARKERS: tuple[str, ...] = ()  # JSON only
 
 _FIELDS: FieldTable = {
     "prompt": ("prompt", str_or_empty),
@@ -49,10 +55,7 @@ def _data(raw: RawMetadata) -> dict[str, Any] | None:
 
 
 def score(raw: RawMetadata) -> float:
-    try:
-        return 0.85 if _data(raw) is not None else 0.0
-    except Exception:
-        return 0.0
+    return 0.85 if _data(raw) is not None else 0.0
 
 
 def parse(raw: RawMetadata) -> GenParams:

@@ -1,22 +1,21 @@
 """InvokeAI: 1.x `Dream` switches, 2.x `sd-metadata` JSON, 3.x+ `invokeai_metadata` JSON.
 
-formats.md section 8. Every key is optional (schema drift across releases). A file with
+docs/formats.md#invokeai. Every key is optional (schema drift across releases). A file with
 only `invokeai_graph`/`invokeai_workflow` is recognised but yields just a note.
 """
 
 from __future__ import annotations
 
 import re
-import shlex
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
-from ..model import GenParams, Lora
 from ._util import (
     FieldTable,
     build,
     loads,
+    new_lora,
     positive_int,
     read_fields,
     str_or_none,
@@ -25,7 +24,13 @@ from ._util import (
     unread,
 )
 
+if TYPE_CHECKING:
+    from ..model import GenParams, Lora
+
 NAME = "invokeai"
+DISPLAY_NAME = "InvokeAI"
+KEYS = frozenset({"Dream", "sd-metadata", "invokeai_metadata", "invokeai_graph"})
+MARKERS: tuple[str, ...] = ()  # only its own chunks
 
 _KEYS = ("invokeai_metadata", "sd-metadata", "Dream", "invokeai_graph", "invokeai_workflow")
 
@@ -57,7 +62,8 @@ _V3: FieldTable = {
     "seed": ("seed", to_int),
     "cfg_scale": ("cfg_scale", to_float),
     "steps": ("steps", positive_int),
-    # InvokeAI's "scheduler" names the sampling algorithm (euler, euler_a), section 8.
+    # InvokeAI's "scheduler" names the sampling algorithm (euler, euler_a),
+    # docs/formats.md#invokeai.
     "sampler": ("scheduler", str_or_none),
     "clip_skip": ("clip_skip", positive_int),
     "version": ("app_version", str_or_none),
@@ -72,7 +78,7 @@ def _v3(meta: dict[str, Any]) -> GenParams:
             continue
         name, h = _model_name(entry.get("model") or entry.get("lora"))
         if name:
-            loras.append(Lora(name=name, weight=to_float(entry.get("weight")), hash=h))
+            loras.append(new_lora(name=name, weight=to_float(entry.get("weight")), hash=h))
     vae, vae_hash = _model_name(meta.get("vae"))
     positive = meta.get("positive_prompt", meta.get("positive_conditioning", ""))
     negative = meta.get("negative_prompt", meta.get("negative_conditioning", ""))
@@ -134,7 +140,7 @@ _V2_META: FieldTable = {
 
 
 def _v2(meta: dict[str, Any]) -> GenParams:
-    image = meta.get("image") if isinstance(meta.get("image"), dict) else {}
+    image = meta["image"] if isinstance(meta.get("image"), dict) else {}
     prompt_val = image.get("prompt")
     if isinstance(prompt_val, list):
         text = " ".join(p.get("prompt", "") for p in prompt_val if isinstance(p, dict))
@@ -176,6 +182,8 @@ _DREAM_SWITCHES = {
 
 
 def _dream(text: str) -> GenParams:
+    import shlex
+
     try:
         tokens = shlex.split(text)
     except ValueError as exc:

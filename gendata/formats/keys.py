@@ -1,8 +1,6 @@
-"""Dialect layer: which entry keys carry generation data, for `strip` and `copy`.
-
-The keys are the dialects' knowledge, not the containers': a container only knows that a
-text chunk has a keyword, not that `invokeai_metadata` holds a prompt.
-"""
+"""Dialect layer: which container entries of a file hold generation data (what `strip`
+removes), gathered from every dialect's KEYS and, where a dialect's `owns(raw)` accepts the
+file, its CONDITIONAL_KEYS (formats/__init__.py lists the declarations)."""
 
 from __future__ import annotations
 
@@ -10,19 +8,22 @@ from ..containers.raw import RawMetadata
 
 __all__ = ["generation_keys"]
 
-# Text chunk keywords / EXIF tags that carry generation data.
-GENERATION_KEYS = frozenset({
-    "parameters", "prompt", "workflow", "Dream", "sd-metadata", "invokeai_metadata",
-    "invokeai_graph", "sui_image_params", "generation_data", "parameters-json", "smproj",
-    "fooocus_scheme", "postprocessing", "extras", "UserComment",
-})
-# NovelAI spreads its data over generic-sounding chunks; they are its only in its files.
-NOVELAI_KEYS = frozenset({"Title", "Description", "Software", "Source", "Generation time",
-                          "Comment"})
+_always: dict[tuple[str, ...], frozenset[str]] = {}
 
 
 def generation_keys(raw: RawMetadata) -> frozenset[str]:
-    """The keys of `raw` whose entries hold generation data (what `strip` removes)."""
-    if raw.text("Software") == "NovelAI":
-        return GENERATION_KEYS | NOVELAI_KEYS
-    return GENERATION_KEYS
+    """The text chunk keywords / EXIF tags of `raw`'s kind of file that carry generation data:
+    every dialect's KEYS, plus the CONDITIONAL_KEYS of dialects that own this file."""
+    from . import DIALECTS, dialect
+
+    names = tuple(DIALECTS)
+    keys = _always.get(names)
+    if keys is None:
+        keys = _always[names] = frozenset().union(*(dialect(n).KEYS for n in names))
+    extra: set[str] = set()
+    for name in names:
+        mod = dialect(name)
+        conditional = getattr(mod, "CONDITIONAL_KEYS", None)
+        if conditional and mod.owns(raw):
+            extra |= conditional
+    return keys | extra if extra else keys

@@ -1,19 +1,18 @@
-"""NovelAI: `Software: NovelAI` + `Description` + `Comment` JSON (formats.md section 7).
+"""NovelAI: `Software: NovelAI` + `Description` + `Comment` JSON (docs/formats.md#novelai).
 
 Also read from the lossless-WebP EXIF layout (Software = the `Source` string,
 ImageDescription = prompt, UserComment = a JSON object holding every chunk with `Comment`
-nested as a string, section 7.2) and from the stealth copy, whose text is that same JSON
+nested as a string, docs/formats.md#novelai) and from the stealth copy, whose text is that same JSON
 object. V4/V4.5 character prompts go to `extra["NovelAI characters"]`.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
-from ..model import GenParams
 from ._util import (
     FieldTable,
     build,
@@ -28,9 +27,21 @@ from ._util import (
     try_loads,
 )
 
-NAME = "novelai"
+if TYPE_CHECKING:
+    from ..model import GenParams
 
-_HASH = re.compile(r"[0-9A-Fa-f]{8}")
+NAME = "novelai"
+DISPLAY_NAME = "NovelAI"
+KEYS: frozenset[str] = frozenset()
+# The chunks are only NovelAI's in files NovelAI wrote: `Comment` or `Title` alone is
+# anyone's.
+CONDITIONAL_KEYS = frozenset({"Title", "Description", "Software", "Source", "Generation time",
+                              "Comment"})
+MARKERS = ("Comment",)  # its JSON, wherever it is (WebP UserComment, stealth copy)
+
+# Patterns are kept as text and compiled by `re` on first use (and cached there): the
+# registry loads every dialect for its declarations, and most files never need these.
+_HASH = r"[0-9A-Fa-f]{8}"
 
 _COMMENT: FieldTable = {
     "steps": ("steps", positive_int),
@@ -46,7 +57,7 @@ def _split_source(source: str) -> tuple[str, str | None]:
     eight hex digits. Split at the last whitespace rather than with a regex: a lazy model
     group before `\s+` backtracks over every run of spaces, quadratic in its length."""
     parts = source.rsplit(None, 1)
-    if len(parts) == 2 and _HASH.fullmatch(parts[1]) and "\n" not in parts[0]:
+    if len(parts) == 2 and re.fullmatch(_HASH, parts[1]) and "\n" not in parts[0]:
         return parts[0], parts[1]
     return source, None
 
@@ -79,11 +90,13 @@ def _chunks(raw: RawMetadata) -> dict[str, str] | None:
     return None
 
 
+def owns(raw: RawMetadata) -> bool:
+    """Whether the CONDITIONAL_KEYS are NovelAI's in this file (what `strip` removes)."""
+    return raw.text("Software") == "NovelAI"
+
+
 def score(raw: RawMetadata) -> float:
-    try:
-        return 0.95 if _chunks(raw) is not None else 0.0
-    except Exception:
-        return 0.0
+    return 0.95 if _chunks(raw) is not None else 0.0
 
 
 def _caption(value: Any) -> tuple[str | None, list[dict[str, Any]]]:

@@ -1,4 +1,5 @@
-"""Stability Matrix: `parameters-json`, `smproj` and a ComfyUI `prompt` graph (formats.md 14).
+"""Stability Matrix: `parameters-json`, `smproj` and a ComfyUI `prompt` graph
+(docs/formats.md#other-writers).
 
 The graph is walked for what only it knows (scheduler, clip skip, the hires pass);
 `parameters-json` supplies what the user typed (the full prompt, CRLF line ends kept) and
@@ -7,11 +8,10 @@ the model's full SHA-256. The A1111-like `parameters` text is a fallback.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
-from ..model import GenParams
 from ._util import (
     FieldTable,
     build,
@@ -24,7 +24,13 @@ from ._util import (
     to_int,
 )
 
+if TYPE_CHECKING:
+    from ..model import GenParams
+
 NAME = "stabilitymatrix"
+DISPLAY_NAME = "Stability Matrix"
+KEYS = frozenset({"parameters-json", "smproj", "parameters", "prompt", "workflow"})
+MARKERS: tuple[str, ...] = ()  # only its own chunks
 
 # What the user typed wins over the graph ...
 _OWN: FieldTable = {

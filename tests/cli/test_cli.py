@@ -144,7 +144,7 @@ def test_write_from_text_and_json(tmp_path: Path, fixtures: Path) -> None:
     shutil.copy(fixtures / "no_metadata.png", p)
     r = run("write", str(p), "--from", str(fixtures / "a1111_basic.txt"))
     assert r.exit_code == 0
-    assert gendata.read(p).params._origin.text == (fixtures / "a1111_basic.txt").read_text(
+    assert gendata.read(p).params.origin.text == (fixtures / "a1111_basic.txt").read_text(
         encoding="utf-8").rstrip("\n")
     obj = json.loads(run("show", "--json", str(fixtures / "a1111_unicode.png")).output)
     obj["seed"] = 7

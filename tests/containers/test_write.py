@@ -47,8 +47,8 @@ def test_png_edit_is_lossless(tmp_path: Path, fixtures: Path) -> None:
     assert pixels(p) == pixels(fixtures / "a1111_basic.png")
     rec = gendata.read(p)
     assert (rec.params.steps, rec.params.seed) == (30, 42)
-    text = rec.params._origin.text
-    original = gendata.read(fixtures / "a1111_basic.png").params._origin.text
+    text = rec.params.origin.text
+    original = gendata.read(fixtures / "a1111_basic.png").params.origin.text
     assert text == original.replace("Steps: 28", "Steps: 30").replace("Seed: 3141592653",
                                                                       "Seed: 42")
 
@@ -85,7 +85,7 @@ def test_set_on_every_corpus_png_is_lossless(tmp_path: Path, path: Path | None) 
     before = p.read_bytes()
     rec = gendata.read(p)
     if rec.params is not None and rec.params.generator and not isinstance(
-            rec.params._origin, api._a1111_origin_type()):
+            rec.params.origin, api._a1111_origin_type()):
         # another generator's data: `set` refuses; writing a parameters block is still lossless
         with pytest.raises(UsageError):
             api.editable_params(rec)
@@ -184,7 +184,7 @@ def test_copy_across_containers(tmp_path: Path, fixtures: Path, src: str, dst: s
     shutil.copy(fixtures / dst, d)
     gendata.copy(fixtures / src, d)
     a, b = gendata.read(fixtures / src).params, gendata.read(d).params
-    assert b._origin.text == a._origin.text
+    assert b.origin.text == a.origin.text
     assert pixels(d) == pixels(fixtures / dst)
 
 

@@ -1,4 +1,5 @@
-"""ComfyUI graph walking: hand-built graphs with the pitfalls of formats.md 6.4, and fuzz."""
+"""ComfyUI graph walking: hand-built graphs with the pitfalls of
+docs/formats.md#comfyui-pitfalls, and fuzz."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from gendata.containers.raw import RawEntry, RawMetadata
 from gendata.errors import ParseError
 from gendata.formats import comfyui, detect
-from gendata.formats.comfy_workflow import to_api
+from gendata.formats.comfyui.workflow import to_api
 
 
 def raw_of(**texts: str) -> RawMetadata:

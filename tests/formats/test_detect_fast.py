@@ -27,7 +27,7 @@ def outcome(fn: Any, raw: RawMetadata) -> Any:
         return ("error", str(exc))
     if params is None:
         return None
-    return (params.model_dump(), type(params._origin).__name__)
+    return (params.model_dump(), type(params.origin).__name__)
 
 
 def images() -> list[Path]:

@@ -205,7 +205,7 @@ def test_edit_steps_and_seed_then_save(folder: Path) -> None:
     before_chunks = png_chunks(path)
     with Image.open(path) as im:
         before_pixels = im.tobytes()
-    original = api.read(path).params._origin.text
+    original = api.read(path).params.origin.text
 
     async def body(app, pilot) -> None:
         await goto(pilot, "a1111_basic.png")
@@ -235,7 +235,7 @@ def test_edit_steps_and_seed_then_save(folder: Path) -> None:
     assert rec.params.steps == 30
     assert rec.params.seed == 42
     # Only those two values changed in the text; everything else word for word.
-    assert rec.params._origin.text == original.replace("Steps: 28", "Steps: 30").replace(
+    assert rec.params.origin.text == original.replace("Steps: 28", "Steps: 30").replace(
         "Seed: 3141592653", "Seed: 42")
     with Image.open(path) as im:
         assert im.tobytes() == before_pixels
@@ -328,7 +328,7 @@ def test_undo_and_discard(folder: Path) -> None:
 
 def test_revert_file_restores_session_original(folder: Path) -> None:
     path = folder / "a1111_basic.png"
-    original = api.read(path).params._origin.text
+    original = api.read(path).params.origin.text
 
     async def body(app, pilot) -> None:
         screen = app.screen
@@ -344,7 +344,7 @@ def test_revert_file_restores_session_original(folder: Path) -> None:
         assert screen.query_one("#f-steps").value == "28"
 
     drive([path], body, edit=path)
-    assert api.read(path).params._origin.text == original
+    assert api.read(path).params.origin.text == original
 
 
 def test_copy_and_paste_infotext(folder: Path) -> None:
@@ -355,7 +355,7 @@ def test_copy_and_paste_infotext(folder: Path) -> None:
     async def body(app, pilot) -> None:
         await goto(pilot, "seed_sweep/astronaut_1.png")
         await pilot.press("ctrl+c")
-        assert app.clipboard == api.read(path).params._origin.text
+        assert app.clipboard == api.read(path).params.origin.text
         await pilot.press("ctrl+e")
         await pilot.pause()
         screen = app.screen

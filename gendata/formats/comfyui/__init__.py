@@ -1,7 +1,7 @@
 """ComfyUI: the `prompt` API graph and `workflow` editor graph, wherever a saver put them.
 
-formats.md section 6.1 and 14: PNG text chunks `prompt`/`workflow`; native WebP EXIF
-Model = `prompt:{...}` and Make = `workflow:{...}`; Save-Image-Extended's
+docs/formats.md#where-comfyui-graphs-are-stored: PNG text chunks `prompt`/`workflow`; native
+WebP EXIF Model = `prompt:{...}` and Make = `workflow:{...}`; Save-Image-Extended's
 `Prompt: {...}` / `Workflow: {...}`; SaveImagePlus's raw `{"prompt":…, "workflow":…}` in
 UserComment. Saver nodes that also (or only) write A1111-style text with
 `Version: ComfyUI` are read with the A1111 parser and labelled ComfyUI.
@@ -9,19 +9,26 @@ UserComment. Saver nodes that also (or only) write A1111-style text with
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..containers.raw import RawMetadata
-from ..errors import ParseError
-from ..model import GenParams
-from . import comfy_graph
-from ._util import MAX_JSON_CHARS, loads, marked_infotext, split_prefix, strip_text, to_float
+from ...containers.raw import RawMetadata
+from ...errors import ParseError
+from .._util import MAX_JSON_CHARS, loads, marked_infotext, split_prefix, strip_text, to_float
+
+if TYPE_CHECKING:
+    from ...model import GenParams
+
+# The package's modules: graph.py (the API graph), nodes.py (node vocabulary), walker.py,
+# inputs.py and passes.py (the walk), result.py (walk -> GenParams), workflow.py (editor
+# graph -> API graph). They are imported when a graph is read, not with the dialect.
 
 NAME = "comfyui"
+DISPLAY_NAME = "ComfyUI"
+KEYS = frozenset({"prompt", "workflow"})
+MARKERS = ("ComfyUI",)  # saver nodes' A1111-style text; graphs are JSON
 
-_SAVER_TEXT = re.compile(r"(?:^|,\s*)Version:\s*ComfyUI\b", re.MULTILINE)
+_SAVER_TEXT = r"(?m)(?:^|,\s*)Version:\s*ComfyUI\b"  # compiled on first use
 
 
 @lru_cache(maxsize=32)
@@ -57,20 +64,20 @@ def find_graphs(raw: RawMetadata) -> tuple[Any, Any, str | None]:
             continue
         if isinstance(data, dict) and label not in ("prompt", "workflow"):
             # SaveImagePlus / Civitai put the whole thing in one JSON object.
-            if comfy_graph.Graph.looks_like_api(data.get("prompt")):
+            if looks_like_api(data.get("prompt")):
                 if api is None:
                     api, where = data["prompt"], f"{entry.location} {entry.key}"
                 if workflow is None and isinstance(data.get("workflow"), dict):
                     workflow = data["workflow"]
                 continue
-            if comfy_graph.Graph.looks_like_api(data):
+            if looks_like_api(data):
                 if api is None:
                     api, where = data, f"{entry.location} {entry.key}"
                 continue
             if isinstance(data.get("nodes"), list) and "links" in data and workflow is None:
                 workflow = data
             continue
-        if label == "prompt" and api is None and comfy_graph.Graph.looks_like_api(data):
+        if label == "prompt" and api is None and looks_like_api(data):
             api, where = data, f"{entry.location} {entry.key}"
         elif label == "workflow" and workflow is None and isinstance(data, dict) and (
             isinstance(data.get("nodes"), list)
@@ -79,18 +86,28 @@ def find_graphs(raw: RawMetadata) -> tuple[Any, Any, str | None]:
     return api, workflow, where
 
 
+def looks_like_api(data: Any) -> bool:
+    """True when `data` is a dict with at least one `{class_type, inputs}` value: an API
+    graph (docs/formats.md#the-api-graph), as opposed to an editor workflow or any other JSON."""
+    if not isinstance(data, dict):
+        return False
+    for i, value in enumerate(data.values()):
+        if isinstance(value, dict) and isinstance(value.get("class_type"), str):
+            return True
+        if i > 50:
+            break
+    return False
+
+
 def saver_text(raw: RawMetadata) -> str | None:
     """A1111-style text written by a ComfyUI saver node (`Version: ComfyUI`)."""
     return marked_infotext(raw, "ComfyUI", _SAVER_TEXT)
 
 
 def score(raw: RawMetadata) -> float:
-    try:
-        if saver_text(raw) is not None:
-            return 0.8
-        api, workflow, _ = find_graphs(raw)
-    except Exception:
-        return 0.0
+    if saver_text(raw) is not None:
+        return 0.8
+    api, workflow, _ = find_graphs(raw)
     if api is not None:
         return 0.6
     if workflow is not None:
@@ -100,17 +117,18 @@ def score(raw: RawMetadata) -> float:
 
 def params_from_graphs(api: Any, workflow: Any, generator: str = NAME) -> GenParams:
     """Walk the API graph (or, failing that, the editor graph) into GenParams."""
-    from . import comfy_workflow
+    from .graph import Graph
+    from .passes import walk
+    from .workflow import to_api
 
     if api is not None:
-        result = comfy_graph.walk(comfy_graph.Graph.from_api(api))
+        result = walk(Graph.from_api(api))
         if result.passes or workflow is None:
             return result.to_params(generator)
     if workflow is None:
         raise ParseError("no ComfyUI graph found")
-    converted, notes = comfy_workflow.to_api(workflow)
-    graph = comfy_graph.Graph.from_api(converted, "workflow")
-    result = comfy_graph.walk(graph)
+    converted, notes = to_api(workflow)
+    result = walk(Graph.from_api(converted, "workflow"))
     result.notes = [
         "read from the editor graph (workflow chunk): the executed graph (prompt chunk) is absent",
         *notes,
@@ -121,7 +139,7 @@ def params_from_graphs(api: Any, workflow: Any, generator: str = NAME) -> GenPar
 
 def _merge_saver_text(params: GenParams, text: str) -> GenParams:
     """Graph first; the saver's A1111 text adds hashes the graph cannot know."""
-    from .a1111 import parse_text
+    from ..a1111 import parse_text
 
     try:
         info = parse_text(text)
@@ -150,7 +168,7 @@ def parse(raw: RawMetadata) -> GenParams:
     if api is None and workflow is None:
         if text is None:
             raise ParseError("no ComfyUI graph or saver text found")
-        from .a1111 import parse_text
+        from ..a1111 import parse_text
 
         params = parse_text(text)
         changes: dict[str, Any] = {"generator": NAME}

@@ -1,0 +1,137 @@
+"""Walk a ComfyUI API graph backwards from what made the image (docs/formats.md#the-api-graph).
+
+Nothing is guessed: every value is read from a node reached by following links, and what
+cannot be followed is reported in notes. Every traversal is iterative, keeps a visited set
+and draws from one step budget, so cyclic links, deep chains and huge graphs give a partial
+result with a note, never a hang or a RecursionError.
+
+The Walker holds the graph, the budget and the notes, follows links and resolves values;
+inputs.py reads what a sampler's inputs lead to and passes.py reads the sampler passes.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+
+from .graph import Graph, Link, Node, as_link
+from .nodes import CONTROL_VALUES, VALUE_KEYS, is_scalar
+
+__all__ = ["STEP_BUDGET", "OutOfBudget", "Walker"]
+
+STEP_BUDGET = 400_000
+
+
+class OutOfBudget(Exception):
+    """The walk took its whole step budget; the result so far is partial."""
+
+
+_UNRESOLVED = object()
+
+
+class Walker:
+    def __init__(self, graph: Graph, budget: int = STEP_BUDGET) -> None:
+        self.g = graph
+        self.budget = budget
+        self.notes: list[str] = []
+
+    def step(self) -> None:
+        """Spend one step of the budget; raises OutOfBudget when it is gone."""
+        self.budget -= 1
+        if self.budget < 0:
+            raise OutOfBudget
+
+    def backwards(
+        self, start: Link, what: str | None, *, per_slot: bool = False
+    ) -> Iterator[tuple[Node, int, deque[Link]]]:
+        """Breadth-first over the nodes reached backwards from `start`.
+
+        Yields (node, output slot it was reached through, queue); the caller extends the
+        queue with the links it wants followed. Each node is visited once (once per slot
+        with `per_slot`) and costs one step of the budget; a link to a missing node is
+        noted when `what` names the input, else skipped.
+        """
+        queue: deque[Link] = deque([start])
+        seen: set[Any] = set()
+        while queue:
+            link = queue.popleft()
+            key = link if per_slot else link[0]
+            if key in seen:
+                continue
+            seen.add(key)
+            self.step()
+            node = self.g.get(link[0])
+            if node is None:
+                if what is not None:
+                    self.notes.append(f"{what} links to missing node {link[0]}")
+                continue
+            yield node, link[1], queue
+
+    def upstream(self, start: str) -> list[str]:
+        """Ids reachable backwards from `start` (inclusive), nearest first."""
+        order: list[str] = []
+        for node, _, queue in self.backwards((start, 0), None):
+            order.append(node.id)
+            queue.extend(link for _, link in node.links())
+        return order
+
+    # --- values ------------------------------------------------------------------------
+
+    def resolve(self, value: Any, what: str) -> Any:
+        """A literal, or the literal a chain of value nodes (primitives, seeds) hands on."""
+        seen: set[str] = set()
+        while True:
+            link = as_link(value)
+            if link is None:
+                return value
+            node = self.g.get(link[0])
+            if node is None:
+                self.notes.append(f"{what} links to missing node {link[0]}")
+                return None
+            if node.id in seen:
+                self.notes.append(f"{what} follows a cycle of links at {node.label()}")
+                return None
+            seen.add(node.id)
+            self.step()
+            nxt = self._value_of(node, link[1])
+            if nxt is _UNRESOLVED:
+                self.notes.append(
+                    f"{what} comes from {node.label()}, which gendata cannot evaluate"
+                )
+                return None
+            value = nxt
+
+    def _value_of(self, node: Node, slot: int) -> Any:
+        inp = node.inputs
+        literals = {k: v for k, v in inp.items() if as_link(v) is None and is_scalar(v)}
+        links = dict(node.links())
+        ct = node.class_type.lower()
+        if ("concat" in ct or "join" in ct or "combine" in ct) and "conditioning" not in ct:
+            return self._concat(node)
+        for key in VALUE_KEYS:
+            if key in literals and not (
+                isinstance(literals[key], str) and literals[key] in CONTROL_VALUES
+            ):
+                return literals[key]
+        for key in VALUE_KEYS:
+            if key in links:
+                return inp[key]
+        if len(literals) == 1 and not links:
+            return next(iter(literals.values()))
+        if len(links) == 1 and not literals:
+            return inp[next(iter(links))]
+        return _UNRESOLVED
+
+    def _concat(self, node: Node) -> Any:
+        sep = node.inputs.get("delimiter", node.inputs.get("separator", ""))
+        if not isinstance(sep, str):
+            sep = ""
+        parts: list[str] = []
+        for name, value in node.inputs.items():
+            if name in ("delimiter", "separator", "clean_whitespace"):
+                continue
+            v = self.resolve(value, f"input {name} of {node.label()}")
+            if isinstance(v, str) and v:
+                parts.append(v)
+        return sep.join(parts)
