@@ -173,11 +173,11 @@ def _read_file(f: BinaryIO, name: str) -> tuple[str, str] | None:
     f.seek(0)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore")  # Pillow's notes on odd tags, printed otherwise
             im = Image.open(f)
-        pixels.check_size(im.width, im.height, pixels.MAX_DECODE_PIXELS,
-                          f"{name}: stealth data")
-        im.load()
+            pixels.check_size(im.width, im.height, pixels.MAX_DECODE_PIXELS,
+                              f"{name}: stealth data")
+            im.load()
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise ContainerError(f"{name}: cannot decode pixels for stealth data: {exc}") from None
     return _read(im, name)
