@@ -454,11 +454,18 @@ def fuzz_random(runs: int | None, seconds: float | None, seed: int, slow: float 
 def fuzz_atheris(runs: int | None, seconds: float | None, slow: float,
                  save: Path | None = None) -> Report:
     """Coverage-guided: atheris picks the bytes that choose seeds and mutations."""
+    import importlib
+    import pkgutil
+
     import atheris  # type: ignore[import-not-found]
 
     with atheris.instrument_imports():
-        import gendata.api
-        import gendata.formats  # noqa: F401
+        import gendata
+
+        for info in pkgutil.walk_packages(gendata.__path__, "gendata."):
+            if not info.name.startswith(("gendata.cli", "gendata.tui", "gendata.regen",
+                                         "gendata.__main__")):
+                importlib.import_module(info.name)
 
     pool = seeds()
     report = Report()
@@ -477,7 +484,9 @@ def fuzz_atheris(runs: int | None, seconds: float | None, slow: float,
             print(report.line(), flush=True)
             os._exit(1 if report.uncaught or report.broken_promises else 0)
 
-    atheris.Setup([sys.argv[0], "-rss_limit_mb=3000"], one)
+    crashes = save or Path(tempfile.gettempdir())
+    crashes.mkdir(parents=True, exist_ok=True)
+    atheris.Setup([sys.argv[0], "-rss_limit_mb=0", f"-artifact_prefix={crashes}/"], one)
     atheris.Fuzz()
     return report
 
@@ -491,7 +500,15 @@ def main() -> int:
     ap.add_argument("--slow", type=float, default=5.0, help="seconds a case may take")
     ap.add_argument("--save", type=Path, default=None,
                     help="keep each failing or slow case as a file in this folder")
+    ap.add_argument("--memory", type=float, default=2.0,
+                    help="address-space limit in GiB: an allocation past it is a MemoryError, "
+                         "reported as an uncaught exception where it was raised (default 2)")
     args = ap.parse_args()
+    if args.memory > 0:
+        import resource
+
+        limit = int(args.memory * 1024**3)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     seconds = args.seconds if args.seconds is not None or args.runs else 60.0
     engine = args.engine
     if engine == "auto":
