@@ -15,18 +15,23 @@ memory stays flat and nothing is parsed twice. `csv_extra="json"` (or a field li
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
 import pickle
 import re
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 from .batch import map_files, read_one
+from .containers.files import FileIdentity
 from .csvenc import csv_line, csv_quote, csv_text, csv_value
+from .errors import UsageError
+from .jsonenc import json_text
 
 __all__ = [
     "CSV_COLUMNS",
@@ -39,6 +44,8 @@ __all__ = [
     "csv_columns",
     "export",
     "lora_cell",
+    "output_file",
+    "without_output",
 ]
 
 FORMATS = ("json", "jsonl", "csv")
@@ -75,12 +82,15 @@ class ExportOptions:
     """What to write. `fields`: top-level `show --json` keys and `extra.<key>` names to keep
     (None: all); in CSV `extra` (or `extra.*`) stands for every extra column. `csv_extra`:
     "columns" (one column per key, written at the end) or "json" (one JSON column, streamed).
+    `formula_guard`: CSV cells a spreadsheet would run as formulas get a `'` in front
+    (csvenc; docs/batch.md, "Formula guard").
     """
 
     fmt: str = "jsonl"
     fields: tuple[str, ...] | None = None
     csv_extra: str = "columns"
     stealth: bool | None = None
+    formula_guard: bool = True
 
     def __post_init__(self) -> None:
         from .errors import UsageError
@@ -173,17 +183,19 @@ _SPECIAL = frozenset({"loras", "embeddings", "notes", "warnings", "samplers", "e
 
 
 @lru_cache(maxsize=16)
-def _line_encoder(cols: tuple[str, ...]) -> Callable[[dict[str, Any]], str]:
-    """A function giving `csv_line([csv_cell(obj, c) for c in cols])`, with the column
-    dispatch of csv_cell done once instead of for every cell of every row."""
+def _line_encoder(cols: tuple[str, ...], guard: bool = True
+                  ) -> Callable[[dict[str, Any]], str]:
+    """A function giving `csv_line([csv_cell(obj, c) for c in cols], guard)`, with the
+    column dispatch of csv_cell done once instead of for every cell of every row."""
     if len(cols) == 1:
         col = cols[0]
-        return lambda obj: csv_line([csv_cell(obj, col)])
+        return lambda obj: csv_line([csv_cell(obj, col)], guard)
     plan = [(c, c not in _SPECIAL and "." not in c) for c in cols]
 
     def encode_line(obj: dict[str, Any]) -> str:
         get = obj.get
-        return ",".join([csv_text(get(c)) if plain else csv_quote(csv_cell(obj, c))
+        return ",".join([csv_text(get(c), guard) if plain
+                         else csv_quote(csv_cell(obj, c), guard)
                          for c, plain in plan])
 
     return encode_line
@@ -214,15 +226,18 @@ def encode(path: str, opts: ExportOptions) -> tuple[str, Any, str | None]:
     if opts.fmt != "csv":
         if opts.fields is not None:
             obj = _select(obj, opts.fields)
-        return rec.path, json.dumps(obj, ensure_ascii=False), rec.error
+        return rec.path, json_text(obj), rec.error
     cols = opts.columns()
+    guard = opts.formula_guard
     if _EXTRA_ALL not in cols:
-        return rec.path, _line_encoder(tuple(cols))(obj), rec.error
+        return rec.path, escape_surrogates(_line_encoder(tuple(cols), guard)(obj)), rec.error
     i = cols.index(_EXTRA_ALL)
-    before = _line_encoder(tuple(cols[:i]))(obj) if i else ""
-    after = _line_encoder(tuple(cols[i + 1:]))(obj) if i + 1 < len(cols) else ""
-    extras = {k: csv_text(v) for k, v in obj["extra"].items()}
-    return rec.path, (before, after, extras), rec.error
+    before = _line_encoder(tuple(cols[:i]), guard)(obj) if i else ""
+    after = _line_encoder(tuple(cols[i + 1:]), guard)(obj) if i + 1 < len(cols) else ""
+    extras = {escape_surrogates(k): escape_surrogates(csv_text(v, guard))
+              for k, v in obj["extra"].items()}
+    return (rec.path, (escape_surrogates(before), escape_surrogates(after), extras),
+            rec.error)
 
 
 # --- writers (run in this process) ----------------------------------------------------------
@@ -231,14 +246,12 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def escape_surrogates(text: str) -> str:
-    """`text` with every lone surrogate written as the six characters `\\udcff`.
+    """`text` with every lone surrogate written as the six characters `\\udcff`: the CSV
+    form of what jsonenc writes as a JSON escape (docs/guide.md#file-names-that-are-not-utf-8).
 
     Python reads a file name that is not UTF-8 with each undecodable byte as a lone
     surrogate (U+DC80-U+DCFF, `os.fsdecode`), and a file's JSON can escape one (`"\\ud800"`);
-    neither can be written as UTF-8. In JSON output the six characters are the JSON escape
-    of that code point, so the output stays valid UTF-8 and `os.fsencode(json.loads(...))`
-    gives the original bytes back; in CSV they are plain text
-    (docs/guide.md#file-names-that-are-not-utf-8).
+    neither can be written as UTF-8.
     """
     if text.isascii() or _SURROGATE.search(text) is None:
         return text
@@ -255,7 +268,7 @@ class JsonArrayWriter:
         self.sep = "[\n"
 
     def write(self, payload: str) -> None:
-        self.out.write(self.sep + escape_surrogates(payload))
+        self.out.write(self.sep + payload)
         self.sep = ",\n"
 
     def close(self) -> None:
@@ -270,7 +283,7 @@ class _LineWriter:
             out.write(escape_surrogates(header) + end)
 
     def write(self, payload: str) -> None:
-        self.out.write(escape_surrogates(payload) + self.end)
+        self.out.write(payload + self.end)
 
     def close(self) -> None:
         pass
@@ -280,8 +293,9 @@ class _SpillCsvWriter:
     """CSV with one column per extra key: rows go to a temporary file until every key is
     known; `close` writes the header and then the rows, each padded to the full key list."""
 
-    def __init__(self, out: IO[str], cols: list[str]) -> None:
+    def __init__(self, out: IO[str], cols: list[str], guard: bool = True) -> None:
         self.out = out
+        self.guard = guard
         i = cols.index(_EXTRA_ALL)
         self.before, self.after = cols[:i], cols[i + 1:]
         self.keys: set[str] = set()
@@ -301,7 +315,7 @@ class _SpillCsvWriter:
         keys = _sorted_keys(self.keys)
         header = [*self.before, *(f"extra.{k}" for k in keys), *self.after]
         out = self.out
-        out.write(escape_surrogates(csv_line(header)) + "\r\n")
+        out.write(escape_surrogates(csv_line(header, self.guard)) + "\r\n")
         self.spill.seek(0)
         nb, na = bool(self.before), bool(self.after)
         for _ in range(self.rows):
@@ -311,7 +325,7 @@ class _SpillCsvWriter:
                 cells.insert(0, before)
             if na:
                 cells.append(after)
-            out.write(escape_surrogates(",".join(cells) or '""') + "\r\n")
+            out.write((",".join(cells) or '""') + "\r\n")
         self.spill.close()
 
 
@@ -341,8 +355,8 @@ def _writer(out: IO[str], opts: ExportOptions) -> Any:
         return _LineWriter(out)
     cols = opts.columns()
     if _EXTRA_ALL in cols:
-        return _SpillCsvWriter(out, cols)
-    return _LineWriter(out, csv_line(cols), "\r\n")
+        return _SpillCsvWriter(out, cols, opts.formula_guard)
+    return _LineWriter(out, csv_line(cols, opts.formula_guard), "\r\n")
 
 
 def export(files: Iterable[str], out: IO[str], options: ExportOptions | None = None, *,
@@ -388,3 +402,44 @@ def to_text(files: Iterable[str], options: ExportOptions | None = None, **kwargs
     export(files, buf, options, **kwargs)
     return buf.getvalue()
 
+
+
+@contextlib.contextmanager
+def output_file(path: str | os.PathLike[str], *, force: bool = False
+                ) -> Iterator[tuple[BinaryIO, FileIdentity | None]]:
+    """The file an export to `path` writes: (the file, the identity of what `path` held).
+
+    The output goes to a temporary file that replaces `path` when the block ends without an
+    error, so no input is overwritten before it is read (see `without_output`). Anything but
+    a regular file or a new path is refused (a FIFO would block, a device be replaced), as
+    are read-only and hard-linked files without `force`; /dev/null is written as it is.
+    """
+    from .containers.atomic import atomic_output, check_target, resolve_target, write_policy
+
+    if os.path.realpath(path) == os.path.realpath(os.devnull):
+        with open(os.devnull, "wb") as sink:
+            yield sink, None
+        return
+    target = resolve_target(path)
+    st = check_target(path, target, force=force)
+    with write_policy(force=force), atomic_output(path) as f:
+        yield f, FileIdentity.from_stat(st) if st is not None else None
+
+
+def without_output(files: Iterable[str], output: FileIdentity | None) -> Iterator[str]:
+    """`files`, stopping with UsageError at one that is the export's own output file (by
+    device and inode, so links and other spellings of its name count)."""
+    if output is None:
+        yield from files
+        return
+    key = (output.device, output.inode)
+    for path in files:
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError):
+            yield path
+            continue
+        if (st.st_dev, st.st_ino) == key:
+            raise UsageError(f"{path}: is also the output file; refusing to replace an input "
+                             "with the export (choose another -o)")
+        yield path

@@ -34,7 +34,7 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .containers.files import special_kind
+from .containers.files import file_kind
 
 __all__ = ["IMAGE_SUFFIXES", "Unreadable", "iter_image_paths"]
 
@@ -90,7 +90,7 @@ def _walk(folder: str, recursive: bool, all_files: bool) -> Iterator[str]:
                 # would block or never end): it becomes an error row, not a silent gap. A
                 # broken link is taken, so that it shows as an error rather than vanishing.
                 if wanted:
-                    kind = special_kind(entry.stat().st_mode) or "not a regular file"
+                    kind = file_kind(entry.stat().st_mode)
                     yield Unreadable(entry.path, f"is {kind}, not a file")
                 continue
         except OSError:

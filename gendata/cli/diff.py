@@ -25,15 +25,20 @@ from .output import echo_document, emit, output_options
     json_help="The comparison as one JSON object (docs/batch.md).")
 @click.option("--width", type=click.IntRange(min=10), default=60, show_default=True,
               help="Batch table: cut text cells to this many characters.")
+@click.option("-0", "--null", is_flag=True,
+              help="Paths read from `-` are NUL-separated (find -print0).")
 def diff(paths: tuple[str, ...], base: str | None, recursive: bool, fmt: str,
-         width: int) -> None:
+         width: int, null: bool) -> None:
     """Show what differs in the generation data of images.
 
     Two files: field by field, prompts as a word diff, parameters as old -> new, LoRAs added,
     removed or reweighted. Three or more, or folders: one table of the fields that vary (the
     constant ones listed once above it); `--base IMG` compares each with one reference.
-    Works across generators (a ComfyUI image against an A1111 one).
+    Works across generators (a ComfyUI image against an A1111 one). `-` reads paths from
+    standard input, one a line (`gendata search seed:42 --paths | gendata diff -`).
     """
+    if "-" in paths:
+        paths = _with_stdin(paths, null)
     pair = base is None and len(paths) == 2 and not any(os.path.isdir(p) for p in paths)
     if pair:
         if fmt in ("csv", "jsonl"):
@@ -44,6 +49,21 @@ def diff(paths: tuple[str, ...], base: str | None, recursive: bool, fmt: str,
         if len(paths) == 1 and base is None and not os.path.isdir(paths[0]):
             raise click.UsageError("diff needs two images, a folder, or --base")
         _batch(paths, base, recursive, fmt, width)
+
+
+def _with_stdin(paths: tuple[str, ...], null: bool) -> tuple[str, ...]:
+    """`paths` with `-` replaced by the paths on standard input."""
+    from ..batch import expand_paths
+
+    out: list[str] = []
+    for p in paths:
+        if p == "-":
+            out.extend(expand_paths(["-"], stdin=sys.stdin, null=null))
+        else:
+            out.append(p)
+    if not out:
+        raise click.UsageError("no paths on standard input")
+    return tuple(out)
 
 
 def _read(path: str) -> Any:
@@ -65,7 +85,7 @@ def _pair(path_a: str, path_b: str, fmt: str) -> None:
         echo_document(result.to_json())
         return
     emit((), "table", table=lambda console: pair_view(
-        a, b, result.changes, marks=console.color_system is None))
+        a, b, result.changes, marks=console.color_system is None, only=result.only))
 
 
 def _batch(paths: tuple[str, ...], base_path: str | None, recursive: bool, fmt: str,
@@ -110,13 +130,21 @@ def label(field: str) -> str:
 
 
 def _value_text(value: Any) -> str:
+    """A value as the tables show it, its control characters spelled out (render.safe_text)."""
+    from ..present.values import visible
     from .render import fmt
 
     if value is None:
         return "—"
     if isinstance(value, dict):  # loras
-        return ", ".join(f"{k}:{_weight(v)}" for k, v in value.items())
-    return fmt(value)
+        return visible(", ".join(f"{k}:{_weight(v)}" for k, v in value.items()), "")
+    return visible(fmt(value), "")
+
+
+def _text(text: str, style: str = "") -> Any:
+    from .render import safe_text
+
+    return safe_text(text, style)
 
 
 def _weight(w: Any) -> str:
@@ -134,6 +162,7 @@ def word_diff_text(old: str, new: str, *, marks: bool = False) -> Any:
     from rich.text import Text
 
     from ..diff import word_diff
+    from ..present.values import visible
     from .render import MAX_SHOWN_CHARS
 
     out = Text()
@@ -144,7 +173,7 @@ def word_diff_text(old: str, new: str, *, marks: bool = False) -> Any:
         if left <= 0:
             out.append(" … (--json shows all)", style="dim")
             break
-        piece = piece[:left]
+        piece = visible(piece[:left])
         left -= len(piece)
         if marks:
             piece = brackets[op][0] + piece + brackets[op][1]
@@ -152,23 +181,33 @@ def word_diff_text(old: str, new: str, *, marks: bool = False) -> Any:
     return out
 
 
-def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False) -> Any:
+def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False,
+              only: tuple[dict[str, Any], dict[str, Any]] = ({}, {})) -> Any:
     from rich.console import Group
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
 
     from ..diff import lora_changes
-    from .render import GENERATOR_NAMES, add_rows
+    from .render import GENERATOR_NAMES, add_rows, clip
 
     def who(rec: Any) -> str:
         gen = rec.params.generator if rec.params else None
         return f"{rec.path} ({GENERATOR_NAMES.get(gen, gen) if gen else 'no generation data'})"
 
     head = Text()
-    head.append("--- " + who(a) + "\n", style="red")
-    head.append("+++ " + who(b), style="green")
+    head.append("--- " + _value_text(who(a)) + "\n", style="red")
+    head.append("+++ " + _value_text(who(b)), style="green")
     parts: list[Any] = [head]
+    for rec, values in zip((a, b), only, strict=True):
+        if values:  # two dialects: what only one of them records is not a difference
+            t = Table(title=f"Recorded only by {who(rec)}", title_justify="left",
+                      title_style="dim", show_header=False, box=None, padding=(0, 1))
+            t.add_column("field", style="dim cyan", no_wrap=True)
+            t.add_column("value", style="dim", overflow="fold")
+            for k, v in values.items():
+                t.add_row(label(k), _value_text(v))
+            parts.append(t)
     if not changes:
         parts.append(Text("no differences in generation data", style="bold"))
         return Group(*parts)
@@ -176,7 +215,7 @@ def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False) -> Any
     for c in changes:
         if c.field in TEXT_FIELDS:
             text = word_diff_text(c.old or "", c.new or "", marks=marks)
-            parts.append(Panel(text, title=label(c.field), title_align="left",
+            parts.append(Panel(text, title=_text(label(c.field)), title_align="left",
                                border_style="cyan"))
         elif c.field != "loras":
             rest.append(c)
@@ -186,8 +225,8 @@ def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False) -> Any
         t.add_column("old", style="red", overflow="fold")
         t.add_column("", no_wrap=True)
         t.add_column("new", style="green", overflow="fold")
-        add_rows(t, ((label(c.field), _value_text(c.old), "→", _value_text(c.new))
-                     for c in rest))
+        add_rows(t, ((_text(label(c.field)), Text(clip(_value_text(c.old))), "→",
+                      Text(clip(_value_text(c.new)))) for c in rest))
         parts.append(t)
     lora = next((c for c in changes if c.field == "loras"), None)
     if lora is not None:
@@ -201,7 +240,7 @@ def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False) -> Any
             mark, style = signs[kind]
             weight = (f"{_weight(old)} → {_weight(new)}" if kind == "reweighted"
                       else _weight(new if kind == "added" else old))
-            rows.append((Text(mark, style=style), name, Text(weight, style=style)))
+            rows.append((Text(mark, style=style), _text(clip(name)), _text(weight, style)))
         add_rows(t, rows)
         parts.append(t)
     return Group(*parts)
@@ -220,23 +259,24 @@ def batch_view(result: Any, base: str | None, width: int, console_width: int = 1
     from rich.table import Table
     from rich.text import Text
 
-    from .render import add_rows
+    from .render import add_rows, clip
 
     parts: list[Any] = []
     n = len(result.rows)
     if result.constant:
-        parts.append(Text(f"Same in all {n} images" + (f" and in {base}" if base else ""),
-                          style="bold"))
+        parts.append(_text(f"Same in all {n} images" + (f" and in {base}" if base else ""),
+                           "bold"))
         t = Table(show_header=False, box=None, padding=(0, 1))
         t.add_column("field", style="cyan", no_wrap=True)
         t.add_column("value", overflow="fold")
-        add_rows(t, ((label(k), _value_text(v)) for k, v in result.constant.items()))
+        add_rows(t, ((_text(label(k)), Text(clip(_value_text(v))))
+                     for k, v in result.constant.items()))
         parts.append(t)
     if not result.varying:
         parts.append(Text(f"no differences across {n} images", style="bold"))
         return Group(*parts)
-    parts.append(Text("Differences" + (f" against {base} (same as it: dimmed)" if base else ""),
-                      style="bold"))
+    parts.append(_text("Differences" + (f" against {base} (same as it: dimmed)" if base else ""),
+                       "bold"))
     ref = result.rows[0][1] if base else None
 
     def cell(i: int, k: str, values: dict[str, Any]) -> Text:
@@ -244,14 +284,14 @@ def batch_view(result: Any, base: str | None, width: int, console_width: int = 1
         return Text(_cut(_value_text(values[k]), width), style="dim" if same else "")
 
     def name(i: int, path: str) -> Text:
-        return Text(path, style="bold cyan" if base and i == 0 else "bold")
+        return _text(path, "bold cyan" if base and i == 0 else "bold")
 
     fits = max(2, console_width // 16)
     if len(result.varying) + 1 <= fits:
         t = Table()
         t.add_column("image", overflow="fold")
         for k in result.varying:
-            t.add_column(label(k), overflow="fold")
+            t.add_column(_text(label(k)), overflow="fold")
         for i, (path, values) in enumerate(result.rows):
             t.add_row(name(i, path), *(cell(i, k, values) for k in result.varying))
         parts.append(t)
@@ -261,7 +301,7 @@ def batch_view(result: Any, base: str | None, width: int, console_width: int = 1
         for i, (path, _) in enumerate(result.rows):
             t.add_column(name(i, path), overflow="fold")
         for k in result.varying:
-            t.add_row(label(k), *(cell(i, k, values)
+            t.add_row(_text(label(k)), *(cell(i, k, values)
                                   for i, (_, values) in enumerate(result.rows)))
         parts.append(t)
     else:
@@ -271,7 +311,7 @@ def batch_view(result: Any, base: str | None, width: int, console_width: int = 1
             t.add_column("value", overflow="fold")
             for k in result.varying:
                 if ref is None or i == 0 or values[k] != ref[k]:  # with a base: what differs
-                    t.add_row(label(k), cell(i, k, values))
+                    t.add_row(_text(label(k)), cell(i, k, values))
             parts.append(name(i, path))
             parts.append(t)
     return Group(*parts)

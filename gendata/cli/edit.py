@@ -11,8 +11,24 @@ import click
 
 from .. import api
 from ..errors import GenDataError, ParseError, UsageError
-from ..model import GenParams
-from ._common import error, finish, for_each, parse_key_values
+from ..model import GenParams, edit_remarks
+from ._common import error, finish, for_each, parse_key_values, warn
+
+FORCE_HELP = ("Also write read-only files (their mode is kept) and files with several hard "
+              "links (rewritten in place, so every link sees the change), and write an edit "
+              "over differing copies of the text. Never writes through devices or FIFOs.")
+
+
+def force_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--force, the same on every command that writes (docs/guide.md#how-files-are-written)."""
+    return click.option("--force", is_flag=True, help=FORCE_HELP)(f)
+
+
+def report(changes: list[str]) -> None:
+    """Print the warnings among what a write says it did (duplicate chunks kept, ...)."""
+    for change in changes:
+        if change.startswith("warning: "):
+            warn(change[len("warning: "):])
 
 # option name -> model field; values stay strings so the model reports bad ones clearly
 FIELD_OPTIONS = [
@@ -50,11 +66,16 @@ def _field_options(f: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write to this file instead of editing in place (one input only).")
 @click.option("--stealth", is_flag=True, help="Also hide a copy in the alpha channel (PNG).")
-@click.option("--dry-run", is_flag=True, help="Print the new infotext; write nothing.")
+@click.option("--node", default=None, metavar="ID",
+              help="ComfyUI: the node to edit when several could hold the value.")
+@click.option("--dry-run", is_flag=True, help="Print the new text of each entry that would "
+              "change; write nothing.")
+@force_option
 def set_cmd(files: tuple[str, ...], size: str | None, params_: tuple[str, ...],
-            unset: tuple[str, ...], output: str | None, stealth: bool, dry_run: bool,
-            **options: Any) -> None:
-    """Edit generation parameters in place, leaving pixels and other metadata untouched."""
+            unset: tuple[str, ...], output: str | None, stealth: bool, node: str | None,
+            dry_run: bool, force: bool, **options: Any) -> None:
+    """Edit generation parameters in place, in the file's own format (A1111, ComfyUI,
+    NovelAI, InvokeAI, ...), leaving pixels and other metadata untouched."""
     if output and len(files) > 1:
         raise click.UsageError("-o/--output takes a single input file")
     changes = {field: options[opt.replace("-", "_")] for opt, field, _ in FIELD_OPTIONS
@@ -75,29 +96,65 @@ def set_cmd(files: tuple[str, ...], size: str | None, params_: tuple[str, ...],
         error(str(exc))
         sys.exit(2)
 
-    def one(path: str) -> None:
-        rec = api.read(path)
+    remarks: list[str] = []
+
+    def edited(rec: api.Record) -> GenParams:
         params = api.editable_params(rec)
         new = api.update(params, changes, unset=list(unset), set_keys=keys)
+        remarks[:] = edit_remarks(params, new)  # e.g. the old model's hash, removed
+        return new
+
+    def one(path: str) -> None:
         if dry_run:
-            click.echo(api.dump_a1111(new))
+            _preview(api.edit_preview(path, edited(api.read(path)), node=node))
             return
-        api.write(path, new, output=output, stealth=stealth)
+        # read, change and write under the file's lock: a concurrent `set` waits
+        report(api.edit(path, edited, output=output, stealth=stealth, force=force, node=node))
+        for remark in remarks:
+            warn(f"{output or path}: {remark}")
         click.echo(f"{output or path}: updated", err=True)
 
     finish(for_each(files, one))
 
 
+def _preview(texts: dict[str, str]) -> None:
+    """A single A1111 text prints as it is (what `set --dry-run` always printed); entries
+    of other dialects print under their keys."""
+    if list(texts) == ["parameters"]:
+        click.echo(texts["parameters"])
+        return
+    for key, text in texts.items():
+        click.echo(f"--- {key}")
+        click.echo(text)
+
+
+_PARTS_HELP = "prompt, workflow, parameters or an entry's key (repeatable)."
+
+
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--only", multiple=True, metavar="PART", help="Remove just this part: "
+              + _PARTS_HELP)
+@click.option("--keep", multiple=True, metavar="PART", help="Remove everything but this "
+              "part: workflow, parameters or an entry's key (repeatable).")
 @click.option("--dry-run", is_flag=True, help="List what would be removed; change nothing.")
-def strip(files: tuple[str, ...], dry_run: bool) -> None:
-    """Remove generation data (text chunks, EXIF UserComment) without touching pixels."""
+@force_option
+def strip(files: tuple[str, ...], only: tuple[str, ...], keep: tuple[str, ...],
+          dry_run: bool, force: bool) -> None:
+    """Remove generation data (text chunks, EXIF UserComment) without touching pixels;
+    --only/--keep remove just some of it (docs/guide.md)."""
+    if only and keep:
+        raise click.UsageError("give --only or --keep, not both")
+    if "prompt" in keep:
+        raise click.UsageError("--keep takes workflow, parameters or entry keys; the prompt "
+                               "lives inside them (--only workflow keeps the rest)")
 
     def one(path: str) -> None:
-        removed = api.strip(path, dry_run=dry_run)
+        removed = api.strip(path, dry_run=dry_run, force=force, only=only or None,
+                            keep=keep or None)
         if not removed:
-            click.echo(f"{path}: no generation data")
+            click.echo(f"{path}: " + ("nothing of that to remove" if only or keep
+                                      else "no generation data"))
             return
         verb = "would remove" if dry_run else "removed"
         for item in removed:
@@ -111,10 +168,11 @@ def strip(files: tuple[str, ...], dry_run: bool) -> None:
 @click.argument("dst", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the result here instead of changing DST.")
-def copy(src: str, dst: str, output: str | None) -> None:
+@force_option
+def copy(src: str, dst: str, output: str | None, force: bool) -> None:
     """Copy the generation data of SRC onto DST (PNG, JPEG or WebP, any combination)."""
     try:
-        api.copy(src, dst, output=output)
+        report(api.copy(src, dst, output=output, force=force))
     except GenDataError as exc:
         error(str(exc))
         sys.exit(1)
@@ -168,7 +226,8 @@ def check_text(text: str, what: str) -> None:
               help="A1111 infotext (.txt) or gendata JSON (.json); '-' reads stdin.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write to this file instead of editing in place (one input only).")
-def write(files: tuple[str, ...], source: str, output: str | None) -> None:
+@force_option
+def write(files: tuple[str, ...], source: str, output: str | None, force: bool) -> None:
     """Replace the whole generation data block from a text or JSON file."""
     if output and len(files) > 1:
         raise click.UsageError("-o/--output takes a single input file")
@@ -193,7 +252,7 @@ def write(files: tuple[str, ...], source: str, output: str | None) -> None:
         sys.exit(1)
 
     def one(path: str) -> None:
-        api.write_text(path, text, output=output)
+        report(api.write_text(path, text, output=output, force=force))
         click.echo(f"{output or path}: written", err=True)
 
     finish(for_each(files, one))

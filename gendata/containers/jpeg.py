@@ -6,12 +6,16 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import ContainerError, WriteError
-from .atomic import atomic_output
-from .exif import exif_entries, has_user_comment, set_user_comment
+from .exif import exif_entries, tag_names
+from .exif_tags import WRITABLE, set_tags, tag_plan
+from .files import same_file
 from .raw import Changes, RawEntry, RawMetadata
+
+if TYPE_CHECKING:
+    from .splice import Edit
 
 EXIF_ID = b"Exif\0\0"
 XMP_ID = b"http://ns.adobe.com/xap/1.0/\0"
@@ -104,67 +108,68 @@ TEXT_LOCATIONS: frozenset[str] = frozenset()
 
 
 def holds(key: str) -> bool:
-    """Only the EXIF UserComment is written; COM and XMP are read, never changed."""
-    return key == "UserComment"
+    """The EXIF text tags (exif_tags.WRITABLE) are written; COM and XMP are read, never
+    changed."""
+    return key in WRITABLE
 
 
 def removals(raw: RawMetadata, changes: Changes) -> list[str]:
-    uc = next((e for e in raw.entries if e.key == "UserComment"), None)
-    _sets, removes = changes.resolve(holds, () if uc is None else {"UserComment"}, "JPEG")
-    return [f"EXIF UserComment ({uc.size} bytes)"] if uc and "UserComment" in removes else []
+    tags = {e.key: e for e in raw.entries if e.location.startswith("EXIF:")}
+    _sets, removes = changes.resolve(holds, tags.keys(), "JPEG")
+    return [f"EXIF {k} ({tags[k].size} bytes)" for k in tags if k in removes]
+
+
+def _segment(payload: bytes) -> bytes:
+    if len(payload) + 2 > 0xFFFF:
+        raise WriteError(f"EXIF block of {len(payload)} bytes does not fit in a JPEG APP1 "
+                         "segment (65533 bytes at most)")
+    return b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
 
 
 def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: Changes
             ) -> list[str]:
-    """Copy JPEG `src` to `dst` with `changes` applied to the EXIF UserComment.
+    """Copy JPEG `src` to `dst` with `changes` applied to the EXIF text tags.
 
-    Segments other than the EXIF APP1 and all image data are copied byte for byte; with
-    nothing to change, so is the EXIF segment. A new EXIF segment goes where the old one
-    was, or after SOI/APP0 (JFIF) when there was none.
+    Only the EXIF segments that change are rewritten, each patched in place of itself
+    (exif_tags.set_tags: every other tag, the byte order and each tag's own encoding kept);
+    every other byte of the file, other EXIF segments, fill bytes, image data and anything
+    after it, is copied as it was. Every EXIF segment holding a tag gets its new text, so no
+    reader finds a stale copy (exif_tags.tag_plan); a file without EXIF gains a segment after SOI
+    (and after a JFIF APP0).
     """
-    with open(src, "rb") as f, atomic_output(dst, like=src) as out:
-        name = str(src)
+    from .atomic import atomic_output  # writing only: reads never load it
+    from .splice import splice
+
+    name = str(src)
+    with open(src, "rb") as f:
         if f.read(2) != b"\xff\xd8":
             raise ContainerError(f"{name}: not a JPEG file")
         size = os.fstat(f.fileno()).st_size
         segs = list(_segments(f, name, size))
-        body_start = f.tell()
-        blocks = [p[6:] for m, _, p in segs if m == 0xE1 and p.startswith(EXIF_ID)]
-        exif_old = blocks[0] if blocks else None
-        present = {"UserComment"} if any(map(has_user_comment, blocks)) else ()
+        exif = [(pos, payload) for marker, pos, payload in segs
+                if marker == 0xE1 and payload.startswith(EXIF_ID)]
+        blocks = [(pos, p[len(EXIF_ID):]) for pos, p in exif]
+        present = tag_names([b for _, b in blocks])
         sets, removes = changes.resolve(holds, present, name)
-        if "UserComment" in sets:
-            new_block = set_user_comment(exif_old, sets["UserComment"])
-        elif "UserComment" in removes and present:
-            new_block = set_user_comment(exif_old, None)
-        else:  # nothing to change: EXIF segments are copied like the others
-            exif_old = new_block = None
-        seg_bytes = None
-        if new_block is not None:
-            payload = EXIF_ID + new_block
-            if len(payload) + 2 > 0xFFFF:
-                raise WriteError(f"{name}: EXIF block of {len(payload)} bytes does not fit in a "
-                                 "JPEG APP1 segment (65533 bytes at most)")
-            seg_bytes = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
-        out.write(b"\xff\xd8")
-        placed = False
+        edits: list[Edit] = []
         done: list[str] = []
-        for i, (marker, _pos, payload) in enumerate(segs):
-            is_exif = marker == 0xE1 and payload.startswith(EXIF_ID) and exif_old is not None
-            if is_exif:
-                if seg_bytes is not None and not placed:
-                    out.write(seg_bytes)
-                    done.append("replaced EXIF")
-                else:
-                    done.append("removed EXIF")
-                placed = True
-                continue
-            if seg_bytes is not None and not placed and not (marker == 0xE0 and i == 0):
-                out.write(seg_bytes)
-                done.append("added EXIF")
-                placed = True
-            out.write(b"\xff" + bytes([marker]) + struct.pack(">H", len(payload) + 2) + payload)
-        f.seek(body_start)
-        while block := f.read(1 << 20):
-            out.write(block)
+        plan = tag_plan(blocks, sets, removes & present)
+        for pos, payload in exif:
+            if pos in plan:
+                block = set_tags(payload[len(EXIF_ID):], plan[pos])
+                new = b"" if block is None else _segment(EXIF_ID + block)
+                edits.append((pos, pos + 4 + len(payload), new))
+                done.append(("replaced" if new else "removed") + f" EXIF at offset {pos}")
+        if sets and not exif:
+            block = set_tags(None, sets)
+            assert block is not None  # setting never empties a block
+            first = segs[0] if segs else None
+            at = first[1] + 4 + len(first[2]) if first and first[0] == 0xE0 else 2
+            edits.append((at, at, _segment(EXIF_ID + block)))
+            done.append("added EXIF")
+        if not edits and same_file(f, dst):
+            return done
+        with atomic_output(dst, like=src) as out:
+            splice(f, out, edits, size)
     return done
+

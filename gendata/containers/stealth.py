@@ -39,6 +39,7 @@ __all__ = [
     "read_raw",
     "read_stealth",
     "rewrite",
+    "rewrite_payload",
     "write_stealth",
 ]
 
@@ -346,8 +347,12 @@ def write_stealth(
 
 def _write(src: str | os.PathLike[str], dst: str | os.PathLike[str], text: str, *,
            mode: str, compressed: bool) -> None:
-    from .atomic import write_atomic
+    original, im, name = _load_png(src)
+    stego = embed_stealth(im, text, mode=mode, compressed=compressed)
+    _splice(original, stego, name, src, dst)
 
+
+def _load_png(src: str | os.PathLike[str]) -> tuple[bytes, Image.Image, str]:
     name = str(src)
     try:
         with open(src, "rb") as f:
@@ -357,11 +362,24 @@ def _write(src: str | os.PathLike[str], dst: str | os.PathLike[str], text: str, 
     if original[:8] != b"\x89PNG\r\n\x1a\n":
         raise UsageError(f"{name}: stealth data can only be written into PNG files")
     try:
-        im = Image.open(io.BytesIO(original))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(original))
+        # Re-encoding holds the picture a few times over: refuse, from the header, what
+        # would not fit (docs/guide.md#limits).
+        pixels.check_size(im.width, im.height, pixels.MAX_DECODE_PIXELS,
+                          f"{name}: stealth data")
         im.load()
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ContainerError(f"{name}: cannot decode pixels: {exc}") from None
-    stego = embed_stealth(im, text, mode=mode, compressed=compressed)
+    return original, im, name
+
+
+def _splice(original: bytes, stego: Image.Image, name: str, src: str | os.PathLike[str],
+            dst: str | os.PathLike[str]) -> None:
+    """Write `original` with its pixels replaced by `stego`'s, every other chunk kept."""
+    from .atomic import write_atomic
+
     buf = io.BytesIO()
     stego.save(buf, format="PNG", optimize=False)
     fresh = _chunks(buf.getvalue(), "<encoded>")
@@ -384,6 +402,58 @@ def _write(src: str | os.PathLike[str], dst: str | os.PathLike[str], text: str, 
         f.write(blob)
 
     write_atomic(dst, produce, like=src)
+
+
+def rewrite_payload(src: str | os.PathLike[str], dst: str | os.PathLike[str], text: str,
+                    signature: str) -> list[str]:
+    """Replace the stealth payload of PNG `src` by `text`, written to `dst` in the same
+    `signature` (so the same mode and compression), changing only the bits that carry a
+    payload: where the old one was longer, its left-over bits are cleared (alpha back to
+    255, colour LSBs to 0), so no part of the old text stays readable. Every other pixel
+    value and every other chunk is kept (the pixel data is re-encoded: it must be, to
+    change bits in it).
+    """
+    if signature not in SIGNATURES:
+        raise UsageError(f"{src}: unknown stealth signature {signature!r}")
+    original, im, name = _load_png(src)
+    if im.width * im.height > MAX_PIXELS:
+        raise UsageError(f"{name}: {im.width}x{im.height} is too large to rewrite stealth data in")
+    mode = "alpha" if signature[8:11] == "png" else "rgb"
+    if mode == "alpha" and im.mode != "RGBA":
+        im = im.convert("RGBA")
+    elif mode == "rgb" and im.mode not in ("RGB", "RGBA"):
+        im = im.convert("RGB")
+    arr = np.array(im)
+    cols = arr.transpose(1, 0, 2)  # view: writes go to arr
+    if mode == "alpha":
+        plane = cols[:, :, 3].reshape(-1).copy()
+    else:
+        plane = cols[:, :, :3].reshape(-1).copy()
+    old_bits = _payload_span(plane, signature)
+    bits = _payload_bits(text, signature)
+    if bits.size > plane.size:
+        raise UsageError(f"{name}: image of {im.width}x{im.height} pixels is too small for a "
+                         f"stealth payload of {bits.size} bits")
+    if mode == "alpha":
+        plane[: bits.size] = 254 | bits
+        plane[bits.size:old_bits] = 255
+        cols[:, :, 3] = plane.reshape(cols.shape[0], cols.shape[1])
+    else:
+        plane[: bits.size] = (plane[: bits.size] & 0xFE) | bits
+        plane[bits.size:old_bits] &= 0xFE
+        cols[:, :, :3] = plane.reshape(cols.shape[0], cols.shape[1], 3)
+    _splice(original, Image.fromarray(arr, im.mode), name, src, dst)
+    return [f"rewrote {signature} payload"]
+
+
+def _payload_span(plane: np.ndarray, signature: str) -> int:
+    """How many bits of `plane` the present payload (signature, length, data) takes; 0 when
+    there is none."""
+    head = _SIG_BITS + _LEN_BITS
+    if plane.size < head or _bytes(plane[:_SIG_BITS]).decode("latin-1") != signature:
+        return 0
+    (nbits,) = struct.unpack(">I", _bytes(plane[_SIG_BITS:head]))
+    return min(plane.size, head + nbits)
 
 
 def describe(found: Any) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..containers.raw import RawMetadata
+from ..containers.raw import Changes, RawMetadata
 from ..errors import ParseError
 from ._util import (
     FieldTable,
@@ -18,6 +18,7 @@ from ._util import (
     new_lora,
     positive_int,
     read_fields,
+    stamp,
     str_or_none,
     to_float,
     to_int,
@@ -242,6 +243,13 @@ def _dream(text: str) -> GenParams:
 
 
 def parse(raw: RawMetadata) -> GenParams:
+    params = _parse(raw)
+    texts = raw.texts()
+    key = next((k for k in _KEYS if k in texts), "invokeai_metadata")
+    return stamp(params, NAME, key, texts.get(key, ""))
+
+
+def _parse(raw: RawMetadata) -> GenParams:
     texts = raw.texts()
     if "invokeai_metadata" in texts:
         meta = loads(texts["invokeai_metadata"], "invokeai_metadata")
@@ -258,13 +266,61 @@ def parse(raw: RawMetadata) -> GenParams:
         return params
     if "Dream" in texts:
         return _dream(texts["Dream"])
+    for key in ("invokeai_graph", "invokeai_workflow"):
+        if key in texts:
+            found = _from_graph(texts[key], key)
+            if found is not None:
+                return found
     if "invokeai_graph" in texts or "invokeai_workflow" in texts:
         return build(
             NAME,
             {},
             notes=[
-                "only the InvokeAI graph/workflow is present; gendata reads InvokeAI parameters "
-                "from invokeai_metadata"
+                "the InvokeAI graph/workflow holds no denoise node gendata can follow; "
+                "gendata reads InvokeAI parameters from invokeai_metadata"
             ],
         )
     raise ParseError("no InvokeAI metadata")
+
+
+def _from_graph(text: str, key: str) -> GenParams | None:
+    """Parameters of a file that has only the graph (or the editor workflow): its metadata
+    node when it has one, else what its first pass ran (invokeai_graph.walk)."""
+    from .invokeai_graph import core_metadata, walk
+
+    graph = loads(text, key)
+    if not isinstance(graph, dict):
+        raise ParseError(f"{key}: expected a JSON object")
+    if key == "invokeai_workflow" and isinstance(graph.get("graph"), dict):
+        graph = graph["graph"]
+    meta = core_metadata(graph)
+    if meta is not None:
+        params = _v3({k: v for k, v in meta[0].items() if k not in ("id", "type")})
+    else:
+        found, loras = walk(graph)
+        if not found:
+            return None
+        values = {field: value for field, (value, _paths) in found.items()}
+        params = build(NAME, {
+            "prompt": values.get("prompt", ""),
+            "negative_prompt": values.get("negative_prompt", ""),
+            "steps": positive_int(values.get("steps")),
+            "cfg_scale": to_float(values.get("cfg_scale")),
+            "sampler": str_or_none(values.get("sampler")),
+            "seed": to_int(values.get("seed")),
+            "width": positive_int(values.get("width")),
+            "height": positive_int(values.get("height")),
+            "model": str_or_none(values.get("model")),
+            "denoising_strength": to_float(values.get("denoising_strength")),
+            "loras": [new_lora(name=lo["name"], weight=to_float(lo.get("weight")))
+                      for lo in loras],
+        })
+    params.notes.append(f"read from {key}: the file has no invokeai_metadata")
+    return params
+
+
+def edit(raw: RawMetadata, params: GenParams, *, node: str | None = None) -> Changes:
+    """Write the edit into every InvokeAI record of the file (invokeai_edit)."""
+    from .invokeai_edit import edit as _edit
+
+    return _edit(raw, params, _parse(raw), node=node)
