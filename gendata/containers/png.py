@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from ..errors import ContainerError, WriteError
+from .png_text import MAX_TEXT_BYTES, MAX_TOTAL_TEXT, TextTooLarge, decode_text_chunk
+from .png_text import latin1_or_utf8 as _latin1_or_utf8
+from .png_text import text_limit as _text_limit
 from .raw import Changes, RawEntry, RawMetadata
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -22,11 +25,6 @@ TEXT_TYPES = (b"tEXt", b"zTXt", b"iTXt")
 # Entry locations of text stored under a keyword of the writer's choice (the contract's name).
 TEXT_LOCATIONS = frozenset(t.decode("ascii") for t in TEXT_TYPES)
 USER_COMMENT_LOCATION = "EXIF:UserComment"
-# Caps on text read from one chunk and from one file, counted in bytes as they are after
-# inflating (docs/guide.md#limits): large ComfyUI workflows are a few MiB, and a chunk of a few
-# KiB can inflate to gigabytes. Inflating stops at the cap; it never runs past it.
-MAX_TEXT_BYTES = 32 * 1024 * 1024
-MAX_TOTAL_TEXT = 64 * 1024 * 1024
 _COPY_BLOCK = 1 << 20
 
 
@@ -97,74 +95,6 @@ def iter_chunks(f: BinaryIO, *, want: frozenset[bytes] | None = None,
         pos = end
         if ctype == b"IEND":
             return
-
-
-class _TooLarge(ContainerError):
-    """Compressed text that inflates past the cap it was given."""
-
-
-def _inflate(data: bytes, where: str, limit: int = MAX_TEXT_BYTES) -> bytes:
-    """Inflate at most `limit` bytes; a stream that holds more is refused, having cost no
-    more than `limit` bytes of memory and the time to inflate them."""
-    d = zlib.decompressobj()
-    try:
-        out = d.decompress(data, limit + 1)
-    except zlib.error as exc:
-        raise ContainerError(f"{where}: corrupt compressed text: {exc}") from None
-    if len(out) > limit or d.unconsumed_tail:
-        raise _TooLarge(
-            f"{where}: compressed text inflates past {_mib(limit)} "
-            f"(decompression bomb?); refusing to read it")
-    return out
-
-
-def _mib(n: int) -> str:
-    return f"{n / (1024 * 1024):.3g} MiB" if n % (1024 * 1024) else f"{n // (1024 * 1024)} MiB"
-
-
-def _latin1_or_utf8(raw: bytes) -> str:
-    """tEXt is Latin-1 by spec, but many writers put UTF-8 there
-    (docs/formats.md#text-encodings-in-the-wild)."""
-    raw = raw.rstrip(b"\0")
-    if raw.isascii():
-        return raw.decode("ascii")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
-def decode_text_chunk(ctype: bytes, data: bytes, where: str, limit: int = MAX_TEXT_BYTES
-                      ) -> tuple[str, str, list[str]]:
-    """Return (keyword, text, warnings) for a tEXt/zTXt/iTXt payload; compressed text is
-    inflated to at most `limit` bytes."""
-    warnings: list[str] = []
-    key_raw, sep, rest = data.partition(b"\0")
-    key = key_raw.decode("latin-1")
-    if not sep:
-        return key, "", [f"{where}: text chunk without a NUL separator"]
-    if ctype == b"tEXt":
-        return key, _latin1_or_utf8(rest), warnings
-    if ctype == b"zTXt":
-        if not rest:
-            raise ContainerError(f"{where}: zTXt chunk has no compression method")
-        return key, _latin1_or_utf8(_inflate(rest[1:], where, limit)), warnings
-    # iTXt: flag, method, language\0, translated keyword\0, text
-    if len(rest) < 2:
-        raise ContainerError(f"{where}: iTXt chunk too short")
-    flag = rest[0]
-    parts = rest[2:].split(b"\0", 2)
-    if len(parts) < 3:
-        raise ContainerError(f"{where}: iTXt chunk is missing its language/keyword fields")
-    body = parts[2]
-    if flag:
-        body = _inflate(body, where, limit)
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        text = body.decode("utf-8", errors="replace")
-        warnings.append(f"{where}: iTXt text is not valid UTF-8; undecodable bytes replaced")
-    return key, text.rstrip("\0"), warnings
 
 
 _WANT = frozenset({b"IHDR", b"tRNS", b"tEXt", b"zTXt", b"iTXt", b"eXIf"})
@@ -282,7 +212,7 @@ def read_raw(f: BinaryIO) -> RawMetadata:
             try:
                 key, text, warns = decode_text_chunk(ctype, data, where,
                                                      min(MAX_TEXT_BYTES, left))
-            except _TooLarge:
+            except TextTooLarge:
                 if left >= MAX_TEXT_BYTES:
                     raise
                 raise ContainerError(f"{where}: {_text_limit(total_text)}") from None
@@ -297,14 +227,6 @@ def read_raw(f: BinaryIO) -> RawMetadata:
             except ContainerError as exc:
                 raw.warnings.append(f"{where}: {exc}")
         pos = end
-
-
-def _text_limit(total: int) -> str:
-    """Why a text chunk is refused, given the text already read from the file."""
-    if total:
-        return (f"the file's text would pass {_mib(MAX_TOTAL_TEXT)} "
-                f"({_mib(total)} read before it; decompression bomb?), refusing to read it")
-    return f"more than the {_mib(MAX_TEXT_BYTES)} a text chunk may hold, refusing to read it"
 
 
 def text_chunk(key: str, text: str) -> bytes:

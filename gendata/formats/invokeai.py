@@ -35,7 +35,7 @@ MARKERS: tuple[str, ...] = ()  # only its own chunks
 
 # Longest InvokeAI 1.x `Dream` command line parsed (docs/guide.md#limits): real ones are a
 # few hundred characters.
-MAX_DREAM_CHARS = 256 * 1024
+MAX_DREAM_CHARS = 64 * 1024
 _KEYS = ("invokeai_metadata", "sd-metadata", "Dream", "invokeai_graph", "invokeai_workflow")
 
 
@@ -190,7 +190,7 @@ _DREAM_SWITCHES = {
 def _dream(text: str) -> GenParams:
     import shlex
 
-    if len(text) > MAX_DREAM_CHARS:  # shlex splits about a MiB in four seconds
+    if len(text) > MAX_DREAM_CHARS:  # shlex splits some 100 KB a second
         raise ParseError(f"Dream: a command line of {len(text):,} characters is longer than "
                          f"the {MAX_DREAM_CHARS:,} gendata reads")
     try:

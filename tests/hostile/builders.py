@@ -305,17 +305,17 @@ def fooocus_literal(folder: Path) -> Path:
 
 
 def dream_hostile(folder: Path) -> Path:
-    """An InvokeAI 1.x `Dream` command line whose prompt has long runs of spaces before
-    bracketed negatives, and a switch token 50,000 letters long that holds a newline."""
-    run = " " * 100_000
-    line = f'"a{run}[neg] b{run}[neg2]" "--{"a" * 50_000}\nx" -s 20 -S 1'
-    return _write(folder / "dream_hostile.png", png(
-        ztxt("Dream", zlib.compress(line.encode(), 9)),
-        ))
+    """An InvokeAI 1.x `Dream` command line whose prompt has long runs of spaces before an
+    unclosed bracket and a negative, and a long switch token that holds a newline (20 s and
+    1 s before); under the length
+    gendata splits (invokeai.MAX_DREAM_CHARS), so the patterns run on all of it."""
+    run = " " * 28_000
+    line = f'"a{run}[x{run}[neg]" "--{"a" * 8_000}\nx" -s 20 -S 1'
+    return _write(folder / "dream_hostile.png", png(ztxt("Dream", zlib.compress(line.encode(), 9))))
 
 
 def dream_long(folder: Path) -> Path:
-    """A `Dream` command line of 30 MiB (shlex splits about 250 KB a second)."""
+    """A `Dream` command line of 30 MiB (shlex splits some 100 KB a second)."""
     return _write(folder / "dream_long.png", png(
         ztxt("Dream", zlib.compress(b"-s 1 " * 6_000_000, 9))))
 
