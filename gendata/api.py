@@ -615,6 +615,22 @@ def restore(path: PathLike, snap: Snapshot, *, force: bool = False,
         return apply_changes(path, raw, Changes(set=sets, remove=remove))
 
 
+@contextlib.contextmanager
+def open_image(path: PathLike, draft: tuple[int, int] | None = None) -> Iterator[Any]:
+    """Pillow's view of the image at `path`, its header read and no pixel decoded, for the
+    views that show pixels (TUI previews). A FIFO or device is refused, and an image whose
+    size (after a JPEG's `draft` reduction) passes the pixel cap raises ContainerError
+    before anything is decoded (docs/guide.md#limits)."""
+    from .containers.pixels import MAX_DECODE_PIXELS, check_size
+    from .containers.pixels import open_image as open_pixels
+
+    with open_pixels(os.fspath(path)) as im:
+        if draft is not None:
+            im.draft("RGB", draft)
+        check_size(im.width, im.height, MAX_DECODE_PIXELS, os.fspath(path))
+        yield im
+
+
 __all__ = [
     "FileIdentity",
     "Record",
@@ -627,6 +643,7 @@ __all__ = [
     "editable_params",
     "editing",
     "file_identity",
+    "open_image",
     "read",
     "read_raw",
     "read_safe",

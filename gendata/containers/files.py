@@ -40,8 +40,9 @@ _OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTT
                | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
 
 
-class NotRegularFile(OSError):
-    """A path that names a FIFO, socket or device rather than a file."""
+class NotRegularFile(ContainerError, OSError):
+    """A path that names a FIFO, socket or device rather than a file: an OSError, as `open`
+    raises, so readers word it with their other OSErrors (`os_reason`)."""
 
 
 def _opener(path: str, flags: int) -> int:
