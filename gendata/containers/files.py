@@ -53,8 +53,7 @@ def _opener(path: str, flags: int) -> int:
             if stat.S_ISDIR(mode):
                 raise IsADirectoryError(21, "Is a directory", path)
             raise NotRegularFile(f"is {file_kind(mode)}, not a file")
-        if _OPEN_FLAGS & getattr(os, "O_NONBLOCK", 0):
-            os.set_blocking(fd, True)
+        # O_NONBLOCK stays set: it changes nothing for a regular file's reads.
     except BaseException:
         os.close(fd)
         raise
