@@ -42,9 +42,10 @@ _PREFIXES = {
     b"JIS\0\0\0\0\0": "jis",
     b"\0\0\0\0\0\0\0\0": "undefined",
 }
-__all__ = ["MAX_IFD_ENTRIES", "TAG_NAMES", "TYPE_SIZE", "USER_COMMENT", "decode_user_comment",
-           "editable", "encode_user_comment", "exif_entries", "has_user_comment", "read_tags",
-           "set_user_comment", "strip_exif_header"]
+__all__ = ["MAX_IFD_ENTRIES", "TAG_NAMES", "TYPE_SIZE", "USER_COMMENT",
+           "decode_user_comment", "editable", "encode_user_comment", "exif_entries",
+           "has_user_comment", "read_tags", "set_user_comment",
+           "strip_exif_header", "tag_names"]
 
 
 def strip_exif_header(block: bytes) -> bytes:
@@ -277,3 +278,5 @@ def set_user_comment(block: bytes | None, text: str | None) -> bytes | None:
     if text is None and not tiff.has_content(tiff.parse(out)):
         return None
     return header + out
+
+

@@ -140,7 +140,7 @@ def edit(raw: RawMetadata, params: GenParams, *, node: str | None = None) -> Cha
     if params.extra != old.extra:
         raise refuse(DISPLAY_NAME, "extra", "its extra values come from extraMetadata")
     graph = params_from_graphs(data, None, NAME)
-    in_graph = {f: v for f, v in fields.items() if getattr(graph, f) is not None}
+    in_graph = {f: v for f, v in fields.items() if getattr(graph, f) not in (None, "")}
     entries = Entries(raw)
     text = entry.text or ""
     if in_graph:

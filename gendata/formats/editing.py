@@ -93,7 +93,37 @@ def edit_changes(raw: RawMetadata, params: GenParams, *, node: str | None = None
         raise UsageError(refusal or "cannot edit this data in place")
     from . import dialect
 
-    return dialect(name).edit(raw, params, node=node)
+    changes = dialect(name).edit(raw, params, node=node)
+    _check_readback(raw, params, changes)
+    return changes
+
+
+def _check_readback(raw: RawMetadata, params: GenParams, changes: Changes) -> None:
+    """Refuse an edit that would not read back as asked. A dialect may find where a value
+    sits and still not be the one whose reading wins (a saver's text beside a graph that a
+    custom node computes): what you set must be what you read back, so the edited entries
+    are read again, as a reader would, before anything is written."""
+    from dataclasses import replace
+
+    from . import detect
+
+    texts = {**changes.set, **{k: v for k, v in changes.mirror.items()
+                               if raw.text(k) is not None}}
+    if not texts and not changes.remove:
+        return
+    entries = [replace(e, text=texts.pop(e.key)) if e.key in texts and e.text is not None
+               else e for e in raw.entries if e.key not in changes.remove or e.key in texts]
+    entries += [replace(raw.entries[0], key=k, text=t) for k, t in texts.items()
+                if raw.entries]
+    again = detect(RawMetadata(raw.container, entries, raw.width, raw.height))
+    for field in EDITABLE:
+        want = getattr(params, field)
+        got = getattr(again, field, None) if again is not None else None
+        if got != want and not (isinstance(got, float | int) and isinstance(want, float | int)
+                                and float(got) == float(want)):
+            raise UsageError(f"{field}: the file would read back {got!r}, not {want!r}, "
+                             "because another part of its data decides it; nothing was "
+                             "written")
 
 
 def infotext_changes(params: GenParams, key: str = "parameters") -> Changes:

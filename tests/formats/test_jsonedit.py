@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from gendata.errors import ParseError, UsageError
@@ -46,6 +46,10 @@ def test_set_and_set_back_round_trip(doc: dict, style: dict, new: Any, pick: int
         return
     path = paths[pick % len(paths)]
     old = _get(json.loads(text), path)
+    # A string set where a number stood takes the string's type; setting the number back
+    # then writes it in that string slot, as numbers in string slots are kept: a type change
+    # is not a round trip, and no dialect makes one (their fields keep their types).
+    assume(isinstance(new, str) == isinstance(old, str) or old is None)
     edit = JsonText(text)
     edit.set(path, new)
     changed = json.loads(edit.text)

@@ -23,7 +23,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     dst = tmp_path / "images"
-    shutil.copytree(FIXTURES, dst, ignore=shutil.ignore_patterns("dialects"))
+    shutil.copytree(FIXTURES, dst, ignore=shutil.ignore_patterns("dialects", "comfyui"))
     return dst
 
 

@@ -435,7 +435,8 @@ def test_cannot_edit_file_without_readable_data(folder: Path) -> None:
     drive([folder], body)
 
 
-def test_comfyui_file_says_how_to_make_it_editable(tmp_path: Path) -> None:
+def test_comfyui_file_is_edited_in_its_own_graph(tmp_path: Path) -> None:
+    """A ComfyUI file opens in the form and saves back into its graph, still ComfyUI."""
     import json
 
     from PIL.PngImagePlugin import PngInfo
@@ -457,16 +458,17 @@ def test_comfyui_file_says_how_to_make_it_editable(tmp_path: Path) -> None:
 
     async def body(app, pilot) -> None:
         await pilot.press("enter")
-        await pilot.pause()
-        assert not isinstance(app.screen, EditScreen)
-        [note] = list(app._notifications)
-        assert note.title == "Cannot edit comfy.png"
-        assert "ComfyUI data cannot be edited in place" in note.message
-        assert f"gendata convert --replace -o copy.png {tmp_path / 'comfy.png'}" \
-            in note.message
-        assert sha(tmp_path / "comfy.png") == before
+        await until(pilot, lambda: isinstance(app.screen, EditScreen))
+        screen = app.screen
+        screen.query_one("#f-seed").focus()
+        await pilot.press("ctrl+u", *"6", "ctrl+s")
+        await until(pilot, lambda: sha(tmp_path / "comfy.png") != before)
 
     drive([tmp_path], body, size=(80, 24))
+    rec = api.read(tmp_path / "comfy.png")
+    assert rec.params is not None
+    assert (rec.params.generator, rec.params.seed, rec.params.steps) == ("comfyui", 6, 20)
+    assert json.loads(rec.raw.text("prompt"))["3"]["inputs"]["seed"] == 6
 
 
 def test_help_and_command_palette_entries(folder: Path) -> None:
