@@ -95,14 +95,18 @@ class Record:
         out: dict[str, str] = {}
         if self.raw is None:
             return out
+        # The next number to try for each key: counting up from 2 again for every repeat
+        # would make a file of 20,000 chunks under one key cost 200 million lookups.
+        next_n: dict[str, int] = {}
         for entry in self.raw.entries:
             if entry.text is None:
                 continue
             key = entry.key
-            n = 2
-            while key in out:
-                key = f"{entry.key}#{n}"
-                n += 1
+            if key in out:
+                n = next_n.get(entry.key, 2)
+                while (key := f"{entry.key}#{n}") in out:  # a key already named `k#2`
+                    n += 1
+                next_n[entry.key] = n + 1
             out[key] = entry.text
         return out
 
@@ -273,6 +277,14 @@ def write_text(path: PathLike, text: str, *, output: PathLike | None = None,
     files are written". Returns what changed; lines starting with "warning:" say what was
     kept that a reader might trip over (duplicate chunks).
     """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: no container can store it
+        from .errors import ValidationError
+
+        raise ValidationError(f"text holds {text[exc.start]!a} at character {exc.start}, "
+                              "a lone surrogate, which is not valid Unicode; nothing written"
+                              ) from None
     with editing(path, force=force, expect=expect):
         return _store_text(path, text, output)
 
@@ -619,6 +631,22 @@ def restore(path: PathLike, snap: Snapshot, *, force: bool = False,
         return apply_changes(path, raw, Changes(set=sets, remove=remove))
 
 
+@contextlib.contextmanager
+def open_image(path: PathLike, draft: tuple[int, int] | None = None) -> Iterator[Any]:
+    """Pillow's view of the image at `path`, its header read and no pixel decoded, for the
+    views that show pixels (TUI previews). A FIFO or device is refused, and an image whose
+    size (after a JPEG's `draft` reduction) passes the pixel cap raises ContainerError
+    before anything is decoded (docs/guide.md#limits)."""
+    from .containers.pixels import MAX_DECODE_PIXELS, check_size
+    from .containers.pixels import open_image as open_pixels
+
+    with open_pixels(os.fspath(path)) as im:
+        if draft is not None:
+            im.draft("RGB", draft)
+        check_size(im.width, im.height, MAX_DECODE_PIXELS, os.fspath(path))
+        yield im
+
+
 __all__ = [
     "FileIdentity",
     "Record",
@@ -631,6 +659,7 @@ __all__ = [
     "editable_params",
     "editing",
     "file_identity",
+    "open_image",
     "read",
     "read_raw",
     "read_safe",

@@ -246,6 +246,35 @@ def same_across(field: str, fa: dict[str, Any], fb: dict[str, Any]) -> bool:
 
 
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|\w+|\s+|[^\w\s]", re.UNICODE)
+# SequenceMatcher's time grows faster than the product of the two token counts when tokens
+# repeat (a long prompt of a few words over and over): 1000 x 1000 tokens take about half a
+# second, 4000 x 4000 minutes. Past this product, or this many characters, only the common
+# start and end are matched and the middle is shown replaced whole (docs/guide.md#limits).
+MAX_DIFF_WORK = 1_000_000
+MAX_DIFF_CHARS = 1 << 20
+
+
+def _common_prefix(a: Sequence[Any], b: Sequence[Any]) -> int:
+    """Length of the longest common prefix, by halving (slice comparisons run in C)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _ends_diff(a: Sequence[Any], b: Sequence[Any]) -> list[tuple[str, int, int, int, int]]:
+    """Opcodes matching only the common start and end of `a` and `b`: linear time."""
+    start = _common_prefix(a, b)
+    end = _common_prefix(a[start:][::-1], b[start:][::-1])
+    ops = [("equal", 0, start, 0, start)] if start else []
+    ops.append(("replace", start, len(a) - end, start, len(b) - end))
+    if end:
+        ops.append(("equal", len(a) - end, len(a), len(b) - end, len(b)))
+    return ops
 
 
 def word_diff(a: str, b: str) -> list[tuple[str, str]]:
@@ -256,10 +285,16 @@ def word_diff(a: str, b: str) -> list[tuple[str, str]]:
     "delete" pieces gives `a` back; "equal" and "insert" give `b`. Adjacent pieces with the
     same op are merged.
     """
-    ta, tb = _TOKEN.findall(a), _TOKEN.findall(b)
+    ta: Sequence[str]
+    tb: Sequence[str]
+    if len(a) + len(b) > MAX_DIFF_CHARS:  # too long to split into tokens: by character
+        ta, tb = a, b
+    else:
+        ta, tb = _TOKEN.findall(a), _TOKEN.findall(b)
     out: list[tuple[str, str]] = []
 
-    def add(op: str, text: str) -> None:
+    def add(op: str, seq: Sequence[str], i: int, j: int) -> None:
+        text = seq[i:j] if isinstance(seq, str) else "".join(seq[i:j])
         if not text:
             return
         if out and out[-1][0] == op:
@@ -267,13 +302,17 @@ def word_diff(a: str, b: str) -> list[tuple[str, str]]:
         else:
             out.append((op, text))
 
-    matcher = difflib.SequenceMatcher(None, ta, tb, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    opcodes: Sequence[tuple[str, int, int, int, int]]
+    if len(ta) * len(tb) > MAX_DIFF_WORK:
+        opcodes = _ends_diff(ta, tb)
+    else:
+        opcodes = difflib.SequenceMatcher(None, ta, tb, autojunk=False).get_opcodes()
+    for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
-            add("equal", "".join(ta[i1:i2]))
+            add("equal", ta, i1, i2)
         else:
-            add("delete", "".join(ta[i1:i2]))
-            add("insert", "".join(tb[j1:j2]))
+            add("delete", ta, i1, i2)
+            add("insert", tb, j1, j2)
     return out
 
 

@@ -20,6 +20,7 @@ import io
 import json
 import os
 import pickle
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -229,15 +230,33 @@ def encode(path: str, opts: ExportOptions) -> tuple[str, Any, str | None]:
     cols = opts.columns()
     guard = opts.formula_guard
     if _EXTRA_ALL not in cols:
-        return rec.path, _line_encoder(tuple(cols), guard)(obj), rec.error
+        return rec.path, escape_surrogates(_line_encoder(tuple(cols), guard)(obj)), rec.error
     i = cols.index(_EXTRA_ALL)
     before = _line_encoder(tuple(cols[:i]), guard)(obj) if i else ""
     after = _line_encoder(tuple(cols[i + 1:]), guard)(obj) if i + 1 < len(cols) else ""
-    extras = {k: csv_text(v, guard) for k, v in obj["extra"].items()}
-    return rec.path, (before, after, extras), rec.error
+    extras = {escape_surrogates(k): escape_surrogates(csv_text(v, guard))
+              for k, v in obj["extra"].items()}
+    return (rec.path, (escape_surrogates(before), escape_surrogates(after), extras),
+            rec.error)
 
 
 # --- writers (run in this process) ----------------------------------------------------------
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def escape_surrogates(text: str) -> str:
+    """`text` with every lone surrogate written as the six characters `\\udcff`: the CSV
+    form of what jsonenc writes as a JSON escape (docs/guide.md#file-names-that-are-not-utf-8).
+
+    Python reads a file name that is not UTF-8 with each undecodable byte as a lone
+    surrogate (U+DC80-U+DCFF, `os.fsdecode`), and a file's JSON can escape one (`"\\ud800"`);
+    neither can be written as UTF-8.
+    """
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
 
 class JsonArrayWriter:
     """One JSON array, an element a line: `write` takes each element's JSON text as it comes;
@@ -261,7 +280,7 @@ class _LineWriter:
         self.out = out
         self.end = end
         if header is not None:
-            out.write(header + end)
+            out.write(escape_surrogates(header) + end)
 
     def write(self, payload: str) -> None:
         self.out.write(payload + self.end)
@@ -296,7 +315,7 @@ class _SpillCsvWriter:
         keys = _sorted_keys(self.keys)
         header = [*self.before, *(f"extra.{k}" for k in keys), *self.after]
         out = self.out
-        out.write(csv_line(header, self.guard) + "\r\n")
+        out.write(escape_surrogates(csv_line(header, self.guard)) + "\r\n")
         self.spill.seek(0)
         nb, na = bool(self.before), bool(self.after)
         for _ in range(self.rows):

@@ -208,12 +208,18 @@ def word_diff_text(old: str, new: str, *, marks: bool = False) -> Any:
 
     from ..diff import word_diff
     from ..present.values import visible
+    from .render import MAX_SHOWN_CHARS
 
     out = Text()
     styles = {"equal": "", "delete": "bold red strike", "insert": "bold green"}
     brackets = {"equal": ("", ""), "delete": ("[-", "-]"), "insert": ("{+", "+}")}
+    left = MAX_SHOWN_CHARS  # drawing is the slow part: draw this much of a huge diff
     for op, piece in word_diff(old, new):
-        piece = visible(piece)
+        if left <= 0:
+            out.append(" … (--json shows all)", style="dim")
+            break
+        piece = visible(piece[:left])
+        left -= len(piece)
         if marks:
             piece = brackets[op][0] + piece + brackets[op][1]
         out.append(piece, style=styles[op])
@@ -228,7 +234,7 @@ def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False,
     from rich.text import Text
 
     from ..diff import lora_changes
-    from .render import GENERATOR_NAMES
+    from .render import GENERATOR_NAMES, add_rows, clip
 
     def who(rec: Any) -> str:
         gen = rec.params.generator if rec.params else None
@@ -264,9 +270,8 @@ def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False,
         t.add_column("old", style="red", overflow="fold")
         t.add_column("", no_wrap=True)
         t.add_column("new", style="green", overflow="fold")
-        for c in rest:
-            t.add_row(_text(label(c.field)), Text(_value_text(c.old)), "→",
-                      Text(_value_text(c.new)))
+        add_rows(t, ((_text(label(c.field)), Text(clip(_value_text(c.old))), "→",
+                      Text(clip(_value_text(c.new)))) for c in rest))
         parts.append(t)
     lora = next((c for c in changes if c.field == "loras"), None)
     if lora is not None:
@@ -275,11 +280,13 @@ def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False,
         t.add_column("name", style="magenta")
         t.add_column("weight")
         signs = {"added": ("+", "green"), "removed": ("-", "red"), "reweighted": ("~", "yellow")}
+        rows = []
         for kind, name, old, new in lora_changes(lora.old, lora.new):
             mark, style = signs[kind]
             weight = (f"{_weight(old)} → {_weight(new)}" if kind == "reweighted"
                       else _weight(new if kind == "added" else old))
-            t.add_row(Text(mark, style=style), _text(name), _text(weight, style))
+            rows.append((Text(mark, style=style), _text(clip(name)), _text(weight, style)))
+        add_rows(t, rows)
         parts.append(t)
     return Group(*parts)
 
@@ -297,6 +304,8 @@ def batch_view(result: Any, base: str | None, width: int, console_width: int = 1
     from rich.table import Table
     from rich.text import Text
 
+    from .render import add_rows, clip
+
     parts: list[Any] = []
     n = len(result.rows)
     if result.constant:
@@ -305,8 +314,8 @@ def batch_view(result: Any, base: str | None, width: int, console_width: int = 1
         t = Table(show_header=False, box=None, padding=(0, 1))
         t.add_column("field", style="cyan", no_wrap=True)
         t.add_column("value", overflow="fold")
-        for k, v in result.constant.items():
-            t.add_row(_text(label(k)), Text(_value_text(v)))
+        add_rows(t, ((_text(label(k)), Text(clip(_value_text(v))))
+                     for k, v in result.constant.items()))
         parts.append(t)
     if not result.varying:
         parts.append(Text(f"no differences across {n} images", style="bold"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
@@ -87,6 +86,15 @@ def set_cmd(files: tuple[str, ...], size: str | None, params_: tuple[str, ...],
     if not changes and not keys and not unset:
         raise click.UsageError("nothing to change: give at least one field option, --param "
                                "or --unset")
+    given = [*((f"--{opt}", options[opt.replace("-", "_")]) for opt, _f, _h in FIELD_OPTIONS
+               if options[opt.replace("-", "_")] is not None),
+             *(("--param", f"{k}={v}") for k, v in keys.items()), *(("--unset", u) for u in unset)]
+    try:
+        for option, value in given:
+            check_text(value, option)
+    except UsageError as exc:
+        error(str(exc))
+        sys.exit(2)
 
     remarks: list[str] = []
 
@@ -171,6 +179,47 @@ def copy(src: str, dst: str, output: str | None, force: bool) -> None:
     click.echo(f"{output or dst}: generation data copied from {src}", err=True)
 
 
+# Most `write --from` reads: an infotext is a few KiB, a `show --json` object with its raw
+# text a few MiB (docs/guide.md#limits). Reading stops here, so /dev/zero cannot fill memory.
+MAX_SOURCE_BYTES = 64 * 1024 * 1024
+
+
+def read_source(source: str) -> str:
+    """The UTF-8 text of `--from`: standard input for "-", else a regular file (a FIFO or a
+    device is refused unread: pipe it to standard input instead), at most MAX_SOURCE_BYTES."""
+    from ..containers.files import open_regular, os_reason
+
+    limit = MAX_SOURCE_BYTES
+    try:
+        if source == "-":
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            with open_regular(source) as f:
+                data = f.read(limit + 1)
+    except OSError as exc:
+        raise UsageError(f"{source}: cannot read: {os_reason(exc)}") from None
+    if len(data) > limit:
+        raise UsageError(f"{source}: more than {limit // (1024 * 1024)} MiB; an infotext or "
+                         "a `show --json` object is far smaller")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{source}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+                         f"{exc.start})") from None
+
+
+def check_text(text: str, what: str) -> None:
+    """Refuse text that is not valid Unicode: a lone surrogate, which a JSON escape
+    (`\\ud800`) or a file name's undecodable byte in an argument gives, can be written to no
+    file and printed to no terminal."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UsageError(f"{what}: is not valid text: {text[exc.start]!a} at character "
+                         f"{exc.start} is a lone surrogate (an undecodable byte, or a JSON "
+                         "escape such as \\ud800)") from None
+
+
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--from", "source", required=True, metavar="FILE",
@@ -183,22 +232,21 @@ def write(files: tuple[str, ...], source: str, output: str | None, force: bool) 
     if output and len(files) > 1:
         raise click.UsageError("-o/--output takes a single input file")
     try:
-        data = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        error(f"{source}: cannot read: {exc}")
-        sys.exit(1)
-    stripped = data.lstrip()
-    try:
+        data = read_source(source)
+        stripped = data.lstrip()
         if stripped.startswith("{"):
             try:
                 obj = json.loads(data)
             except json.JSONDecodeError as exc:
                 raise ParseError(f"{source}: broken JSON: {exc}") from None
+            except RecursionError:
+                raise ParseError(f"{source}: JSON nested too deeply") from None
             text = api.dump_a1111(GenParams.from_json(obj, source))
         else:
             text = data.strip("\n")
             if not text.strip():
                 raise UsageError(f"{source}: is empty")
+        check_text(text, source)
     except GenDataError as exc:
         error(str(exc))
         sys.exit(1)

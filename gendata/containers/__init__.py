@@ -27,7 +27,7 @@ from types import ModuleType
 from typing import BinaryIO
 
 from ..errors import ContainerError, UnsupportedFormat
-from .files import read_error, read_head
+from .files import open_regular, read_error, read_head
 from .raw import Changes, RawEntry, RawMetadata
 
 __all__ = [
@@ -98,8 +98,9 @@ def read_raw(f: BinaryIO) -> RawMetadata:
 
 
 def open_raw(path: str | os.PathLike[str]) -> RawMetadata:
+    """`read_raw` of the file at `path`; a FIFO, socket or device is refused unread."""
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             return read_raw(f)
     except OSError as exc:
         raise read_error(path, exc) from None

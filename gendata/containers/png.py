@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from ..errors import ContainerError, WriteError
+from .png_text import MAX_TEXT_BYTES, MAX_TOTAL_TEXT, TextTooLarge, decode_text_chunk
+from .png_text import latin1_or_utf8 as _latin1_or_utf8
+from .png_text import text_limit as _text_limit
 from .raw import Changes, RawEntry, RawMetadata
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -22,9 +25,6 @@ TEXT_TYPES = (b"tEXt", b"zTXt", b"iTXt")
 # Entry locations of text stored under a keyword of the writer's choice (the contract's name).
 TEXT_LOCATIONS = frozenset(t.decode("ascii") for t in TEXT_TYPES)
 USER_COMMENT_LOCATION = "EXIF:UserComment"
-# Per-chunk cap on inflated zTXt/iTXt text; large ComfyUI workflows are a few MiB.
-MAX_TEXT_BYTES = 32 * 1024 * 1024
-MAX_TOTAL_TEXT = 128 * 1024 * 1024
 _COPY_BLOCK = 1 << 20
 
 
@@ -97,62 +97,6 @@ def iter_chunks(f: BinaryIO, *, want: frozenset[bytes] | None = None,
             return
 
 
-def _inflate(data: bytes, where: str) -> bytes:
-    d = zlib.decompressobj()
-    try:
-        out = d.decompress(data, MAX_TEXT_BYTES + 1)
-    except zlib.error as exc:
-        raise ContainerError(f"{where}: corrupt compressed text: {exc}") from None
-    if len(out) > MAX_TEXT_BYTES or d.unconsumed_tail:
-        raise ContainerError(
-            f"{where}: compressed text inflates past {MAX_TEXT_BYTES // (1024 * 1024)} MiB "
-            "(decompression bomb?); refusing to read it")
-    return out
-
-
-def _latin1_or_utf8(raw: bytes) -> str:
-    """tEXt is Latin-1 by spec, but many writers put UTF-8 there
-    (docs/formats.md#text-encodings-in-the-wild)."""
-    raw = raw.rstrip(b"\0")
-    if raw.isascii():
-        return raw.decode("ascii")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
-def decode_text_chunk(ctype: bytes, data: bytes, where: str) -> tuple[str, str, list[str]]:
-    """Return (keyword, text, warnings) for a tEXt/zTXt/iTXt payload."""
-    warnings: list[str] = []
-    key_raw, sep, rest = data.partition(b"\0")
-    key = key_raw.decode("latin-1")
-    if not sep:
-        return key, "", [f"{where}: text chunk without a NUL separator"]
-    if ctype == b"tEXt":
-        return key, _latin1_or_utf8(rest), warnings
-    if ctype == b"zTXt":
-        if not rest:
-            raise ContainerError(f"{where}: zTXt chunk has no compression method")
-        return key, _latin1_or_utf8(_inflate(rest[1:], where)), warnings
-    # iTXt: flag, method, language\0, translated keyword\0, text
-    if len(rest) < 2:
-        raise ContainerError(f"{where}: iTXt chunk too short")
-    flag = rest[0]
-    parts = rest[2:].split(b"\0", 2)
-    if len(parts) < 3:
-        raise ContainerError(f"{where}: iTXt chunk is missing its language/keyword fields")
-    body = parts[2]
-    if flag:
-        body = _inflate(body, where)
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        text = body.decode("utf-8", errors="replace")
-        warnings.append(f"{where}: iTXt text is not valid UTF-8; undecodable bytes replaced")
-    return key, text.rstrip("\0"), warnings
-
-
 _WANT = frozenset({b"IHDR", b"tRNS", b"tEXt", b"zTXt", b"iTXt", b"eXIf"})
 # Binary metadata chunks listed (not read) so that `show --raw` shows they are there.
 METADATA_CHUNKS = {b"caBX": "C2PA manifest", b"tIME": "modification time",
@@ -221,6 +165,9 @@ def read_raw(f: BinaryIO) -> RawMetadata:
                 raise ContainerError(f"{name}: truncated PNG: partial chunk header at offset {pos}")
             length, ctype = _UNPACK_HEAD(head)
         end = _check_header(name, pos, length, ctype, size)
+        if ctype in TEXT_TYPES and length > min(MAX_TEXT_BYTES, MAX_TOTAL_TEXT - total_text):
+            raise ContainerError(f"{name}: {ctype.decode('latin-1')} chunk at offset {pos} "
+                                 f"holds {length} bytes; {_text_limit(total_text)}")
         if ctype not in _WANT:
             if not first:  # skipped (IDAT above all): nothing to read
                 if ctype == b"IDAT":
@@ -261,10 +208,15 @@ def read_raw(f: BinaryIO) -> RawMetadata:
         elif ctype == b"tRNS":
             raw.has_alpha = True
         elif ctype in TEXT_TYPES:
-            total_text += length
-            if total_text > MAX_TOTAL_TEXT:
-                raise ContainerError(f"{where}: more than {MAX_TOTAL_TEXT} bytes of text chunks")
-            key, text, warns = decode_text_chunk(ctype, data, where)
+            left = MAX_TOTAL_TEXT - total_text
+            try:
+                key, text, warns = decode_text_chunk(ctype, data, where,
+                                                     min(MAX_TEXT_BYTES, left))
+            except TextTooLarge:
+                if left >= MAX_TEXT_BYTES:
+                    raise
+                raise ContainerError(f"{where}: {_text_limit(total_text)}") from None
+            total_text += max(length, len(text))
             raw.warnings.extend(warns)
             entries.append(RawEntry("png", ctype.decode("latin-1"), key, text, length, pos,
                                     seen_idat))

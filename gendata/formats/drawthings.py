@@ -42,8 +42,10 @@ MARKERS: tuple[str, ...] = ()  # only XMP
 # Patterns are kept as text and compiled by `re` on first use (and cached there): the
 # registry loads every dialect for its declarations, and most files never need these.
 _TOOL = r"(?i)CreatorTool(?:>|=\")\s*Draw Things"
-_USER_COMMENT = r"(?s)<exif:UserComment>\s*<rdf:Alt>\s*<rdf:li[^>]*>(.*?)</rdf:li>"
-_DESCRIPTION = r"(?s)<dc:description>\s*<rdf:Alt>\s*<rdf:li[^>]*>(.*?)</rdf:li>"
+# The opening of each element read; its text runs to the next `</rdf:li>` (`_element`).
+_USER_COMMENT = r"<exif:UserComment>\s*<rdf:Alt>\s*<rdf:li[^>]*>"
+_DESCRIPTION = r"<dc:description>\s*<rdf:Alt>\s*<rdf:li[^>]*>"
+_CLOSE = "</rdf:li>"
 
 _FIELDS: FieldTable = {
     "prompt": ("c", str_or_empty),
@@ -73,6 +75,28 @@ def score(raw: RawMetadata) -> float:
     return 0.95 if _xmp(raw) is not None else 0.0
 
 
+def _span(opening: str, xmp: str) -> tuple[int, int] | None:
+    """(start, end) of the text of the first element `opening` starts that is closed by
+    `</rdf:li>`, or None.
+
+    The same as the span of group 1 of `opening(.*?)</rdf:li>`, in linear time: that lazy
+    scan runs to the end of the text from every opening when nothing closes them, quadratic
+    in their number. The first close after an opening is the only one that can end it, and
+    when there is none no later opening can be closed either.
+    """
+    m = re.search(opening, xmp)
+    if m is None:
+        return None
+    close = xmp.find(_CLOSE, m.end())
+    return None if close < 0 else (m.end(), close)
+
+
+def _element(opening: str, xmp: str) -> str | None:
+    """The text of the element `_span` finds."""
+    span = _span(opening, xmp)
+    return None if span is None else xmp[span[0]:span[1]]
+
+
 def _unescape(text: str) -> str:
     import html
 
@@ -90,17 +114,17 @@ def _parse(raw: RawMetadata, entry: RawEntry | None = None) -> GenParams:
     xmp = entry.text if entry is not None else _xmp(raw)
     if xmp is None:
         raise ParseError("no Draw Things XMP")
-    m = re.search(_USER_COMMENT, xmp)
-    desc = re.search(_DESCRIPTION, xmp)
-    if not m:
-        if desc:
+    comment = _element(_USER_COMMENT, xmp)
+    if comment is None:
+        desc = _element(_DESCRIPTION, xmp)
+        if desc is not None:
             return build(
                 NAME,
-                {"prompt": _unescape(desc.group(1)).split("\n")[0]},
+                {"prompt": _unescape(desc).split("\n")[0]},
                 notes=["Draw Things XMP has no JSON UserComment; only the description was read"],
             )
         raise ParseError("Draw Things XMP: no exif:UserComment")
-    data = loads(_unescape(m.group(1)), "Draw Things UserComment")
+    data = loads(_unescape(comment), "Draw Things UserComment")
     if not isinstance(data, dict):
         raise ParseError("Draw Things UserComment: expected a JSON object")
     v2: dict[str, Any] = data["v2"] if isinstance(data.get("v2"), dict) else {}
@@ -201,10 +225,10 @@ def edit(raw: RawMetadata, params: GenParams, *, node: str | None = None) -> Cha
     xmp = entry.text
     old = _parse(raw, entry)
     fields = changed_fields(old, params)
-    m = re.search(_USER_COMMENT, xmp)
+    m = _span(_USER_COMMENT, xmp)
     if m is None:
         raise ParseError("Draw Things XMP: no exif:UserComment to write to")
-    raw_json = m.group(1)
+    raw_json = xmp[m[0]:m[1]]
     doc = JsonText(_unescape(raw_json), "Draw Things UserComment")
     targets: dict[str, Any] = {f: (key,) for f, (key, _) in _FIELDS.items()}
     targets["width"] = size_target(("size",), "width", DISPLAY_NAME)
@@ -225,13 +249,14 @@ def edit(raw: RawMetadata, params: GenParams, *, node: str | None = None) -> Cha
                 DISPLAY_NAME)
     new = xmp
     if doc.text != _unescape(raw_json):
-        new = xmp[:m.start(1)] + _escape_like(doc.text, raw_json) + xmp[m.end(1):]
-    d = re.search(_DESCRIPTION, new)
+        new = xmp[:m[0]] + _escape_like(doc.text, raw_json) + xmp[m[1]:]
+    d = _span(_DESCRIPTION, new)
     if d is not None:
-        before = _unescape(d.group(1))
+        held = new[d[0]:d[1]]
+        before = _unescape(held)
         text = _description(before, fields, old)
         if text != before:
-            new = new[:d.start(1)] + _escape_like(text, d.group(1)) + new[d.end(1):]
+            new = new[:d[0]] + _escape_like(text, held) + new[d[1]:]
     entries = Entries(raw)
     entries.put(entry.key, new)
     return entries.changes()

@@ -94,9 +94,13 @@ def score(raw: RawMetadata) -> float:
     return 0.9 if _payload(raw) is not None else 0.0
 
 
+_MAX_LITERAL = 4096
+
+
 def _literal(value: Any) -> Any:
-    """Fooocus stores tuples and lists as Python literal text: "(768, 1280)"."""
-    if isinstance(value, str):
+    """Fooocus stores tuples and lists as Python literal text: "(768, 1280)". Longer text
+    is left as it is: parsing a few MB of list literal takes seconds and gigabytes."""
+    if isinstance(value, str) and len(value) <= _MAX_LITERAL:
         import ast
 
         try:

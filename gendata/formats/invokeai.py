@@ -33,6 +33,9 @@ DISPLAY_NAME = "InvokeAI"
 KEYS = frozenset({"Dream", "sd-metadata", "invokeai_metadata", "invokeai_graph"})
 MARKERS: tuple[str, ...] = ()  # only its own chunks
 
+# Longest InvokeAI 1.x `Dream` command line parsed (docs/guide.md#limits): real ones are a
+# few hundred characters.
+MAX_DREAM_CHARS = 64 * 1024
 _KEYS = ("invokeai_metadata", "sd-metadata", "Dream", "invokeai_graph", "invokeai_workflow")
 
 
@@ -120,7 +123,9 @@ def _split_negative(prompt: str) -> tuple[str, str]:
     negs = re.findall(r"\[([^\[\]]*)\]", prompt)
     if not negs:
         return prompt.strip(), ""
-    positive = re.sub(r"\s*\[[^\[\]]*\]", "", prompt).strip()
+    # `(?<!\s)`: the spaces before a group go with it, matched from the first one only, so a
+    # long run of spaces is not rescanned from each of its positions.
+    positive = re.sub(r"(?<!\s)\s*\[[^\[\]]*\]", "", prompt).strip()
     return positive, ", ".join(n.strip() for n in negs)
 
 
@@ -185,6 +190,9 @@ _DREAM_SWITCHES = {
 def _dream(text: str) -> GenParams:
     import shlex
 
+    if len(text) > MAX_DREAM_CHARS:  # shlex splits some 100 KB a second
+        raise ParseError(f"Dream: a command line of {len(text):,} characters is longer than "
+                         f"the {MAX_DREAM_CHARS:,} gendata reads")
     try:
         tokens = shlex.split(text)
     except ValueError as exc:
@@ -197,7 +205,9 @@ def _dream(text: str) -> GenParams:
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        m = re.match(r"^(-[A-Za-z]{1,2}|--[a-z_]+)(.*)$", tok)
+        # A switch with a newline inside never matched (`.` stops there, `$` is the end);
+        # checking first keeps the pattern from backtracking over a long token.
+        m = None if "\n" in tok[:-1] else re.match(r"^(-[A-Za-z]{1,2}|--[a-z_]+)(.*)$", tok)
         if m and not re.fullmatch(r"-?\d+(\.\d+)?", tok):
             switch, attached = m.group(1), m.group(2)
             args: list[str] = [attached] if attached else []

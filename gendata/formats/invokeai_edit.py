@@ -172,7 +172,9 @@ def _with_prompt(text: str, positive: str | None, negative: str | None) -> str:
     if negative is not None:
         groups = [f"[{negative}]"] if negative else []
     if positive is None:
-        positive = re.sub(r"\s*\[[^\[\]]*\]", "", text).strip()
+        # As invokeai._split_negative: `(?<!\s)` keeps a run of spaces from being rescanned
+        # from each of its positions.
+        positive = re.sub(r"(?<!\s)\s*\[[^\[\]]*\]", "", text).strip()
         if negative is not None:
             return (positive + (" " + " ".join(groups) if groups else "")).strip()
         return text

@@ -42,7 +42,7 @@ MARKERS = ("Comment",)  # its JSON, wherever it is (WebP UserComment, stealth co
 
 # Patterns are kept as text and compiled by `re` on first use (and cached there): the
 # registry loads every dialect for its declarations, and most files never need these.
-_SOURCE_RE = r"^(?P<model>.*?)\s+(?P<hash>[0-9A-Fa-f]{8})$"
+_HASH = r"[0-9A-Fa-f]{8}"
 
 _COMMENT: FieldTable = {
     "steps": ("steps", positive_int),
@@ -51,6 +51,16 @@ _COMMENT: FieldTable = {
     "cfg_scale": ("scale", to_float),
     "seed": ("seed", to_int),
 }
+
+
+def _split_source(source: str) -> tuple[str, str | None]:
+    r"""`Stable Diffusion XL 8BA2AF87` -> (model, hash): the hash is the last word when it is
+    eight hex digits. Split at the last whitespace rather than with a regex: a lazy model
+    group before `\s+` backtracks over every run of spaces, quadratic in its length."""
+    parts = source.rsplit(None, 1)
+    if len(parts) == 2 and re.fullmatch(_HASH, parts[1]) and "\n" not in parts[0]:
+        return parts[0], parts[1]
+    return source, None
 
 
 def _chunks(raw: RawMetadata) -> dict[str, str] | None:
@@ -141,8 +151,7 @@ def _parse(raw: RawMetadata, found: tuple[str | None, dict[str, str]] | None = N
     model = model_hash = None
     source = chunks.get("Source")
     if source:
-        m = re.match(_SOURCE_RE, source.strip())
-        model, model_hash = (m.group("model"), m.group("hash")) if m else (source.strip(), None)
+        model, model_hash = _split_source(source.strip())
     extra: dict[str, Any] = {}
     for key in _COMMENT_EXTRA:
         if key in comment:

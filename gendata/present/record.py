@@ -44,7 +44,8 @@ class Span(NamedTuple):
 _PROMPT_MARKS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("network", re.compile(r"<(?:lora|lyco|hypernet):[^>]+>")),
     ("bracket", re.compile(r"[()\[\]{}]")),
-    ("weight", re.compile(r":\d*\.?\d+(?=\))")),
+    # `:\d*\.?\d+` written so that a long run of digits is not re-split at every place.
+    ("weight", re.compile(r":(?:\d+(?:\.\d+)?|\.\d+)(?=\))")),
     ("keyword", re.compile(r"\bBREAK\b|\bAND\b")),
 )
 
@@ -132,9 +133,13 @@ def no_data_message(rec: Record, hint: str = "") -> str:
 
 def prompt_spans(text: str) -> list[Span]:
     """Extra-network tags, emphasis brackets, weights and BREAK/AND in a prompt."""
+    # A tag ends at the first ">" after it; searching past the last ">" would rescan the
+    # rest of the text from every unclosed "<lora:" (quadratic).
+    tags_end = text.rfind(">") + 1
     return [Span(m.start(), m.end(), kind)
             for kind, pattern in _PROMPT_MARKS
-            for m in pattern.finditer(text) if m.end() > m.start()]
+            for m in pattern.finditer(text, 0, tags_end if kind == "network" else len(text))
+            if m.end() > m.start()]
 
 
 def field_rows(p: Any, fields: list[tuple[str, str]] = MAIN_FIELDS) -> list[Row]:
