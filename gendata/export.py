@@ -201,7 +201,8 @@ def _line_encoder(cols: tuple[str, ...], guard: bool = True
     return encode_line
 
 
-def _select(obj: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+def select_fields(obj: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """Only `fields` of a `show --json` object (`extra.<key>`, `raw.<key>`, `extra.*`)."""
     out: dict[str, Any] = {}
     for f in fields:
         group, dot, key = f.partition(".")
@@ -225,7 +226,7 @@ def encode(path: str, opts: ExportOptions) -> tuple[str, Any, str | None]:
     obj = rec.to_json()
     if opts.fmt != "csv":
         if opts.fields is not None:
-            obj = _select(obj, opts.fields)
+            obj = select_fields(obj, opts.fields)
         return rec.path, json_text(obj), rec.error
     cols = opts.columns()
     guard = opts.formula_guard

@@ -9,25 +9,10 @@ import tempfile
 from typing import IO, Any
 
 from ..csvenc import csv_line
-from ..export import ExportOptions, JsonArrayWriter, csv_cell, csv_columns
+from ..export import ExportOptions, JsonArrayWriter, csv_cell, csv_columns, select_fields
 from ..jsonenc import json_text
 
 __all__ = ["TextSink"]
-
-
-def select(obj: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
-    """Only `fields` of a `show --json` object (`extra.<key>`, `raw.<key>`, `extra.*`)."""
-    out: dict[str, Any] = {}
-    for f in fields:
-        group, dot, key = f.partition(".")
-        if dot and group in ("extra", "raw") and f not in obj:
-            if key == "*":
-                out[group] = obj.get(group) or {}
-            else:
-                out.setdefault(group, {})[key] = (obj.get(group) or {}).get(key)
-        else:
-            out[f] = obj.get(f)
-    return out
 
 
 class TextSink:
@@ -60,7 +45,7 @@ class TextSink:
                                         self.opts.formula_guard) + "\r\n")
             return
         if self.opts.fields is not None:
-            obj = select(obj, self.opts.fields)
+            obj = select_fields(obj, self.opts.fields)
         text = json_text(obj)
         if self.array is not None:
             self.array.write(text)
