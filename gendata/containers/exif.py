@@ -68,6 +68,10 @@ _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+def _mostly_ascii(text: str) -> bool:
+    return sum(c < "\x80" for c in text) * 2 >= len(text)
+
+
 def _controls(text: str) -> int:
     return len(_CONTROL.findall(text))
 
@@ -135,11 +139,13 @@ def _decode_user_comment(value: bytes) -> str:
         except UnicodeDecodeError:
             text = None
         # UTF-8 after the UNICODE prefix is a known writer quirk, but text with no NUL bytes
-        # is also what UTF-16 of Cyrillic, Greek or CJK looks like ("абв" is 04 30 04 31 04
-        # 32): UTF-8 that decodes to control characters was UTF-16 after all.
-        if text is not None and (prefix != "unicode" or not _controls(text)):
-            return text
+        # is also what UTF-16 of Cyrillic, Greek, CJK or astral text looks like ("абв" is
+        # 04 30 04 31 04 32): UTF-8 is taken only when it is mostly ASCII (a prompt), or when
+        # it is free of control characters and the UTF-16 reading is not.
         utf16 = _utf16_text(body) if len(body) % 2 == 0 else None
+        if text is not None and (prefix != "unicode" or (not _controls(text) and (
+                _mostly_ascii(text) or utf16 is None or _controls(utf16)))):
+            return text
         if utf16 is not None:
             return utf16
         return text if text is not None else body.decode(order, errors="replace").rstrip("\0")

@@ -103,10 +103,18 @@ def test_unswap_matches_its_rule(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["абв", "Ā", "ąčę, Steps: 20", "猫の城", "hello 猫", "😀 x",
-                                  "Ελληνικά", "plain, Steps: 20"])
+                                  "Ελληνικά", "plain, Steps: 20", "\U00030680", "\x1f"])
 def test_user_comment_round_trips_any_script(text: str) -> None:
     """UTF-16 of Cyrillic, Greek or Latin Extended has no NUL bytes; it must not be taken for
     UTF-8, nor a lone U+0100 for little-endian U+0001."""
     from gendata.containers.exif import decode_user_comment, encode_user_comment
 
     assert decode_user_comment(encode_user_comment(text)) == text
+
+
+def test_utf8_after_the_unicode_prefix_is_still_read() -> None:
+    """Some writers put UTF-8 after `UNICODE\\0`; a mostly-ASCII prompt stays readable."""
+    from gendata.containers.exif import decode_user_comment
+
+    for text in ("hello, Steps: 20", "café, Steps: 20", "café, Steps: 2"):
+        assert decode_user_comment(b"UNICODE\0" + text.encode()) == text
