@@ -19,6 +19,7 @@ from above and a new container needs nothing but its module and a line here:
 from __future__ import annotations
 
 import importlib
+import io
 import os
 import struct
 from collections.abc import Collection
@@ -96,10 +97,31 @@ def read_raw(f: BinaryIO) -> RawMetadata:
         raise ContainerError(f"{name}: corrupt {kind.upper()}: {exc}") from None
 
 
+# What `open_raw` reads first, in one positioned read: a PNG's header chunks and text.
+_HEAD_BYTES = 16384
+
+
 def open_raw(path: str | os.PathLike[str]) -> RawMetadata:
+    """`read_raw` of the file at `path`. A PNG is read from one positioned read of its first
+    bytes and one of its last (the read path of `export` runs this for every file)."""
     try:
-        with open(path, "rb") as f:
-            return read_raw(f)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            size = os.fstat(fd).st_size
+            head = os.pread(fd, _HEAD_BYTES, 0)
+            name = os.fspath(path)
+            kind = _kind(head[:12], name)
+            if kind == "png":
+                try:
+                    return module(kind).read_fd(name, fd, size, head)
+                except _CORRUPT as exc:
+                    raise ContainerError(f"{name}: corrupt PNG: {exc}") from None
+            raw = io.FileIO(fd, "rb", closefd=False)
+            raw.name = name
+            with io.BufferedReader(raw) as f:
+                return read_raw(f)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise read_error(path, exc) from None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import struct
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -166,9 +166,11 @@ METADATA_CHUNKS = {b"caBX": "C2PA manifest", b"tIME": "modification time",
 HEAD_BYTES = 16384
 _UNPACK_HEAD = struct.Struct(">I4s").unpack_from
 _UNPACK_CRC = struct.Struct(">I").unpack_from
+IEND_CHUNK = b"\0\0\0\0IEND\xaeB`\x82"
+ReadAt = Callable[[int, int], bytes]
 
 
-def _positioned_reader(f: BinaryIO):
+def _positioned_reader(f: BinaryIO) -> ReadAt:
     """`read_at(offset, n)`: os.pread on a file descriptor (no seek, no buffer refill), else
     seek + read for other binary streams. A descriptor that cannot seek (a pipe) fails in
     os.pread as it would in seek, with the same OSError."""
@@ -188,18 +190,63 @@ def read_raw(f: BinaryIO) -> RawMetadata:
 
     Walks the chunk list as `iter_chunks(f, want=_WANT)` does, with the same checks and
     messages, but from one buffer of the first `HEAD_BYTES` and without an object per
-    skipped chunk: a 512x512 file has a dozen IDAT chunks, and this walk is most of the
-    cost of reading a file.
+    skipped chunk; text after the image data is looked for at the file's end first
+    (`_ends_after_idat`), so the dozens of IDAT chunks of a large image are not walked.
     """
+    name = _name(f)
+    head = f.read(HEAD_BYTES)
+    size = os.fstat(f.fileno()).st_size if hasattr(f, "fileno") else None
+    return read_head(name, head, size, _positioned_reader(f))
+
+
+def read_fd(name: str, fd: int, size: int, head: bytes) -> RawMetadata:
+    """`read_raw` of an open descriptor whose first bytes (`HEAD_BYTES` of them, or the whole
+    file when shorter) `head` already holds: most PNGs then cost no other read than one
+    positioned read of their last bytes."""
+    return read_head(name, head, size, lambda offset, n: os.pread(fd, n, offset))
+
+
+def _ends_after_idat(buf: bytes, pos: int, length: int, size: int, read_at: ReadAt
+                     ) -> bool:
+    """True when the image data that starts with the IDAT chunk at `pos` (`length` bytes)
+    is followed by nothing but an IEND chunk at the end of the file: then no text comes
+    after the image, and the IDAT chunks need not be walked to see so.
+
+    Encoders write IDAT chunks of one size (Pillow 64 KiB, libpng 8 KiB) and a shorter last
+    one, so where the last IDAT chunk must start, and its length, follow from the first
+    chunk and the file size; the tail is conclusive when an IDAT header of that length is
+    there and the file's last 12 bytes are an IEND chunk. Anything else (text or other
+    chunks after the image, chunks of other sizes, bytes after IEND, a cut file) is left
+    to the walk."""
+    stride = length + 12
+    span = size - 24 - pos  # from the first IDAT's data to IEND: k full chunks, then the last
+    last = pos + (span // stride) * stride
+    rest = span % stride  # the last chunk's length
+    if span < length or rest > length:
+        return False
+
+    def read(offset: int, n: int) -> bytes:
+        return buf[offset:offset + n] if offset + n <= len(buf) else read_at(offset, n)
+
+    if last == pos:
+        return read(size - 12, 12) == IEND_CHUNK
+    if size - last <= 4096:  # the last header and IEND in one read
+        tail = read(last, size - last)
+        return len(tail) == size - last and tail[-12:] == IEND_CHUNK and _UNPACK_HEAD(
+            tail) == (rest, b"IDAT")
+    header = read(last, 8)
+    return (len(header) == 8 and _UNPACK_HEAD(header) == (rest, b"IDAT")
+            and read(size - 12, 12) == IEND_CHUNK)
+
+
+def read_head(name: str, buf: bytes, size: int | None, read_at: ReadAt) -> RawMetadata:
+    """The chunk walk of `read_raw`, from the file's first bytes `buf` (`HEAD_BYTES`, or the
+    whole file when shorter) and `read_at` for the rest."""
     from .exif import exif_entries  # local: exif pulls nothing heavy but keeps png standalone
 
-    name = _name(f)
-    buf = f.read(HEAD_BYTES)
     if buf[:8] != SIGNATURE:
         raise ContainerError(f"{name}: not a PNG file")
-    size = os.fstat(f.fileno()).st_size if hasattr(f, "fileno") else None
     have = len(buf)
-    read_at = None
     raw = RawMetadata(container="png")
     entries = raw.entries
     seen_idat = False
@@ -210,8 +257,6 @@ def read_raw(f: BinaryIO) -> RawMetadata:
         if pos + 8 <= have:
             length, ctype = _UNPACK_HEAD(buf, pos)
         else:
-            if read_at is None:
-                read_at = _positioned_reader(f)
             head = buf[pos:pos + 8] if pos < have else b""
             if len(head) < 8:
                 head += read_at(pos + len(head), 8 - len(head))
@@ -224,6 +269,9 @@ def read_raw(f: BinaryIO) -> RawMetadata:
         if ctype not in _WANT:
             if not first:  # skipped (IDAT above all): nothing to read
                 if ctype == b"IDAT":
+                    if not seen_idat and size is not None and _ends_after_idat(
+                            buf, pos, length, size, read_at):
+                        return raw
                     seen_idat = True
                 elif ctype in METADATA_CHUNKS:
                     entries.append(RawEntry("png", ctype.decode("latin-1"),
@@ -238,8 +286,6 @@ def read_raw(f: BinaryIO) -> RawMetadata:
             data = buf[pos + 8:pos + 8 + length]
             crc = _UNPACK_CRC(buf, pos + 8 + length)[0]
         else:
-            if read_at is None:
-                read_at = _positioned_reader(f)
             body = read_at(pos + 8, length + 4)
             if len(body) < length + 4:
                 raise ContainerError(f"{name}: truncated PNG inside chunk "
