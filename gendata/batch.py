@@ -16,7 +16,8 @@ import glob
 import os
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from functools import partial
 from typing import IO, Any, TypeVar
 
 from .api import PathLike, Record, read
@@ -28,6 +29,7 @@ __all__ = [
     "default_jobs",
     "expand_paths",
     "iter_records",
+    "map_chunks",
     "map_files",
     "read_one",
     "record_json",
@@ -127,13 +129,6 @@ def record_json(rec: Record) -> dict[str, Any]:
 
 # --- running over many files ---------------------------------------------------------------
 
-def _init_worker() -> None:
-    # Ctrl-C goes to the whole process group; only the parent handles it (and stops us).
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def _run_chunk(func: Callable[[str], T], chunk: list[str]) -> list[T]:
     return [func(p) for p in chunk]
 
@@ -149,31 +144,37 @@ def _chunks(paths: Iterator[str], size: int) -> Iterator[list[str]]:
         yield chunk
 
 
-def _mp_context() -> Any:
-    import multiprocessing
-
-    # fork: workers inherit the already imported parsers, so a pool starts in milliseconds.
-    if sys.platform == "linux":
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context()
-
-
 def map_files(func: Callable[[str], T], paths: Iterable[str], *, jobs: int | None = None,
               ordered: bool = True, chunksize: int = CHUNK_SIZE,
               in_process_below: int = IN_PROCESS_BELOW) -> Iterator[T]:
     """`map(func, paths)` on `jobs` processes (default: every core), streaming.
 
     `func` must be picklable (a module-level function or a functools.partial of one) and
-    should not raise. Paths go out in chunks of `chunksize`; at most four chunks per worker
+    should not raise. Paths go out in chunks of `chunksize`; at most a few chunks per worker
     are in flight, so neither the path list nor the results pile up in memory. Results come
     in input order, or as they finish with `ordered=False`. Fewer than `in_process_below`
     paths, or `jobs=1`, run in this process. Closing the iterator early (or Ctrl-C) stops
     the workers.
     """
+    for results in map_chunks(partial(_run_chunk, func), paths, jobs=jobs, ordered=ordered,
+                              chunksize=chunksize, in_process_below=in_process_below):
+        yield from results
+
+
+def map_chunks(func: Callable[[list[str]], T], paths: Iterable[str], *,
+               jobs: int | None = None, ordered: bool = True, chunksize: int = CHUNK_SIZE,
+               in_process_below: int = IN_PROCESS_BELOW) -> Generator[T, None, None]:
+    """`func` of each chunk of `paths`, on `jobs` processes (default: every core).
+
+    What `map_files` runs on, for callers that hand results back a chunk at a time (export
+    sends a chunk's rows as one list of text, so the pool moves one object per chunk, not
+    one per file). In this process (`jobs=1`, or fewer than `in_process_below` paths)
+    every chunk is a single path, so results come as soon as each file is read.
+    """
     jobs = default_jobs() if jobs is None else max(1, jobs)
     it = iter(paths)
     if jobs == 1:
-        yield from map(func, it)
+        yield from (func([p]) for p in it)
         return
     head: list[str] = []
     for p in it:
@@ -181,36 +182,55 @@ def map_files(func: Callable[[str], T], paths: Iterable[str], *, jobs: int | Non
         if len(head) >= in_process_below:
             break
     else:  # few files: no pool
-        yield from map(func, head)
+        yield from (func([p]) for p in head)
         return
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from itertools import chain
 
     chunks = _chunks(chain(head, it), chunksize)
     del head
+    if hasattr(os, "fork") and sys.platform == "linux":
+        from .forkpool import fork_map
+
+        yield from fork_map(func, chunks, jobs, ordered=ordered)
+    else:
+        yield from _executor_map(func, chunks, jobs, ordered=ordered)
+
+
+def _init_worker() -> None:
+    # Ctrl-C goes to the whole process group; only the parent handles it (and stops us).
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _executor_map(func: Callable[[list[str]], T], chunks: Iterator[list[str]], jobs: int, *,
+                  ordered: bool) -> Iterator[T]:
+    """map_chunks' pool where processes cannot be forked (Windows, macOS' default)."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
     limit = jobs * 4
-    pool = ProcessPoolExecutor(jobs, mp_context=_mp_context(), initializer=_init_worker)
+    pool = ProcessPoolExecutor(jobs, initializer=_init_worker)
     try:
         if ordered:
             pending: deque[Any] = deque()
             for chunk in chunks:
-                pending.append(pool.submit(_run_chunk, func, chunk))
+                pending.append(pool.submit(func, chunk))
                 if len(pending) >= limit:
-                    yield from pending.popleft().result()
+                    yield pending.popleft().result()
             while pending:
-                yield from pending.popleft().result()
+                yield pending.popleft().result()
         else:
             running: set[Any] = set()
             for chunk in chunks:
-                running.add(pool.submit(_run_chunk, func, chunk))
+                running.add(pool.submit(func, chunk))
                 if len(running) >= limit:
                     done, running = wait(running, return_when=FIRST_COMPLETED)
                     for fut in done:
-                        yield from fut.result()
+                        yield fut.result()
             while running:
                 done, running = wait(running, return_when=FIRST_COMPLETED)
                 for fut in done:
-                    yield from fut.result()
+                    yield fut.result()
     except BaseException:
         # Ctrl-C or the consumer stopped: drop the queued chunks and let the workers finish
         # the few already handed out (they ignore SIGINT; a chunk takes milliseconds).
@@ -230,7 +250,5 @@ def iter_records(paths: Iterable[PathLike], *, recursive: bool = False, all_file
     in parallel (None: every core); Records then travel between processes by pickle, so for
     exporting prefer `gendata.export.export`, which serializes inside the workers.
     """
-    from functools import partial
-
     files = expand_paths(paths, recursive=recursive, all_files=all_files)
     yield from map_files(partial(read_one, stealth=stealth), files, jobs=jobs, ordered=ordered)
