@@ -97,8 +97,9 @@ def read_raw(f: BinaryIO) -> RawMetadata:
         raise ContainerError(f"{name}: corrupt {kind.upper()}: {exc}") from None
 
 
-# What `open_raw` reads first, in one positioned read: a PNG's header chunks and text.
-_HEAD_BYTES = 16384
+# What `open_raw` reads first, in one positioned read: a PNG's header chunks and text
+# (png.HEAD_BYTES).
+_HEAD_BYTES = 8192
 
 
 def open_raw(path: str | os.PathLike[str]) -> RawMetadata:
