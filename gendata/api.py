@@ -7,7 +7,6 @@ this module touches bytes, and nothing below it knows about files of several kin
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +22,6 @@ if TYPE_CHECKING:
 PathLike = str | os.PathLike[str]
 
 
-@dataclass(slots=True, init=False, repr=False, eq=False)
 class Record:
     """What gendata knows about one file: its raw metadata and the parameters parsed from it.
 
@@ -34,6 +32,7 @@ class Record:
     access, so that `to_json` (show --json, export) never imports pydantic.
     """
 
+    __slots__ = ("_params", "container", "error", "extras", "path", "raw")
     path: str
     container: str | None
     raw: RawMetadata | None

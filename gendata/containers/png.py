@@ -11,12 +11,12 @@ import os
 import struct
 import zlib
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import BinaryIO
 
 from ..errors import ContainerError, WriteError
 from .atomic import atomic_output
 from .raw import Changes, RawEntry, RawMetadata
+from .values import Frozen
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TEXT_TYPES = (b"tEXt", b"zTXt", b"iTXt")
@@ -29,15 +29,21 @@ MAX_TOTAL_TEXT = 128 * 1024 * 1024
 _COPY_BLOCK = 1 << 20
 
 
-@dataclass(frozen=True, slots=True)
-class ChunkInfo:
+class ChunkInfo(Frozen):
     """Where one chunk sits; `data` is filled only for chunks the reader needed to look at."""
 
+    _fields = ("type", "offset", "length", "crc_ok", "data")
+    __slots__ = _fields
     type: bytes
     offset: int
     length: int
     crc_ok: bool | None  # None: not checked (data skipped)
-    data: bytes | None = None
+    data: bytes | None
+
+    def __init__(self, type: bytes, offset: int, length: int, crc_ok: bool | None,
+                 data: bytes | None = None) -> None:
+        for name, value in zip(self._fields, (type, offset, length, crc_ok, data), strict=True):
+            object.__setattr__(self, name, value)
 
     @property
     def critical(self) -> bool:
@@ -206,23 +212,31 @@ def read_fd(name: str, fd: int, size: int, head: bytes) -> RawMetadata:
     return read_head(name, head, size, lambda offset, n: os.pread(fd, n, offset))
 
 
+# The smallest IDAT chunk size the tail is trusted for. Encoders write 8 KiB (libpng) to
+# 64 KiB (Pillow); with tiny chunks other chunks could line up with the arithmetic below by
+# chance, and such files are cheap to walk anyway.
+MIN_STRIDE = 1024
+
+
 def _ends_after_idat(buf: bytes, pos: int, length: int, size: int, read_at: ReadAt
                      ) -> bool:
     """True when the image data that starts with the IDAT chunk at `pos` (`length` bytes)
     is followed by nothing but an IEND chunk at the end of the file: then no text comes
     after the image, and the IDAT chunks need not be walked to see so.
 
-    Encoders write IDAT chunks of one size (Pillow 64 KiB, libpng 8 KiB) and a shorter last
-    one, so where the last IDAT chunk must start, and its length, follow from the first
-    chunk and the file size; the tail is conclusive when an IDAT header of that length is
-    there and the file's last 12 bytes are an IEND chunk. Anything else (text or other
-    chunks after the image, chunks of other sizes, bytes after IEND, a cut file) is left
-    to the walk."""
+    IDAT chunks follow each other (the format requires it) and encoders write them in one
+    size with a shorter last one, so where the last must start, and its length, follow
+    from the first chunk and the file size. The tail is conclusive when the first chunk
+    ends at IEND, or when the chunks are at least MIN_STRIDE long and an IDAT header of the
+    computed length is where the last must start, and the file's last 12 bytes are an IEND
+    chunk. Anything else (chunks after the image, chunks of other sizes, bytes after IEND, a
+    cut file) is left to the walk. Not caught: a chunk put between IDAT chunks, which the
+    format forbids, whose size happens to be a whole number of IDAT chunks."""
     stride = length + 12
     span = size - 24 - pos  # from the first IDAT's data to IEND: k full chunks, then the last
     last = pos + (span // stride) * stride
     rest = span % stride  # the last chunk's length
-    if span < length or rest > length:
+    if span < length or rest > length or (last != pos and length < MIN_STRIDE):
         return False
 
     def read(offset: int, n: int) -> bytes:

@@ -123,22 +123,22 @@ def test_damaged_tails_read_as_the_walk(tmp_path: Path, monkeypatch: pytest.Monk
     assert fast == walked
 
 
-def _chunk_layouts() -> st.SearchStrategy[bytes]:
-    """PNGs with IDAT runs of equal or mixed sizes, text before, between and after them,
+def _chunk_layouts(between: bool) -> st.SearchStrategy[bytes]:
+    """PNGs with runs of IDAT chunks of equal or mixed sizes (small, and as large as
+    encoders write them), text before and after them (`between`: also between them),
     trailing bytes and cuts."""
     text = st.tuples(st.just(b"tEXt"), st.binary(max_size=40).map(lambda b: b"k\0" + b))
-    idat_size = st.integers(0, 300)
 
     @st.composite
     def layout(draw: st.DrawFn) -> bytes:
         chunks = [(b"IHDR", bytes(13)), *draw(st.lists(text, max_size=2))]
-        size = draw(idat_size)
-        n = draw(st.integers(1, 8))
+        size = draw(st.one_of(st.integers(0, 300), st.integers(png.MIN_STRIDE - 12, 3000)))
+        n = draw(st.integers(1, 6))
         same = draw(st.booleans())
         for i in range(n):
             length = size if same and i < n - 1 else draw(st.integers(0, size))
             chunks.append((b"IDAT", bytes([i]) * length))
-            if draw(st.integers(0, 9)) == 0:
+            if between and i < n - 1 and draw(st.integers(0, 3)) == 0:
                 chunks.append(draw(text))
         chunks += [*draw(st.lists(text, max_size=2)), (b"IEND", b"")]
         data = build_png(chunks) + draw(st.sampled_from([b"", b"", b"junk"]))
@@ -148,14 +148,26 @@ def _chunk_layouts() -> st.SearchStrategy[bytes]:
     return layout()
 
 
-@settings(max_examples=400, deadline=None)
-@given(_chunk_layouts())
-def test_any_layout_reads_as_the_walk(data: bytes) -> None:
+def _check_layout(data: bytes) -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
         fast, walked = _read_both(data, Path(tmp), mp)
     assert fast == walked
+
+
+@settings(max_examples=400, deadline=None)
+@given(_chunk_layouts(between=False))
+def test_any_layout_reads_as_the_walk(data: bytes) -> None:
+    _check_layout(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_chunk_layouts(between=True).filter(lambda d: b"IDAT" in d))
+def test_text_between_small_idat_chunks_reads_as_the_walk(data: bytes) -> None:
+    """Text between IDAT chunks breaks the format; with chunks smaller than MIN_STRIDE, or
+    whose sizes do not line up, it is still found."""
+    _check_layout(data)
 
 
 def test_open_raw_reads_big_text_beyond_the_head(tmp_path: Path) -> None:
