@@ -23,6 +23,8 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
+from .errors import GenDataError
+
 __all__ = ["WorkerDied", "fork_map"]
 
 T = TypeVar("T")
@@ -31,7 +33,7 @@ _LEN = struct.Struct("<Q")
 _IN_FLIGHT = 2  # chunks per worker: one being read, one waiting, so no worker idles
 
 
-class WorkerDied(RuntimeError):
+class WorkerDied(GenDataError):
     """A worker process ended without sending back the result of a chunk it was given."""
 
 
