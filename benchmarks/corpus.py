@@ -38,13 +38,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-WORDS = (
-    "masterpiece best quality ultra detailed portrait woman man girl knight wizard cat fox "
-    "dragon castle forest city street night rain snow sunset cinematic lighting volumetric "
-    "fog bokeh depth of field sharp focus 8k photorealistic oil painting watercolor anime "
-    "illustration concept art trending on artstation intricate elegant highly smooth golden "
-    "hour dramatic sky reflections neon cyberpunk steampunk armor dress hat flowers looking "
-    "at viewer upper body full close-up wide shot from above smile long hair").split()
+WORDS = [
+    "masterpiece", "best", "quality", "ultra", "detailed", "portrait", "woman", "man", "girl",
+    "knight", "wizard", "cat", "fox", "dragon", "castle", "forest", "city", "street", "night",
+    "rain", "snow", "sunset", "cinematic", "lighting", "volumetric", "fog", "bokeh", "depth",
+    "of", "field", "sharp", "focus", "8k", "photorealistic", "oil", "painting", "watercolor",
+    "anime", "illustration", "concept", "art", "trending", "on", "artstation", "intricate",
+    "elegant", "highly", "smooth", "golden", "hour", "dramatic", "sky", "reflections", "neon",
+    "cyberpunk", "steampunk", "armor", "dress", "hat", "flowers", "looking", "at", "viewer",
+    "upper", "body", "full", "close-up", "wide", "shot", "from", "above", "smile", "long",
+    "hair"]
 JAPANESE = ["猫", "城", "桜", "夜景", "着物", "少女", "雨の街", "紅葉", "富士山"]
 SAMPLERS = ["Euler a", "DPM++ 2M", "DPM++ SDE", "DPM++ 2M SDE", "UniPC", "DDIM"]
 SCHEDULES = ["Karras", "Automatic", "Exponential", "SGM Uniform"]

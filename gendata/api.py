@@ -7,6 +7,7 @@ this module touches bytes, and nothing below it knows about files of several kin
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,7 +69,7 @@ class Record:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._key() == other._key()  # type: ignore[attr-defined]
+        return self._key() == other._key()
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -233,7 +234,7 @@ def strip(path: PathLike, *, output: PathLike | None = None, dry_run: bool = Fal
     return planned
 
 
-def update(params: GenParams, changes: dict[str, Any], *, unset: list[str] = (),
+def update(params: GenParams, changes: dict[str, Any], *, unset: Iterable[str] = (),
            set_keys: dict[str, str] | None = None) -> GenParams:
     """Apply typed-field changes, `Key=value` infotext keys and removals; validated.
 
@@ -280,7 +281,7 @@ def editable_params(rec: Record) -> GenParams:
     if rec.params is None:
         if rec.error:
             raise UsageError(rec.error)
-        size = {}
+        size: dict[str, Any] = {}
         if rec.raw is not None and rec.raw.width and rec.raw.height:
             size = {"width": rec.raw.width, "height": rec.raw.height}
         from .model import GenParams

@@ -1,8 +1,8 @@
 """Service layer: many files at once — walking folders and globs, and reading on every core.
 
-Batch work streams (architecture habit 6): paths are produced lazily, at most a few chunks of
-them are in flight at a time, and results come back in input order (or as they finish), so
-memory stays flat for a million files. A file that cannot be read becomes a Record with
+Batch work streams (docs/architecture.md#rules, rule 6): paths are produced lazily, at most a
+few chunks of them are in flight at a time, and results come back in input order (or as they
+finish), so memory stays flat for a million files. A file that cannot be read becomes a Record with
 `error` set, never an exception that stops the run.
 
 `iter_records` is the library's one way to read many files: given plain file paths and the
@@ -109,10 +109,8 @@ def attach_extras(rec: Record) -> None:
     """Sections other services add to a record, as `show` adds them (an embedded TI payload)."""
     if rec.raw is None or not any(e.key == "sd-ti-embedding" for e in rec.raw.entries):
         return
-    try:
-        from .ti import inspect_record  # type: ignore[import-not-found]
-    except ImportError:
-        return
+    from .ti import inspect_record
+
     try:
         info = inspect_record(rec)
     except GenDataError as exc:
@@ -123,7 +121,7 @@ def attach_extras(rec: Record) -> None:
 
 
 def record_json(rec: Record) -> dict[str, Any]:
-    """The `show --json` object of a Record (docs/json-schema.md)."""
+    """The `show --json` object of a Record (docs/json.md)."""
     return rec.to_json()
 
 
@@ -146,7 +144,7 @@ def _chunks(paths: Iterator[str], size: int) -> Iterator[list[str]]:
 
 def map_files(func: Callable[[str], T], paths: Iterable[str], *, jobs: int | None = None,
               ordered: bool = True, chunksize: int = CHUNK_SIZE,
-              in_process_below: int = IN_PROCESS_BELOW) -> Iterator[T]:
+              in_process_below: int = IN_PROCESS_BELOW) -> Generator[T, None, None]:
     """`map(func, paths)` on `jobs` processes (default: every core), streaming.
 
     `func` must be picklable (a module-level function or a functools.partial of one) and

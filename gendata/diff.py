@@ -2,8 +2,8 @@
 
 Everything here works on the model (GenParams / Record), never on text or bytes, so a ComfyUI
 image compares against an A1111 one field by field: the dialects have already mapped their
-keys onto the shared typed fields (formats.md section 1). Keys that only one dialect knows are
-compared as `extra.<key>`.
+keys onto the shared typed fields (docs/formats.md#the-common-model). Keys that only one
+dialect knows are compared as `extra.<key>`.
 
 Used by `gendata diff` and by the terminal UI; the public API is `flatten`, `diff_params`,
 `word_diff`, `batch_diff`, `pair_diff` and the `FieldChange` / `PairDiff` / `BatchDiff`

@@ -1,7 +1,7 @@
 """Model layer: the one pydantic model every dialect parses into and every front end shows.
 
 Dialect modules fill it; services and front ends read it. It knows nothing about bytes or
-about any one generator's text format (formats.md section 1).
+about any one generator's text format (docs/formats.md#the-common-model).
 """
 
 from __future__ import annotations
@@ -18,19 +18,15 @@ from .model_fields import REQUIRED, SCALAR_FIELDS, FieldSpec, Origin
 __all__ = ["Embedding", "GenParams", "Lora", "Origin", "SamplerPass", "validation_message"]
 
 
-def _fields(table: dict[str, FieldSpec]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Annotations and pydantic fields for the scalar fields of `table` (model_fields): the
-    models below take their types, defaults and bounds from there, so the pydantic-free read
-    path and validation cannot disagree."""
-    annotations: dict[str, Any] = {}
-    fields: dict[str, Any] = {}
-    for name, spec in table.items():
-        annotations[name] = spec.type | None if spec.nullable else spec.type
-        if spec.default is REQUIRED:
-            fields[name] = Field(gt=spec.gt, ge=spec.ge)
-        else:
-            fields[name] = Field(default=spec.default, gt=spec.gt, ge=spec.ge)
-    return annotations, fields
+def _fields(table: dict[str, FieldSpec]) -> dict[str, Any]:
+    """The pydantic field (default and bounds) of each field of `table` that has a default
+    (model_fields): the models below assign them to their statically annotated fields, so
+    the pydantic-free read path and validation cannot disagree. A required field has no
+    default to assign and is annotated alone; tests/test_model.py checks that the class
+    annotations and the table list the same fields, in order, with the same types and
+    bounds."""
+    return {name: Field(default=spec.default, gt=spec.gt, ge=spec.ge)
+            for name, spec in table.items() if spec.default is not REQUIRED}
 
 
 _LORA = _fields(model_fields.LORA)
@@ -38,8 +34,8 @@ _EMBEDDING = _fields(model_fields.EMBEDDING)
 _SAMPLER_PASS = _fields(model_fields.SAMPLER_PASS)
 _GENPARAMS = _fields(model_fields.GENPARAMS)
 
-# Each model's scalar fields are written into its class namespace from the tables above,
-# before the fields declared in the class body, so schema order is the table's order.
+# Each model's scalar fields come first, in the table's order, so schema order is the
+# table's order.
 
 
 class Lora(BaseModel):
@@ -49,8 +45,12 @@ class Lora(BaseModel):
     """
 
     model_config = ConfigDict(validate_assignment=True, defer_build=True)
-    __annotations__ = dict(_LORA[0])
-    locals().update(_LORA[1])
+
+    name: str
+    weight: float | None = _LORA["weight"]
+    unet_weight: float | None = _LORA["unet_weight"]
+    hash: str | None = _LORA["hash"]
+    kind: str = _LORA["kind"]
 
 
 class Embedding(BaseModel):
@@ -60,8 +60,9 @@ class Embedding(BaseModel):
     """
 
     model_config = ConfigDict(validate_assignment=True, defer_build=True)
-    __annotations__ = dict(_EMBEDDING[0])
-    locals().update(_EMBEDDING[1])
+
+    name: str
+    hash: str | None = _EMBEDDING["hash"]
 
 
 class SamplerPass(BaseModel):
@@ -71,8 +72,15 @@ class SamplerPass(BaseModel):
     """
 
     model_config = ConfigDict(validate_assignment=True, defer_build=True)
-    __annotations__ = dict(_SAMPLER_PASS[0])
-    locals().update(_SAMPLER_PASS[1])
+
+    sampler: str | None = _SAMPLER_PASS["sampler"]
+    scheduler: str | None = _SAMPLER_PASS["scheduler"]
+    steps: int | None = _SAMPLER_PASS["steps"]
+    cfg_scale: float | None = _SAMPLER_PASS["cfg_scale"]
+    seed: int | None = _SAMPLER_PASS["seed"]
+    denoise: float | None = _SAMPLER_PASS["denoise"]
+    model: str | None = _SAMPLER_PASS["model"]
+    node: str | None = _SAMPLER_PASS["node"]
 
 
 class GenParams(BaseModel):
@@ -84,8 +92,31 @@ class GenParams(BaseModel):
     """
 
     model_config = ConfigDict(validate_assignment=True, extra="forbid", defer_build=True)
-    __annotations__ = dict(_GENPARAMS[0])
-    locals().update(_GENPARAMS[1])
+
+    generator: str | None = _GENPARAMS["generator"]
+    prompt: str = _GENPARAMS["prompt"]
+    negative_prompt: str = _GENPARAMS["negative_prompt"]
+    steps: int | None = _GENPARAMS["steps"]
+    sampler: str | None = _GENPARAMS["sampler"]
+    scheduler: str | None = _GENPARAMS["scheduler"]
+    cfg_scale: float | None = _GENPARAMS["cfg_scale"]
+    seed: int | None = _GENPARAMS["seed"]
+    width: int | None = _GENPARAMS["width"]
+    height: int | None = _GENPARAMS["height"]
+    model: str | None = _GENPARAMS["model"]
+    model_hash: str | None = _GENPARAMS["model_hash"]
+    vae: str | None = _GENPARAMS["vae"]
+    vae_hash: str | None = _GENPARAMS["vae_hash"]
+    denoising_strength: float | None = _GENPARAMS["denoising_strength"]
+    clip_skip: int | None = _GENPARAMS["clip_skip"]
+    hires_upscale: float | None = _GENPARAMS["hires_upscale"]
+    hires_steps: int | None = _GENPARAMS["hires_steps"]
+    hires_upscaler: str | None = _GENPARAMS["hires_upscaler"]
+    hires_width: int | None = _GENPARAMS["hires_width"]
+    hires_height: int | None = _GENPARAMS["hires_height"]
+    variation_seed: int | None = _GENPARAMS["variation_seed"]
+    variation_seed_strength: float | None = _GENPARAMS["variation_seed_strength"]
+    version: str | None = _GENPARAMS["version"]
     loras: list[Lora] = Field(default_factory=list)
     embeddings: list[Embedding] = Field(default_factory=list)
     samplers: list[SamplerPass] = Field(default_factory=list)

@@ -33,7 +33,7 @@ class FieldSpec:
 
     __slots__ = ("default", "ge", "gt", "type")
 
-    def __init__(self, type_: type, default: Any = None, *, gt: float | None = None,
+    def __init__(self, type_: type[Any], default: Any = None, *, gt: float | None = None,
                  ge: float | None = None) -> None:
         self.type = type_
         self.default = default

@@ -4,9 +4,10 @@ iter_records) and the TUI both follow, so they always see the same images.
 The rule:
 
 - A path named explicitly that is not a folder is always taken, whatever its name: its
-  content decides (the container is detected from the bytes, formats.md 17, so a `.jpg` that
-  is really a PNG reads fine), and a missing file is still yielded, so that reading it
-  gives an error record rather than a silent gap.
+  content decides (the container is detected from the bytes,
+  docs/formats.md#detecting-the-container, so a `.jpg` that is really a PNG reads fine), and
+  a missing file is still yielded, so that reading it gives an error record rather than a
+  silent gap.
 - A folder gives its regular files (links to files count, and broken links, which then read
   as errors) whose extension is an image one:
   `.png`, `.jpg`, `.jpeg`, `.jfif`, `.jpe`, `.webp`, in any case (`all_files`: every regular

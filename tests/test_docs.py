@@ -15,12 +15,6 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FORMATS = ROOT / "docs" / "formats.md"
 
-# Names the docs already use for modules that the reshaping now under way creates. Each is
-# skipped while it does not exist; once it does, test_awaiting_merge_is_current asks for it to
-# be removed from here, so this list cannot outlive its reason.
-AWAITING_MERGE = frozenset({
-})
-
 _TOP = ("gendata", "docs", "tests", "benchmarks", "scripts", "fixtures")
 _PATH = re.compile(r"(?<![\w./-])((?:" + "|".join(_TOP) + r")/[\w./*-]*)")
 _DOTTED = re.compile(r"(?<![\w.])gendata(?:\.[A-Za-z_]\w*)+")
@@ -111,7 +105,7 @@ def broken_links(doc: Path, text: str) -> list[str]:
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_named_modules_and_files_exist(doc: Path) -> None:
     text = doc.read_text(encoding="utf-8")
-    missing = sorted(r for r in references(text) if r not in AWAITING_MERGE and not exists(r))
+    missing = sorted(r for r in references(text) if not exists(r))
     assert not missing, f"{doc.name} names what does not exist: {missing}"
 
 
@@ -119,17 +113,6 @@ def test_named_modules_and_files_exist(doc: Path) -> None:
 def test_relative_links_resolve(doc: Path) -> None:
     text = doc.read_text(encoding="utf-8")
     assert not broken_links(doc, text), f"{doc.name}: broken links {broken_links(doc, text)}"
-
-
-def test_awaiting_merge_is_current() -> None:
-    """An awaited name that now exists, or that no doc mentions any more, must leave the list."""
-    mentioned: set[str] = set()
-    for doc in DOCS:
-        mentioned |= references(doc.read_text(encoding="utf-8"))
-    arrived = sorted(r for r in AWAITING_MERGE if exists(r))
-    unused = sorted(AWAITING_MERGE - mentioned)
-    assert not arrived, f"remove from AWAITING_MERGE, they exist now: {arrived}"
-    assert not unused, f"remove from AWAITING_MERGE, no doc names them: {unused}"
 
 
 def test_formats_headings_are_unique() -> None:
@@ -156,11 +139,8 @@ def test_formats_citations_resolve() -> None:
     assert not bad, f"citations of docs/formats.md sections that do not exist: {bad}"
 
 
-@pytest.mark.xfail(strict=True, reason="numbered citations of the old, external formats.md are "
-                   "replaced by anchors once the modules being moved have landed")
 def test_no_numbered_citations() -> None:
-    """Section numbers shift when a section is added; anchors (formats.md#png-chunks) do not.
-    When this passes, drop the xfail marker."""
+    """Section numbers shift when a section is added; anchors (formats.md#png-chunks) do not."""
     hits = [
         f"{path.relative_to(ROOT)}:{n}"
         for path in _sources()

@@ -44,6 +44,29 @@ def test_models_take_their_fields_from_the_tables(model: type[BaseModel],
 
 
 @pytest.mark.parametrize(("model", "table"), TABLES, ids=lambda x: getattr(x, "__name__", ""))
+def test_static_annotations_match_the_tables(model: type[BaseModel],
+                                             table: dict[str, FieldSpec]) -> None:
+    """The classes spell their scalar fields out for type checkers; the table stays the one
+    source of defaults and bounds, so the two must list the same fields, in the same order,
+    with the same types, and no bound of the table may be left out."""
+    declared = [k for k in vars(model).get("__annotations__", {}) if not k.startswith("_")
+                and k != "model_config"]
+    assert declared[:len(table)] == list(table)
+    for name, spec in table.items():
+        info = model.model_fields[name]
+        expected = spec.type | None if spec.nullable else spec.type
+        assert info.annotation == expected, (name, info.annotation, expected)
+        bounds = {(type(m).__name__, getattr(m, "gt", None), getattr(m, "ge", None))
+                  for m in info.metadata}
+        want = set()
+        if spec.gt is not None:
+            want.add(("Gt", spec.gt, None))
+        if spec.ge is not None:
+            want.add(("Ge", None, spec.ge))
+        assert bounds == want, (name, info.metadata)
+
+
+@pytest.mark.parametrize(("model", "table"), TABLES, ids=lambda x: getattr(x, "__name__", ""))
 def test_conforming_values_are_what_validation_gives(model: type[BaseModel],
                                                      table: dict[str, FieldSpec]) -> None:
     """The read path builds models without validation for values `conforms` accepts: that is

@@ -188,9 +188,9 @@ def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False) -> Any
         t.add_column("", no_wrap=True)
         t.add_column("name", style="magenta")
         t.add_column("weight")
-        marks = {"added": ("+", "green"), "removed": ("-", "red"), "reweighted": ("~", "yellow")}
+        signs = {"added": ("+", "green"), "removed": ("-", "red"), "reweighted": ("~", "yellow")}
         for kind, name, old, new in lora_changes(lora.old, lora.new):
-            mark, style = marks[kind]
+            mark, style = signs[kind]
             weight = (f"{_weight(old)} → {_weight(new)}" if kind == "reweighted"
                       else _weight(new if kind == "added" else old))
             t.add_row(Text(mark, style=style), name, Text(weight, style=style))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ FIELD_OPTIONS = [
 ]
 
 
-def _field_options(f):
+def _field_options(f: Callable[..., Any]) -> Callable[..., Any]:
     for opt, _field, help_text in reversed(FIELD_OPTIONS):
         f = click.option(f"--{opt}", opt.replace("-", "_"), default=None, metavar="VALUE",
                          help=help_text)(f)
@@ -110,21 +111,6 @@ def copy(src: str, dst: str, output: str | None) -> None:
         error(str(exc))
         sys.exit(1)
     click.echo(f"{output or dst}: generation data copied from {src}", err=True)
-
-
-def params_from_json(obj: Any, where: str) -> GenParams:
-    """Build a model from our `show --json` schema (unknown top-level keys are ignored)."""
-    if not isinstance(obj, dict):
-        raise ParseError(f"{where}: expected a JSON object")
-    fields = set(GenParams.model_fields)
-    data = {k: v for k, v in obj.items() if k in fields and v is not None}
-    try:
-        return GenParams.model_validate(data)
-    except Exception as exc:  # pydantic's ValidationError
-        from ..model import validation_message
-
-        msg = validation_message(exc) if hasattr(exc, "errors") else str(exc)
-        raise ParseError(f"{where}: {msg}") from None
 
 
 @click.command()

@@ -6,10 +6,7 @@ are drawn (tables, panels, colours) is decided here.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Group, RenderableType
-from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
@@ -29,7 +26,6 @@ from ..present import (
     network_rows,
     no_data_message,
     params_view,
-    prompt_spans,
     raw_rows,
     raw_title,
     remarks,
@@ -37,6 +33,7 @@ from ..present import (
     summary_parts,
 )
 from ..present import format_value as fmt
+from ..richview import PROMPT_STYLES, prompt_panels, prompt_text
 
 # Names other CLI modules import from here (cli/diff.py).
 GENERATOR_NAMES = GENERATOR_DISPLAY_NAMES
@@ -46,30 +43,6 @@ __all__ = [
     "field_value", "fmt", "no_data_message", "prompt_panels", "prompt_text", "raw_view",
     "record_view", "summary_parts",
 ]
-
-# present.Span kind -> rich style
-PROMPT_STYLES = {"network": "magenta", "bracket": "yellow", "weight": "yellow",
-                 "keyword": "bold red"}
-
-
-def prompt_text(text: str) -> Text:
-    """Prompt with extra-network tags and emphasis brackets picked out."""
-    out = Text(text)
-    for span in prompt_spans(text):
-        out.stylize(PROMPT_STYLES[span.kind], span.start, span.end)
-    return out
-
-
-def prompt_panels(p: Any) -> list[RenderableType]:
-    """The prompt, and the negative prompt when there is one, highlighted in frames."""
-    panels: list[RenderableType] = [
-        Panel(prompt_text(p.prompt) if p.prompt else Text("(empty)", style="dim"),
-              title="Prompt", title_align="left", border_style="green")]
-    if p.negative_prompt:
-        panels.append(Panel(prompt_text(p.negative_prompt), title="Negative prompt",
-                            title_align="left", border_style="red"))
-    return panels
-
 
 def _kv_table(title: str, rows: list[tuple[str, str]]) -> Table:
     table = Table(title=title, title_justify="left", show_header=False, box=None,

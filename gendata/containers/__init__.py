@@ -1,6 +1,7 @@
 """Container layer: detect the container by magic bytes and dispatch to its module.
 
-Never by file extension: `.jpg` files that are really PNGs are common (formats.md 17).
+Never by file extension: `.jpg` files that are really PNGs are common
+(docs/formats.md#detecting-the-container).
 
 Every module named in CONTAINERS keeps one contract, so reading and writing look the same
 from above and a new container needs nothing but its module and a line here:

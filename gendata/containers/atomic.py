@@ -2,7 +2,7 @@
 
 A write goes to a temp file in the destination's folder, is fsynced and renamed over the
 target, so a crash or an exception at any point leaves the original file as it was
-(architecture.md habit 2).
+(docs/architecture.md#rules, rule 2).
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """Container layer: JPEG marker segments — EXIF (APP1), XMP (APP1) and COM, read and rewritten
-without touching the entropy-coded image data (formats.md section 2.2)."""
+without touching the entropy-coded image data (docs/formats.md#jpeg-segments)."""
 
 from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Iterator
 from typing import BinaryIO
 
 from ..errors import ContainerError, WriteError
@@ -18,7 +19,7 @@ _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 
 _STANDALONE = {0x01, *range(0xD0, 0xD8)}
 
 
-def _segments(f: BinaryIO, name: str, size: int):
+def _segments(f: BinaryIO, name: str, size: int) -> Iterator[tuple[int, int, bytes]]:
     """Yield (marker, offset, payload) for every segment up to SOS; the stream stays at SOS."""
     pos = 2
     while True:

@@ -1,4 +1,4 @@
-"""Container layer: PNG chunk stream reader and text-chunk writer (formats.md section 2.1).
+"""Container layer: PNG chunk stream reader and text-chunk writer (docs/formats.md#png-chunks).
 
 Reading walks the chunk list and seeks over everything it does not need (IDAT above all),
 so pixel data is never read. Writing streams every chunk it does not change through byte for
@@ -118,7 +118,8 @@ def _inflate(data: bytes, where: str) -> bytes:
 
 
 def _latin1_or_utf8(raw: bytes) -> str:
-    """tEXt is Latin-1 by spec, but many writers put UTF-8 there (formats.md 17.2)."""
+    """tEXt is Latin-1 by spec, but many writers put UTF-8 there
+    (docs/formats.md#text-encodings-in-the-wild)."""
     raw = raw.rstrip(b"\0")
     if raw.isascii():
         return raw.decode("ascii")

@@ -1,11 +1,12 @@
 """Container layer: WebP RIFF chunks — EXIF and XMP read, EXIF rewritten with the VP8X flags
-kept right, image chunks copied byte for byte (formats.md section 2.2)."""
+kept right, image chunks copied byte for byte (docs/formats.md#webp-chunks)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import struct
+from collections.abc import Iterator
 from typing import BinaryIO
 
 from ..errors import ContainerError, WriteError
@@ -18,7 +19,8 @@ _ALPHA_FLAG = 0x10
 _ANIM_FLAG = 0x02
 
 
-def _chunks(f: BinaryIO, name: str, size: int, *, want: set[bytes]):
+def _chunks(f: BinaryIO, name: str, size: int, *,
+            want: set[bytes]) -> Iterator[tuple[bytes, int, int, bytes | None]]:
     """Yield (fourcc, offset, size, data-or-None) for the chunks of a RIFF/WEBP file."""
     head = f.read(12)
     if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WEBP":

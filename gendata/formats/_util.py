@@ -1,8 +1,8 @@
-"""Helpers shared by the JSON-carrying dialects (formats.md sections 6-14).
+"""Helpers shared by the JSON-carrying dialects (docs/formats.md#json-quirks).
 
-Generators write JSON with quirks: `NaN` tokens (ComfyUI, section 6.4), trailing NUL
-characters (Tensor.Art, section 14), seeds as strings (Fooocus, section 9), Python
-`str()` of values (Easy Diffusion, section 11). These helpers absorb them so each
+Generators write JSON with quirks: `NaN` tokens (ComfyUI, #comfyui-pitfalls), trailing
+NUL characters (Tensor.Art, #other-writers), seeds as strings (Fooocus, #fooocus), Python
+`str()` of values (Easy Diffusion, #easy-diffusion). These helpers absorb them so each
 dialect stays a plain mapping table, and they turn every failure into ParseError.
 """
 
@@ -64,7 +64,8 @@ def looks_like_json_object(text: str | None) -> bool:
 
 
 def split_prefix(text: str) -> tuple[str | None, str]:
-    """`"workflow:{...}"` -> ("workflow", "{...}"); EXIF carriers prefix the key (section 6.1)."""
+    """`"workflow:{...}"` -> ("workflow", "{...}"); EXIF carriers prefix the key
+    (docs/formats.md#where-comfyui-graphs-are-stored)."""
     m = _PREFIX_RE.match(text)
     if not m:
         return None, text

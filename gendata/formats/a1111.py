@@ -1,9 +1,9 @@
 """Dialect layer: AUTOMATIC1111 infotext (also Forge, reForge, SD.Next) <-> GenParams.
 
-formats.md section 3. Parsing follows A1111's rules (last line is the parameters line when it
-has at least three `key: value` entries; lines stripped; `Negative prompt:` switches part) but
-scans values robustly (infotext_scan: JSON-quoted strings and unquoted JSON objects kept
-whole). The parse keeps every original substring (InfotextOrigin), so
+docs/formats.md#a1111-infotext. Parsing follows A1111's rules (last line is the parameters
+line when it has at least three `key: value` entries; lines stripped; `Negative prompt:`
+switches part) but scans values robustly (infotext_scan: JSON-quoted strings and unquoted JSON
+objects kept whole). The parse keeps every original substring (InfotextOrigin), so
 `dump(parse(text)) == text` and editing one field rewrites only that field.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..containers.raw import RawMetadata
 from ..errors import ParseError
@@ -46,8 +46,9 @@ MARKERS: tuple[str, ...] = ()  # the fallback dialect: the fast path is for its 
 # The A1111-family front ends `generator_of` tells apart.
 GENERATORS = {"forge": "Forge", "reforge": "reForge", "forge-classic": "Forge Classic",
               "forge-neo": "Forge Neo", "sdnext": "SD.Next"}
-# Where A1111-family tools put the text, in the order A1111 itself prefers (3.11: EXIF wins);
-# the registry's fast path is for files whose only texts are under these keys.
+# Where A1111-family tools put the text, in the order A1111 itself prefers (EXIF wins,
+# docs/formats.md#where-a1111-text-is-stored); the registry's fast path is for files whose
+# only texts are under these keys.
 TEXT_KEYS = ("UserComment", "parameters")
 
 _NET_TAG = re.compile(r"<(lora|lyco|hypernet):([^>]+)>", re.IGNORECASE)
@@ -75,7 +76,8 @@ def _float_or_none(s: str) -> float | None:
 
 
 def network_tags(prompt: str, hashes: dict[str, str] | None = None) -> list[Lora]:
-    """`<lora:name:te[:unet]>`, `<lyco:...>`, `<hypernet:name:w>` tags of a prompt (3.7)."""
+    """`<lora:name:te[:unet]>`, `<lyco:...>`, `<hypernet:name:w>` tags of a prompt
+    (docs/formats.md#networks-and-hashes)."""
     from ..model import Lora
 
     return [Lora.model_validate(kw) for kw in _network_tag_fields(prompt, hashes)]
@@ -107,7 +109,8 @@ def _network_tag_fields(prompt: str, hashes: dict[str, str] | None = None
 
 
 def generator_of(values: dict[str, str]) -> str:
-    """Which A1111-family front end wrote the text, from its own markers (3.5, 3.10)."""
+    """Which A1111-family front end wrote the text, from its own markers
+    (docs/formats.md#forge-reforge-and-sdnext)."""
     version = values.get("Version", "")
     if values.get("App", "").lower().startswith("sd.next") or ("Backend" in values and (
             "Pipeline" in values or "Operations" in values)):
@@ -206,11 +209,11 @@ def _parse(text: str) -> _Parsed | GenParams:
             except ValueError:
                 typed = None
             if typed is not None:
-                names = spec.fields
-                if len(names) == 1:
-                    fields[names[0]] = typed
+                targets = spec.fields
+                if len(targets) == 1:
+                    fields[targets[0]] = typed
                 else:
-                    fields.update(zip(names, typed, strict=True))
+                    fields.update(zip(targets, typed, strict=True))
                 extra.pop(key, None)
                 continue
         elif key in fields:
@@ -255,7 +258,8 @@ def _parse(text: str) -> _Parsed | GenParams:
 # --- model -> text -----------------------------------------------------------------------------
 
 def quote(value: str) -> str:
-    """A1111's current quoting rule (3.3): JSON-quote when the value has `,`, LF or `:`."""
+    """A1111's current quoting rule (docs/formats.md#value-quoting): JSON-quote when the
+    value has `,`, LF or `:`."""
     if "," in value or "\n" in value or ":" in value:
         return json.dumps(value, ensure_ascii=False)
     return value
@@ -353,9 +357,9 @@ def _new_entries(params: GenParams, present: set[str]) -> list[str]:
         if key in extra_value:
             out.append(f"{key}: {quote(extra_value[key])}")
             continue
-        value = _current_value(params, key)
-        if value is not None and value != "":
-            out.append(f"{key}: {value}")
+        current = _current_value(params, key)
+        if current is not None and current != "":
+            out.append(f"{key}: {current}")
     return out
 
 
@@ -462,7 +466,7 @@ def parse_deferred(raw: RawMetadata) -> GenParams | DeferredParams:
         raise ParseError("no A1111 parameters text found")
     key, text = found
     params = _parse(text)
-    origin = params.origin
+    origin = cast(InfotextOrigin, params.origin)
     origin.key = key
     if not origin.has_line:
         if key == "UserComment" and not _readable(text):

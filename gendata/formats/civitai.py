@@ -1,4 +1,4 @@
-"""Civitai's on-site generator (formats.md section 13).
+"""Civitai's on-site generator (docs/formats.md#civitai).
 
 Two shapes: an A1111-style infotext with the unquoted-JSON keys `Civitai resources` /
 `Civitai metadata`, or (ComfyUI-based workflows) a ComfyUI API graph in UserComment with

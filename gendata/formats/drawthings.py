@@ -1,4 +1,4 @@
-"""Draw Things: an XMP packet with CreatorTool "Draw Things" (formats.md section 12).
+"""Draw Things: an XMP packet with CreatorTool "Draw Things" (docs/formats.md#draw-things).
 
 `exif:UserComment` holds a JSON object (`c`, `uc`, `seed`, `steps`, `scale`, `sampler`,
 `size`, `model`, `strength`, `lora`, `v2`), `dc:description` an A1111-like text. The XMP is
@@ -90,7 +90,7 @@ def parse(raw: RawMetadata) -> GenParams:
     data = loads(_unescape(m.group(1)), "Draw Things UserComment")
     if not isinstance(data, dict):
         raise ParseError("Draw Things UserComment: expected a JSON object")
-    v2: dict[str, Any] = data.get("v2") if isinstance(data.get("v2"), dict) else {}
+    v2: dict[str, Any] = data["v2"] if isinstance(data.get("v2"), dict) else {}
     size = parse_size(data.get("size"))
     loras: list[Lora] = []
     for entry in data.get("lora") or v2.get("loras") or []:

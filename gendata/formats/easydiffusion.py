@@ -1,6 +1,6 @@
 """Easy Diffusion: one PNG text chunk per field, or a JSON object in JPEG UserComment.
 
-formats.md section 11. Field names are either internal (`use_stable_diffusion_model`) or
+docs/formats.md#easy-diffusion. Field names are either internal (`use_stable_diffusion_model`) or
 the human labels (`Stable Diffusion model`); values are Python `str()` text, so "None",
 "True" and list literals appear; model values are paths.
 """

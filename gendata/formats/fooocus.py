@@ -1,4 +1,4 @@
-"""Fooocus (both metadata schemes), RuinedFooocus and Fooocus-MRE (formats.md section 9).
+"""Fooocus (both metadata schemes), RuinedFooocus and Fooocus-MRE (docs/formats.md#fooocus).
 
 * PNG: `parameters` + `fooocus_scheme` ("fooocus" = JSON, "a1111" = infotext);
   JPEG/WebP: UserComment in IFD0 + Software "Fooocus v…" + MakerNote = the scheme.
@@ -38,7 +38,7 @@ KEYS = frozenset({"parameters", "UserComment", "fooocus_scheme"})
 MARKERS = ("Fooocus",)  # the a1111 scheme's "Version: Fooocus v2"; the others are JSON
 GENERATORS = {"ruinedfooocus": "RuinedFooocus", "fooocus-mre": "Fooocus-MRE"}
 
-# The a1111 scheme ends its line with "Version: Fooocus v2.x" (section 9).
+# The a1111 scheme ends its line with "Version: Fooocus v2.x" (docs/formats.md#fooocus).
 # Patterns are kept as text and compiled by `re` on first use (and cached there): the
 # registry loads every dialect for its declarations, and most files never need these.
 _A1111_VERSION = r"(?m)(?:^|,\s*)Version:\s*Fooocus\b"

@@ -1,4 +1,5 @@
-"""Hugging Face Spaces (Animagine and its clones): `parameters` JSON (formats.md section 14).
+"""Hugging Face Spaces (Animagine and its clones): `parameters` JSON
+(docs/formats.md#other-writers).
 
 Keys: `prompt`, `negative_prompt`, `resolution` ("1024 x 1024"), `guidance_scale`,
 `num_inference_steps`, `seed`, `sampler`, `Model`, `Model hash`, `use_upscaler`

@@ -1,4 +1,4 @@
-"""Dialect layer: what A1111's infotext keys mean (formats.md section 3.4).
+"""Dialect layer: what A1111's infotext keys mean (docs/formats.md#keys-gendata-types).
 
 The settings A1111 writes with a typed model field behind them ("Steps" -> steps, "Size" ->
 width and height), how each value is read, and how it is described when it is wrong. The
@@ -81,5 +81,6 @@ TAIL_KEYS = ("Version",)  # written last, as A1111 does
 def describe(key: str) -> str:
     """What a typed key's value must look like, for error messages."""
     parser = TYPED[key].parse
-    return {_to_int: "an integer", to_float: "a number", _to_size: "WIDTHxHEIGHT"}.get(
-        parser, "text")
+    names: dict[Callable[[str], Any], str] = {
+        _to_int: "an integer", to_float: "a number", _to_size: "WIDTHxHEIGHT"}
+    return names.get(parser, "text")

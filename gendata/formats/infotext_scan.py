@@ -1,4 +1,4 @@
-"""Dialect layer: the quote-aware scanner for A1111 infotext (formats.md section 3).
+"""Dialect layer: the quote-aware scanner for A1111 infotext (docs/formats.md#reading-an-infotext).
 
 A1111's own reader splits the settings line on commas, which breaks JSON-quoted values and
 unquoted JSON objects (`Hashes`, `Civitai resources`). This scanner keeps those whole and
@@ -47,7 +47,7 @@ class Entry:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not Entry:
             return NotImplemented
-        return self._state() == other._state()  # type: ignore[attr-defined]
+        return self._state() == other._state()
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -88,7 +88,7 @@ class InfotextOrigin(Origin):
             if typer is not None:
                 for part in parts:
                     if part.__class__ is Entry:
-                        part.typed = typer(part.key, part.value)  # type: ignore[union-attr]
+                        part.typed = typer(part.key, part.value)
             self._parts = parts
         return parts
 
@@ -104,9 +104,9 @@ class InfotextOrigin(Origin):
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._state() == other._state()  # type: ignore[attr-defined]
+        return self._state() == other._state()
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={v!r}" for k, v in self._state().items())
@@ -290,7 +290,7 @@ def scan_values(line: str) -> list[tuple[str, str]] | None:
 
 
 def _values_of(parts: list[str | Entry]) -> list[tuple[str, str]]:
-    return [(p.key, p.value) for p in parts if p.__class__ is Entry]  # type: ignore[union-attr]
+    return [(p.key, p.value) for p in parts if isinstance(p, Entry)]
 
 
 def is_params_line(line: str, known: Container[str]) -> bool:

@@ -1,6 +1,6 @@
 """InvokeAI: 1.x `Dream` switches, 2.x `sd-metadata` JSON, 3.x+ `invokeai_metadata` JSON.
 
-formats.md section 8. Every key is optional (schema drift across releases). A file with
+docs/formats.md#invokeai. Every key is optional (schema drift across releases). A file with
 only `invokeai_graph`/`invokeai_workflow` is recognised but yields just a note.
 """
 
@@ -62,7 +62,8 @@ _V3: FieldTable = {
     "seed": ("seed", to_int),
     "cfg_scale": ("cfg_scale", to_float),
     "steps": ("steps", positive_int),
-    # InvokeAI's "scheduler" names the sampling algorithm (euler, euler_a), section 8.
+    # InvokeAI's "scheduler" names the sampling algorithm (euler, euler_a),
+    # docs/formats.md#invokeai.
     "sampler": ("scheduler", str_or_none),
     "clip_skip": ("clip_skip", positive_int),
     "version": ("app_version", str_or_none),
@@ -139,7 +140,7 @@ _V2_META: FieldTable = {
 
 
 def _v2(meta: dict[str, Any]) -> GenParams:
-    image = meta.get("image") if isinstance(meta.get("image"), dict) else {}
+    image = meta["image"] if isinstance(meta.get("image"), dict) else {}
     prompt_val = image.get("prompt")
     if isinstance(prompt_val, list):
         text = " ".join(p.get("prompt", "") for p in prompt_val if isinstance(p, dict))

@@ -1,8 +1,8 @@
-"""NovelAI: `Software: NovelAI` + `Description` + `Comment` JSON (formats.md section 7).
+"""NovelAI: `Software: NovelAI` + `Description` + `Comment` JSON (docs/formats.md#novelai).
 
 Also read from the lossless-WebP EXIF layout (Software = the `Source` string,
 ImageDescription = prompt, UserComment = a JSON object holding every chunk with `Comment`
-nested as a string, section 7.2) and from the stealth copy, whose text is that same JSON
+nested as a string, docs/formats.md#novelai) and from the stealth copy, whose text is that same JSON
 object. V4/V4.5 character prompts go to `extra["NovelAI characters"]`.
 """
 

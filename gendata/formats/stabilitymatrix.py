@@ -1,4 +1,5 @@
-"""Stability Matrix: `parameters-json`, `smproj` and a ComfyUI `prompt` graph (formats.md 14).
+"""Stability Matrix: `parameters-json`, `smproj` and a ComfyUI `prompt` graph
+(docs/formats.md#other-writers).
 
 The graph is walked for what only it knows (scheduler, clip skip, the hires pass);
 `parameters-json` supplies what the user typed (the full prompt, CRLF line ends kept) and

@@ -1,4 +1,4 @@
-"""SwarmUI: `sui_image_params` JSON in `parameters` or UserComment (formats.md section 10).
+"""SwarmUI: `sui_image_params` JSON in `parameters` or UserComment (docs/formats.md#swarmui).
 
 The JPEG/WebP UserComment is UTF-16LE (the container layer decodes it); old releases put
 the JSON in EXIF Model and kept `date`/`generation_time` inside `sui_image_params`. The
@@ -76,17 +76,17 @@ def parse(raw: RawMetadata) -> GenParams:
                 loads(entry.text, f"{entry.location} {entry.key}")  # raises a precise ParseError
         raise ParseError("SwarmUI: sui_image_params is not a JSON object")
     p = data["sui_image_params"]
-    extra_data = data.get("sui_extra_data") if isinstance(data.get("sui_extra_data"), dict) else {}
+    extra_data = data["sui_extra_data"] if isinstance(data.get("sui_extra_data"), dict) else {}
     unused = extra_data.get("unused_parameters") or p.get("unused_parameters") or []
     unused = {u for u in unused if isinstance(u, str)} if isinstance(unused, list) else set()
-    models = data.get("sui_models") if isinstance(data.get("sui_models"), list) else []
+    models = data["sui_models"] if isinstance(data.get("sui_models"), list) else []
     model_hash = None
     for m in models:
         if isinstance(m, dict) and m.get("param") == "model" and isinstance(m.get("hash"), str):
             model_hash = m["hash"]
     loras: list[Lora] = []
-    names = p.get("loras") if isinstance(p.get("loras"), list) else []
-    weights = p.get("loraweights") if isinstance(p.get("loraweights"), list) else []
+    names = p["loras"] if isinstance(p.get("loras"), list) else []
+    weights = p["loraweights"] if isinstance(p.get("loraweights"), list) else []
     for i, name in enumerate(names):
         if isinstance(name, str):
             w = to_float(weights[i]) if i < len(weights) else None

@@ -1,6 +1,6 @@
 """Tensor.Art: `generation_data` JSON (UTF-8 in tEXt, trailing NUL) + a ComfyUI graph.
 
-formats.md section 14. `generation_data` is what the user set (prompt, sampler as
+docs/formats.md#other-writers. `generation_data` is what the user set (prompt, sampler as
 `ksamplerName`/`schedule`, model as `baseModel{modelFileName, hash}`); its `seed` is "-1"
 when random, in which case the graph's sampler seed is the real one.
 """
@@ -67,7 +67,7 @@ def parse(raw: RawMetadata) -> GenParams:
             graph = comfyui.params_from_graphs(api, workflow, NAME)
         except ParseError:
             graph = None
-    base = data.get("baseModel") if isinstance(data.get("baseModel"), dict) else {}
+    base = data["baseModel"] if isinstance(data.get("baseModel"), dict) else {}
     seed = to_int(data.get("seed"))
     notes: list[str] = []
     if seed is None or seed < 0:

@@ -1,5 +1,5 @@
 """Regen's prompt conditioning: a PromptPlan turned into the text encoders' states the way
-A1111 builds them (regen.md sections 3.4 and 3.5), handed to the stock pipelines as
+A1111 builds them (docs/regen.md#how-a1111-is-matched, prompts), handed to the stock pipelines as
 `prompt_embeds` so that diffusers' own prompt handling is never used.
 """
 
@@ -38,7 +38,7 @@ def _encode_one(tok: Any, te: Any, pp: PromptPlan, emb_ids: dict[str, list[int]]
     """A1111's conditioning for one text encoder: 75-token chunks, the plan's hidden state
     (with CLIP's final LayerNorm for SD 1.x, without for SDXL), emphasis with mean
     restoration per encoder, chunks concatenated; the pooled vector, for SDXL's OpenCLIP-G,
-    comes from the first chunk and carries no emphasis (regen.md 3.4, 3.5; A1111
+    comes from the first chunk and carries no emphasis (docs/regen.md#how-a1111-is-matched; A1111
     sd_hijack_clip)."""
     torch, _ = require()
     vocab = tok.get_vocab()

@@ -1,10 +1,10 @@
 """Regen service, pure: A1111 prompt syntax -> weighted pieces -> 75-token chunks.
 
-regen.md section 3.4. A1111 weights tokens with `(x)` x1.1, `[x]` /1.1 and `(x:w)` xw, splits
-on BREAK, packs tokens into chunks of 75 (never splitting an embedding, moving text after a
-nearby comma to the next chunk) and encodes each chunk as BOS + 75 + EOS. compel and diffusers'
-long-prompt pipeline use other rules, so this is written here, from that description. The only
-non-pure piece, tokenization, is a callable the caller passes in.
+docs/regen.md#how-a1111-is-matched, prompts. A1111 weights tokens with `(x)` x1.1, `[x]` /1.1 and
+`(x:w)` xw, splits on BREAK, packs tokens into chunks of 75 (never splitting an embedding, moving
+text after a nearby comma to the next chunk) and encodes each chunk as BOS + 75 + EOS. compel and
+diffusers' long-prompt pipeline use other rules, so this is written here, from that description. The
+only non-pure piece, tokenization, is a callable the caller passes in.
 """
 
 from __future__ import annotations

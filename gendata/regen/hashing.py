@@ -1,4 +1,4 @@
-"""Regen service, pure: the file hashes A1111 writes into infotexts (regen.md section 3.9, 3.6).
+"""Regen service, pure: the file hashes A1111 writes into infotexts (docs/regen.md#the-report).
 
 `Model hash` is sha256 of the whole file, first 10 hex digits (8 digits: the legacy hash of
 64 KiB at offset 1 MiB). `Lora hashes` carry the "addnet" hash: sha256 of a .safetensors file

@@ -1,8 +1,8 @@
 """Planning the hires fix: A1111's txt2img -> upscale -> img2img second pass.
 
 The pass reuses the first pass's seed, noise and (unless the image names others) sampler and
-prompts, at the hires size; the step arithmetic follows A1111's img2img exactly (regen.md
-section 3.8), which plain diffusers `strength` does not.
+prompts, at the hires size; the step arithmetic follows A1111's img2img exactly
+(docs/regen.md#how-a1111-is-matched, hires fix), which plain diffusers `strength` does not.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ IMAGE_UPSCALE = {"Lanczos": "lanczos", "Nearest": "nearest", "None": "lanczos"}
 
 
 def hires_steps(hr_steps: int, denoise: float) -> tuple[int, int, float]:
-    """A1111's img2img step arithmetic for the hires pass (regen.md 3.8).
+    """A1111's img2img step arithmetic for the hires pass (docs/regen.md#how-a1111-is-matched).
 
     Returns (total, t_enc, strength): the schedule is built for `total` steps and the last
     `t_enc + 1 == hr_steps` are run; `strength` makes diffusers' `int(total * strength)` equal

@@ -1,10 +1,10 @@
 """Regen service, pure: the "NV" noise source, a numpy Philox4x32-10 counter RNG.
 
-A1111's `RNG: NV` option (regen.md section 3.3) draws noise with a Philox generator that gives
-the same numbers as `torch.randn(..., device="cuda")`, so an image made with the default GPU
-RNG on an NVIDIA card can start from identical noise on a CPU. The algorithm is the published
-Philox4x32 with 10 rounds (Salmon et al., SC'11) followed by curand's Box-Muller transform on
-the first two output words; element i of one draw uses counter (offset, 0, i, 0) and key = the
+A1111's `RNG: NV` option (docs/regen.md#how-a1111-is-matched, noise) draws noise with a Philox
+generator that gives the same numbers as `torch.randn(..., device="cuda")`, so an image made with
+the default GPU RNG on an NVIDIA card can start from identical noise on a CPU. The algorithm is the
+published Philox4x32 with 10 rounds (Salmon et al., SC'11) followed by curand's Box-Muller transform
+on the first two output words; element i of one draw uses counter (offset, 0, i, 0) and key = the
 64-bit seed split into two 32-bit halves. Each draw advances `offset` by one.
 """
 
@@ -76,8 +76,9 @@ class NoiseGenerator:
 
 
 def slerp(val: float, low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """A1111's variation-seed interpolation, quirks kept (regen.md 3.3): norms over dim 1 of the
-    per-image (C, H, W) noise, and a linear fallback with swapped weights when nearly parallel."""
+    """A1111's variation-seed interpolation, quirks kept (docs/regen.md#how-a1111-is-matched): norms
+    over dim 1 of the per-image (C, H, W) noise, and a linear fallback with swapped weights when
+    nearly parallel."""
     low64, high64 = low.astype(np.float64), high.astype(np.float64)
     low_n = low64 / np.linalg.norm(low64, axis=1, keepdims=True)
     high_n = high64 / np.linalg.norm(high64, axis=1, keepdims=True)

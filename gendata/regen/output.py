@@ -1,6 +1,6 @@
 """Regen service: write the regenerated PNG with the source's A1111 text and the report.
 
-regen.md section 3.10: the A1111 `parameters` text goes in unchanged so other tools read the
+docs/regen.md#the-report: the A1111 `parameters` text goes in unchanged so other tools read the
 output like the source, and the report goes in its own text chunk.
 """
 

@@ -1,6 +1,6 @@
 """Regen service, pure: GenParams + options -> RegenPlan, every decision made and explained.
 
-The plan is the whole recipe (regen.md section 4): scheduler class and config, sigma list,
+The plan is the whole recipe: scheduler class and config, sigma list,
 noise sources and seeds, weighted prompt pieces, LoRAs, embeddings, hires pass, and the list
 of deviations from A1111. It never imports torch, so `--dry-run` and the tests are cheap; the
 runner only executes what the plan says.

@@ -1,8 +1,8 @@
 """Planning the prompts: A1111's prompt syntax reduced to what the text encoders are given.
 
-Extra-network tags are taken out (the LoRAs and embeddings they name are found in
-`resources`), emphasis is parsed into weighted pieces (regen.md sections 3.4 and 3.5), and
-for SDXL the size conditioning A1111 adds beside the text is planned too.
+Extra-network tags are taken out (the LoRAs and embeddings they name are found in `resources`),
+emphasis is parsed into weighted pieces (docs/regen.md#how-a1111-is-matched, prompts), and for SDXL
+the size conditioning A1111 adds beside the text is planned too.
 """
 
 from __future__ import annotations

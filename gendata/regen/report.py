@@ -1,6 +1,6 @@
 """Regen service, pure: deviations, the fidelity level, and the JSON report saved with the image.
 
-regen.md section 4: every decision that departs from A1111 is a Deviation with a stable code;
+docs/regen.md#the-report: every decision that departs from A1111 is a Deviation with a stable code;
 the worst severity is the run's fidelity. Codes are part of the documented interface
 (docs/regen.md), so scripts can test for them.
 """

@@ -1,5 +1,6 @@
 """Planning the files a run needs: the model, LoRAs and embeddings, found, identified and
-checked against the hashes the image records (regen.md sections 3.6, 3.7 and 3.9).
+checked against the hashes the image records (docs/regen.md#how-a1111-is-matched, LoRA and
+embeddings; hashes: docs/regen.md#the-report).
 
 The only planning module that touches the disk: existence, safetensors headers and hashes,
 never the weights themselves.

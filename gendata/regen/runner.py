@@ -2,9 +2,9 @@
 `conditioning` the only modules that use torch, diffusers or transformers, and only inside
 functions, so planning stays light.
 
-Kept thin (regen.md section 4): load the pipeline, build the scheduler the plan names, make the
-plan's noise, build prompt embeddings the A1111 way, call the stock pipelines, convert to 8 bits
-as A1111 does. Anything that departs from the plan at run time becomes a Deviation.
+Kept thin: load the pipeline, build the scheduler the plan names, make the plan's noise, build
+prompt embeddings the A1111 way, call the stock pipelines, convert to 8 bits as A1111 does.
+Anything that departs from the plan at run time becomes a Deviation.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def _load(plan: RegenPlan, device: str, dtype: Any) -> Any:
         raise UsageError(f"cannot load model {plan.model}: {first}.{hint}"
                          ) from None
     # Fresh, aligned parameter memory: CPU results otherwise depend on the loading path
-    # (regen.md section 0, finding 3).
+    # (docs/regen.md#how-a1111-is-matched, loading).
     with torch.no_grad():
         for comp in (pipe.unet, pipe.vae, pipe.text_encoder,
                      getattr(pipe, "text_encoder_2", None)):
@@ -139,7 +139,7 @@ def _step_noise(scheduler: Any, noise: nvrng.ImageNoise | None) -> Iterator[None
         yield
         return
     torch, _ = require()
-    mods = {sys.modules[c.__module__] for c in type(scheduler).__mro__
+    mods: set[Any] = {sys.modules[c.__module__] for c in type(scheduler).__mro__
             if hasattr(sys.modules.get(c.__module__), "randn_tensor")}
     saved = {m: m.randn_tensor for m in mods}
 
@@ -158,7 +158,8 @@ def _step_noise(scheduler: Any, noise: nvrng.ImageNoise | None) -> Iterator[None
 
 
 def _to_uint8(arr: np.ndarray) -> np.ndarray:
-    """A1111 truncates (x+1)/2*255 to uint8; diffusers' numpy_to_pil rounds (regen.md 3.3)."""
+    """A1111 truncates (x+1)/2*255 to uint8; diffusers' numpy_to_pil rounds
+    (docs/regen.md#how-a1111-is-matched, pixels)."""
     return (np.clip(arr, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
@@ -331,7 +332,8 @@ def _decode(pipe: Any, latents: Any) -> Any:
 def _hires(plan: RegenPlan, pipe: Any, latents: Any, device: str, tdtype: Any,
            devs: list[Deviation], emb_ids: list[dict[str, list[int]]], cond: Any,
            uncond: Any, callback: Callable[[int], Any]) -> Any:
-    """txt2img -> upscale -> img2img with A1111's step arithmetic (regen.md 3.8)."""
+    """txt2img -> upscale -> img2img with A1111's step arithmetic
+    (docs/regen.md#how-a1111-is-matched)."""
     torch, diffusers = require()
     from PIL import Image
 

@@ -1,9 +1,9 @@
 """Regen service, pure: A1111 sampler and schedule names -> diffusers scheduler classes and flags.
 
-The table is regen.md section 3.2. A1111 >= 1.9 writes `Sampler` and `Schedule type` apart;
-older infotexts fold the schedule into the sampler name ("DPM++ 2M Karras"), and A1111 splits a
-trailing schedule label off the name when the schedule is Automatic or absent. "Automatic" is the
-sampler's own default schedule.
+The table is in docs/regen.md#how-a1111-is-matched. A1111 >= 1.9 writes `Sampler` and
+`Schedule type` apart; older infotexts fold the schedule into the sampler name ("DPM++ 2M
+Karras"), and A1111 splits a trailing schedule label off the name when the schedule is Automatic
+or absent. "Automatic" is the sampler's own default schedule.
 """
 
 from __future__ import annotations

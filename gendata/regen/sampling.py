@@ -2,7 +2,7 @@
 
 A1111 names a sampler and a schedule type; diffusers has scheduler classes with config flags.
 This module picks the class and config, computes A1111's exact sigma list where a scheduler
-can take it, and plans the noise A1111's ImageRNG would draw (regen.md sections 3.2 and 3.3),
+can take it, and plans the noise A1111's ImageRNG would draw (docs/regen.md#how-a1111-is-matched),
 recording every mismatch as a Deviation.
 """
 

@@ -1,10 +1,10 @@
 """Regen service, pure: A1111's sigma schedules, computed the way k-diffusion computes them.
 
-regen.md section 3.2: A1111 resolves a "Schedule type" to a list of sigmas from the model's
-1000 discrete sigmas (SD1: scaled-linear betas 0.00085..0.012). Having the exact list in plain
-numpy lets the plan print it, lets tests check it without torch, and lets the runner hand it to
-schedulers that accept custom sigmas. Everything is float64 except the model's alphas_cumprod,
-which LDM stores as float32, as A1111 does.
+docs/regen.md#how-a1111-is-matched, samplers: A1111 resolves a "Schedule type" to a list of sigmas
+from the model's 1000 discrete sigmas (SD1: scaled-linear betas 0.00085..0.012). Having the exact
+list in plain numpy lets the plan print it, lets tests check it without torch, and lets the runner
+hand it to schedulers that accept custom sigmas. Everything is float64 except the model's
+alphas_cumprod, which LDM stores as float32, as A1111 does.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Service: textual-inversion embeddings in images ("embedding cards") and in embedding files.
 
-A1111 stores an embedding in a card twice (docs/formats.md, 'Textual-inversion payloads'): as
+A1111 stores an embedding in a card twice (docs/formats.md#embedding-cards): as
 base64 JSON in the `sd-ti-embedding` text chunk and as coloured pixel blocks beside the
 picture. This package turns either copy into a `TIEmbedding`, writes it out as .safetensors
 that A1111, Forge and diffusers load, and builds new cards in A1111's own layout.

@@ -1,6 +1,6 @@
 """Embedding cards: the PNGs A1111 writes with an embedding beside the picture, read and made.
 
-A card carries its embedding twice (docs/formats.md, 'Textual-inversion payloads'): as base64
+A card carries its embedding twice (docs/formats.md#embedding-cards): as base64
 JSON in the `sd-ti-embedding` text chunk and as coloured pixel blocks beside the picture. Both
 are read here, the chunk first as A1111 does, and compared; making a card writes both in
 A1111's own layout.
@@ -74,8 +74,8 @@ class CardRead:
 
     @property
     def token(self) -> str:
-        """The prompt token A1111 gives it: the stored name, else the file name (docs/formats.md,
-        'Textual-inversion payloads': the embedding dictionary)."""
+        """The prompt token A1111 gives it: the stored name, else the file name
+        (docs/formats.md#the-embedding-dictionary)."""
         return self.embedding.name or file_token(self.path)
 
     def info(self) -> TIInfo:
@@ -312,9 +312,9 @@ def make_card(
 ) -> tuple[Image.Image, PngImagePlugin.PngInfo]:
     """The card for `emb` on `cover`: the image and the text chunk to save it with.
 
-    The blocks and the JSON follow A1111's writer exactly (docs/formats.md, 'Textual-inversion
-    payloads': the text chunk and the pixel blocks); the blocks are decoded again here, so a
-    card that A1111's reader would misread is never returned.
+    The blocks and the JSON follow A1111's writer exactly
+    (docs/formats.md#the-sd-ti-embedding-chunk, docs/formats.md#the-pixel-blocks); the blocks
+    are decoded again here, so a card that A1111's reader would misread is never returned.
     """
     picture = _load_cover(cover, max_pixels)
     payload = dumps_json(emb)
@@ -333,7 +333,7 @@ def make_card(
 
 def _edge_shades(emb: TIEmbedding) -> np.ndarray:
     # A1111 shades the decoration by the first 1024 values of the first vector
-    # (docs/formats.md, 'Textual-inversion payloads': the pixel blocks, decoration).
+    # (docs/formats.md#the-pixel-blocks, step 4).
     first = np.abs(emb.tensors[0][1][0][:1024].astype(np.float64))
     first = np.nan_to_num(first, nan=0.0, posinf=0.0, neginf=0.0)
     top = first.max() if first.size else 0.0

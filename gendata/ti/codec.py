@@ -1,7 +1,7 @@
 """Embedding <-> the payloads that carry it: A1111's dict and JSON, and .safetensors bytes.
 
 Pure conversions with no file or image access, so cards, files and the regen runner share one
-reading of every layout (docs/formats.md, 'Textual-inversion payloads').
+reading of every layout (docs/formats.md#embedding-cards, docs/formats.md#embedding-files).
 """
 
 from __future__ import annotations
@@ -25,15 +25,15 @@ __all__ = [
     "safetensors_bytes",
 ]
 
-# The constant `string_to_token` value A1111 writes (docs/formats.md, 'Textual-inversion
-# payloads': the embedding dictionary).
+# The constant `string_to_token` value A1111 writes
+# (docs/formats.md#the-embedding-dictionary).
 A1111_TOKEN_ID = 265
 Layout = Literal["emb_params", "token"]
 
 
 def from_dict(data: Mapping[str, Any], *, what: str = "embedding") -> TIEmbedding:
-    """Interpret an embedding dict the way A1111's loader does (docs/formats.md,
-    'Textual-inversion payloads': embedding files).
+    """Interpret an embedding dict the way A1111's loader does
+    (docs/formats.md#embedding-files).
 
     Tried in order: `string_to_param` (A1111), `clip_g` + `clip_l` (SDXL), a dict holding
     exactly one tensor (kohya `emb_params`, diffusers `{token: tensor}`).
@@ -120,7 +120,7 @@ def _tensor_from_json(value: Any, what: str) -> np.ndarray:
 
 def loads_json(data: bytes | str, *, what: str = "embedding JSON") -> TIEmbedding:
     """Decode A1111's embedding JSON: objects `{"TORCHTENSOR": [...]}` become arrays
-    (docs/formats.md, 'Textual-inversion payloads': the `sd-ti-embedding` text chunk)."""
+    (docs/formats.md#the-sd-ti-embedding-chunk)."""
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8")

@@ -58,7 +58,7 @@ def read_embedding(path: str | Path) -> TIEmbedding:
 
 def _read_torch(path: Path) -> TIEmbedding:
     try:
-        import torch  # type: ignore[import-not-found]
+        import torch
     except ImportError:
         raise UsageError(
             f"{path}: .pt/.bin embeddings are Python pickles, which can run code when loaded; "

@@ -16,15 +16,15 @@ __all__ = ["BOOKKEEPING", "FAMILIES", "SDXL_KEYS", "TIEmbedding", "TIInfo"]
 
 SDXL_KEYS = ("clip_g", "clip_l")
 FAMILIES = {768: "SD1", 1024: "SD2"}
-# What A1111 keeps beside the vectors (docs/formats.md, 'Textual-inversion payloads': the
-# embedding dictionary): TIEmbedding fields, JSON keys and the .safetensors metadata keys alike.
+# What A1111 keeps beside the vectors (docs/formats.md#the-embedding-dictionary):
+# TIEmbedding fields, JSON keys and the .safetensors metadata keys alike.
 BOOKKEEPING = ("name", "step", "sd_checkpoint", "sd_checkpoint_name")
 
 
 @dataclass(frozen=True, eq=False)
 class TIEmbedding:
-    """One embedding: its vectors plus the bookkeeping A1111 keeps with them (docs/formats.md,
-    'Textual-inversion payloads': the embedding dictionary).
+    """One embedding: its vectors plus the bookkeeping A1111 keeps with them
+    (docs/formats.md#the-embedding-dictionary).
 
     `tensors` holds ("*", [n, dim]) for SD1/SD2 embeddings or ("clip_g", ...), ("clip_l", ...)
     for SDXL ones; arrays are read-only. `name` is the prompt token stored in the data, if any.
@@ -104,8 +104,8 @@ def _shape_text(vectors: int, width: int | None, widths: Mapping[str, int]) -> s
 
 @dataclass(frozen=True)
 class TIInfo:
-    """What `gendata show` reports about an embedding card (docs/formats.md,
-    'Textual-inversion payloads')."""
+    """What `gendata show` reports about an embedding card
+    (docs/formats.md#embedding-cards)."""
 
     path: str
     name: str | None

@@ -11,7 +11,7 @@ import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from rich.text import Text
 from textual import events, on, work
@@ -174,6 +174,8 @@ class GenDataApp(App[None]):
 
     def _open_edit_on_start(self) -> None:
         path, self.edit_path = self.edit_path, None
+        if path is None:
+            return
         item = self.by_path.get(path) or (self.items[0] if len(self.items) == 1 else None)
         if item is None:
             self.notify(f"{path}: not an image gendata can read", severity="error")
@@ -222,7 +224,7 @@ class GenDataApp(App[None]):
         self._showing = item.path if item else None
         self.query_one(DetailView).show(item)
         if self.thumb_shown():
-            self.query_one("#thumb", Thumbnail | GraphicThumbnail).show_image(
+            cast("Thumbnail | GraphicThumbnail", self.query_one("#thumb")).show_image(
                 item.path if item else None)
         if item is not None and item.params is None and item.record.error is None:
             self._look_for_stealth(item)

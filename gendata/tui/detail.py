@@ -6,12 +6,10 @@ narrow column with rich renderables, which Textual displays.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Group, RenderableType
-from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -22,41 +20,18 @@ from ..present import (
     field_rows,
     network_rows,
     no_data_message,
-    prompt_spans,
     remarks,
     sampler_pass_summary,
     summary_parts,
 )
+from ..richview import prompt_panels
 from .library import Item
-
-# present.Span kind -> style, the same colours as `gendata show`
-PROMPT_STYLES = {"network": "magenta", "bracket": "yellow", "weight": "yellow",
-                 "keyword": "bold red"}
-
-
-def prompt_text(text: str) -> Text:
-    """Prompt with extra-network tags, emphasis brackets, weights and BREAK/AND picked out."""
-    out = Text(text)
-    for span in prompt_spans(text):
-        out.stylize(PROMPT_STYLES[span.kind], span.start, span.end)
-    return out
-
-
-def prompt_panels(p: Any) -> list[RenderableType]:
-    """The prompt, and the negative prompt when there is one, highlighted in frames."""
-    panels: list[RenderableType] = [
-        Panel(prompt_text(p.prompt) if p.prompt else Text("(empty)", style="dim"),
-              title="Prompt", title_align="left", border_style="green")]
-    if p.negative_prompt:
-        panels.append(Panel(prompt_text(p.negative_prompt), title="Negative prompt",
-                            title_align="left", border_style="red"))
-    return panels
 
 
 class DetailView(VerticalScroll):
     """Prompt, negative prompt (highlighted), parameter tables and networks of one file."""
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         yield Static(id="detail-body")
 
     def show(self, item: Item | None) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import shlex
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,7 +84,7 @@ def matches(item: Item, query: str) -> bool:
     return all(term in item.haystack for term in query.casefold().split())
 
 
-def sort_key(sort: str):
+def sort_key(sort: str) -> Callable[[Item], Any]:
     """Key function for `sorted`; files without the value sort last, then by name."""
 
     def name_key(item: Item) -> tuple[str, ...]:

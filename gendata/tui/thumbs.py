@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from typing import Any
 
 from rich.style import Style
 from rich.text import Text
@@ -67,7 +68,7 @@ def render(path: str, width: int, height: int) -> Text:
     except Exception as exc:  # any decoder failure: the preview is optional
         return Text(f"no preview: {type(exc).__name__}", style="dim")
     w, h = im.size
-    px = im.load()
+    px: Any = im.load()
     out = Text(no_wrap=True, overflow="crop")
     styles: dict[tuple, Style] = {}
     for y in range(0, h, 2):
@@ -109,7 +110,7 @@ def graphics_widget() -> type | None:
     return None
 
 
-def downscaled(path: str, max_side: int = 768):
+def downscaled(path: str, max_side: int = 768) -> Any:
     """A decoded copy small enough to send as a picture every time the cursor moves."""
     from PIL import Image
 

@@ -3,12 +3,13 @@ detail view is in `detail`)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.text import Text
 from textual import events, work
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.geometry import Size
@@ -65,7 +66,7 @@ class FileList(ScrollView, can_focus=True):
             super().__init__()
             self.path = path
 
-    def __init__(self, marked: set[str], **kwargs) -> None:
+    def __init__(self, marked: set[str], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.items: list[Item] = []
         self.index: dict[str, int] = {}
@@ -197,7 +198,7 @@ def _fit(name: str, width: int) -> str:
 class Thumbnail(Static):
     """Half-block preview computed in a thread worker (decoding never blocks the UI)."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__("", **kwargs)
         self.path: str | None = None
 
@@ -232,18 +233,19 @@ class GraphicThumbnail(Container):
     GraphicThumbnail > #thumb-image { width: 100%; height: auto; }
     """
 
-    def __init__(self, image_widget: type, **kwargs) -> None:
+    def __init__(self, image_widget: type, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.image_widget = image_widget
         self.path: str | None = None
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         yield self.image_widget(None, id="thumb-image")
 
     def show_image(self, path: str | None) -> None:
         self.path = path
         if path is None:
-            self.query_one("#thumb-image").image = None
+            image_widget: Any = self.query_one("#thumb-image")
+            image_widget.image = None
             return
         self._load(path)
 
@@ -255,6 +257,7 @@ class GraphicThumbnail(Container):
             image = None
         self.app.call_from_thread(self._done, path, image)
 
-    def _done(self, path: str, image) -> None:
+    def _done(self, path: str, image: Any) -> None:
         if path == self.path:
-            self.query_one("#thumb-image").image = image
+            image_widget: Any = self.query_one("#thumb-image")
+            image_widget.image = image

@@ -1,4 +1,4 @@
-"""EXIF UserComment decoding across every writer's variant (formats.md 2.2)."""
+"""EXIF UserComment decoding across every writer's variant (docs/formats.md#exif-usercomment)."""
 
 from __future__ import annotations
 

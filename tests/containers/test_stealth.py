@@ -1,4 +1,5 @@
-"""Stealth pnginfo (formats.md 4): all four signatures, the write path, hostile payloads."""
+"""Stealth pnginfo (docs/formats.md#stealth-pnginfo): all four signatures, the write path,
+hostile payloads."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The pixel-block container (docs/formats.md, 'Textual-inversion payloads': the pixel blocks):
-keystream, sizing, layout and decoding."""
+"""The pixel-block container (docs/formats.md#the-pixel-blocks): keystream, sizing, layout and
+decoding."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""ComfyUI graph walking: hand-built graphs with the pitfalls of formats.md 6.4, and fuzz."""
+"""ComfyUI graph walking: hand-built graphs with the pitfalls of
+docs/formats.md#comfyui-pitfalls, and fuzz."""
 
 from __future__ import annotations
 

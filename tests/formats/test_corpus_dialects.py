@@ -85,7 +85,8 @@ def _cases(name: str) -> list[dict[str, Any]]:
 
 
 def _a1111_lines(text: str) -> str:
-    """A1111's reader strips every prompt line and the ends (formats.md 3.4)."""
+    """A1111's reader strips every prompt line and the ends
+    (docs/formats.md#reading-an-infotext)."""
     return "\n".join(line.strip() for line in text.strip().split("\n"))
 
 
@@ -124,8 +125,9 @@ def _same(field: str, ours: Any, expected: Any, generator: str | None) -> bool:
     if field == "cfg_scale" and ours is not None and expected is not None:
         return float(ours) == float(expected)
     if field in ("prompt", "negative_prompt") and generator in A1111_FAMILY:
-        # Deliberate: A1111-family text is read with A1111's own line rule (3.4), which
-        # strips each line; sd-metadata keeps the spaces before line breaks.
+        # Deliberate: A1111-family text is read with A1111's own line rule
+        # (docs/formats.md#reading-an-infotext), which strips each line; sd-metadata keeps the
+        # spaces before line breaks.
         return _a1111_lines(ours) == _a1111_lines(expected or "")
     return ours == expected
 

@@ -1,4 +1,5 @@
-"""The non-graph dialects on hand-built metadata (layouts from formats.md sections 7-14)."""
+"""The non-graph dialects on hand-built metadata (layouts from docs/formats.md#novelai
+to docs/formats.md#other-writers)."""
 
 from __future__ import annotations
 

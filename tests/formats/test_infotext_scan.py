@@ -99,7 +99,7 @@ def check_same(text: str) -> None:
     assert [p.typed for p in new.origin.line_parts if isinstance(p, Entry)] == [
         p.typed for p in old.origin.line_parts if isinstance(p, Entry)]
     assert a1111.dump(new) == a1111.dump(old)
-    origin, values = read_infotext(text, TYPED)
+    _origin, values = read_infotext(text, TYPED)
     assert values == [(p.key, p.value) for p in old.origin.line_parts if isinstance(p, Entry)]
 
 

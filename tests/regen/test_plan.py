@@ -36,7 +36,7 @@ def params(**kw: object) -> GenParams:
     return GenParams(**base)
 
 
-# --- sampler and schedule mapping (regen.md 3.2) ---------------------------------------------
+# --- sampler and schedule mapping ------------------------------------------------------------
 
 MAPPING = [
     # sampler, schedule type, class, resolved schedule, flags expected in the config
@@ -178,7 +178,7 @@ def test_align_your_steps_11_is_the_reference_list() -> None:
     assert s[0] == 14.615 and s[-2] == 0.029 and s[-1] == 0.0
 
 
-# --- noise (regen.md 3.3) ---------------------------------------------------------------------
+# --- noise -----------------------------------------------------------------------------------
 
 DOC_SEED0 = np.array([
     [-0.92466259, -0.42534415, -2.6438457, 0.14518388],
@@ -245,7 +245,7 @@ def test_image_noise_life_cycle() -> None:
     np.testing.assert_array_equal(r[:, 2:6, 2:6], PhiloxNV(5).randn((4, 4, 4)))
 
 
-# --- prompts (regen.md 3.4) ------------------------------------------------------------------
+# --- prompts ---------------------------------------------------------------------------------
 
 DOC_EXAMPLES = [
     ("normal text", [("normal text", 1.0)]),
@@ -310,7 +310,7 @@ def test_prompt_plan_emphasis_and_clip_skip() -> None:
     assert p.prompt.emphasis == "No norm"
 
 
-# --- hires (regen.md 3.8) --------------------------------------------------------------------
+# --- hires -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("hr", "denoise", "total"), [
     (10, 0.7, 14), (20, 0.5, 40), (15, 0.35, 42), (20, 1.0, 20), (8, 0.3, 26)])

@@ -22,7 +22,7 @@ COMPARED = ("negative_prompt", "steps", "sampler", "scheduler", "cfg_scale", "se
 
 
 def _lines(text: str) -> str:
-    """A1111 text strips each prompt line on reading (formats.md 3.4)."""
+    """A1111 text strips each prompt line on reading (docs/formats.md#reading-an-infotext)."""
     return "\n".join(line.strip() for line in text.strip().split("\n"))
 
 

@@ -130,7 +130,7 @@ def test_our_json_is_byte_identical_to_a1111s(forge_card: Path) -> None:
 def test_embed_reproduces_the_real_cards_pixels(forge_card: Path, tmp_path: Path) -> None:
     """Extract, then embed into the card's own picture: the same card comes out, except the
     padding after the zlib stream (this card's writer padded with zeros; A1111 today repeats
-    the stream: docs/formats.md, 'Textual-inversion payloads', the pixel blocks, sizing)."""
+    the stream: docs/formats.md#the-pixel-blocks, step 3)."""
     with Image.open(forge_card) as im:
         real = np.asarray(im.convert("RGB"))
     low, _ = tb.find_blocks(real)

@@ -1,7 +1,7 @@
 """ComfyUI: the `prompt` API graph and `workflow` editor graph, wherever a saver put them.
 
-formats.md section 6.1 and 14: PNG text chunks `prompt`/`workflow`; native WebP EXIF
-Model = `prompt:{...}` and Make = `workflow:{...}`; Save-Image-Extended's
+docs/formats.md#where-comfyui-graphs-are-stored: PNG text chunks `prompt`/`workflow`; native
+WebP EXIF Model = `prompt:{...}` and Make = `workflow:{...}`; Save-Image-Extended's
 `Prompt: {...}` / `Workflow: {...}`; SaveImagePlus's raw `{"prompt":…, "workflow":…}` in
 UserComment. Saver nodes that also (or only) write A1111-style text with
 `Version: ComfyUI` are read with the A1111 parser and labelled ComfyUI.
@@ -88,7 +88,7 @@ def find_graphs(raw: RawMetadata) -> tuple[Any, Any, str | None]:
 
 def looks_like_api(data: Any) -> bool:
     """True when `data` is a dict with at least one `{class_type, inputs}` value: an API
-    graph (section 6.2), as opposed to an editor workflow or any other JSON."""
+    graph (docs/formats.md#the-api-graph), as opposed to an editor workflow or any other JSON."""
     if not isinstance(data, dict):
         return False
     for i, value in enumerate(data.values()):

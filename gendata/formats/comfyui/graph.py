@@ -1,6 +1,6 @@
 """A ComfyUI API graph (`prompt` chunk): node ids mapped to `{class_type, inputs}`.
 
-formats.md section 6.2: ids are arbitrary strings ("3", "30:6", "CheckpointLoader_Base");
+docs/formats.md#the-api-graph: ids are arbitrary strings ("3", "30:6", "CheckpointLoader_Base");
 an input is a literal or a link `[source_id, output_index]`. This module only holds the
 graph; walker.py and what it calls read it.
 """

@@ -1,5 +1,5 @@
 """What a sampler's inputs lead to in a ComfyUI graph: prompts, checkpoint and LoRAs, clip
-skip, Flux guidance, the latent's size or upscale, the VAE (formats.md section 6.2).
+skip, Flux guidance, the latent's size or upscale, the VAE (docs/formats.md#the-api-graph).
 
 Each function follows one kind of input backwards with a Walker, which keeps the budget
 and the notes.

@@ -1,4 +1,4 @@
-"""The node vocabulary the walker reads a ComfyUI graph with (formats.md section 6.2).
+"""The node vocabulary the walker reads a ComfyUI graph with (docs/formats.md#the-api-graph).
 
 Nothing here follows a link: these are the input names and class names that say what a
 node is (a sampler, a prompt encoder, an output), and the small value rules shared by the

@@ -1,5 +1,5 @@
 """The sampler passes of a ComfyUI graph: which samplers made the saved image, in execution
-order, and what each was run with (formats.md section 6.2)."""
+order, and what each was run with (docs/formats.md#the-api-graph)."""
 
 from __future__ import annotations
 

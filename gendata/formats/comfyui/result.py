@@ -1,4 +1,4 @@
-"""A ComfyUI graph walk's result, and how it becomes a GenParams (formats.md section 6.2).
+"""A ComfyUI graph walk's result, and how it becomes a GenParams (docs/formats.md#the-api-graph).
 
 The first pass gives the common fields; a second pass fed by an upscaled first pass gives
 A1111-style hires fields; every pass is also listed in `samplers`.

@@ -1,4 +1,4 @@
-"""Walk a ComfyUI API graph backwards from what made the image (formats.md section 6.2).
+"""Walk a ComfyUI API graph backwards from what made the image (docs/formats.md#the-api-graph).
 
 Nothing is guessed: every value is read from a node reached by following links, and what
 cannot be followed is reported in notes. Every traversal is iterative, keeps a visited set

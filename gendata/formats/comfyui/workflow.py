@@ -1,11 +1,11 @@
 """Turn a ComfyUI editor graph (`workflow` chunk) into the API shape the walker reads.
 
-formats.md section 6.3: nodes carry positional `widgets_values` whose names depend on the
-node type, and `links` are `[id, from_node, from_slot, to_node, to_slot, type]`. Used only
-when the `prompt` chunk is missing (section 6.4): names come from a table of core nodes,
-or from the node's own widget inputs (newer front ends list them); Reroute and Primitive
-nodes are resolved; muted (mode 2) nodes are dropped and bypassed (mode 4) nodes pass
-their input of the same type through.
+docs/formats.md#the-editor-graph: nodes carry positional `widgets_values` whose names depend
+on the node type, and `links` are `[id, from_node, from_slot, to_node, to_slot, type]`. Used
+only when the `prompt` chunk is missing (docs/formats.md#comfyui-pitfalls): names come from a
+table of core nodes, or from the node's own widget inputs (newer front ends list them);
+Reroute and Primitive nodes are resolved; muted (mode 2) nodes are dropped and bypassed
+(mode 4) nodes pass their input of the same type through.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def to_api(workflow: Any, what: str = "workflow") -> tuple[dict[str, Any], list[
     for nid, raw in nodes.items():
         ntype = raw["type"]
         mode = raw.get("mode", 0)
-        inputs_raw = raw.get("inputs") if isinstance(raw.get("inputs"), list) else []
+        inputs_raw: list[Any] = raw["inputs"] if isinstance(raw.get("inputs"), list) else []
         widgets = raw.get("widgets_values")
         inputs: dict[str, Any] = {}
         if mode == 2:

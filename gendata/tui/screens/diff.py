@@ -3,7 +3,7 @@ of two rows' prompts, and one field's value applied to all of them."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
 from textual import on, work
@@ -19,6 +19,9 @@ from ...present import format_value, shorten
 from .. import library
 from ..library import Item
 from .dialogs import ConfirmScreen
+
+if TYPE_CHECKING:
+    from ..app import GenDataApp
 
 
 def word_diff_texts(a: str, b: str) -> tuple[Text, Text]:
@@ -186,7 +189,7 @@ class DiffScreen(Screen[bool]):
             if it.path in paths:
                 it.record = api.read_safe(it.path)
                 it.refresh()
-                self.app.item_changed(it)
+                cast("GenDataApp", self.app).item_changed(it)
         self._compute()
         if failed:
             self.notify("\n".join(failed[:5]), title=f"{len(failed)} file(s) not changed",

@@ -7,7 +7,7 @@ screen holds the widgets, the undo history and the file.
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
 from textual import on
@@ -30,6 +30,9 @@ from ...present.form import (
 from .. import library
 from ..library import Item
 from .dialogs import ConfirmScreen, PasteScreen
+
+if TYPE_CHECKING:
+    from ..app import GenDataApp
 
 
 class EditScreen(Screen[bool]):
@@ -89,12 +92,12 @@ class EditScreen(Screen[bool]):
     # --- reading the form ------------------------------------------------------------------
 
     def _widget_value(self, name: str) -> str:
-        w = self.query_one(f"#f-{name}")
+        w = cast("TextArea | Input", self.query_one(f"#f-{name}"))
         return w.text if isinstance(w, TextArea) else w.value
 
     def _set_widget(self, name: str, value: str) -> None:
         self.raw[name] = value
-        w = self.query_one(f"#f-{name}")
+        w = cast("TextArea | Input", self.query_one(f"#f-{name}"))
         if isinstance(w, TextArea):
             if w.text != value:
                 w.load_text(value)
@@ -242,7 +245,7 @@ class EditScreen(Screen[bool]):
             self.notify(str(exc), severity="error")
         self.history.clear()
         self._load(self.base)
-        self.app.item_changed(self.item)
+        cast("GenDataApp", self.app).item_changed(self.item)
 
     def action_copy_infotext(self) -> None:
         self._take_all()
