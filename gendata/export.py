@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from typing import IO, Any
 
-from .batch import map_chunks, read_one
+from .batch import map_chunks, read_ahead, read_one
 from .csvenc import csv_line, csv_quote, csv_text, csv_value
 
 __all__ = [
@@ -243,7 +243,7 @@ def encode_chunk(paths: list[str], opts: ExportOptions
     chunk, instead of a tuple per file."""
     payloads: list[Any] = []
     failures: list[tuple[int, str, str]] = []
-    for i, path in enumerate(paths):
+    for i, path in enumerate(read_ahead(paths)):
         rec_path, payload, error = encode(path, opts)
         payloads.append(payload)
         if error:
