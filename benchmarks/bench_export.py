@@ -264,16 +264,20 @@ def main() -> None:
           f"{(j1 - start) / (gd - start):.2f}x without the start-up ({start * 1000:.0f} ms)")
 
     if "startup" not in args.skip:
+        show = [*GD, "show", "--json", files[0]]
+        lean = [PY, "-S", *GD[1:], "show", "--json", files[0]]
         st = rounds({"python -c pass": lambda: run([PY, "-c", "pass"]),
-                     "gendata show --json one.png": lambda: run(
-                         [*GD, "show", "--json", files[0]])}, 21)
-        a = statistics.median(st["python -c pass"])
-        b = statistics.median(st["gendata show --json one.png"])
-        print("\nstart-up, median of 21 interleaved (min-max):")
+                     "gendata show --json one.png": lambda: run(show),
+                     "python -S -c pass": lambda: run([PY, "-S", "-c", "pass"]),
+                     "python -S -m gendata show --json": lambda: run(lean)}, 21)
+        med = {k: statistics.median(v) for k, v in st.items()}
+        print("\nstart-up, median of 21 interleaved (min-max); -S: without site's .pth files:")
         for name, ts in st.items():
-            print(f"  {name:32} {statistics.median(ts) * 1000:5.1f} ms "
+            print(f"  {name:34} {med[name] * 1000:5.1f} ms "
                   f"({min(ts) * 1000:.1f}-{max(ts) * 1000:.1f})")
-        print(f"  ratio {b / a:.2f}x")
+        plain = med["gendata show --json one.png"] / med["python -c pass"]
+        lean = med["python -S -m gendata show --json"] / med["python -S -c pass"]
+        print(f"  show --json / python -c pass: {plain:.2f}x; with -S: {lean:.2f}x")
 
     if "cold" not in args.skip:
         def cold(cmd: list[str]) -> Callable[[], float]:
