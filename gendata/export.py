@@ -202,6 +202,11 @@ def _select(obj: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
+# json.dumps(obj, ensure_ascii=False), without building a JSONEncoder for every record (dumps
+# caches only the one for its default arguments).
+_to_json_text = json.JSONEncoder(ensure_ascii=False).encode
+
+
 @lru_cache(maxsize=16)
 def _csv_plan(opts: ExportOptions) -> tuple[Callable[[dict[str, Any]], str] | None,
                                             Callable[[dict[str, Any]], str] | None, bool]:
@@ -227,7 +232,7 @@ def encode(path: str, opts: ExportOptions) -> tuple[str, Any, str | None]:
     if opts.fmt != "csv":
         if opts.fields is not None:
             obj = _select(obj, opts.fields)
-        return rec.path, json.dumps(obj, ensure_ascii=False), rec.error
+        return rec.path, _to_json_text(obj), rec.error
     before, after, spilled = _csv_plan(opts)
     if not spilled:
         return rec.path, before(obj), rec.error  # type: ignore[misc]
