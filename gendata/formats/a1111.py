@@ -21,7 +21,6 @@ from ..model_fields import (
     LORA,
     LORA_DEFAULTS,
     SCALAR_DEFAULTS,
-    SCALAR_FIELDS,
     DeferredParams,
     conforms,
 )
@@ -164,8 +163,9 @@ class _Parsed(DeferredParams):
         return params
 
     def json_fields(self) -> dict[str, Any]:
-        fields = self.fields
-        out = {k: fields.get(k, SCALAR_DEFAULTS[k]) for k in SCALAR_FIELDS}
+        # The defaults give every scalar key in schema order; the parsed fields (a subset of
+        # them, as _conform checked) their values.
+        out = {**SCALAR_DEFAULTS, **self.fields}
         out["loras"] = [{**LORA_DEFAULTS, **kw} for kw in self.loras]
         out["embeddings"] = [{**EMBEDDING_DEFAULTS, **kw} for kw in self.embeddings]
         out["samplers"] = []
