@@ -15,12 +15,13 @@ __version__ = "0.1.0"
 _LAZY = {
     "read": "api", "write": "api", "write_text": "api", "strip": "api", "copy": "api",
     "update": "api", "iter_records": "batch", "read_raw": "api", "read_safe": "api",
-    "Record": "api",
+    "Record": "api", "edit": "api", "FileIdentity": "api",
     "GenParams": "model", "Lora": "model", "Embedding": "model", "SamplerPass": "model",
     "GenDataError": "errors", "ContainerError": "errors", "ParseError": "errors",
     "ValidationError": "errors", "WriteError": "errors", "UsageError": "errors",
-    "UnsupportedFormat": "errors",
+    "UnsupportedFormat": "errors", "FileChangedError": "errors",
     "diff": "diff", "diff_images": "diff", "diff_params": "diff", "batch_diff": "diff",
+    "index": "indexing", "search": "indexing",
 }
 
 __all__ = sorted(_LAZY)

@@ -54,10 +54,9 @@ def _show_json(args: list[str]) -> int | None:
     paths = _plain_file_args(args)
     if paths is None:
         return None
-    import json
-
     from .api import Record, read
     from .errors import GenDataError
+    from .jsonenc import json_text
 
     failed = 0
     out = sys.stdout
@@ -71,7 +70,7 @@ def _show_json(args: list[str]) -> int | None:
                 from .batch import attach_extras
 
                 attach_extras(rec)
-            out.write(json.dumps(rec.to_json(), ensure_ascii=False) + "\n")
+            out.write(json_text(rec.to_json()) + "\n")
             out.flush()
             if rec.error:
                 failed += 1

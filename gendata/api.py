@@ -6,15 +6,17 @@ this module touches bytes, and nothing below it knows about files of several kin
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import containers, formats
 from .containers import container_of, open_raw
+from .containers.files import FileIdentity, read_error
 from .containers.raw import Changes, RawMetadata
-from .errors import GenDataError, ParseError, UsageError
+from .errors import FileChangedError, GenDataError, ParseError, UsageError, WriteError
 from .model_fields import DeferredParams, empty_json_fields
 
 if TYPE_CHECKING:
@@ -33,24 +35,29 @@ class Record:
     access, so that `to_json` (show --json, export) never imports pydantic.
     """
 
-    __slots__ = ("_params", "container", "error", "extras", "path", "raw")
+    __slots__ = ("_params", "container", "error", "extras", "identity", "path", "raw")
     path: str
     container: str | None
     raw: RawMetadata | None
     error: str | None
     extras: dict[str, Any]
+    identity: FileIdentity | None
     _params: GenParams | DeferredParams | None
 
     def __init__(self, path: str, container: str | None = None,
                  params: GenParams | DeferredParams | None = None,
                  raw: RawMetadata | None = None, error: str | None = None,
-                 extras: dict[str, Any] | None = None) -> None:
+                 extras: dict[str, Any] | None = None,
+                 identity: FileIdentity | None = None) -> None:
         self.path = path
         self.container = container
         self._params = params
         self.raw = raw
         self.error = error
         self.extras = {} if extras is None else extras
+        # The file as it was when read: `write(..., expect=rec.identity)` refuses to
+        # overwrite a file that changed since. Not part of equality.
+        self.identity = identity
 
     @property
     def params(self) -> GenParams | None:
@@ -130,8 +137,13 @@ def read(path: PathLike, *, stealth: bool | None = None) -> Record:
     entries kept, so nothing that is there goes unseen. `stealth=True` also looks for
     stealth pnginfo in the pixels (expensive); None looks only when the chunks gave nothing.
     """
+    try:  # before reading: a change while we read then shows as a change
+        identity: FileIdentity | None = FileIdentity.from_stat(os.stat(path))
+    except (OSError, ValueError):
+        identity = None
     raw = open_raw(path)
-    rec = Record(path=str(path), container=raw.container, raw=raw)
+    _note_duplicates(raw)
+    rec = Record(path=str(path), container=raw.container, raw=raw, identity=identity)
     if stealth or (stealth is None and _worth_stealth(raw)):
         _add_stealth(path, raw)
     try:
@@ -139,6 +151,27 @@ def read(path: PathLike, *, stealth: bool | None = None) -> Record:
     except ParseError as exc:
         rec.error = f"{path}: {exc}"
     return rec
+
+
+_TEXT_CHUNKS = frozenset({"tEXt", "zTXt", "iTXt"})
+
+
+def _note_duplicates(raw: RawMetadata) -> None:
+    """Say which of several text chunks of one keyword is read (and edited): the first, where
+    Pillow-based readers take the last."""
+    if raw.container != "png":
+        return
+    found: dict[str, list[Any]] = {}
+    for e in raw.entries:
+        if e.location in _TEXT_CHUNKS:
+            found.setdefault(e.key, []).append(e)
+    for key, entries in found.items():
+        if len(entries) > 1:
+            first = entries[0]
+            raw.warnings.append(
+                f"{len(entries)} text chunks are named {key!r}; the first ({first.location} at "
+                f"offset {first.offset}) is read and is the one an edit changes, the others "
+                "are kept as they are")
 
 
 def _worth_stealth(raw: RawMetadata) -> bool:
@@ -174,13 +207,60 @@ def dump_a1111(params: GenParams) -> str:
     return a1111.dump(params)
 
 
-def write_text(path: PathLike, text: str, *, output: PathLike | None = None) -> list[str]:
+def file_identity(path: PathLike) -> FileIdentity:
+    """The identity of the file at `path` now (device, inode, size, mtime_ns), as
+    `Record.identity` holds it from the read; ContainerError when it cannot be seen."""
+    try:
+        return FileIdentity.of(path)
+    except OSError as exc:
+        raise read_error(path, exc) from None
+
+
+@contextlib.contextmanager
+def editing(path: PathLike, *, force: bool = False, expect: FileIdentity | None = None
+            ) -> Iterator[None]:
+    """The scope of one edit of `path`: its advisory lock held from before the read to after
+    the write, `expect` checked first, `force` in effect for every file written in the block.
+
+    Every write function here opens one; open it yourself around a read and the writes that
+    depend on it (the calls inside re-enter the same lock), e.g. `gendata convert`.
+    """
+    from .containers.atomic import write_policy
+    from .containers.locks import locked
+
+    with write_policy(force=force), locked(path) as held:
+        if expect is not None and held.identity != expect:
+            raise FileChangedError(f"{path}: changed on disk since it was read "
+                             f"({expect.change(held.identity)}); not written. Read it again "
+                             "to keep that change, or write without `expect` to overwrite it")
+        yield
+
+
+def check_output(output: PathLike, *, force: bool = False) -> None:
+    """Refuse, before any work, an output that a write could not replace: anything but a
+    regular file or a new path, and without `force` a read-only or hard-linked file."""
+    from .containers.atomic import check_target, resolve_target
+
+    check_target(output, resolve_target(output), force=force)
+
+
+def write_text(path: PathLike, text: str, *, output: PathLike | None = None,
+               force: bool = False, expect: FileIdentity | None = None) -> list[str]:
     """Store an A1111 infotext in `path` (or a copy at `output`), losslessly.
 
     PNG: the `parameters` chunk (tEXt when Latin-1, else iTXt), before IDAT, and the eXIf
     UserComment too if the file has one (A1111 readers prefer it). JPEG/WebP: EXIF
     UserComment as `UNICODE\\0` + UTF-16BE. Pixels and every other chunk are copied unchanged.
+
+    How the file is replaced (links, modes, locks, `force`, `expect`): docs/guide.md, "How
+    files are written". Returns what changed; lines starting with "warning:" say what was
+    kept that a reader might trip over (duplicate chunks).
     """
+    with editing(path, force=force, expect=expect):
+        return _store_text(path, text, output)
+
+
+def _store_text(path: PathLike, text: str, output: PathLike | None) -> list[str]:
     kind = container_of(path)
     dst = output if output is not None else path
     if output is not None and container_of_name(output) not in (None, kind):
@@ -200,38 +280,96 @@ def container_of_name(path: PathLike) -> str | None:
 
 
 def write(path: PathLike, params: GenParams, *, output: PathLike | None = None,
-          stealth: bool = False) -> list[str]:
+          stealth: bool = False, force: bool = False, expect: FileIdentity | None = None
+          ) -> list[str]:
     """Write `params` as an A1111 infotext into `path` (or a copy at `output`).
 
     A model parsed from A1111 text keeps its original wording for every field that was not
     edited. `stealth=True` also hides a copy in the alpha channel (PNG only; this one
-    operation necessarily re-encodes pixels).
+    operation necessarily re-encodes pixels); when the image is too small for it, nothing is
+    written. A file whose copies of the text (PNG `parameters` and EXIF UserComment) differ
+    is refused unless `force`, which writes the new text to both.
+
+    `expect` (a `Record.identity`): refuse with WriteError when the file is no longer the
+    one that was read. For the edit to be safe against concurrent ones, read and write under
+    one lock: `edit`.
     """
     text = dump_a1111(params)
-    kind = container_of(path) if stealth else "png"
+    with editing(path, force=force, expect=expect):
+        if not force:
+            _refuse_diverging(path, open_raw(path))
+        return _store(path, text, output, stealth)
+
+
+def edit(path: PathLike, change: Callable[[Record], GenParams], *,
+         output: PathLike | None = None, stealth: bool = False, force: bool = False,
+         expect: FileIdentity | None = None) -> list[str]:
+    """Read `path`, compute new parameters with `change(record)` and write them, all under
+    the file's lock, so that concurrent edits (two `gendata set` runs) serialise and neither
+    is lost. Otherwise as `write`."""
+    with editing(path, force=force, expect=expect):
+        rec = read(path)
+        params = change(rec)
+        if not force and rec.raw is not None:
+            _refuse_diverging(path, rec.raw)
+        return _store(path, dump_a1111(params), output, stealth)
+
+
+def _store(path: PathLike, text: str, output: PathLike | None, stealth: bool) -> list[str]:
+    if not stealth:
+        return _store_text(path, text, output)
+    kind = container_of(path)
     if kind != "png":
         raise UsageError(f"{path}: stealth copies need a lossless PNG; this is a "
                          f"{kind.upper()}")
-    changes = write_text(path, text, output=output)
-    if stealth:
-        from .containers import stealth as st
+    from .containers import stealth as st
+    from .containers.atomic import scratch_path
 
-        dst = output or path
-        changes += st.rewrite(dst, dst, Changes(set={"parameters": text}))
-    return changes
+    dst = output if output is not None else path
+    # Text and pixels go through one staged copy, so that a refusal of either (an image too
+    # small for the payload) leaves the file as it was.
+    with scratch_path(dst) as staged:
+        changes = _store_text(path, text, staged)
+        return changes + st.rewrite(staged, dst, Changes(set={"parameters": text}))
 
 
-def strip(path: PathLike, *, output: PathLike | None = None, dry_run: bool = False
-          ) -> list[str]:
+_A1111_PLACES = frozenset({"tEXt", "zTXt", "iTXt", "EXIF:UserComment"})
+
+
+def _refuse_diverging(path: PathLike, raw: RawMetadata) -> None:
+    """Refuse to write one edit over two copies of the generation text that differ (a PNG's
+    `parameters` and its EXIF UserComment): one of them would be lost."""
+    copies = [e for e in raw.entries if e.location in _A1111_PLACES and e.text is not None
+              and e.key == "UserComment"]
+    first = next((e for e in raw.entries if e.location in _A1111_PLACES and e.text is not None
+                  and e.key == "parameters"), None)
+    if first is not None:
+        copies.insert(0, first)
+    texts = {e.text.strip().rstrip("\0") for e in copies if e.text is not None}
+    if len(texts) < 2:
+        return
+    names = " and ".join(
+        f"{'EXIF UserComment' if e.key == 'UserComment' else f'{e.location} chunk {e.key!r}'}"
+        f" (at offset {e.offset})" for e in copies)
+    raise WriteError(f"{path}: {names} hold different generation data; not written, so "
+                     "neither is lost. `gendata write --from` replaces both; --force writes "
+                     "this edit to both")
+
+
+def strip(path: PathLike, *, output: PathLike | None = None, dry_run: bool = False,
+          force: bool = False, expect: FileIdentity | None = None) -> list[str]:
     """Remove generation data (text chunks that carry it, EXIF UserComment) without touching
     pixels. Returns what was (or, with dry_run, would be) removed."""
-    raw = open_raw(path)
-    changes = Changes(remove=formats.generation_keys(raw))
-    planned = containers.removals(raw, changes)
-    if dry_run or not planned:
+    if dry_run:
+        raw = open_raw(path)
+        return containers.removals(raw, Changes(remove=formats.generation_keys(raw)))
+    with editing(path, force=force, expect=expect):
+        raw = open_raw(path)
+        changes = Changes(remove=formats.generation_keys(raw))
+        planned = containers.removals(raw, changes)
+        if planned:
+            containers.write_raw(path, output if output is not None else path, changes)
         return planned
-    containers.write_raw(path, output if output is not None else path, changes)
-    return planned
 
 
 def update(params: GenParams, changes: dict[str, Any], *, unset: Iterable[str] = (),
@@ -239,7 +377,10 @@ def update(params: GenParams, changes: dict[str, Any], *, unset: Iterable[str] =
     """Apply typed-field changes, `Key=value` infotext keys and removals; validated.
 
     Infotext keys that map to a typed field (e.g. "Hires upscale") are converted and
-    validated like the field; other keys go to `extra` as text.
+    validated like the field; other keys go to `extra` as text. A key the infotext cannot
+    carry (a newline, a comma, a colon) and a value outside its field's range are refused
+    with ValidationError; renaming the model clears its hash (`model.edit_remarks` words
+    what changed beside the request).
     """
     from .formats import a1111
 
@@ -248,6 +389,7 @@ def update(params: GenParams, changes: dict[str, Any], *, unset: Iterable[str] =
     for key, value in (set_keys or {}).items():
         spec = a1111.TYPED.get(key)
         if spec is None:
+            a1111.check_key(key)  # refused now, not when the text is written
             extra[key] = value
             continue
         try:
@@ -300,29 +442,37 @@ def _a1111_origin_type() -> type:
     return InfotextOrigin
 
 
-def copy(src: PathLike, dst: PathLike, *, output: PathLike | None = None) -> list[str]:
+def copy(src: PathLike, dst: PathLike, *, output: PathLike | None = None,
+         force: bool = False, expect: FileIdentity | None = None) -> list[str]:
     """Copy the generation data of `src` onto `dst`, across containers.
 
     A1111-family text is copied word for word; data of other generators is copied verbatim
-    between PNGs and written as A1111 parameters into JPEG/WebP.
+    between PNGs and written as A1111 parameters into JPEG/WebP. `dst` is locked while it
+    is read and written; `expect` is its identity.
     """
     rec = read(src)
     if rec.params is None:
         raise UsageError(rec.error or f"{src}: has no generation data to copy")
-    dst_kind = container_of(dst)
-    origin = rec.params.origin
-    if isinstance(origin, _a1111_origin_type()):
-        return write_text(dst, dump_a1111(rec.params), output=output)  # origin.text, verbatim
-    if (rec.raw is not None and containers.free_text(rec.raw.container)
-            and containers.free_text(dst_kind)):
-        texts = containers.keyed_texts(rec.raw, formats.generation_keys(rec.raw))
-        return containers.write_raw(dst, output or dst, Changes(set=texts))
-    return write(dst, rec.params, output=output)
+    with editing(dst, force=force, expect=expect):
+        dst_kind = container_of(dst)
+        origin = rec.params.origin
+        if isinstance(origin, _a1111_origin_type()):
+            return _store_text(dst, dump_a1111(rec.params), output)  # origin.text, verbatim
+        if (rec.raw is not None and containers.free_text(rec.raw.container)
+                and containers.free_text(dst_kind)):
+            texts = containers.keyed_texts(rec.raw, formats.generation_keys(rec.raw))
+            return containers.write_raw(dst, output or dst, Changes(set=texts))
+        return _store(dst, dump_a1111(rec.params), output, False)
 
 
 __all__ = [
+    "FileIdentity",
     "Record",
+    "check_output",
     "copy",
+    "edit",
+    "editing",
+    "file_identity",
     "read",
     "read_raw",
     "read_safe",

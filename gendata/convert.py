@@ -19,7 +19,7 @@ import os
 import re
 import shutil
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from PIL import Image
 
@@ -66,7 +66,13 @@ def as_a1111(params: GenParams) -> GenParams:
     prompt = params.prompt
     if tags:
         prompt = (prompt.rstrip() + (" " if prompt.strip() else "") + " ".join(tags)).strip()
-    extra = dict(params.extra)
+    from .formats.infotext_write import writable_key
+
+    extra: dict[str, Any] = {}
+    for key, value in params.extra.items():  # keys an infotext can carry, the first of a name
+        spelled = writable_key(key)
+        if spelled is not None:
+            extra.setdefault(spelled, value)
     if params.generator and params.generator not in _A1111_FAMILY:
         extra.setdefault("Converted from", params.generator)
     out = params.model_copy(update={"prompt": prompt, "loras": loras, "extra": extra})

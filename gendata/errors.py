@@ -27,5 +27,10 @@ class WriteError(GenDataError):
     """Writing failed; the original file is left as it was."""
 
 
+class FileChangedError(WriteError):
+    """The file changed on disk since it was read (or while it was written); nothing was
+    written, so the other change is kept. Read it again, or write without `expect`."""
+
+
 class UsageError(GenDataError):
     """The caller asked for something that cannot be done (e.g. edit a dialect we cannot write)."""

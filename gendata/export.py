@@ -15,17 +15,22 @@ memory stays flat and nothing is parsed twice. `csv_extra="json"` (or a field li
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import marshal
+import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 from .batch import map_chunks, read_ahead, read_one
+from .containers.files import FileIdentity
 from .csvenc import csv_line, csv_quote, csv_text, csv_value
+from .errors import UsageError
+from .jsonenc import json_text
 
 __all__ = [
     "CSV_COLUMNS",
@@ -38,6 +43,8 @@ __all__ = [
     "csv_columns",
     "export",
     "lora_cell",
+    "output_file",
+    "without_output",
 ]
 
 FORMATS = ("json", "jsonl", "csv")
@@ -74,12 +81,15 @@ class ExportOptions:
     """What to write. `fields`: top-level `show --json` keys and `extra.<key>` names to keep
     (None: all); in CSV `extra` (or `extra.*`) stands for every extra column. `csv_extra`:
     "columns" (one column per key, written at the end) or "json" (one JSON column, streamed).
+    `formula_guard`: CSV cells a spreadsheet would run as formulas get a `'` in front
+    (csvenc; docs/batch.md, "Formula guard").
     """
 
     fmt: str = "jsonl"
     fields: tuple[str, ...] | None = None
     csv_extra: str = "columns"
     stealth: bool | None = None
+    formula_guard: bool = True
 
     def __post_init__(self) -> None:
         from .errors import UsageError
@@ -172,17 +182,19 @@ _SPECIAL = frozenset({"loras", "embeddings", "notes", "warnings", "samplers", "e
 
 
 @lru_cache(maxsize=16)
-def _line_encoder(cols: tuple[str, ...]) -> Callable[[dict[str, Any]], str]:
-    """A function giving `csv_line([csv_cell(obj, c) for c in cols])`, with the column
-    dispatch of csv_cell done once instead of for every cell of every row."""
+def _line_encoder(cols: tuple[str, ...], guard: bool = True
+                  ) -> Callable[[dict[str, Any]], str]:
+    """A function giving `csv_line([csv_cell(obj, c) for c in cols], guard)`, with the
+    column dispatch of csv_cell done once instead of for every cell of every row."""
     if len(cols) == 1:
         col = cols[0]
-        return lambda obj: csv_line([csv_cell(obj, col)])
+        return lambda obj: csv_line([csv_cell(obj, col)], guard)
     plan = [(c, c not in _SPECIAL and "." not in c) for c in cols]
 
     def encode_line(obj: dict[str, Any]) -> str:
         get = obj.get
-        return ",".join([csv_text(get(c)) if plain else csv_quote(csv_cell(obj, c))
+        return ",".join([csv_text(get(c), guard) if plain
+                         else csv_quote(csv_cell(obj, c), guard)
                          for c, plain in plan])
 
     return encode_line
@@ -202,22 +214,18 @@ def _select(obj: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-# json.dumps(obj, ensure_ascii=False), without building a JSONEncoder for every record (dumps
-# caches only the one for its default arguments).
-_to_json_text = json.JSONEncoder(ensure_ascii=False).encode
-
-
 @lru_cache(maxsize=16)
 def _csv_plan(opts: ExportOptions) -> tuple[Callable[[dict[str, Any]], str] | None,
                                             Callable[[dict[str, Any]], str] | None, bool]:
     """(encoder of the cells before the extra columns, of those after, whether the extras
     are spilled) for `opts`, worked out once per export instead of once per file."""
     cols = opts.columns()
+    guard = opts.formula_guard
     if _EXTRA_ALL not in cols:
-        return _line_encoder(tuple(cols)), None, False
+        return _line_encoder(tuple(cols), guard), None, False
     i = cols.index(_EXTRA_ALL)
-    before = _line_encoder(tuple(cols[:i])) if i else None
-    after = _line_encoder(tuple(cols[i + 1:])) if i + 1 < len(cols) else None
+    before = _line_encoder(tuple(cols[:i]), guard) if i else None
+    after = _line_encoder(tuple(cols[i + 1:]), guard) if i + 1 < len(cols) else None
     return before, after, True
 
 
@@ -232,11 +240,12 @@ def encode(path: str, opts: ExportOptions) -> tuple[str, Any, str | None]:
     if opts.fmt != "csv":
         if opts.fields is not None:
             obj = _select(obj, opts.fields)
-        return rec.path, _to_json_text(obj), rec.error
+        return rec.path, json_text(obj), rec.error
     before, after, spilled = _csv_plan(opts)
     if not spilled:
         return rec.path, before(obj), rec.error  # type: ignore[misc]
-    extras = {k: csv_text(v) for k, v in obj["extra"].items()}
+    guard = opts.formula_guard
+    extras = {k: csv_text(v, guard) for k, v in obj["extra"].items()}
     return (rec.path, (before(obj) if before else "", after(obj) if after else "", extras),
             rec.error)
 
@@ -299,8 +308,9 @@ class _SpillCsvWriter:
 
     BLOCK = 1024
 
-    def __init__(self, out: IO[str], cols: list[str]) -> None:
+    def __init__(self, out: IO[str], cols: list[str], guard: bool = True) -> None:
         self.out = out
+        self.guard = guard
         i = cols.index(_EXTRA_ALL)
         self.before, self.after = cols[:i], cols[i + 1:]
         self.keys: set[str] = set()
@@ -325,7 +335,7 @@ class _SpillCsvWriter:
         keys = _sorted_keys(self.keys)
         header = [*self.before, *(f"extra.{k}" for k in keys), *self.after]
         out = self.out
-        out.write(csv_line(header) + "\r\n")
+        out.write(csv_line(header, self.guard) + "\r\n")
         self.spill.seek(0)
         nb, na = bool(self.before), bool(self.after)
         for _ in range(self.blocks):
@@ -368,8 +378,8 @@ def _writer(out: IO[str], opts: ExportOptions) -> Any:
         return _LineWriter(out)
     cols = opts.columns()
     if _EXTRA_ALL in cols:
-        return _SpillCsvWriter(out, cols)
-    return _LineWriter(out, csv_line(cols), "\r\n")
+        return _SpillCsvWriter(out, cols, opts.formula_guard)
+    return _LineWriter(out, csv_line(cols, opts.formula_guard), "\r\n")
 
 
 def export(files: Iterable[str], out: IO[str], options: ExportOptions | None = None, *,
@@ -422,3 +432,44 @@ def to_text(files: Iterable[str], options: ExportOptions | None = None, **kwargs
     export(files, buf, options, **kwargs)
     return buf.getvalue()
 
+
+
+@contextlib.contextmanager
+def output_file(path: str | os.PathLike[str], *, force: bool = False
+                ) -> Iterator[tuple[BinaryIO, FileIdentity | None]]:
+    """The file an export to `path` writes: (the file, the identity of what `path` held).
+
+    The output goes to a temporary file that replaces `path` when the block ends without an
+    error, so no input is overwritten before it is read (see `without_output`). Anything but
+    a regular file or a new path is refused (a FIFO would block, a device be replaced), as
+    are read-only and hard-linked files without `force`; /dev/null is written as it is.
+    """
+    from .containers.atomic import atomic_output, check_target, resolve_target, write_policy
+
+    if os.path.realpath(path) == os.path.realpath(os.devnull):
+        with open(os.devnull, "wb") as sink:
+            yield sink, None
+        return
+    target = resolve_target(path)
+    st = check_target(path, target, force=force)
+    with write_policy(force=force), atomic_output(path) as f:
+        yield f, FileIdentity.from_stat(st) if st is not None else None
+
+
+def without_output(files: Iterable[str], output: FileIdentity | None) -> Iterator[str]:
+    """`files`, stopping with UsageError at one that is the export's own output file (by
+    device and inode, so links and other spellings of its name count)."""
+    if output is None:
+        yield from files
+        return
+    key = (output.device, output.inode)
+    for path in files:
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError):
+            yield path
+            continue
+        if (st.st_dev, st.st_ino) == key:
+            raise UsageError(f"{path}: is also the output file; refusing to replace an input "
+                             "with the export (choose another -o)")
+        yield path

@@ -6,6 +6,7 @@ about any one generator's text format (docs/formats.md#the-common-model).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -13,9 +14,10 @@ from pydantic import ValidationError as _PydanticValidationError
 
 from . import model_fields
 from .errors import ParseError, ValidationError
-from .model_fields import REQUIRED, SCALAR_FIELDS, FieldSpec, Origin
+from .model_fields import HASH_FIELDS, REQUIRED, SCALAR_FIELDS, FieldSpec, Origin, edit_problem
 
-__all__ = ["Embedding", "GenParams", "Lora", "Origin", "SamplerPass", "validation_message"]
+__all__ = ["Embedding", "GenParams", "Lora", "Origin", "SamplerPass", "edit_remarks",
+           "validation_message"]
 
 
 def _fields(table: dict[str, FieldSpec]) -> dict[str, Any]:
@@ -143,6 +145,9 @@ class GenParams(BaseModel):
         `json_fields`/`Record.to_json`. Keys that are not fields (`path`, `raw`, `error`...)
         are ignored and null means the field's default, so any record's JSON reads back.
 
+        What it builds is meant to be written, so its values must lie in their fields' edit
+        ranges, as an edit's must (docs/json.md#ranges).
+
         Raises gendata.errors.ParseError naming `where` and what is wrong.
         """
         if not isinstance(obj, dict):
@@ -150,9 +155,14 @@ class GenParams(BaseModel):
         fields = cls.model_fields
         data = {k: v for k, v in obj.items() if k in fields and v is not None}
         try:
-            return cls.model_validate(data)
+            params = cls.model_validate(data)
         except _PydanticValidationError as exc:
             raise ParseError(f"{where}: {validation_message(exc)}") from None
+        problems = [p for name in SCALAR_FIELDS
+                    if (p := edit_problem(name, getattr(params, name))) is not None]
+        if problems:
+            raise ParseError(f"{where}: {'; '.join(problems)}")
+        return params
 
     def json_fields(self) -> dict[str, Any]:
         """The model's part of the `show --json` object: the scalar fields, then loras,
@@ -169,6 +179,12 @@ class GenParams(BaseModel):
     def edited(self, **changes: Any) -> GenParams:
         """Return a validated copy with `changes` applied, keeping the origin for exact output.
 
+        A changed value must lie in the range its field means (model_fields: seed
+        0..2^64-1, steps 1..10,000, a finite CFG scale, ...); values left as they were are
+        not checked, so a file holding an odd value can still have other fields edited. A
+        model (or VAE) name that changes while its hash does not clears the hash, here and
+        in the `Hashes` object: it was the old file's (`edit_remarks` says so in words).
+
         Raises gendata.errors.ValidationError with a sentence a user can act on.
         """
         unknown = sorted(set(changes) - set(type(self).model_fields))
@@ -180,6 +196,14 @@ class GenParams(BaseModel):
             new = type(self).model_validate(data)
         except _PydanticValidationError as exc:
             raise ValidationError(validation_message(exc)) from None
+        problems = [p for name in changes if name in SCALAR_FIELDS
+                    and getattr(new, name) != getattr(self, name)
+                    and (p := edit_problem(name, getattr(new, name))) is not None]
+        if problems:
+            raise ValidationError("; ".join(problems))
+        stale = _stale_hashes(self, new, changes)
+        if stale:
+            new = new.model_copy(update=stale)
         new.origin = self.origin
         return new
 
@@ -191,6 +215,93 @@ class GenParams(BaseModel):
     def scalar_fields(cls) -> tuple[str, ...]:
         """Names of the scalar typed fields, in schema order."""
         return SCALAR_FIELDS
+
+
+def _stale_hashes(old: GenParams, new: GenParams, changes: dict[str, Any]) -> dict[str, Any]:
+    """The field values that keep the hashes of a renamed model or VAE true: the hash field
+    cleared (unless the edit sets it too), and the file's entry in extra["Hashes"] removed
+    or, when the edit sets the hash, given that hash (unless the edit sets Hashes itself)."""
+    update: dict[str, Any] = {}
+    hashes = new.extra.get("Hashes")
+    same_hashes = hashes == old.extra.get("Hashes")
+    for name, (hash_field, entry) in HASH_FIELDS.items():
+        if not _renamed(old, new, name):
+            continue
+        given = hash_field in changes
+        if not given and getattr(new, hash_field) is not None:
+            update[hash_field] = None
+        if same_hashes:
+            hashes = _with_entry(hashes, entry, getattr(new, hash_field) if given else None)
+    if hashes is not new.extra.get("Hashes"):
+        extra = dict(new.extra)
+        if hashes is None:
+            del extra["Hashes"]
+        else:
+            extra["Hashes"] = hashes
+        update["extra"] = extra
+    return update
+
+
+def _renamed(old: GenParams, new: GenParams, name: str) -> bool:
+    """Whether the file a field names changed to another one. Naming a file that had no name
+    (old A1111 versions wrote only `Model hash`) or removing the name is not a change of
+    file, and keeps its hash."""
+    before, after = getattr(old, name), getattr(new, name)
+    return before is not None and after is not None and before != after
+
+
+def _with_entry(hashes: Any, entry: str, value: str | None) -> Any:
+    """`hashes` (a `Hashes` object, or its JSON text as a dialect keeps it) with `entry` set
+    to `value`, or removed when `value` is None; None when nothing is left; `hashes` itself
+    when it has no such entry."""
+    obj = hashes
+    if isinstance(hashes, str):
+        try:
+            obj = json.loads(hashes)
+        except ValueError:
+            return hashes
+    if not isinstance(obj, dict) or entry not in obj:
+        return hashes
+    rest = {k: (value if k == entry else v) for k, v in obj.items()
+            if k != entry or value is not None}
+    if not rest:
+        return None
+    # A1111 writes the object with json.dumps' default separators, as this does
+    return json.dumps(rest, ensure_ascii=False) if isinstance(hashes, str) else rest
+
+
+def edit_remarks(before: GenParams, after: GenParams) -> list[str]:
+    """What an edit changed besides what was asked, in words for the user: the hash of a
+    model or VAE whose name changed, cleared because it was the old file's."""
+    out = []
+    for name, (hash_field, entry) in HASH_FIELDS.items():
+        if not _renamed(before, after, name):
+            continue
+        gone = []
+        old_hash = getattr(before, hash_field)
+        if old_hash is not None and getattr(after, hash_field) is None:
+            gone.append(f"{hash_field} {old_hash!r}")
+        old_entry = _hash_entry(before.extra.get("Hashes"), entry)
+        if old_entry is not None and _hash_entry(after.extra.get("Hashes"), entry) is None:
+            gone.append(f"the {entry!r} entry of Hashes")
+        if gone:
+            out.append(f"{name} changed from {getattr(before, name)!r} to "
+                       f"{getattr(after, name)!r}: removed {' and '.join(gone)}, the hash of "
+                       f"the old file; set the new file's hash with {_HASH_OPTION[hash_field]}")
+    return out
+
+
+_HASH_OPTION = {"model_hash": "--model-hash", "vae_hash": "--param 'VAE hash=...'"}
+
+
+def _hash_entry(hashes: Any, entry: str) -> Any:
+    obj = hashes
+    if isinstance(hashes, str):
+        try:
+            obj = json.loads(hashes)
+        except ValueError:
+            return None
+    return obj.get(entry) if isinstance(obj, dict) else None
 
 
 def _plain(model: BaseModel) -> dict[str, Any]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["EMBEDDING", "EMBEDDING_DEFAULTS", "GENPARAMS", "LORA", "LORA_DEFAULTS", "REQUIRED",
-           "SAMPLER_PASS", "SCALAR_DEFAULTS", "SCALAR_FIELDS", "DeferredParams", "FieldSpec",
-           "Origin", "conforms", "empty_json_fields"]
+__all__ = ["EMBEDDING", "EMBEDDING_DEFAULTS", "GENPARAMS", "HASH_FIELDS", "LORA", "LORA_DEFAULTS",
+           "REQUIRED", "SAMPLER_PASS", "SCALAR_DEFAULTS", "SCALAR_FIELDS", "SEED_MAX",
+           "DeferredParams", "FieldSpec", "Origin", "conforms", "edit_problem",
+           "empty_json_fields"]
 
 
 class _Required:
@@ -29,16 +30,25 @@ REQUIRED: Any = _Required()
 
 class FieldSpec:
     """One scalar field: values must be exactly `type` (or None when the default is None) and
-    satisfy `gt`/`ge`. int, float and str only: that is what every dialect produces."""
+    satisfy `gt`/`ge`. int, float and str only: that is what every dialect produces.
 
-    __slots__ = ("default", "ge", "gt", "type")
+    `low`..`high` (inclusive) is the range the field means, which an edit must respect
+    (`edit_problem`); `why` explains a bound a user may not expect. Reading a file does not
+    apply them: a file that holds 20,000 steps is shown as it is, and stays so when another
+    field is edited."""
+
+    __slots__ = ("default", "ge", "gt", "high", "low", "type", "why")
 
     def __init__(self, type_: type[Any], default: Any = None, *, gt: float | None = None,
-                 ge: float | None = None) -> None:
+                 ge: float | None = None, low: float | None = None, high: float | None = None,
+                 why: str = "") -> None:
         self.type = type_
         self.default = default
         self.gt = gt
         self.ge = ge
+        self.low = low
+        self.high = high
+        self.why = why
 
     @property
     def nullable(self) -> bool:
@@ -49,34 +59,47 @@ class FieldSpec:
                 f"ge={self.ge!r})")
 
 
+SEED_MAX = 2**64 - 1  # ComfyUI seeds reach it; A1111 and NovelAI stay below 2^32
+_SEED_WHY = ("-1 means 'a random seed' only in a generator's interface; a file records the "
+             "seed that was used")
+_STEPS_MAX = 10_000
+_PIXELS_MAX = 65_536  # the largest side any of the generators' encoders accepts
+
 # GenParams' scalar fields, in schema order (docs/json.md). The list fields (loras,
-# embeddings, samplers, extra, notes) follow them in model.py.
+# embeddings, samplers, extra, notes) follow them in model.py. The edit ranges (low..high)
+# are documented in docs/json.md ("Ranges").
 GENPARAMS: dict[str, FieldSpec] = {
     "generator": FieldSpec(str),
     "prompt": FieldSpec(str, ""),
     "negative_prompt": FieldSpec(str, ""),
-    "steps": FieldSpec(int, gt=0),
+    "steps": FieldSpec(int, gt=0, low=1, high=_STEPS_MAX),
     "sampler": FieldSpec(str),
     "scheduler": FieldSpec(str),
     "cfg_scale": FieldSpec(float),
-    "seed": FieldSpec(int),  # unbounded: ComfyUI seeds reach 2^64-1
-    "width": FieldSpec(int, gt=0),
-    "height": FieldSpec(int, gt=0),
+    "seed": FieldSpec(int, low=0, high=SEED_MAX, why=_SEED_WHY),  # read unbounded
+    "width": FieldSpec(int, gt=0, low=1, high=_PIXELS_MAX),
+    "height": FieldSpec(int, gt=0, low=1, high=_PIXELS_MAX),
     "model": FieldSpec(str),
     "model_hash": FieldSpec(str),
     "vae": FieldSpec(str),
     "vae_hash": FieldSpec(str),
-    "denoising_strength": FieldSpec(float, ge=0),
-    "clip_skip": FieldSpec(int, gt=0),
-    "hires_upscale": FieldSpec(float, gt=0),
-    "hires_steps": FieldSpec(int, ge=0),
+    "denoising_strength": FieldSpec(float, ge=0, low=0, high=1),
+    "clip_skip": FieldSpec(int, gt=0, low=1, high=12,
+                           why="CLIP text encoders have 12 layers to skip at most"),
+    "hires_upscale": FieldSpec(float, gt=0, high=16),
+    "hires_steps": FieldSpec(int, ge=0, low=0, high=_STEPS_MAX),
     "hires_upscaler": FieldSpec(str),
-    "hires_width": FieldSpec(int, ge=0),
-    "hires_height": FieldSpec(int, ge=0),
-    "variation_seed": FieldSpec(int),
-    "variation_seed_strength": FieldSpec(float, ge=0),
+    "hires_width": FieldSpec(int, ge=0, low=0, high=_PIXELS_MAX),
+    "hires_height": FieldSpec(int, ge=0, low=0, high=_PIXELS_MAX),
+    "variation_seed": FieldSpec(int, low=0, high=SEED_MAX, why=_SEED_WHY),
+    "variation_seed_strength": FieldSpec(float, ge=0, low=0, high=1),
     "version": FieldSpec(str),
 }
+# A field that names a file, and the field holding that file's hash: a hash that was taken
+# of another file is wrong once the name changes (GenParams.edited clears it). The second
+# name is the file's entry in the `Hashes` object A1111 and Civitai write (extra["Hashes"]).
+HASH_FIELDS: dict[str, tuple[str, str]] = {"model": ("model_hash", "model"),
+                                           "vae": ("vae_hash", "vae")}
 LORA: dict[str, FieldSpec] = {
     "name": FieldSpec(str, REQUIRED),
     "weight": FieldSpec(float),
@@ -136,6 +159,37 @@ def conforms(values: Mapping[str, Any], table: Mapping[str, FieldSpec] = GENPARA
 # The required fields of each table above, found once: `conforms` runs for every file read.
 _REQUIRED = {id(t): (t, tuple(n for n, spec in t.items() if spec.default is REQUIRED))
              for t in (GENPARAMS, LORA, EMBEDDING, SAMPLER_PASS)}
+
+
+def edit_problem(name: str, value: Any, table: Mapping[str, FieldSpec] = GENPARAMS
+                 ) -> str | None:
+    """Why `value`, already of the field's type, is not one an edit may set: a number that
+    is not finite, or one outside the field's range. None when it may."""
+    spec = table.get(name)
+    if spec is None or value is None or isinstance(value, (str, bool)):
+        return None
+    if not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and (value != value or value in (_INF, -_INF)):
+        return f"{name} must be a finite number, got {value!r}"
+    low, high = spec.low, spec.high
+    if (low is not None and value < low) or (high is not None and value > high):
+        if low is not None and high is not None:
+            what = f"between {_num(low)} and {_num(high)}"
+        elif low is not None:
+            what = f"at least {_num(low)}"
+        else:
+            what = f"at most {_num(high or 0)}"
+        why = f" ({spec.why})" if spec.why else ""
+        return f"{name} must be {what}, got {value!r}{why}"
+    return None
+
+
+_INF = float("inf")
+
+
+def _num(bound: float) -> str:
+    return str(int(bound)) if float(bound).is_integer() else repr(bound)
 
 
 def empty_json_fields() -> dict[str, Any]:

@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "ti": "ti:ti",
     "convert": "convert:convert",
     "regen": "regen:regen",
+    "index": "index:index", "search": "search:search",
 }
 
 

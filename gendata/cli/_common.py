@@ -17,11 +17,18 @@ T = TypeVar("T")
 
 
 def error(message: str) -> None:
-    click.echo(f"gendata: error: {message}", err=True)
+    click.echo(f"gendata: error: {_visible(message)}", err=True)
 
 
 def warn(message: str) -> None:
-    click.echo(f"gendata: warning: {message}", err=True)
+    click.echo(f"gendata: warning: {_visible(message)}", err=True)
+
+
+def _visible(message: str) -> str:
+    """Messages quote file names and metadata: their control characters are spelled out."""
+    from ..present.values import visible
+
+    return visible(message, "")
 
 
 def for_each(items: Iterable[T], action: Callable[[T], None]) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ._common import finish, for_each
+from .edit import force_option
 
 
 @click.command()
@@ -17,8 +18,9 @@ from ._common import finish, for_each
 @click.option("--replace", is_flag=True,
               help="Drop the original generator's chunks (graph, JSON) instead of keeping them.")
 @click.option("--dry-run", is_flag=True, help="Print the A1111 text; write nothing.")
+@force_option
 def convert(files: tuple[str, ...], target: str, output: str | None, replace: bool,
-            dry_run: bool) -> None:
+            dry_run: bool, force: bool) -> None:
     """Rewrite any generator's parameters as A1111 text (what Civitai and PNG Info read)."""
     if output and len(files) > 1:
         raise click.UsageError("-o/--output takes a single input file")
@@ -35,7 +37,11 @@ def convert(files: tuple[str, ...], target: str, output: str | None, replace: bo
                 raise UsageError(rec.error or f"{path}: has no generation data to convert")
             click.echo(api.dump_a1111(as_a1111(rec.params)))
             return
-        _text, changes = run(path, to=target, output=output, replace=replace)
+        if output is not None:
+            api.check_output(output, force=force)
+        # one lock around the read and every write that depends on it
+        with api.editing(path, force=force):
+            _text, changes = run(path, to=target, output=output, replace=replace)
         dest = output or path
         for change in changes:
             click.echo(f"{dest}: {change}", err=True)

@@ -25,15 +25,20 @@ from .output import echo_document, emit, output_options
     json_help="The comparison as one JSON object (docs/batch.md).")
 @click.option("--width", type=click.IntRange(min=10), default=60, show_default=True,
               help="Batch table: cut text cells to this many characters.")
+@click.option("-0", "--null", is_flag=True,
+              help="Paths read from `-` are NUL-separated (find -print0).")
 def diff(paths: tuple[str, ...], base: str | None, recursive: bool, fmt: str,
-         width: int) -> None:
+         width: int, null: bool) -> None:
     """Show what differs in the generation data of images.
 
     Two files: field by field, prompts as a word diff, parameters as old -> new, LoRAs added,
     removed or reweighted. Three or more, or folders: one table of the fields that vary (the
     constant ones listed once above it); `--base IMG` compares each with one reference.
-    Works across generators (a ComfyUI image against an A1111 one).
+    Works across generators (a ComfyUI image against an A1111 one). `-` reads paths from
+    standard input, one a line (`gendata search seed:42 --paths | gendata diff -`).
     """
+    if "-" in paths:
+        paths = _with_stdin(paths, null)
     pair = base is None and len(paths) == 2 and not any(os.path.isdir(p) for p in paths)
     if pair:
         if fmt in ("csv", "jsonl"):
@@ -44,6 +49,21 @@ def diff(paths: tuple[str, ...], base: str | None, recursive: bool, fmt: str,
         if len(paths) == 1 and base is None and not os.path.isdir(paths[0]):
             raise click.UsageError("diff needs two images, a folder, or --base")
         _batch(paths, base, recursive, fmt, width)
+
+
+def _with_stdin(paths: tuple[str, ...], null: bool) -> tuple[str, ...]:
+    """`paths` with `-` replaced by the paths on standard input."""
+    from ..batch import expand_paths
+
+    out: list[str] = []
+    for p in paths:
+        if p == "-":
+            out.extend(expand_paths(["-"], stdin=sys.stdin, null=null))
+        else:
+            out.append(p)
+    if not out:
+        raise click.UsageError("no paths on standard input")
+    return tuple(out)
 
 
 def _read(path: str) -> Any:
@@ -110,13 +130,21 @@ def label(field: str) -> str:
 
 
 def _value_text(value: Any) -> str:
+    """A value as the tables show it, its control characters spelled out (render.safe_text)."""
+    from ..present.values import visible
     from .render import fmt
 
     if value is None:
         return "—"
     if isinstance(value, dict):  # loras
-        return ", ".join(f"{k}:{_weight(v)}" for k, v in value.items())
-    return fmt(value)
+        return visible(", ".join(f"{k}:{_weight(v)}" for k, v in value.items()), "")
+    return visible(fmt(value), "")
+
+
+def _text(text: str, style: str = "") -> Any:
+    from .render import safe_text
+
+    return safe_text(text, style)
 
 
 def _weight(w: Any) -> str:
@@ -134,11 +162,13 @@ def word_diff_text(old: str, new: str, *, marks: bool = False) -> Any:
     from rich.text import Text
 
     from ..diff import word_diff
+    from ..present.values import visible
 
     out = Text()
     styles = {"equal": "", "delete": "bold red strike", "insert": "bold green"}
     brackets = {"equal": ("", ""), "delete": ("[-", "-]"), "insert": ("{+", "+}")}
     for op, piece in word_diff(old, new):
+        piece = visible(piece)
         if marks:
             piece = brackets[op][0] + piece + brackets[op][1]
         out.append(piece, style=styles[op])
@@ -159,8 +189,8 @@ def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False) -> Any
         return f"{rec.path} ({GENERATOR_NAMES.get(gen, gen) if gen else 'no generation data'})"
 
     head = Text()
-    head.append("--- " + who(a) + "\n", style="red")
-    head.append("+++ " + who(b), style="green")
+    head.append("--- " + _value_text(who(a)) + "\n", style="red")
+    head.append("+++ " + _value_text(who(b)), style="green")
     parts: list[Any] = [head]
     if not changes:
         parts.append(Text("no differences in generation data", style="bold"))
@@ -169,7 +199,7 @@ def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False) -> Any
     for c in changes:
         if c.field in TEXT_FIELDS:
             text = word_diff_text(c.old or "", c.new or "", marks=marks)
-            parts.append(Panel(text, title=label(c.field), title_align="left",
+            parts.append(Panel(text, title=_text(label(c.field)), title_align="left",
                                border_style="cyan"))
         elif c.field != "loras":
             rest.append(c)
@@ -180,7 +210,8 @@ def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False) -> Any
         t.add_column("", no_wrap=True)
         t.add_column("new", style="green", overflow="fold")
         for c in rest:
-            t.add_row(label(c.field), _value_text(c.old), "→", _value_text(c.new))
+            t.add_row(_text(label(c.field)), Text(_value_text(c.old)), "→",
+                      Text(_value_text(c.new)))
         parts.append(t)
     lora = next((c for c in changes if c.field == "loras"), None)
     if lora is not None:
@@ -193,7 +224,7 @@ def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False) -> Any
             mark, style = signs[kind]
             weight = (f"{_weight(old)} → {_weight(new)}" if kind == "reweighted"
                       else _weight(new if kind == "added" else old))
-            t.add_row(Text(mark, style=style), name, Text(weight, style=style))
+            t.add_row(Text(mark, style=style), _text(name), _text(weight, style))
         parts.append(t)
     return Group(*parts)
 
@@ -214,19 +245,19 @@ def batch_view(result: Any, base: str | None, width: int, console_width: int = 1
     parts: list[Any] = []
     n = len(result.rows)
     if result.constant:
-        parts.append(Text(f"Same in all {n} images" + (f" and in {base}" if base else ""),
-                          style="bold"))
+        parts.append(_text(f"Same in all {n} images" + (f" and in {base}" if base else ""),
+                           "bold"))
         t = Table(show_header=False, box=None, padding=(0, 1))
         t.add_column("field", style="cyan", no_wrap=True)
         t.add_column("value", overflow="fold")
         for k, v in result.constant.items():
-            t.add_row(label(k), _value_text(v))
+            t.add_row(_text(label(k)), Text(_value_text(v)))
         parts.append(t)
     if not result.varying:
         parts.append(Text(f"no differences across {n} images", style="bold"))
         return Group(*parts)
-    parts.append(Text("Differences" + (f" against {base} (same as it: dimmed)" if base else ""),
-                      style="bold"))
+    parts.append(_text("Differences" + (f" against {base} (same as it: dimmed)" if base else ""),
+                       "bold"))
     ref = result.rows[0][1] if base else None
 
     def cell(i: int, k: str, values: dict[str, Any]) -> Text:
@@ -234,14 +265,14 @@ def batch_view(result: Any, base: str | None, width: int, console_width: int = 1
         return Text(_cut(_value_text(values[k]), width), style="dim" if same else "")
 
     def name(i: int, path: str) -> Text:
-        return Text(path, style="bold cyan" if base and i == 0 else "bold")
+        return _text(path, "bold cyan" if base and i == 0 else "bold")
 
     fits = max(2, console_width // 16)
     if len(result.varying) + 1 <= fits:
         t = Table()
         t.add_column("image", overflow="fold")
         for k in result.varying:
-            t.add_column(label(k), overflow="fold")
+            t.add_column(_text(label(k)), overflow="fold")
         for i, (path, values) in enumerate(result.rows):
             t.add_row(name(i, path), *(cell(i, k, values) for k in result.varying))
         parts.append(t)
@@ -251,7 +282,7 @@ def batch_view(result: Any, base: str | None, width: int, console_width: int = 1
         for i, (path, _) in enumerate(result.rows):
             t.add_column(name(i, path), overflow="fold")
         for k in result.varying:
-            t.add_row(label(k), *(cell(i, k, values)
+            t.add_row(_text(label(k)), *(cell(i, k, values)
                                   for i, (_, values) in enumerate(result.rows)))
         parts.append(t)
     else:
@@ -261,7 +292,7 @@ def batch_view(result: Any, base: str | None, width: int, console_width: int = 1
             t.add_column("value", overflow="fold")
             for k in result.varying:
                 if ref is None or i == 0 or values[k] != ref[k]:  # with a base: what differs
-                    t.add_row(label(k), cell(i, k, values))
+                    t.add_row(_text(label(k)), cell(i, k, values))
             parts.append(name(i, path))
             parts.append(t)
     return Group(*parts)

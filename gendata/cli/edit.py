@@ -12,8 +12,24 @@ import click
 
 from .. import api
 from ..errors import GenDataError, ParseError, UsageError
-from ..model import GenParams
-from ._common import error, finish, for_each, parse_key_values
+from ..model import GenParams, edit_remarks
+from ._common import error, finish, for_each, parse_key_values, warn
+
+FORCE_HELP = ("Also write read-only files (their mode is kept) and files with several hard "
+              "links (rewritten in place, so every link sees the change), and write an edit "
+              "over differing copies of the text. Never writes through devices or FIFOs.")
+
+
+def force_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--force, the same on every command that writes (docs/guide.md#how-files-are-written)."""
+    return click.option("--force", is_flag=True, help=FORCE_HELP)(f)
+
+
+def report(changes: list[str]) -> None:
+    """Print the warnings among what a write says it did (duplicate chunks kept, ...)."""
+    for change in changes:
+        if change.startswith("warning: "):
+            warn(change[len("warning: "):])
 
 # option name -> model field; values stay strings so the model reports bad ones clearly
 FIELD_OPTIONS = [
@@ -52,9 +68,10 @@ def _field_options(f: Callable[..., Any]) -> Callable[..., Any]:
               help="Write to this file instead of editing in place (one input only).")
 @click.option("--stealth", is_flag=True, help="Also hide a copy in the alpha channel (PNG).")
 @click.option("--dry-run", is_flag=True, help="Print the new infotext; write nothing.")
+@force_option
 def set_cmd(files: tuple[str, ...], size: str | None, params_: tuple[str, ...],
             unset: tuple[str, ...], output: str | None, stealth: bool, dry_run: bool,
-            **options: Any) -> None:
+            force: bool, **options: Any) -> None:
     """Edit generation parameters in place, leaving pixels and other metadata untouched."""
     if output and len(files) > 1:
         raise click.UsageError("-o/--output takes a single input file")
@@ -67,14 +84,22 @@ def set_cmd(files: tuple[str, ...], size: str | None, params_: tuple[str, ...],
         raise click.UsageError("nothing to change: give at least one field option, --param "
                                "or --unset")
 
-    def one(path: str) -> None:
-        rec = api.read(path)
+    remarks: list[str] = []
+
+    def edited(rec: api.Record) -> GenParams:
         params = api.editable_params(rec)
         new = api.update(params, changes, unset=list(unset), set_keys=keys)
+        remarks[:] = edit_remarks(params, new)  # e.g. the old model's hash, removed
+        return new
+
+    def one(path: str) -> None:
         if dry_run:
-            click.echo(api.dump_a1111(new))
+            click.echo(api.dump_a1111(edited(api.read(path))))
             return
-        api.write(path, new, output=output, stealth=stealth)
+        # read, change and write under the file's lock: a concurrent `set` waits
+        report(api.edit(path, edited, output=output, stealth=stealth, force=force))
+        for remark in remarks:
+            warn(f"{output or path}: {remark}")
         click.echo(f"{output or path}: updated", err=True)
 
     finish(for_each(files, one))
@@ -83,11 +108,12 @@ def set_cmd(files: tuple[str, ...], size: str | None, params_: tuple[str, ...],
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="List what would be removed; change nothing.")
-def strip(files: tuple[str, ...], dry_run: bool) -> None:
+@force_option
+def strip(files: tuple[str, ...], dry_run: bool, force: bool) -> None:
     """Remove generation data (text chunks, EXIF UserComment) without touching pixels."""
 
     def one(path: str) -> None:
-        removed = api.strip(path, dry_run=dry_run)
+        removed = api.strip(path, dry_run=dry_run, force=force)
         if not removed:
             click.echo(f"{path}: no generation data")
             return
@@ -103,10 +129,11 @@ def strip(files: tuple[str, ...], dry_run: bool) -> None:
 @click.argument("dst", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the result here instead of changing DST.")
-def copy(src: str, dst: str, output: str | None) -> None:
+@force_option
+def copy(src: str, dst: str, output: str | None, force: bool) -> None:
     """Copy the generation data of SRC onto DST (PNG, JPEG or WebP, any combination)."""
     try:
-        api.copy(src, dst, output=output)
+        report(api.copy(src, dst, output=output, force=force))
     except GenDataError as exc:
         error(str(exc))
         sys.exit(1)
@@ -119,7 +146,8 @@ def copy(src: str, dst: str, output: str | None) -> None:
               help="A1111 infotext (.txt) or gendata JSON (.json); '-' reads stdin.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write to this file instead of editing in place (one input only).")
-def write(files: tuple[str, ...], source: str, output: str | None) -> None:
+@force_option
+def write(files: tuple[str, ...], source: str, output: str | None, force: bool) -> None:
     """Replace the whole generation data block from a text or JSON file."""
     if output and len(files) > 1:
         raise click.UsageError("-o/--output takes a single input file")
@@ -145,7 +173,7 @@ def write(files: tuple[str, ...], source: str, output: str | None) -> None:
         sys.exit(1)
 
     def one(path: str) -> None:
-        api.write_text(path, text, output=output)
+        report(api.write_text(path, text, output=output, force=force))
         click.echo(f"{output or path}: written", err=True)
 
     finish(for_each(files, one))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import signal
 import sys
@@ -11,7 +12,7 @@ from typing import Any
 import click
 
 from ._common import error
-from .output import output_options
+from .output import formula_guard, output_options
 
 
 @click.command()
@@ -21,7 +22,8 @@ from .output import output_options
                 describe={"json": "one JSON array", "jsonl": "an object a line",
                           "csv": "columns in docs/batch.md"})
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
-              help="Write here instead of standard output.")
+              help="Write here instead of standard output: a new file, or a regular file "
+                   "that is not one of the inputs (replaced when the export ends).")
 @click.option("--fields", multiple=True, metavar="A,B,...",
               help="Only these fields, in this order (show --json names, extra.<key>; "
                    "`extra` = every extra column in CSV). Repeatable.")
@@ -43,67 +45,45 @@ from .output import output_options
 @click.option("--bom", is_flag=True, help="Start the output with a UTF-8 byte order mark "
                                           "(lets old Excel versions open CSV as UTF-8).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--force", is_flag=True, help="Replace a read-only or hard-linked output file.")
 def export(paths: tuple[str, ...], recursive: bool, fmt: str, output: str,
            fields: tuple[str, ...], csv_extra: str, all_files: bool, null: bool,
            jobs: int | None, unordered: bool, stealth: bool | None, bom: bool,
-           quiet: bool) -> None:
+           quiet: bool, force: bool) -> None:
     """Export the generation data of many images: files, folders, globs, `-` for a list of
     paths on standard input. One record per image, in the `show --json` schema; unreadable
     files become records with `error` set and are listed at the end (exit status 1).
     See docs/batch.md for the CSV columns."""
     from ..batch import expand_paths
     from ..errors import UsageError
-    from ..export import ExportOptions, ExportSummary
-    from ..export import export as run_export
+    from ..export import ExportOptions
 
     field_list = tuple(f.strip() for group in fields for f in group.split(",") if f.strip())
     try:
         opts = ExportOptions(fmt=fmt, fields=field_list or None, csv_extra=csv_extra,
-                             stealth=stealth)
+                             stealth=stealth, formula_guard=formula_guard())
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None
     stdin = sys.stdin if "-" in paths else None
     files = expand_paths(paths, recursive=recursive, all_files=all_files, stdin=stdin, null=null)
 
-    if output == "-":
-        binary = sys.stdout.buffer
-    else:
-        try:
-            binary = open(output, "wb")  # noqa: SIM115 - closed below
-        except OSError as exc:
-            error(f"{output}: {exc.strerror or exc}")
-            sys.exit(1)
-    out = io.TextIOWrapper(binary, encoding="utf-8", newline="", write_through=False)
-    if bom:
-        out.write("\ufeff")
+    from ..errors import GenDataError
+    from ..export import output_file, without_output
 
-    stop = _StopFlag()
     try:
-        previous: Any = signal.signal(signal.SIGINT, stop.handle)
-    except ValueError:  # not the main thread: Ctrl-C handling stays as it is
-        previous = None
-    bar = None if quiet or not _stderr_is_tty() else _Bar()
-    summary = ExportSummary()
-    broken_pipe = False
-    try:
-        if bar is not None:
-            bar.start()
-        run_export(files, out, opts, jobs=jobs, ordered=not unordered,
-                   progress=bar.update if bar else None, should_stop=stop, summary=summary)
-        out.flush()
-    except BrokenPipeError:
-        broken_pipe = True
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
-        if bar is not None:
-            bar.stop()
-        if broken_pipe:
-            _silence_stdout()
-        elif output == "-":
-            out.detach()
-        else:
-            out.close()
+        with contextlib.ExitStack() as stack:
+            if output == "-":
+                binary = sys.stdout.buffer
+            else:
+                # written to a temporary file that replaces `output` only at the end, so an
+                # input is read whole before anything is replaced
+                binary, existing = stack.enter_context(output_file(output, force=force))
+                files = without_output(files, existing)
+            broken_pipe, summary = _run(files, binary, opts, bom=bom, quiet=quiet, jobs=jobs,
+                                        ordered=not unordered, to_stdout=output == "-")
+    except GenDataError as exc:  # output refused, or an input is the output: nothing replaced
+        error(str(exc))
+        sys.exit(2 if isinstance(exc, UsageError) else 1)
     if broken_pipe:
         sys.exit(1)
     for path, reason in summary.failed:
@@ -118,6 +98,46 @@ def export(paths: tuple[str, ...], recursive: bool, fmt: str, output: str,
         sys.exit(130)
     if summary.failed_count:
         sys.exit(1)
+
+
+def _run(files: Any, binary: Any, opts: Any, *, bom: bool, quiet: bool, jobs: int | None,
+         ordered: bool, to_stdout: bool) -> tuple[bool, Any]:
+    """Export `files` into `binary`; (whether stdout's reader went away, the summary)."""
+    from ..export import ExportSummary
+    from ..export import export as run_export
+
+    out = io.TextIOWrapper(binary, encoding="utf-8", newline="", write_through=False)
+    if bom:
+        out.write("\ufeff")
+    stop = _StopFlag()
+    try:
+        previous: Any = signal.signal(signal.SIGINT, stop.handle)
+    except ValueError:  # not the main thread: Ctrl-C handling stays as it is
+        previous = None
+    bar = None if quiet or not _stderr_is_tty() else _Bar()
+    summary = ExportSummary()
+    broken_pipe = False
+    try:
+        if bar is not None:
+            bar.start()
+        run_export(files, out, opts, jobs=jobs, ordered=ordered,
+                   progress=bar.update if bar else None, should_stop=stop, summary=summary)
+        out.flush()
+    except BrokenPipeError:
+        broken_pipe = True
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+        if bar is not None:
+            bar.stop()
+        if broken_pipe:
+            _silence_stdout()
+        elif to_stdout:
+            out.detach()
+        else:
+            out.flush()
+            out.detach()  # the file itself is closed (and put in place) by output_file
+    return broken_pipe, summary
 
 
 class _StopFlag:

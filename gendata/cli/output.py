@@ -8,7 +8,8 @@ Every such command takes `-f/--format FORMAT` and the shortcuts `--json`, `--jso
 - `json`: one JSON array, an element a line (`export -f json`'s layout); for `diff` the
   comparison object, since a diff is one document, not a list of records;
 - `jsonl`: JSON Lines, one object a line, written as each record comes;
-- `csv`: RFC 4180 with CRLF line ends (gendata.csvenc).
+- `csv`: RFC 4180 with CRLF line ends (gendata.csvenc), cells a spreadsheet would run as
+  formulas prefixed with `'` unless `--no-formula-guard` is given (`formula_guard()`).
 
 `--json` is `-f json`, except where a command printed something else under that name before
 the formats were shared: there it keeps that meaning (`show --json` prints JSON Lines), so
@@ -19,7 +20,6 @@ in the service layer.
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -45,7 +45,8 @@ def output_options(*, formats: Sequence[str] = FORMATS, default: str = "table",
     the shortcut flags `--json` (selects `json_means`), `--jsonl` and `--csv` for the
     formats it has. The command receives the chosen format as `fmt`; contradictory choices
     (`--json --csv`, `-f csv --jsonl`) are a usage error. `describe` words a format for this
-    command's help; `json_help` is the help of `--json`."""
+    command's help; `json_help` is the help of `--json`. A command with CSV also gets
+    `--no-formula-guard`, which `formula_guard()` reports to whatever writes the CSV."""
     unknown = set(formats) - set(FORMATS)
     if unknown or default not in formats or json_means not in formats:
         raise ValueError(f"bad output_options: {formats}, {default}, {json_means}")
@@ -58,6 +59,9 @@ def output_options(*, formats: Sequence[str] = FORMATS, default: str = "table",
     def decorator(f: F) -> F:
         @functools.wraps(f)
         def wrapper(*args: Any, fmt: str | None, **kwargs: Any) -> Any:
+            if "csv" in formats:
+                ctx = click.get_current_context()
+                ctx.meta[_GUARD] = not kwargs.pop("no_formula_guard")
             chosen = [(f"-f {fmt}", fmt)] if fmt is not None else []
             for name, value in flags:
                 if kwargs.pop(_dest(name)):
@@ -74,11 +78,26 @@ def output_options(*, formats: Sequence[str] = FORMATS, default: str = "table",
             text = (json_help if name == "--json" and json_help
                     else f"Same as -f {value}.")
             options.append(click.option(name, _dest(name), is_flag=True, help=text))
+        if "csv" in formats:
+            options.append(click.option(
+                "--no-formula-guard", "no_formula_guard", is_flag=True,
+                help="CSV: write cells that start with =, +, -, @ as they are, without the "
+                     "' that stops a spreadsheet from running them as formulas."))
         for option in reversed(options):
             wrapper = option(wrapper)
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+_GUARD = "gendata.formula_guard"
+
+
+def formula_guard() -> bool:
+    """Whether CSV written for the running command guards formula cells (gendata.csvenc):
+    True unless it was given `--no-formula-guard`."""
+    ctx = click.get_current_context(silent=True)
+    return True if ctx is None else bool(ctx.meta.get(_GUARD, True))
 
 
 def _dest(flag: str) -> str:
@@ -98,9 +117,11 @@ def emit(records: Iterable[dict[str, Any]], fmt: str, *,
     (default: `csvenc.csv_value` of the record's value). `table(console)` builds the rich
     renderable for the table format; the records are not used for it.
     """
+    if fmt in ("json", "jsonl"):
+        from ..jsonenc import json_text
     if fmt == "jsonl":
         for obj in records:
-            click.echo(json.dumps(obj, ensure_ascii=False))
+            click.echo(json_text(obj))
     elif fmt == "json":
         from ..export import JsonArrayWriter
 
@@ -108,7 +129,7 @@ def emit(records: Iterable[dict[str, Any]], fmt: str, *,
         writer = JsonArrayWriter(out)
         try:
             for obj in records:
-                writer.write(json.dumps(obj, ensure_ascii=False))
+                writer.write(json_text(obj))
                 out.flush()
         finally:
             writer.close()
@@ -140,13 +161,16 @@ def _emit_csv(objs: list[dict[str, Any]],
     if cell is None:
         def cell(obj: dict[str, Any], column: str) -> str:
             return csv_value(obj.get(column))
+    guard = formula_guard()
     out = sys.stdout
-    out.write(csv_line(cols) + "\r\n")
+    out.write(csv_line(cols, guard) + "\r\n")
     for obj in objs:
-        out.write(csv_line([cell(obj, c) for c in cols]) + "\r\n")
+        out.write(csv_line([cell(obj, c) for c in cols], guard) + "\r\n")
     out.flush()
 
 
 def echo_document(obj: Any) -> None:
     """One JSON document, indented for reading (`diff --json`)."""
-    click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+    from ..jsonenc import json_text
+
+    click.echo(json_text(obj, indent=2))

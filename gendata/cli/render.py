@@ -2,9 +2,18 @@
 
 The words, rows and sections come from gendata.present, which the TUI shares; only how they
 are drawn (tables, panels, colours) is decided here.
+
+Everything that came out of a file is drawn as rich `Text` (never as a string, which rich
+would read as markup: `[/]` in a prompt would stop the view) with its control characters
+spelled out (`present.values.visible`: `\x1b`, bidi overrides), whether or not the output is
+a terminal, so a file's metadata cannot colour, move, clear or write to the reader's
+terminal (OSC 52 writes the clipboard).
 """
 
 from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -33,6 +42,7 @@ from ..present import (
     summary_parts,
 )
 from ..present import format_value as fmt
+from ..present.values import visible
 from ..richview import PROMPT_STYLES, prompt_panels, prompt_text
 
 # Names other CLI modules import from here (cli/diff.py).
@@ -41,35 +51,48 @@ GENERATOR_NAMES = GENERATOR_DISPLAY_NAMES
 __all__ = [
     "GENERATOR_NAMES", "HIRES_FIELDS", "MAIN_FIELDS", "PROMPT_STYLES", "SECTION_TITLES",
     "field_value", "fmt", "no_data_message", "prompt_panels", "prompt_text", "raw_view",
-    "record_view", "summary_parts",
+    "record_view", "safe_text", "summary_parts",
 ]
 
+
+def safe_text(text: str, style: str = "", *, keep: str = "") -> Text:
+    """Text from a file, drawn as it is: no markup, control characters spelled out
+    (`keep`: those left alone, e.g. newline and tab in a multi-line value)."""
+    return Text(visible(text, keep), style=style)
+
+
 def _kv_table(title: str, rows: list[tuple[str, str]]) -> Table:
-    table = Table(title=title, title_justify="left", show_header=False, box=None,
+    table = Table(title=safe_text(title), title_justify="left", show_header=False, box=None,
                   padding=(0, 1), title_style="bold", min_width=len(title))
     table.add_column("key", style="cyan", no_wrap=True)
     table.add_column("value", overflow="fold")
     for k, v in rows:
-        table.add_row(k, v)
+        table.add_row(safe_text(k), safe_text(v, keep="\n\t"))
     return table
+
+
+def _visible_prompts(p: Any) -> Any:
+    """`p` with its prompts' control characters spelled out, for the prompt panels."""
+    return SimpleNamespace(**{**vars(p), "prompt": visible(p.prompt),
+                              "negative_prompt": visible(p.negative_prompt)})
 
 
 def record_view(rec: Record) -> RenderableType:
     parts: list[RenderableType] = []
     p = params_view(rec)
-    head = Text(rec.path, style="bold")
+    head = safe_text(rec.path, "bold")
     sub = summary_parts(rec, p)
     if sub:
         head.append("  " + " · ".join(sub), style="dim")
     parts.append(head)
     if rec.error:
-        parts.append(Text(f"error: {rec.error}", style="red"))
+        parts.append(safe_text(f"error: {rec.error}", "red"))
     if p is None:
         if not rec.error:
-            parts.append(Text(no_data_message(rec, hint="; see --raw"), style="yellow"))
+            parts.append(safe_text(no_data_message(rec, hint="; see --raw"), "yellow"))
         parts.extend(_extras_views(rec))
         return Group(*parts)
-    parts.extend(prompt_panels(p))
+    parts.extend(prompt_panels(_visible_prompts(p)))
     parts.append(_kv_table("Parameters", field_rows(p, MAIN_FIELDS)))
     hires = hires_rows(p)
     if hires:
@@ -82,7 +105,7 @@ def record_view(rec: Record) -> RenderableType:
         for col in SAMPLER_COLUMNS:
             t.add_column(col)
         for row in sampler_rows(p):
-            t.add_row(*row)
+            t.add_row(*(safe_text(cell) for cell in row))
         parts.append(t)
     nets = network_rows(p)
     if nets:
@@ -92,10 +115,10 @@ def record_view(rec: Record) -> RenderableType:
         t.add_column("weight", justify="right")
         t.add_column("hash")
         for net in nets:
-            t.add_row(*net)
+            t.add_row(*(safe_text(cell) for cell in net))
         parts.append(t)
     parts.extend(_extras_views(rec))
-    parts.extend(Text(line, style="yellow") for line in remarks(rec, p))
+    parts.extend(safe_text(line, "yellow") for line in remarks(rec, p))
     return Group(*parts)
 
 
@@ -106,13 +129,13 @@ def _extras_views(rec: Record) -> list[RenderableType]:
 
 def raw_view(rec: Record) -> RenderableType:
     if rec.raw is None:
-        return Text(f"{rec.path}: {rec.error}", style="red")
-    t = Table(title=raw_title(rec), title_justify="left", title_style="bold")
+        return safe_text(f"{rec.path}: {rec.error}", "red")
+    t = Table(title=safe_text(raw_title(rec)), title_justify="left", title_style="bold")
     for col in RAW_COLUMNS:
         t.add_column(col, overflow="fold" if col == "text" else "ellipsis",
                      no_wrap=col != "text")
     for row in raw_rows(rec):
-        t.add_row(*row)
+        t.add_row(*(safe_text(cell, keep="\n\t") for cell in row))
     if not rec.raw.entries:
         return Group(t, Text("no metadata chunks or tags", style="yellow"))
     return t

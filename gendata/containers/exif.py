@@ -2,9 +2,10 @@
 UserComment without disturbing the rest (docs/formats.md#exif-carrier-tags,
 docs/formats.md#exif-usercomment).
 
-Reading is a small TIFF walker of our own: it looks only at IFD0 and the Exif IFD, checks
-every offset against the block, and never raises on a malformed tag (it skips it). Writing
-goes through piexif, which rebuilds the block from its parsed tags.
+Reading walks IFD0 and the Exif IFD, checks every offset and count against the block before
+slicing and never raises on a malformed tag (it skips it); only the carrier tags are
+decoded. Writing patches the UserComment into the block with `tiff.Editor`, so every other
+tag, known or not, keeps its bytes, its byte order and valid offsets.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from .raw import RawEntry
 
 USER_COMMENT = 0x9286
 EXIF_IFD = 0x8769
+# Bytes per value of each TIFF type (13: IFD offset); a type not here is skipped.
+TYPE_SIZE = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
+MAX_IFD_ENTRIES = 4096
 # IFD0 / Exif IFD tags that generators use as carriers.
 TAG_NAMES = {
     0x010D: "DocumentName",
@@ -32,14 +36,15 @@ TAG_NAMES = {
     0x9C9B: "XPTitle",
     0x9C9F: "XPSubject",
 }
-_TYPE_SIZE = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8}
 _PREFIXES = {
     b"ASCII\0\0\0": "ascii",
     b"UNICODE\0": "unicode",
     b"JIS\0\0\0\0\0": "jis",
     b"\0\0\0\0\0\0\0\0": "undefined",
 }
-MAX_IFD_ENTRIES = 4096
+__all__ = ["MAX_IFD_ENTRIES", "TAG_NAMES", "TYPE_SIZE", "USER_COMMENT", "decode_user_comment",
+           "editable", "encode_user_comment", "exif_entries", "has_user_comment", "read_tags",
+           "set_user_comment", "strip_exif_header"]
 
 
 def strip_exif_header(block: bytes) -> bytes:
@@ -136,51 +141,65 @@ def _decode_ascii(value: bytes) -> str:
 def read_tags(block: bytes) -> dict[int, tuple[str, int, bytes]]:
     """Return {tag: (ifd, type, raw value bytes)} for the carrier tags of IFD0 and the Exif IFD.
 
+    Bounded as tiff.parse is (entry counts cut to the block, a value sliced only when all of
+    it is inside the block), but written out for the two IFDs a read needs and without an
+    object per entry: a camera's block has a hundred entries, and this runs for every JPEG.
     Raises ContainerError only when the TIFF header itself is unusable.
     """
-    tiff = strip_exif_header(block)
-    if len(tiff) < 8:
+    data = strip_exif_header(block)
+    if len(data) < 8:
         raise ContainerError("EXIF block too short")
-    if tiff[:2] == b"II":
+    if data[:2] == b"II":
         end = "<"
-    elif tiff[:2] == b"MM":
+    elif data[:2] == b"MM":
         end = ">"
     else:
         raise ContainerError("EXIF block has no TIFF byte-order mark")
-    (magic, ifd0) = struct.unpack(end + "HI", tiff[2:8])
+    (magic, ifd0) = struct.unpack(end + "HI", data[2:8])
     if magic != 42:
         raise ContainerError("EXIF block has a bad TIFF magic number")
+    size = len(data)
+    entry = struct.Struct(end + "HHII").unpack_from
     found: dict[int, tuple[str, int, bytes]] = {}
     todo: list[tuple[str, int]] = [("IFD0", ifd0)]
     visited: set[int] = set()
     while todo:
         ifd_name, off = todo.pop(0)
-        if off in visited or off + 2 > len(tiff):
+        if off in visited or off < 8 or off + 2 > size:
             continue
         visited.add(off)
-        (count,) = struct.unpack(end + "H", tiff[off:off + 2])
-        count = min(count, MAX_IFD_ENTRIES, (len(tiff) - off - 2) // 12)
+        (count,) = struct.unpack_from(end + "H", data, off)
+        count = min(count, MAX_IFD_ENTRIES, (size - off - 2) // 12)
         for i in range(count):
-            e = off + 2 + 12 * i
-            tag, typ, n = struct.unpack(end + "HHI", tiff[e:e + 8])
+            tag, typ, n, raw_value = entry(data, off + 2 + 12 * i)
             if tag == EXIF_IFD and ifd_name == "IFD0":
-                (sub,) = struct.unpack(end + "I", tiff[e + 8:e + 12])
-                todo.append(("Exif", sub))
+                todo.append(("Exif", raw_value))
                 continue
-            if tag not in TAG_NAMES or typ not in _TYPE_SIZE:
+            unit = TYPE_SIZE.get(typ)
+            if tag not in TAG_NAMES or unit is None:
                 continue
-            nbytes = _TYPE_SIZE[typ] * n
+            nbytes = unit * n  # checked against the block before anything is sliced
             if nbytes <= 4:
-                value = tiff[e + 8:e + 8 + nbytes]
+                at = off + 2 + 12 * i + 8
+            elif raw_value + nbytes > size:
+                continue
             else:
-                (voff,) = struct.unpack(end + "I", tiff[e + 8:e + 12])
-                if voff + nbytes > len(tiff):
-                    continue
-                value = tiff[voff:voff + nbytes]
+                at = raw_value
             # The Exif IFD's UserComment wins over a stray one in IFD0 (Fooocus puts it there).
             if tag not in found or ifd_name == "Exif":
-                found[tag] = (ifd_name, typ, value)
+                found[tag] = (ifd_name, typ, data[at:at + nbytes])
     return found
+
+
+def editable(block: bytes) -> bool:
+    """Whether `set_user_comment` can patch this block (its TIFF header is sound)."""
+    from . import tiff
+
+    try:
+        tiff.parse(strip_exif_header(block))
+    except ContainerError:
+        return False
+    return True
 
 
 def has_user_comment(block: bytes) -> bool:
@@ -211,28 +230,39 @@ def exif_entries(block: bytes, container: str, offset: int = 0) -> list[RawEntry
 
 
 def set_user_comment(block: bytes | None, text: str | None) -> bytes | None:
-    """Return a TIFF block (no `Exif\\0\\0`) with UserComment set to `text`, or removed when
-    `text` is None; other tags are kept. None when nothing would be left."""
-    import piexif
+    """The EXIF block with its UserComment set to `text`, or removed when `text` is None;
+    None when nothing would be left of it.
 
-    if block:
-        try:
-            data = piexif.load(strip_exif_header(block))
-        except Exception as exc:
-            raise WriteError(f"existing EXIF block cannot be rewritten safely: {exc}") from None
-    else:
-        data = {"0th": {}, "Exif": {}, "GPS": {}, "1st": {}, "thumbnail": None}
-    data.get("0th", {}).pop(USER_COMMENT, None)
-    exif_ifd = data.setdefault("Exif", {})
-    if text is None:
-        exif_ifd.pop(USER_COMMENT, None)
-    else:
-        exif_ifd[USER_COMMENT] = encode_user_comment(text)
-    if not any(data.get(k) for k in ("0th", "Exif", "GPS", "1st", "Interop")) and not data.get(
-            "thumbnail"):
-        return None
+    Every other byte keeps its place (tiff.Editor): unknown tags, maker notes, thumbnails,
+    the byte order and an `Exif\0\0` header in front all stay as they were. Every
+    UserComment the block holds (the Exif IFD's, and a stray one in IFD0) gets the same
+    text, so no reader finds a stale one; a block without one gains it in the Exif IFD, which
+    is created when missing. A UserComment stored as ASCII (type 2, as Fooocus writes it)
+    stays ASCII, UTF-8 encoded; any other is written as A1111 does.
+    """
+    from . import tiff  # the editor: only writes need it
+
+    header = b"Exif\0\0" if block and block.startswith(b"Exif\0\0") else b""
+    data = strip_exif_header(block) if block else tiff.minimal()
     try:
-        out = piexif.dump(data)
-    except Exception as exc:
-        raise WriteError(f"cannot rebuild the EXIF block: {exc}") from None
-    return strip_exif_header(out)
+        parsed = tiff.parse(data)
+    except ContainerError as exc:
+        raise WriteError(f"existing EXIF block cannot be rewritten safely: {exc}") from None
+    editor = tiff.Editor(parsed)
+    found = [(ifd, t) for ifd in parsed.ifds if ifd.name in ("IFD0", "Exif")
+             for t in ifd.tags if t.tag == USER_COMMENT]
+    if text is None:
+        for ifd, t in sorted(found, key=lambda pair: -pair[1].at):
+            editor.remove(ifd, t)
+    elif found:
+        for _ifd, t in found:
+            if t.type == 2:
+                editor.set_value(t, 2, text.encode("utf-8") + b"\0")
+            else:
+                editor.set_value(t, 7, encode_user_comment(text))
+    else:
+        editor.add(parsed.ifd("Exif"), "Exif", USER_COMMENT, 7, encode_user_comment(text))
+    out = editor.result()
+    if text is None and not tiff.has_content(tiff.parse(out)):
+        return None
+    return header + out

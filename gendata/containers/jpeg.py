@@ -6,12 +6,15 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import ContainerError, WriteError
-from .atomic import atomic_output
-from .exif import exif_entries, has_user_comment, set_user_comment
+from .exif import editable, exif_entries, has_user_comment, set_user_comment
+from .files import same_file
 from .raw import Changes, RawEntry, RawMetadata
+
+if TYPE_CHECKING:
+    from .splice import Edit
 
 EXIF_ID = b"Exif\0\0"
 XMP_ID = b"http://ns.adobe.com/xap/1.0/\0"
@@ -114,57 +117,58 @@ def removals(raw: RawMetadata, changes: Changes) -> list[str]:
     return [f"EXIF UserComment ({uc.size} bytes)"] if uc and "UserComment" in removes else []
 
 
+def _segment(payload: bytes) -> bytes:
+    if len(payload) + 2 > 0xFFFF:
+        raise WriteError(f"EXIF block of {len(payload)} bytes does not fit in a JPEG APP1 "
+                         "segment (65533 bytes at most)")
+    return b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+
+
 def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: Changes
             ) -> list[str]:
     """Copy JPEG `src` to `dst` with `changes` applied to the EXIF UserComment.
 
-    Segments other than the EXIF APP1 and all image data are copied byte for byte; with
-    nothing to change, so is the EXIF segment. A new EXIF segment goes where the old one
-    was, or after SOI/APP0 (JFIF) when there was none.
+    Only the EXIF segments that change are rewritten, each patched in place of itself
+    (exif.set_user_comment: every other tag and the byte order kept); every other byte of
+    the file, other EXIF segments, fill bytes, image data and anything after it, is copied
+    as it was. Every EXIF segment holding a UserComment gets the new text, so no reader
+    finds a stale copy; when none holds one, the first EXIF segment gains it, and a file
+    without EXIF gains a segment after SOI (and after a JFIF APP0).
     """
-    with open(src, "rb") as f, atomic_output(dst, like=src) as out:
-        name = str(src)
+    from .atomic import atomic_output  # writing only: reads never load it
+    from .splice import splice
+
+    name = str(src)
+    with open(src, "rb") as f:
         if f.read(2) != b"\xff\xd8":
             raise ContainerError(f"{name}: not a JPEG file")
         size = os.fstat(f.fileno()).st_size
         segs = list(_segments(f, name, size))
-        body_start = f.tell()
-        blocks = [p[6:] for m, _, p in segs if m == 0xE1 and p.startswith(EXIF_ID)]
-        exif_old = blocks[0] if blocks else None
-        present = {"UserComment"} if any(map(has_user_comment, blocks)) else ()
-        sets, removes = changes.resolve(holds, present, name)
-        if "UserComment" in sets:
-            new_block = set_user_comment(exif_old, sets["UserComment"])
-        elif "UserComment" in removes and present:
-            new_block = set_user_comment(exif_old, None)
-        else:  # nothing to change: EXIF segments are copied like the others
-            exif_old = new_block = None
-        seg_bytes = None
-        if new_block is not None:
-            payload = EXIF_ID + new_block
-            if len(payload) + 2 > 0xFFFF:
-                raise WriteError(f"{name}: EXIF block of {len(payload)} bytes does not fit in a "
-                                 "JPEG APP1 segment (65533 bytes at most)")
-            seg_bytes = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
-        out.write(b"\xff\xd8")
-        placed = False
+        exif = [(pos, payload) for marker, pos, payload in segs
+                if marker == 0xE1 and payload.startswith(EXIF_ID)]
+        holding = [(pos, p) for pos, p in exif if has_user_comment(p[len(EXIF_ID):])]
+        sets, removes = changes.resolve(holds, {"UserComment"} if holding else (), name)
+        edits: list[Edit] = []
         done: list[str] = []
-        for i, (marker, _pos, payload) in enumerate(segs):
-            is_exif = marker == 0xE1 and payload.startswith(EXIF_ID) and exif_old is not None
-            if is_exif:
-                if seg_bytes is not None and not placed:
-                    out.write(seg_bytes)
-                    done.append("replaced EXIF")
-                else:
-                    done.append("removed EXIF")
-                placed = True
-                continue
-            if seg_bytes is not None and not placed and not (marker == 0xE0 and i == 0):
-                out.write(seg_bytes)
+        if "UserComment" in sets or ("UserComment" in removes and holding):
+            text = sets.get("UserComment")
+            # none holds one: the first block that can be patched gains it
+            usable = [x for x in exif if editable(x[1][len(EXIF_ID):])][:1]
+            for pos, payload in (holding or usable or exif[:1]):
+                block = set_user_comment(payload[len(EXIF_ID):], text)
+                new = b"" if block is None else _segment(EXIF_ID + block)
+                edits.append((pos, pos + 4 + len(payload), new))
+                done.append(("replaced" if new else "removed") + f" EXIF at offset {pos}")
+            if not exif and text is not None:
+                block = set_user_comment(None, text)
+                assert block is not None
+                first = segs[0] if segs else None
+                at = first[1] + 4 + len(first[2]) if first and first[0] == 0xE0 else 2
+                edits.append((at, at, _segment(EXIF_ID + block)))
                 done.append("added EXIF")
-                placed = True
-            out.write(b"\xff" + bytes([marker]) + struct.pack(">H", len(payload) + 2) + payload)
-        f.seek(body_start)
-        while block := f.read(1 << 20):
-            out.write(block)
+        if not edits and same_file(f, dst):
+            return done
+        with atomic_output(dst, like=src) as out:
+            splice(f, out, edits, size)
     return done
+

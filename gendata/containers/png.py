@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import BinaryIO
 
 from ..errors import ContainerError, WriteError
-from .atomic import atomic_output
 from .raw import Changes, RawEntry, RawMetadata
 from .values import Frozen
 
@@ -372,37 +371,48 @@ def holds(key: str) -> bool:
     return True
 
 
-def _exif_state(src: str | os.PathLike[str]) -> tuple[bytes | None, bool]:
-    """(the eXIf block, whether it holds a UserComment), read without touching pixels."""
+def _exif_blocks(src: str | os.PathLike[str]) -> list[tuple[int, bytes, bool]]:
+    """(offset, data, holds a UserComment) of every eXIf chunk, read without touching pixels."""
     with open(src, "rb") as f:
         raw = read_raw(f)
-    block = next((e.data for e in raw.entries if e.location == "eXIf"), None)
-    return block, any(e.location == USER_COMMENT_LOCATION for e in raw.entries)
+    with_uc = {e.offset for e in raw.entries if e.location == USER_COMMENT_LOCATION}
+    return [(e.offset, e.data, e.offset in with_uc) for e in raw.entries
+            if e.location == "eXIf" and e.data is not None]
 
 
 def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: Changes
             ) -> list[str]:
     """Copy PNG `src` to `dst` (may be the same path) with `changes` applied to its text
-    chunks and, for the key "UserComment", to its eXIf chunk.
+    chunks and, for the key "UserComment", to its eXIf chunks.
 
-    A set key replaces its first text chunk in place when that chunk is before IDAT, else is
-    inserted just before the first IDAT; later duplicates are dropped. Removing UserComment
-    drops text chunks of that keyword too, as `strip` always has. The eXIf chunk is rebuilt
-    only when its UserComment changes, and dropped when nothing else is left in it.
+    A set key replaces its first text chunk (the one every reader of gendata reads) in place
+    when that chunk is before IDAT, else the new chunk goes just before the first IDAT and
+    the old one is dropped; later chunks of the same keyword are kept as they are, and the
+    returned list says so in a line starting with "warning:". A removed key loses every
+    chunk of that keyword. Removing UserComment drops text chunks of that keyword too, as
+    `strip` always has. Every eXIf chunk holding a UserComment is patched
+    (exif.set_user_comment, every other tag kept) and dropped only when nothing else is left
+    in it. Bytes after IEND are kept.
     """
-    block: bytes | None = None
-    has_uc = False
+    blocks: list[tuple[int, bytes, bool]] = []
     if "UserComment" in {*changes.set, *changes.mirror, *changes.remove}:
-        block, has_uc = _exif_state(src)
-    sets, removes = changes.resolve(holds, {"UserComment"} if has_uc else (), str(src))
-    exif: bytes | bool | None = False
-    if "UserComment" in sets or ("UserComment" in removes and has_uc):
-        from .exif import set_user_comment
+        blocks = _exif_blocks(src)
+    holding = [b for b in blocks if b[2]]
+    sets, removes = changes.resolve(holds, {"UserComment"} if holding else (), str(src))
+    exif: dict[int, bytes | None] = {}
+    new_exif: bytes | None = None
+    if "UserComment" in sets or ("UserComment" in removes and holding):
+        from .exif import editable, set_user_comment
 
-        exif = set_user_comment(block, sets.pop("UserComment", None))
+        text = sets.pop("UserComment", None)
+        usable = [b for b in blocks if editable(b[1])][:1]  # none holds one: the first sound
+        for offset, data, _has in (holding or usable or blocks[:1]):
+            exif[offset] = set_user_comment(data, text)
+        if not blocks and text is not None:
+            new_exif = set_user_comment(None, text)
     texts: dict[str, str | None] = dict.fromkeys(removes)
     texts.update(sets)
-    return _stream(src, dst, texts, exif=exif)
+    return _stream(src, dst, texts, exif=exif, new_exif=new_exif)
 
 
 def removals(raw: RawMetadata, changes: Changes) -> list[str]:
@@ -417,18 +427,23 @@ def removals(raw: RawMetadata, changes: Changes) -> list[str]:
 
 
 def _stream(src: str | os.PathLike[str], dst: str | os.PathLike[str],
-            texts: Mapping[str, str | None], *, exif: bytes | bool | None = False) -> list[str]:
-    """Copy PNG `src` to `dst` changing only the named text chunks.
+            texts: Mapping[str, str | None], *, exif: Mapping[int, bytes | None],
+            new_exif: bytes | None = None) -> list[str]:
+    """Copy PNG `src` to `dst` changing only the named text and eXIf chunks.
 
-    `texts` maps keyword -> new text (set) or None (remove every chunk with that keyword).
-    `exif` replaces the eXIf chunk (bytes), removes it (None) or leaves it (False). Every
-    other chunk is copied byte for byte with its CRC verified; a bad CRC on a critical chunk
-    aborts the write. Returns descriptions of what was removed or replaced.
+    `texts` maps keyword -> new text (set the first chunk of that keyword) or None (remove
+    every chunk of it). `exif` maps the offset of an eXIf chunk to its new data, or None to
+    remove it; `new_exif` is an eXIf chunk to add before IDAT. Every other chunk is copied
+    byte for byte with its CRC verified; a bad CRC on a critical chunk aborts the write, and
+    whatever follows IEND is copied as it is. Returns what was removed or replaced.
     """
+    from .atomic import atomic_output  # writing only: reads never load it
+
     pending = {k: v for k, v in texts.items() if v is not None}
+    setting = set(pending)
     removing = set(texts)
+    seen: dict[str, list[str]] = {}  # set keyword -> where its chunks were ("tEXt at 33")
     changes: list[str] = []
-    exif_done = exif is False
     with open(src, "rb") as f, atomic_output(dst, like=src) as out:
         name = _name(f)
         if f.read(8) != SIGNATURE:
@@ -452,14 +467,16 @@ def _stream(src: str | os.PathLike[str], dst: str | os.PathLike[str],
                     out.write(text_chunk(key, text))
                     changes.append(f"set {key}")
                 pending.clear()
-                if not exif_done and exif:
-                    out.write(make_chunk(b"eXIf", exif))  # type: ignore[arg-type]
+                if new_exif is not None:
+                    out.write(make_chunk(b"eXIf", new_exif))
                     changes.append("set eXIf")
-                exif_done = True
             if ctype in TEXT_TYPES:
                 key, data = _chunk_key(ctype, f, length)
                 crc = f.read(4)
-                if key in removing:
+                where = seen.setdefault(key, []) if key in setting else None
+                if where is not None:
+                    where.append(f"{tname} at offset {pos}")
+                if key in removing and (where is None or len(where) == 1):
                     if key in pending and not seen_idat:
                         out.write(text_chunk(key, pending.pop(key)))
                         changes.append(f"replaced {tname} {key}")
@@ -467,31 +484,47 @@ def _stream(src: str | os.PathLike[str], dst: str | os.PathLike[str],
                         changes.append(f"removed {tname} {key} ({length} bytes)")
                 else:
                     out.write(head + data + crc)
-            elif ctype == b"eXIf" and exif is not False:
+            elif ctype == b"eXIf" and pos in exif:
                 f.seek(length + 4, 1)
-                if exif and not exif_done:
-                    out.write(make_chunk(b"eXIf", exif))  # type: ignore[arg-type]
+                block = exif[pos]
+                if block is not None:
+                    out.write(make_chunk(b"eXIf", block))
                     changes.append("replaced eXIf")
                 else:
                     changes.append(f"removed eXIf ({length} bytes)")
-                exif_done = True
             else:
-                crc_value = zlib.crc32(ctype)
-                out.write(head)
-                left = length
-                while left:
-                    block = f.read(min(left, _COPY_BLOCK))
-                    crc_value = zlib.crc32(block, crc_value)
-                    out.write(block)
-                    left -= len(block)
-                crc = f.read(4)
-                if struct.unpack(">I", crc)[0] != crc_value and not ctype[0] & 0x20:
-                    raise ContainerError(f"{name}: bad CRC in critical chunk {tname} at offset "
-                                         f"{pos}; refusing to write")
-                out.write(crc)
+                _copy_chunk(f, out, head, name, pos)
             pos += 12 + length
             if ctype == b"IEND":
                 break
         if pending:  # PNG without IDAT: not a valid image
             raise ContainerError(f"{name}: PNG has no IDAT chunk; not written")
+        while block := f.read(_COPY_BLOCK):  # data after IEND stays
+            out.write(block)
+    for key, where in seen.items():
+        if len(where) > 1:
+            changes.append(
+                f"warning: {len(where)} text chunks are named {key!r}; the first ({where[0]}) "
+                f"was read and edited, the other {len(where) - 1} kept unchanged "
+                f"({', '.join(where[1:])})")
     return changes
+
+
+def _copy_chunk(f: BinaryIO, out: BinaryIO, head: bytes, name: str, pos: int) -> None:
+    """Copy one chunk whose header `head` was just read, verifying its CRC on the way."""
+    length, ctype = struct.unpack(">I4s", head)
+    crc_value = zlib.crc32(ctype)
+    out.write(head)
+    left = length
+    while left:
+        block = f.read(min(left, _COPY_BLOCK))
+        if not block:
+            raise ContainerError(f"{name}: truncated PNG inside chunk at offset {pos}")
+        crc_value = zlib.crc32(block, crc_value)
+        out.write(block)
+        left -= len(block)
+    crc = f.read(4)
+    if (len(crc) < 4 or struct.unpack(">I", crc)[0] != crc_value) and not ctype[0] & 0x20:
+        raise ContainerError(f"{name}: bad CRC in critical chunk {ctype.decode('latin-1')} at "
+                             f"offset {pos}; refusing to write")
+    out.write(crc)

@@ -4,15 +4,17 @@ kept right, image chunks copied byte for byte (docs/formats.md#webp-chunks)."""
 from __future__ import annotations
 
 import os
-import shutil
 import struct
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import ContainerError, WriteError
-from .atomic import atomic_output
-from .exif import exif_entries, has_user_comment, set_user_comment, strip_exif_header
+from .exif import editable, exif_entries, has_user_comment, set_user_comment
+from .files import same_file
 from .raw import Changes, RawEntry, RawMetadata
+
+if TYPE_CHECKING:
+    from .splice import Edit
 
 _EXIF_FLAG = 0x08
 _ALPHA_FLAG = 0x10
@@ -107,90 +109,97 @@ def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: C
             ) -> list[str]:
     """Copy WebP `src` to `dst` with `changes` applied to the EXIF UserComment.
 
-    A simple (VP8/VP8L-only) file gains a VP8X header, which EXIF requires; the image
-    chunks themselves are copied unchanged. With nothing to change, `dst` is a plain copy.
+    Only what changes is rewritten: the EXIF chunks (patched, every other tag and the byte
+    order kept; every chunk holding a UserComment gets the new text), the VP8X flag byte and
+    the RIFF size. Every other byte, image chunks, unknown chunks and data after the RIFF
+    end, is copied as it was. A simple (VP8/VP8L-only) file gains a VP8X header, which EXIF
+    requires. With nothing to change, `dst` is a plain copy.
     """
+    from .atomic import atomic_output  # writing only: reads never load it
+    from .splice import splice
+
     name = str(src)
     with open(src, "rb") as f:
         size = os.fstat(f.fileno()).st_size
         chunks = [(c, p, n) for c, p, n, _ in _chunks(f, name, size, want=set())]
-        f.seek(0)
 
         def read_chunk(pos: int, length: int) -> bytes:
             f.seek(pos + 8)
             return f.read(length)
 
-        blocks = [strip_exif_header(read_chunk(p, n)) for c, p, n in chunks if c == b"EXIF"]
-        exif_old = blocks[0] if blocks else None
-        present = {"UserComment"} if any(map(has_user_comment, blocks)) else ()
-        sets, removes = changes.resolve(holds, present, name)
-        if "UserComment" in sets:
-            block = set_user_comment(exif_old, sets["UserComment"])
-        elif "UserComment" in removes and present:
-            block = set_user_comment(exif_old, None)
-        else:
-            if os.path.realpath(src) != os.path.realpath(dst):
-                f.seek(0)
-                with atomic_output(dst, like=src) as out:
-                    shutil.copyfileobj(f, out, 1 << 20)
-            return []
-        vp8x = next(((p, n) for c, p, n in chunks if c == b"VP8X"), None)
-        if vp8x is not None:
-            header = bytearray(read_chunk(*vp8x))
-        else:
-            image = next(((c, p, n) for c, p, n in chunks if c in (b"VP8 ", b"VP8L")), None)
-            dims = _dimensions(image[0], read_chunk(image[1], image[2])) if image else None
-            if dims is None:
-                raise WriteError(f"{name}: cannot find the WebP image size to add a VP8X header")
-            w, h, alpha = dims
-            header = bytearray(10)
-            header[0] = _ALPHA_FLAG if alpha else 0
-            header[4:7] = (w - 1).to_bytes(3, "little")
-            header[7:10] = (h - 1).to_bytes(3, "little")
-        if block is None:
-            header[0] &= ~_EXIF_FLAG & 0xFF
-        else:
-            header[0] |= _EXIF_FLAG
-        parts: list[bytes | tuple[int, int]] = [_chunk(b"VP8X", bytes(header))]
+        exif = [(p, n, read_chunk(p, n)) for c, p, n in chunks if c == b"EXIF"]
+        holding = [x for x in exif if has_user_comment(x[2])]
+        sets, removes = changes.resolve(holds, {"UserComment"} if holding else (), name)
+        edits: list[Edit] = []
         done: list[str] = []
-        placed = False
-        xmp_at = None
-        for c, p, n in chunks:
-            if c == b"VP8X":
-                continue
-            if c == b"EXIF":
-                if block is not None and not placed:
-                    parts.append(_chunk(b"EXIF", block))
-                    done.append("replaced EXIF")
-                    placed = True
-                else:
-                    done.append("removed EXIF")
-                continue
-            if c == b"XMP " and xmp_at is None:
-                xmp_at = len(parts)
-            parts.append((p, 8 + n + (n & 1)))
-        if block is not None and not placed:
-            new = _chunk(b"EXIF", block)
-            if xmp_at is None:
-                parts.append(new)
-            else:
-                parts.insert(xmp_at, new)
-            done.append("added EXIF")
-        total = 4 + sum(len(x) if isinstance(x, bytes) else x[1] for x in parts)
-        if total > 0xFFFFFFF0:
-            raise WriteError(f"{name}: WebP would exceed the RIFF size limit")
+        if "UserComment" in sets or ("UserComment" in removes and holding):
+            edits, done = _exif_edits(f, name, size, chunks, exif, holding,
+                                      sets.get("UserComment"))
+        if not edits and same_file(f, dst):
+            return done
         with atomic_output(dst, like=src) as out:
-            out.write(b"RIFF" + struct.pack("<I", total) + b"WEBP")
-            for part in parts:
-                if isinstance(part, bytes):
-                    out.write(part)
-                else:
-                    f.seek(part[0])
-                    left = part[1]
-                    while left:
-                        chunk = f.read(min(left, 1 << 20))
-                        if not chunk:
-                            raise ContainerError(f"{name}: truncated WebP while copying")
-                        out.write(chunk)
-                        left -= len(chunk)
+            splice(f, out, edits, size)
     return done
+
+
+def _exif_edits(f: BinaryIO, name: str, size: int, chunks: list[tuple[bytes, int, int]],
+                exif: list[tuple[int, int, bytes]], holding: list[tuple[int, int, bytes]],
+                text: str | None) -> tuple[list[Edit], list[str]]:
+    """The byte edits that set (or, `text` None, remove) the UserComment."""
+    edits: list[Edit] = []
+    done: list[str] = []
+    delta = 0
+    left = len(exif)  # EXIF chunks the file will still have
+    usable = [x for x in exif if editable(x[2])][:1]  # none holds one: the first sound block
+    for pos, length, data in (holding or usable or exif[:1]):
+        block = set_user_comment(data, text)
+        old = 8 + length + (length & 1)
+        new = b"" if block is None else _chunk(b"EXIF", block)
+        left -= block is None
+        edits.append((pos, pos + old, new))
+        delta += len(new) - old
+        done.append(("replaced" if new else "removed") + f" EXIF at offset {pos}")
+    if not exif and text is not None:
+        block = set_user_comment(None, text)
+        assert block is not None
+        new = _chunk(b"EXIF", block)
+        xmp = next((p for c, p, _n in chunks if c == b"XMP "), None)
+        if xmp is not None:
+            at = xmp
+        else:
+            last = chunks[-1] if chunks else None
+            at = last[1] + 8 + last[2] + (last[2] & 1) if last else 12
+            if at > size:  # a last odd-sized chunk without its pad byte
+                new = bytes(at - size) + new
+                at = size
+        edits.append((at, at, new))
+        delta += len(new)
+        left = 1
+        done.append("added EXIF")
+    vp8x = next(((p, n) for c, p, n in chunks if c == b"VP8X"), None)
+    if vp8x is not None and vp8x[1] >= 1:
+        f.seek(vp8x[0] + 8)
+        flags = f.read(1)[0]
+        flags = flags | _EXIF_FLAG if left else flags & ~_EXIF_FLAG & 0xFF
+        edits.append((vp8x[0] + 8, vp8x[0] + 9, bytes([flags])))
+    elif left:
+        image = next(((c, p, n) for c, p, n in chunks if c in (b"VP8 ", b"VP8L")), None)
+        dims = None
+        if image is not None:
+            f.seek(image[1] + 8)
+            dims = _dimensions(image[0], f.read(image[2]))
+        if dims is None:
+            raise WriteError(f"{name}: cannot find the WebP image size to add a VP8X header")
+        w, h, alpha = dims
+        header = bytearray(10)
+        header[0] = (_ALPHA_FLAG if alpha else 0) | _EXIF_FLAG
+        header[4:7] = (w - 1).to_bytes(3, "little")
+        header[7:10] = (h - 1).to_bytes(3, "little")
+        edits.append((12, 12, _chunk(b"VP8X", bytes(header))))
+        delta += 18
+    f.seek(4)
+    (riff_size,) = struct.unpack("<I", f.read(4))
+    if riff_size + delta > 0xFFFFFFFF - 8:
+        raise WriteError(f"{name}: WebP would exceed the RIFF size limit")
+    edits.append((4, 8, struct.pack("<I", riff_size + delta)))
+    return edits, done

@@ -9,7 +9,6 @@ objects kept whole). The parse keeps every original substring (InfotextOrigin), 
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TYPE_CHECKING, Any, cast
 
@@ -24,17 +23,19 @@ from ..model_fields import (
     DeferredParams,
     conforms,
 )
+from ._util import try_loads
 from .infotext_fields import FIELD_TO_KEY, TAIL_KEYS, TYPED, describe, to_float
-from .infotext_scan import NEGATIVE, Entry, InfotextOrigin, is_params_line, read_infotext
+from .infotext_scan import Entry, InfotextOrigin, is_params_line, read_infotext
 
 if TYPE_CHECKING:
     from ..model import GenParams, Lora
 
 # pydantic (gendata.model) is imported only when a GenParams is built: reading a file for
-# `show --json` or `export` goes through `parse_deferred` and never needs it.
+# `show --json` or `export` goes through `parse_deferred` and never needs it. Nor does it need
+# the writing side (infotext_write), imported where text is written.
 
-__all__ = ["FIELD_TO_KEY", "TEXT_KEYS", "TYPED", "InfotextOrigin", "describe", "dump", "infotext",
-           "network_tags", "parse", "parse_deferred", "parse_text", "quote", "score"]
+__all__ = ["FIELD_TO_KEY", "TEXT_KEYS", "TYPED", "InfotextOrigin", "check_key", "describe", "dump",
+           "infotext", "network_tags", "parse", "parse_deferred", "parse_text", "quote", "score"]
 
 NAME = "a1111"
 DISPLAY_NAME = "AUTOMATIC1111"
@@ -54,6 +55,18 @@ _NET_TAG = re.compile(r"<(lora|lyco|hypernet):([^>]+)>", re.IGNORECASE)
 _FORGE_VERSION = re.compile(r"^f\d+(\.\d+)*-?v\d").match
 _REFORGE_VERSION = re.compile(r"^f\d+(\.\d+)*-v").match
 _RAW_JSON_KEYS = frozenset({"Hashes", "Civitai resources", "Civitai metadata"})
+
+
+# Typed keys by their case-folded spelling: a saver that writes `CFG Scale: 8.0` means the
+# `CFG scale` field, and an edit must change that entry, not add a second one.
+_CASED = {k.casefold(): k for k in TYPED}
+
+
+def typed_key(key: str) -> str:
+    """The TYPED key `key` spells in another case, else `key` itself."""
+    if key in TYPED:
+        return key
+    return _CASED.get(key.casefold(), key)
 
 
 # --- text -> model -----------------------------------------------------------------------------
@@ -184,7 +197,7 @@ def _typed_value(key: str, value: str) -> Any:
     """An entry's typed value (InfotextOrigin.typer): what `dump` compares the model with to
     tell whether the entry was edited. None when the key has no model field or the value
     does not parse."""
-    spec = TYPED.get(key)
+    spec = TYPED.get(typed_key(key))
     if spec is None:
         return None
     try:
@@ -203,6 +216,8 @@ def _parse(text: str) -> _Parsed | GenParams:
     typed_keys = TYPED
     for key, value in pairs:
         spec = typed_keys.get(key)
+        if spec is None and key.casefold() in _CASED:  # "CFG Scale", as some savers write
+            spec = typed_keys[_CASED[key.casefold()]]
         if spec is not None:
             try:
                 typed = spec.parse(value)
@@ -247,7 +262,7 @@ def _parse(text: str) -> _Parsed | GenParams:
                 fields.pop(f, None)
         origin.typer = None
         for key, value in pairs:
-            if key in TYPED:
+            if typed_key(key) in TYPED:
                 extra[key] = value
         params = GenParams.model_validate(
             {**fields, "extra": extra, "loras": loras, "embeddings": embeddings})
@@ -258,17 +273,17 @@ def _parse(text: str) -> _Parsed | GenParams:
 # --- model -> text -----------------------------------------------------------------------------
 
 def quote(value: str) -> str:
-    """A1111's current quoting rule (docs/formats.md#value-quoting): JSON-quote when the
-    value has `,`, LF or `:`."""
-    if "," in value or "\n" in value or ":" in value:
-        return json.dumps(value, ensure_ascii=False)
-    return value
+    """A1111's current quoting rule (infotext_write.quote)."""
+    from .infotext_write import quote
+
+    return quote(value)
 
 
-def _fmt_number(value: float | int) -> str:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value) if isinstance(value, float) else str(value)
+def check_key(key: str) -> None:
+    """Refuse a settings key that would not read back as itself (infotext_write.check_key)."""
+    from .infotext_write import check_key
+
+    check_key(key)
 
 
 def _typed_current(params: GenParams, key: str) -> Any:
@@ -279,56 +294,31 @@ def _typed_current(params: GenParams, key: str) -> Any:
     return None if any(v is None for v in vals) else vals
 
 
-def _format_typed(value: Any) -> str:
-    if isinstance(value, tuple):
-        return f"{value[0]}x{value[1]}"
-    if isinstance(value, (int, float)):
-        return _fmt_number(value)
-    return str(value)
-
-
-def _format_extra(key: str, value: Any) -> str:
-    if isinstance(value, str):
-        stripped = value.strip()
-        if key in _RAW_JSON_KEYS and stripped[:1] in "{[":
-            return value
-        return quote(value)
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, (int, float)):
-        return _fmt_number(value)
-    return quote(str(value))
-
-
 def _current_value(params: GenParams, key: str) -> str | None:
     """The value `key` should have in the output now, as text; None when it is unset."""
+    from .infotext_write import format_extra, format_typed
+
     if key in TYPED:
         cur = _typed_current(params, key)
         if cur is not None:
-            return _format_typed(cur)
+            return format_typed(key, cur)
     if key in params.extra:
-        return _format_extra(key, params.extra[key])
+        return format_extra(key, params.extra[key], raw_json=key in _RAW_JSON_KEYS)
     return None
 
 
 def _entry_unchanged(params: GenParams, e: Entry) -> bool:
-    if e.key in TYPED and e.typed is not None:
-        return _typed_current(params, e.key) == e.typed
-    if e.key in TYPED and _typed_current(params, e.key) is not None:
+    key = typed_key(e.key)
+    if key in TYPED and e.typed is not None:
+        return _typed_current(params, key) == e.typed
+    if key in TYPED and _typed_current(params, key) is not None:
         return False
     return e.key in params.extra and params.extra[e.key] == e.value
 
 
-def _prompt_block(params: GenParams) -> str:
-    out = params.prompt
-    if params.negative_prompt:
-        out += ("\n" if out else "") + NEGATIVE + " " + params.negative_prompt
-    return out
-
-
 def _new_entries(params: GenParams, present: set[str]) -> list[str]:
+    from .infotext_write import check_key, encode_value
+
     keys: list[str] = [k for k in TYPED if k not in TAIL_KEYS]
     keys += [k for k in params.extra if k not in TYPED]
     if "Lora hashes" not in params.extra:
@@ -355,36 +345,53 @@ def _new_entries(params: GenParams, present: set[str]) -> list[str]:
             continue
         present.add(key)
         if key in extra_value:
-            out.append(f"{key}: {quote(extra_value[key])}")
+            out.append(f"{key}: {encode_value(extra_value[key], key)}")
             continue
         current = _current_value(params, key)
         if current is not None and current != "":
+            check_key(key)
             out.append(f"{key}: {current}")
     return out
 
 
 def dump(params: GenParams) -> str:
     """Serialize to infotext. With the origin of an earlier parse, unchanged parts keep their
-    exact original text; changed entries are rewritten in place, new ones appended."""
+    exact original text; changed entries are rewritten in place, new ones appended.
+
+    What is written reads back as written (infotext_write): values are quoted where they
+    need it, and ValidationError refuses, before anything is written, a key, a value or a
+    prompt line the text cannot carry."""
+    from .infotext_write import check_pairs, check_readback, prompt_block, written_prompts
+
     origin = params.origin if isinstance(params.origin, InfotextOrigin) else None
+    check_pairs(params, TYPED)
+    prompt, negative = written_prompts(params, origin)
     if origin is None:
-        line = ", ".join(_new_entries(params, set()))
-        block = _prompt_block(params)
-        return (block + "\n" + line if block else line).strip()
+        added = _new_entries(params, set())
+        line = ", ".join(added)
+        block = prompt_block(prompt, negative)
+        text = (block + "\n" + line if block else line).strip()
+        return check_readback(text, TYPED, prompt=prompt, negative=negative, pieces=added)
     if params.prompt == origin.prompt and params.negative_prompt == origin.negative_prompt:
         head = origin.head
     else:
-        block = _prompt_block(params)
+        block = prompt_block(prompt, negative)
         head = block + "\n" if block else ""
     if not origin.has_line:
-        line = ", ".join(_new_entries(params, set()))
-        if head == origin.head and not line:
-            return origin.text
-        return (head.rstrip("\n") + ("\n" + line if line else "")).strip() + (
-            origin.tail if head == origin.head else "")
+        added = _new_entries(params, set())
+        line = ", ".join(added)
+        if head == origin.head:
+            if not line:
+                return origin.text
+            text = (head + "\n" if head else "") + line + origin.tail
+        else:
+            text = (head + line).strip()
+        return check_readback(text, TYPED, prompt=prompt, negative=negative, pieces=added)
     pieces: list[str] = []
     present: set[str] = set()
-    last = {p.key: p for p in origin.line_parts if isinstance(p, Entry)}  # last one wins
+    # last one wins; a typed key spelled another way ("CFG Scale") is the same key, and
+    # keeps its spelling when its value changes
+    last = {typed_key(p.key): p for p in origin.line_parts if isinstance(p, Entry)}
     gap = ""
     skip_gap = False  # a removed first entry takes the separator after it with it
     for part in origin.line_parts:
@@ -394,11 +401,12 @@ def dump(params: GenParams) -> str:
             skip_gap = False
             continue
         skip_gap = False
-        present.add(part.key)
-        if _entry_unchanged(params, last[part.key]):
+        key = typed_key(part.key)
+        present.add(key)
+        if _entry_unchanged(params, last[key]):
             text = part.raw
         else:
-            value = _current_value(params, part.key)
+            value = _current_value(params, key)
             if value is None:
                 if pieces:
                     gap = ""
@@ -413,7 +421,8 @@ def dump(params: GenParams) -> str:
     if added:
         line = (line + ", " if line.strip() else line) + ", ".join(added)
     line += gap
-    return head + line + origin.tail
+    return check_readback(head + line + origin.tail, TYPED, prompt=prompt, negative=negative,
+                          pieces=[*pieces, *added, gap])
 
 
 # --- dialect protocol --------------------------------------------------------------------------
@@ -444,11 +453,14 @@ def score(raw: RawMetadata) -> float:
     if found is None:
         return 0.0
     key, text = found
-    if text.lstrip()[:1] in "{[":
-        return 0.0  # JSON belongs to another dialect
+    json_like = text.lstrip()[:1] in "{["
     last = text.rstrip().rsplit("\n", 1)[-1]
     if is_params_line(last, TYPED):
-        return 0.5
+        # A prompt may start with a bracket (`{red|blue} cat`, dynamic prompts); JSON
+        # (another dialect's) does not end in a settings line unless it is not JSON at all.
+        return 0.0 if json_like and try_loads(text) is not None else 0.5
+    if json_like:
+        return 0.0  # JSON belongs to another dialect
     if key == "UserComment" and _readable(text):
         return 0.0
     return 0.1

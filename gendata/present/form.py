@@ -61,6 +61,26 @@ def _typed_infotext_keys() -> frozenset[str]:
     return frozenset(TYPED)
 
 
+def _check_prompt(name: str, text: str) -> None:
+    """What saving would refuse in a prompt, said as it is typed."""
+    from ..formats.infotext_write import check_prompt, check_text
+
+    if text != "" and name == "prompt":
+        check_prompt(text)
+    elif text:
+        check_text(text, "the negative prompt")
+
+
+def _check_key(key: str, line: int) -> None:
+    """The infotext's own rule for keys, so the form says at once what saving would refuse."""
+    from ..formats.a1111 import check_key
+
+    try:
+        check_key(key)
+    except ValidationError as exc:
+        raise ValidationError(f"line {line}: {exc}") from None
+
+
 def parse_extra_text(text: str, base: dict[str, Any]) -> dict[str, Any]:
     """`Key: value` lines back to a dict; a line written as `base` would write it stays the
     object it was (a JSON value is not turned into text). ValidationError names the line."""
@@ -76,6 +96,7 @@ def parse_extra_text(text: str, base: dict[str, Any]) -> dict[str, Any]:
             raise ValidationError(f"line {n} must be 'Key: value', got {line!r}")
         if key in typed:
             raise ValidationError(f"line {n}: {key} has a field of its own above")
+        _check_key(key, n)
         old = before.get(key)
         out[key] = old[0] if old is not None and old[1] == line.rstrip() else value.strip()
     return out
@@ -89,6 +110,7 @@ def typed_value(base: GenParams, name: str, text: str) -> Any:
             return base.extra
         return parse_extra_text(text, base.extra)
     if name in ("prompt", "negative_prompt"):
+        _check_prompt(name, text)
         return text
     value: Any = text.strip()
     if value == "":

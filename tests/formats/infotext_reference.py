@@ -15,12 +15,14 @@ from collections.abc import Container
 from typing import Any
 
 from gendata.formats.a1111 import (
+    _CASED,
     TYPED,
     _conform,
     _lora_hash_map,
     _network_tag_fields,
     _Parsed,
     generator_of,
+    typed_key,
 )
 from gendata.formats.infotext_scan import NEGATIVE, Entry, InfotextOrigin
 
@@ -185,11 +187,13 @@ def parse(text: str) -> Any:
     values: dict[str, str] = {}
     typed_keys = TYPED
     for part in origin.line_parts:
-        if part.__class__ is str:
+        if isinstance(part, str):
             continue
         key = part.key
         values[key] = part.value
         spec = typed_keys.get(key)
+        if spec is None and key.casefold() in _CASED:  # "CFG Scale", as some savers write
+            spec = typed_keys[_CASED[key.casefold()]]
         if spec is not None:
             try:
                 typed = spec.parse(part.value)
@@ -231,12 +235,10 @@ def parse(text: str) -> Any:
             for f in t.fields:
                 fields.pop(f, None)
         for part in origin.line_parts:
-            if isinstance(part, Entry) and part.key in TYPED:
+            if isinstance(part, Entry) and typed_key(part.key) in TYPED:
                 part.typed = None
                 extra[part.key] = part.value
         params = GenParams.model_validate(
             {**fields, "extra": extra, "loras": loras, "embeddings": embeddings})
     params.origin = origin
     return params
-
-

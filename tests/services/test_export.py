@@ -202,7 +202,7 @@ def test_csv_line_agrees_with_csv_module(cells: list[str]) -> None:
 
     buf = io.StringIO(newline="")
     csv.writer(buf).writerow(cells)
-    mine = csv_line(cells) + "\r\n"
+    mine = csv_line(cells, guard=False) + "\r\n"  # the formula guard is tested apart
     assert next(csv.reader(io.StringIO(mine, newline=""))) == next(
         csv.reader(io.StringIO(buf.getvalue(), newline="")))
 

@@ -1,0 +1,197 @@
+"""Front end: `gendata index` — build, update, watch or check the search index."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from ._common import error
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _DbOption(click.Option):
+    """`--db FILE`, whose help names the default location; that is looked up only when the
+    help is shown, so that commands do not pay for it at start-up."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from ..indexing import ENV_VAR, default_db
+
+        record = super().get_help_record(ctx)
+        if record is None:
+            return None
+        return record[0], f"{record[1]} [default: ${ENV_VAR}, else {default_db()}]"
+
+
+def db_option(f: F) -> F:
+    return click.option("--db", type=click.Path(dir_okay=False), default=None, cls=_DbOption,
+                        help="The index database.")(f)
+
+
+@click.command()
+@click.argument("paths", nargs=-1)
+@db_option
+@click.option("--rebuild", is_flag=True,
+              help="Delete the index and build it again (from PATHS, or from every folder "
+                   "indexed before).")
+@click.option("--errors", "list_errors", is_flag=True,
+              help="List the files indexed with an error, one `path: error` a line.")
+@click.option("--watch", is_flag=True,
+              help="After indexing, keep the index current as files appear, change or "
+                   "vanish, until Ctrl-C.")
+@click.option("-0", "--null", is_flag=True,
+              help="Paths read from `-` are NUL-separated (find -print0).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: every core).")
+@click.option("--stealth/--no-stealth", default=None,
+              help="Also look for stealth pnginfo in the pixels (default: only when the "
+                   "chunks hold nothing).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
+def index(paths: tuple[str, ...], db: str | None, rebuild: bool, list_errors: bool,
+          watch: bool, null: bool, jobs: int | None, stealth: bool | None,
+          quiet: bool) -> None:
+    """Build or update the search index of images that `gendata search` queries.
+
+    PATHS are files, folders (walked recursively), globs, or `-` for a list of paths on
+    standard input; none: every folder indexed before. Only new and changed files are read
+    (a file is unchanged while its size, modification time and inode are); the rows of files
+    gone from an indexed folder are removed. Files that cannot be read are kept with their
+    error (`--errors` lists them). See docs/index.md.
+    """
+    from ..errors import GenDataError
+    from ..indexing import build
+    from ..indexing.schema import IndexDatabaseError
+
+    if list_errors:
+        if paths or rebuild or watch:
+            raise click.UsageError("--errors lists the index's errors; it takes no PATHS, "
+                                   "--rebuild or --watch")
+        try:
+            found = build.errors(db)
+        except IndexDatabaseError as exc:
+            error(str(exc))
+            sys.exit(2)
+        for path, reason in found:
+            click.echo(reason if reason.startswith(path) else f"{path}: {reason}")
+        return
+
+    stop = _StopFlag()
+    try:
+        previous: Any = signal.signal(signal.SIGINT, stop.handle)
+    except ValueError:  # not the main thread
+        previous = None
+    bar = None if quiet or not _stderr_is_tty() else _Bar()
+    try:
+        if bar is not None:
+            bar.start()
+        summary = build.index(paths, db, rebuild=rebuild, jobs=jobs, stealth=stealth,
+                              stdin=sys.stdin if "-" in paths else None, null=null,
+                              progress=bar.update if bar else None, should_stop=stop)
+    except GenDataError as exc:
+        if bar is not None:
+            bar.stop()
+        error(str(exc))
+        sys.exit(2)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if bar is not None:
+        bar.stop()
+    for path, reason in summary.missing:
+        error(f"{path}: {reason}")
+    if not quiet:
+        click.echo(_summary_line(summary), err=True)
+    if summary.interrupted:
+        error("interrupted; what was indexed so far is saved")
+        sys.exit(130)
+    if watch:
+        _watch(paths, db, jobs, stealth, quiet)
+    if summary.missing:
+        sys.exit(1)
+
+
+def _summary_line(summary: Any) -> str:
+    parts = [f"{summary.scanned} files: {summary.added} added, {summary.updated} updated, "
+             f"{summary.removed} removed, {summary.unchanged} unchanged"]
+    if summary.failed_count:
+        parts.append(f"{summary.failed_count} with errors (gendata index --errors)")
+    return "gendata: " + "; ".join(parts)
+
+
+def _watch(paths: tuple[str, ...], db: str | None, jobs: int | None, stealth: bool | None,
+           quiet: bool) -> None:
+    from ..errors import GenDataError
+    from ..indexing.watcher import watch
+
+    def report(summary: Any) -> None:
+        if not quiet:
+            click.echo(_summary_line(summary), err=True)
+        for path, reason in summary.failed:
+            error(reason if reason.startswith(path) else f"{path}: {reason}")
+
+    if not quiet:
+        click.echo("gendata: watching for changes (Ctrl-C stops)", err=True)
+    try:
+        watch([p for p in paths if p != "-"], db, jobs=jobs, stealth=stealth,
+              on_change=report, initial=False)
+    except GenDataError as exc:
+        error(str(exc))
+        sys.exit(2)
+    except KeyboardInterrupt:
+        pass
+
+
+class _StopFlag:
+    """SIGINT handler: the first Ctrl-C stops after the batch being written, a second one
+    at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __call__(self) -> bool:
+        return self.requested
+
+
+def _stderr_is_tty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class _Bar:
+    """A rich progress line on stderr: files found, files read and their rate, errors."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+            console=Console(stderr=True), transient=True)
+        self.task = self.progress.add_task("indexing", total=None)
+        self.t0 = time.perf_counter()
+
+    def start(self) -> None:
+        self.progress.start()
+
+    def update(self, summary: Any) -> None:
+        rate = summary.read / max(time.perf_counter() - self.t0, 1e-6)
+        desc = (f"{summary.scanned:,} files found · {summary.read:,} read · "
+                f"{rate:,.0f} files/s")
+        if summary.failed_count:
+            desc += f" · [red]{summary.failed_count} errors[/red]"
+        self.progress.update(self.task, description=desc)
+
+    def stop(self) -> None:
+        self.progress.stop()

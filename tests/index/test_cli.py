@@ -1,0 +1,126 @@
+"""`gendata index` and `gendata search` through the real command line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gendata.cli import main
+
+from .conftest import make_image
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def lib(tmp_path: Path) -> Path:
+    root = tmp_path / "lib"
+    make_image(root / "fox.png", "a red fox in snow <lora:foxStyle:0.8>", "blurry", Seed=101,
+               Steps=30, Model="dreamFox_v10")
+    make_image(root / "cat.jpg", "a black cat", "lowres", Seed=102, Steps=20, Model="catMix")
+    make_image(root / "sub" / "owl.webp", "an owl, 夜の森, 부엉이가 있다", Seed=103, Steps=40,
+               Model="owlXL")
+    return root
+
+
+def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args), input=stdin)
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_index_and_search_formats(lib: Path, db: Path) -> None:
+    code, _, err = run("index", str(lib), "--db", str(db))
+    assert code == 0 and "3 added" in err
+    code, out, _ = run("search", "fox", "--db", str(db), "--paths")
+    assert (code, out) == (0, f"{lib / 'fox.png'}\n")
+    code, out, _ = run("search", "steps>=30", "--db", str(db), "--jsonl", "--sort", "seed:desc")
+    objs = [json.loads(line) for line in out.splitlines()]
+    assert [o["seed"] for o in objs] == [103, 101]
+    assert objs[1]["loras"][0]["name"] == "foxStyle" and objs[1]["error"] is None
+    code, out, _ = run("search", "--db", str(db), "--json", "--limit", "2")
+    assert [o["seed"] for o in json.loads(out)] == [102, 101]  # by path: cat, fox
+    code, out, _ = run("search", "model:*mix", "--db", str(db), "--csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["seed"] for r in rows] == ["102"] and "extra.Lora hashes" not in rows[0]
+    code, out, _ = run("search", "부엉이", "--db", str(db))
+    assert code == 0 and "owl.webp" in out and "1 image" in out
+    code, out, _ = run("search", "森", "-neg:lowres", "--db", str(db), "--paths", "-0")
+    assert out == f"{lib / 'sub' / 'owl.webp'}\0"
+
+
+def test_search_exit_status(lib: Path, db: Path) -> None:
+    run("index", str(lib), "--db", str(db))
+    assert run("search", "zebra", "--db", str(db))[0] == 1
+    assert run("search", "zebra", "--db", str(db), "--jsonl")[:2] == (1, "")
+    code, _, err = run("search", "colour:red", "--db", str(db))
+    assert code == 2 and err.count("\n") == 1 and "'colour:red'" in err
+    code, _, err = run("search", "fox", "--db", str(db.parent / "none.sqlite"))
+    assert code == 2 and "no index" in err
+    assert run("search", "--sort", "nope", "--db", str(db))[0] == 2
+
+
+def test_errors_rebuild_and_default_location(lib: Path, db: Path, tmp_path: Path) -> None:
+    (lib / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    code, _, err = run("index", str(lib))  # the default database ($GENDATA_INDEX here)
+    assert code == 0 and "1 with errors" in err
+    assert Path(os.environ["GENDATA_INDEX"]).exists()
+    code, out, _ = run("index", "--errors")
+    assert out.startswith(f"{lib / 'broken.png'}: ") and out.count("\n") == 1
+    code, _, err = run("index", "--rebuild", "-q")
+    assert code == 0 and err == ""
+    assert run("search", "fox", "--paths")[1] == f"{lib / 'fox.png'}\n"
+    code, _, err = run("index", str(tmp_path / "missing"), "--db", str(db))
+    assert code == 1 and "missing" in err
+    help_text = run("index", "--help")[1]
+    assert "GENDATA_INDEX" in help_text and "index.sqlite" in help_text
+
+
+def test_search_paths_feed_export_and_diff(lib: Path, db: Path) -> None:
+    run("index", str(lib), "--db", str(db))
+    listed = run("search", "steps<=30", "--db", str(db), "--paths")[1]
+    code, out, _ = run("export", "-", "-f", "jsonl", stdin=listed)
+    assert code == 0 and [json.loads(x)["seed"] for x in out.splitlines()] == [102, 101]
+    code, out, _ = run("diff", "-", "--json", stdin=listed)
+    assert code == 0 and "changes" in json.loads(out)
+    three = run("search", "--db", str(db), "--paths", "-0")[1]
+    code, out, _ = run("diff", "-", "-0", "--jsonl", stdin=three)
+    assert code == 0 and len(out.splitlines()) == 3
+    assert run("diff", "-", stdin="")[0] == 2
+
+
+def test_search_starts_without_the_model_or_rich(lib: Path, db: Path) -> None:
+    run("index", str(lib), "--db", str(db))
+    probe = (
+        "import sys\n"
+        "from gendata.cli import main\n"
+        f"sys.argv = ['gendata', 'search', 'fox', '--db', {str(db)!r}, sys.argv[1]]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('pydantic', 'rich', 'gendata.api', 'gendata.formats', "
+        "'platformdirs') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for flag in ("--paths", "--jsonl"):
+        out = subprocess.run([sys.executable, "-c", probe, flag], capture_output=True,
+                             text=True, env=env, check=True).stdout
+        assert out.splitlines()[-1] == "HEAVY []", (flag, out)
+
+
+def test_dash_terms_are_query_terms_not_options(lib: Path, db: Path) -> None:
+    run("index", str(lib), "--db", str(db))
+    code, out, _ = run("search", "-fox", "-neg:lowres", "--db", str(db), "--paths")
+    assert out == f"{lib / 'sub' / 'owl.webp'}\n"
+    code, out, _ = run("search", "-f", "jsonl", "-n", "1", "-cat", "--db", str(db))
+    assert [json.loads(x)["seed"] for x in out.splitlines()] == [101]
+    code, _, err = run("search", "fox", "--jsn", "--db", str(db))
+    assert code == 2 and "--jsn" in err
+    assert run("search", "--db", str(db), "--paths", "--", "-fox")[1].count("\n") == 2
