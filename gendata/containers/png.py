@@ -10,12 +10,11 @@ from __future__ import annotations
 import os
 import struct
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import BinaryIO
 
 from ..errors import ContainerError, WriteError
 from .raw import Changes, RawEntry, RawMetadata
-from .values import Frozen
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TEXT_TYPES = (b"tEXt", b"zTXt", b"iTXt")
@@ -26,27 +25,6 @@ USER_COMMENT_LOCATION = "EXIF:UserComment"
 MAX_TEXT_BYTES = 32 * 1024 * 1024
 MAX_TOTAL_TEXT = 128 * 1024 * 1024
 _COPY_BLOCK = 1 << 20
-
-
-class ChunkInfo(Frozen):
-    """Where one chunk sits; `data` is filled only for chunks the reader needed to look at."""
-
-    _fields = ("type", "offset", "length", "crc_ok", "data")
-    __slots__ = _fields
-    type: bytes
-    offset: int
-    length: int
-    crc_ok: bool | None  # None: not checked (data skipped)
-    data: bytes | None
-
-    def __init__(self, type: bytes, offset: int, length: int, crc_ok: bool | None,
-                 data: bytes | None = None) -> None:
-        for name, value in zip(self._fields, (type, offset, length, crc_ok, data), strict=True):
-            object.__setattr__(self, name, value)
-
-    @property
-    def critical(self) -> bool:
-        return not (self.type[0] & 0x20)
 
 
 def _name(f: BinaryIO) -> str:
@@ -66,41 +44,6 @@ def _check_header(name: str, pos: int, length: int, ctype: bytes, size: int | No
             f"{name}: truncated PNG: chunk {ctype.decode('latin-1')} at offset {pos} "
             f"needs {length + 12} bytes, file ends at {size}")
     return end
-
-
-def iter_chunks(f: BinaryIO, *, want: frozenset[bytes] | None = None,
-                size: int | None = None) -> Iterator[ChunkInfo]:
-    """Yield the chunks of an open PNG positioned after its signature.
-
-    Chunks whose type is in `want` are read and CRC-checked; the rest are skipped with a
-    seek. Declared lengths are checked against the file size before trusting them.
-    """
-    if size is None:
-        size = os.fstat(f.fileno()).st_size if hasattr(f, "fileno") else None
-    pos = f.tell()
-    name = _name(f)
-    while True:
-        head = f.read(8)
-        if not head:
-            raise ContainerError(f"{name}: truncated PNG: no IEND chunk (file ends at {pos})")
-        if len(head) < 8:
-            raise ContainerError(f"{name}: truncated PNG: partial chunk header at offset {pos}")
-        length, ctype = struct.unpack(">I4s", head)
-        end = _check_header(name, pos, length, ctype, size)
-        if want is None or ctype in want:
-            body = f.read(length + 4)
-            if len(body) < length + 4:
-                raise ContainerError(f"{name}: truncated PNG inside chunk "
-                                     f"{ctype.decode('latin-1')} at offset {pos}")
-            data = body[:length]
-            crc_ok = zlib.crc32(data, zlib.crc32(ctype)) == struct.unpack(">I", body[length:])[0]
-            yield ChunkInfo(ctype, pos, length, crc_ok, data)
-        else:
-            f.seek(length + 4, 1)
-            yield ChunkInfo(ctype, pos, length, None)
-        pos = end
-        if ctype == b"IEND":
-            return
 
 
 def _inflate(data: bytes, where: str) -> bytes:
@@ -194,10 +137,10 @@ def _positioned_reader(f: BinaryIO) -> ReadAt:
 def read_raw(f: BinaryIO) -> RawMetadata:
     """Read every text chunk and eXIf of an open PNG (positioned at 0) without reading pixels.
 
-    Walks the chunk list as `iter_chunks(f, want=_WANT)` does, with the same checks and
-    messages, but from one buffer of the first `HEAD_BYTES` and without an object per
-    skipped chunk; text after the image data is looked for at the file's end first
-    (`_ends_after_idat`), so the dozens of IDAT chunks of a large image are not walked.
+    Walks the chunk list, checking every declared length and type before trusting it, from
+    one buffer of the first `HEAD_BYTES` and without an object per skipped chunk; text after
+    the image data is looked for at the file's end first (`_ends_after_idat`), so the
+    dozens of IDAT chunks of a large image are not walked.
     """
     name = _name(f)
     head = f.read(HEAD_BYTES)
