@@ -2,9 +2,9 @@
 
 `@dataclass` costs a `gendata show` ~7 ms before it reads a byte: the dataclasses module
 imports inspect (and with it ast, dis, tokenize), and each class it builds is compiled from
-generated source. The classes every read creates (raw entries, the raw metadata, a PNG chunk)
-take their equality, repr, hash and pickling from a field list instead, with the same
-results as the dataclasses they replace.
+generated source. The classes every read creates (raw entries, the raw metadata, the edit
+of a file's entries) take their equality, repr, hash and pickling from a field list instead,
+with the same results as the dataclasses they replace.
 """
 
 from __future__ import annotations
