@@ -128,11 +128,11 @@ PY = sys.executable
 GD = [PY, "-m", "gendata"]
 
 
-def run(cmd: list[str]) -> float:
+def run(cmd: list[str], env: dict[str, str] | None = None) -> float:
     """Wall seconds of one command, from start to exit."""
     t = time.perf_counter()
-    proc = subprocess.run(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          check=False)
+    proc = subprocess.run(cmd, env=env or ENV, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, check=False)
     took = time.perf_counter() - t
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr[-2000:]!r}")
@@ -208,6 +208,9 @@ def main() -> None:
     ap.add_argument("--jpeg", type=int, default=1000)
     ap.add_argument("--webp", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--baseline", type=Path,
+                    help="another gendata checkout (an older commit) whose export runs in the "
+                         "same rounds, for a before/after comparison")
     ap.add_argument("--skip", action="append", default=[],
                     choices=["exiftool", "cold", "startup", "memory", "check"])
     args = ap.parse_args()
@@ -246,6 +249,11 @@ def main() -> None:
         "Pillow .info/getexif loop": lambda: run([PY, "-c", PILLOW, str(root)]),
         "bare chunk scan + split": lambda: run([PY, "-c", BARE, str(root)]),
     }
+    if args.baseline:
+        base_env = dict(ENV, PYTHONPATH=str(args.baseline.resolve()),
+                        PYTHONPYCACHEPREFIX=PYC_DIR + "-baseline")
+        run([*GD, "show", "--json", files[0]], base_env)
+        commands["baseline export -r -f csv"] = lambda: run(export, base_env)
     if exiftool:
         commands["exiftool -j -r"] = lambda: run([exiftool, "-j", "-q", "-r", str(root)])
     times = rounds(commands, args.rounds)
@@ -312,6 +320,7 @@ def main() -> None:
               f"{n // 5} files, {rss[1] / 1024:.1f} MiB for {n}")
     print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     shutil.rmtree(PYC_DIR, ignore_errors=True)
+    shutil.rmtree(PYC_DIR + "-baseline", ignore_errors=True)
 
 
 if __name__ == "__main__":
