@@ -193,8 +193,8 @@ def read_ahead(paths: list[str]) -> Iterator[str]:
     head and tail `_AHEAD` files before it is read, so that the disk works on many files at
     once instead of one read at a time. With the files in memory this costs one check per
     `_SAMPLE` files."""
-    if not hasattr(os, "RWF_NOWAIT") or not hasattr(os, "posix_fadvise"):
-        yield from paths
+    if len(paths) < 2 or not hasattr(os, "RWF_NOWAIT") or not hasattr(os, "posix_fadvise"):
+        yield from paths  # one file (a read in this process) has nothing ahead of it
         return
     cold = False
     asked = 0
