@@ -251,18 +251,26 @@ def encode(path: str, opts: ExportOptions) -> tuple[str, Any, str | None]:
 
 
 def encode_chunk(paths: list[str], opts: ExportOptions
-                 ) -> tuple[list[Any], list[tuple[int, str, str]]]:
-    """`encode` every file of a chunk, in a worker: (the payloads, in order; (index, path,
-    error) of those that failed). One list of text goes back to the writing process per
-    chunk, instead of a tuple per file."""
-    payloads: list[Any] = []
+                 ) -> tuple[Any, int, list[tuple[int, str, str]]]:
+    """`encode` every file of a chunk, in a worker: (the chunk's rows in the form its writer
+    takes them, how many there are, (index, path, error) of those that failed).
+
+    The rows go back to the writing process as one object per chunk, not one per file: a
+    list of output lines, or for spilled CSV one marshal block of them and the extra keys
+    they use, which the writer copies to its spill file as it is."""
+    rows: list[Any] = []
     failures: list[tuple[int, str, str]] = []
     for i, path in enumerate(read_ahead(paths)):
         rec_path, payload, error = encode(path, opts)
-        payloads.append(payload)
+        rows.append(payload)
         if error:
             failures.append((i, rec_path, error))
-    return payloads, failures
+    if opts.fmt == "csv" and _csv_plan(opts)[2]:
+        keys: set[str] = set()
+        for row in rows:
+            keys.update(row[2])
+        return (marshal.dumps(rows), tuple(keys)), len(rows), failures
+    return rows, len(rows), failures
 
 
 # --- writers (run in this process) ----------------------------------------------------------
@@ -280,6 +288,12 @@ class JsonArrayWriter:
         self.out.write(self.sep + payload)
         self.sep = ",\n"
 
+    def write_rows(self, rows: list[str], take: int) -> None:
+        """The first `take` of `rows` (element texts), in one write."""
+        if take:
+            self.out.write(self.sep + ",\n".join(rows[:take]))
+            self.sep = ",\n"
+
     def close(self) -> None:
         self.out.write("[]\n" if self.sep == "[\n" else "\n]\n")
 
@@ -291,8 +305,9 @@ class _LineWriter:
         if header is not None:
             out.write(header + end)
 
-    def write(self, payload: str) -> None:
-        self.out.write(payload + self.end)
+    def write_rows(self, rows: list[str], take: int) -> None:
+        if take:
+            self.out.write(self.end.join(rows[:take]) + self.end)
 
     def close(self) -> None:
         pass
@@ -302,11 +317,8 @@ class _SpillCsvWriter:
     """CSV with one column per extra key: rows go to a temporary file until every key is
     known; `close` writes the header and then the rows, each padded to the full key list.
 
-    Rows are spilled a block at a time with marshal (strings and a dict of strings each: the
-    fastest way Python has to write them and read them back), so the writing process spends
-    well under a microsecond a row here."""
-
-    BLOCK = 1024
+    A chunk's rows arrive as one marshal block (encode_chunk), which goes to the spill file
+    as it is: the writing process spends nothing per row until the end."""
 
     def __init__(self, out: IO[str], cols: list[str], guard: bool = True) -> None:
         self.out = out
@@ -315,23 +327,22 @@ class _SpillCsvWriter:
         self.before, self.after = cols[:i], cols[i + 1:]
         self.keys: set[str] = set()
         self.spill = tempfile.TemporaryFile(prefix="gendata-export-")  # noqa: SIM115
-        self.rows: list[tuple[str, str, dict[str, str]]] = []
         self.blocks = 0
 
-    def write(self, payload: tuple[str, str, dict[str, str]]) -> None:
-        self.keys.update(payload[2])
-        self.rows.append(payload)
-        if len(self.rows) >= self.BLOCK:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self.rows:
-            marshal.dump(self.rows, self.spill)
-            self.rows = []
-            self.blocks += 1
+    def write_rows(self, block: tuple[bytes, tuple[str, ...]], take: int) -> None:
+        blob, keys = block
+        if not take:
+            return
+        rows = marshal.loads(blob)
+        if take < len(rows):  # stopped inside the chunk: only the rows counted
+            rows = rows[:take]
+            blob = marshal.dumps(rows)
+            keys = tuple({k for row in rows for k in row[2]})
+        self.keys.update(keys)
+        self.spill.write(blob)
+        self.blocks += 1
 
     def close(self) -> None:
-        self._flush()
         keys = _sorted_keys(self.keys)
         header = [*self.before, *(f"extra.{k}" for k in keys), *self.after]
         out = self.out
@@ -400,22 +411,29 @@ def export(files: Iterable[str], out: IO[str], options: ExportOptions | None = N
     summary = summary if summary is not None else ExportSummary()
     writer = _writer(out, opts)
     results = map_chunks(partial(encode_chunk, opts=opts), files, jobs=jobs, ordered=ordered)
-    write = writer.write
+    per_row = progress is not None or should_stop is not None
     try:
-        for payloads, failures in results:
-            failed = iter(failures)
-            nxt = next(failed, None)
-            for i, payload in enumerate(payloads):
-                write(payload)
-                summary.count += 1
-                if nxt is not None and nxt[0] == i:
-                    summary.add_failure(nxt[1], nxt[2])
-                    nxt = next(failed, None)
-                if progress is not None and summary.count % 32 == 0:
-                    progress(summary)
-                if should_stop is not None and should_stop():
-                    summary.interrupted = True
-                    break
+        for rows, n, failures in results:
+            take = n
+            if not per_row:
+                summary.count += n
+                for _i, path, error in failures:
+                    summary.add_failure(path, error)
+            else:
+                failed = iter(failures)
+                nxt = next(failed, None)
+                for i in range(n):
+                    summary.count += 1
+                    if nxt is not None and nxt[0] == i:
+                        summary.add_failure(nxt[1], nxt[2])
+                        nxt = next(failed, None)
+                    if progress is not None and summary.count % 32 == 0:
+                        progress(summary)
+                    if should_stop is not None and should_stop():
+                        summary.interrupted = True
+                        take = i + 1
+                        break
+            writer.write_rows(rows, take)
             if summary.interrupted:
                 break
     finally:
