@@ -20,6 +20,7 @@ import io
 import json
 import marshal
 import os
+import struct
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -313,6 +314,9 @@ class _LineWriter:
         pass
 
 
+_BLOCK_SIZE = struct.Struct("<Q")  # the length of each marshal block in the spill file
+
+
 class _SpillCsvWriter:
     """CSV with one column per extra key: rows go to a temporary file until every key is
     known; `close` writes the header and then the rows, each padded to the full key list.
@@ -339,6 +343,7 @@ class _SpillCsvWriter:
             blob = marshal.dumps(rows)
             keys = tuple({k for row in rows for k in row[2]})
         self.keys.update(keys)
+        self.spill.write(_BLOCK_SIZE.pack(len(blob)))
         self.spill.write(blob)
         self.blocks += 1
 
@@ -349,9 +354,12 @@ class _SpillCsvWriter:
         out.write(csv_line(header, self.guard) + "\r\n")
         self.spill.seek(0)
         nb, na = bool(self.before), bool(self.after)
+        read = self.spill.read
         for _ in range(self.blocks):
+            # marshal.loads of the bytes: marshal.load from a file makes a call per object
+            (size,) = _BLOCK_SIZE.unpack(read(_BLOCK_SIZE.size))
             lines = []
-            for before, after, extras in marshal.load(self.spill):
+            for before, after, extras in marshal.loads(read(size)):
                 get = extras.get
                 cells = [get(k, "") for k in keys]
                 if nb:
