@@ -86,9 +86,22 @@ class _Worker:
         self.pending: deque[int] = deque()  # sequence numbers of the chunks it holds
 
 
+def _cpus(jobs: int) -> list[int]:
+    """The CPU each worker keeps to, when there are at least as many CPUs as workers (else
+    none). A worker left free moves between CPUs as the writing process wakes up beside it,
+    and measured a third slower per file for it; the hand-out of chunks by load evens out
+    a worker whose CPU is busy with something else."""
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return []
+    return cpus[:jobs] if 1 < jobs <= len(cpus) else []
+
+
 def _start(func: Callable[[list[str]], Any], jobs: int) -> list[_Worker]:
     workers: list[_Worker] = []
-    for _ in range(jobs):
+    cpus = _cpus(jobs)
+    for n in range(jobs):
         task_r, task_w = os.pipe()
         result_r, result_w = os.pipe()
         pid = os.fork()
@@ -96,6 +109,8 @@ def _start(func: Callable[[list[str]], Any], jobs: int) -> list[_Worker]:
             code = 1
             try:
                 signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+                if cpus:
+                    os.sched_setaffinity(0, {cpus[n]})
                 for w in workers:  # other workers' pipes: keep only our own ends open
                     os.close(w.tasks)
                     os.close(w.results)
