@@ -129,9 +129,11 @@ GD = [PY, "-m", "gendata"]
 
 
 def run(cmd: list[str], env: dict[str, str] | None = None) -> float:
-    """Wall seconds of one command, from start to exit."""
+    """Wall seconds of one command, from start to exit. It runs in the checkout named by
+    the environment's PYTHONPATH: `python -m` puts the working folder first on sys.path."""
+    env = env or ENV
     t = time.perf_counter()
-    proc = subprocess.run(cmd, env=env or ENV, stdout=subprocess.DEVNULL,
+    proc = subprocess.run(cmd, env=env, cwd=env["PYTHONPATH"], stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, check=False)
     took = time.perf_counter() - t
     if proc.returncode != 0:
