@@ -175,7 +175,7 @@ def check_rows(root: Path, manifest: dict[str, dict[str, str]]) -> tuple[int, in
     """(rows, missing or extra rows, wrong cells, rows with another file's values)."""
     with tempfile.NamedTemporaryFile(suffix=".csv") as out:
         subprocess.run([*GD, "export", "-q", "-r", "-f", "csv", "-o", out.name, str(root)],
-                       env=ENV, check=False)
+                       env=ENV, cwd=ROOT, check=False)
         rows = list(csv.DictReader(io.StringIO(Path(out.name).read_text(encoding="utf-8"),
                                                newline="")))
     seeds = {cells["seed"]: rel for rel, cells in manifest.items()}
@@ -315,7 +315,7 @@ def main() -> None:
             script = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], "
                       "stdin=sys.stdin); print(resource.getrusage("
                       "resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)")
-            res = subprocess.run([PY, "-c", script, *cmd], input=data, env=ENV,
+            res = subprocess.run([PY, "-c", script, *cmd], input=data, env=ENV, cwd=ROOT,
                                  capture_output=True, check=False)
             rss.append(int(res.stderr.split()[-1]))
         print(f"\npeak RSS of the export's largest process: {rss[0] / 1024:.1f} MiB for "
