@@ -41,7 +41,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from corpus import build, load_manifest  # noqa: E402
+from corpus import build, infotext, load_manifest, make_corpus  # noqa: E402
+
+__all__ = ["infotext", "make_corpus"]  # what other benchmarks take from here
 
 SUFFIXES = (".png", ".jpg", ".webp")
 
@@ -204,7 +206,8 @@ def check_rows(root: Path, manifest: dict[str, dict[str, str]]) -> tuple[int, in
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n"))
-    ap.add_argument("--root", type=Path, default=Path(tempfile.gettempdir()) / "gendata-bench",
+    ap.add_argument("--root", "--keep", type=Path,
+                    default=Path(tempfile.gettempdir()) / "gendata-bench",
                     help="the library (built here when it holds no manifest.jsonl)")
     ap.add_argument("--png", type=int, default=3000)
     ap.add_argument("--jpeg", type=int, default=1000)

@@ -275,7 +275,24 @@ def build(root: Path, n_png: int = 3000, n_jpeg: int = 1000, n_webp: int = 1000,
             path.write_bytes(data)
             manifest.write(json.dumps({"path": s.relpath, "cells": s.cells},
                                       ensure_ascii=False) + "\n")
-    return sorted(root / s.relpath for s in samples)
+    files = sorted(root / s.relpath for s in samples)
+    for kind, ext in (("png", ".png"), ("jpeg", ".jpg"), ("webp", ".webp")):
+        # one list per kind, for scripts that export from a list (bench_ab.py)
+        group = [str(p) for p in files if p.suffix == ext]
+        if group:
+            (root / f"{kind}.list").write_text("\n".join(group) + "\n", encoding="utf-8")
+    return files
+
+
+def make_corpus(root: Path, n_png: int, n_jpeg: int, n_webp: int, seed: int = 1) -> list[Path]:
+    """`build` under the name other benchmarks import it by (bench_index.py)."""
+    root.mkdir(parents=True, exist_ok=True)
+    return build(root, n_png, n_jpeg, n_webp, seed)
+
+
+def infotext(rng: random.Random) -> str:
+    """One random infotext of the library's kind."""
+    return sample(rng, 0, "png", "2024-01-01").text
 
 
 def load_manifest(root: Path) -> dict[str, dict[str, str]]:

@@ -33,8 +33,8 @@ def _plain_file_args(args: list[str]) -> list[str] | None:
         return None  # click rewraps a misconfigured stdout; leave that to it
     paths = [a for a in args[1:] if a != "--json"]
     for path in paths:
-        if not path or path.startswith("-") or not path.isprintable():
-            return None  # options, and names that need click's care in messages
+        if not path or path.startswith("-") or not path.isprintable() or "://" in path:
+            return None  # options, URLs, and names that need click's care in messages
         try:
             st = os.stat(path)
         except (OSError, ValueError):
@@ -54,9 +54,9 @@ def _show_json(args: list[str]) -> int | None:
     paths = _plain_file_args(args)
     if paths is None:
         return None
-    from .api import Record, read
     from .errors import GenDataError
     from .jsonenc import json_text
+    from .reading import Record, read  # not .api: its edit half loads more than a read needs
 
     failed = 0
     out = sys.stdout

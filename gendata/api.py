@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,189 +17,20 @@ from . import containers, formats
 from .containers import container_of, open_raw
 from .containers.files import FileIdentity, read_error
 from .containers.raw import Changes, RawMetadata
-from .errors import FileChangedError, GenDataError, ParseError, UsageError, WriteError
-from .model_fields import DeferredParams, empty_json_fields
+from .errors import FileChangedError, UsageError, WriteError
 
 if TYPE_CHECKING:
     from .model import GenParams
 
-PathLike = str | os.PathLike[str]
-
-
-class Record:
-    """What gendata knows about one file: its raw metadata and the parameters parsed from it.
-
-    `error` is set (and `params` may be None) when the file could not be read or its data
-    not understood; batch commands turn it into an error row instead of stopping.
-
-    `params` may be held unbuilt (formats.DeferredParams) and made into a GenParams on first
-    access, so that `to_json` (show --json, export) never imports pydantic.
-    """
-
-    __slots__ = ("_params", "container", "error", "extras", "identity", "path", "raw")
-    path: str
-    container: str | None
-    raw: RawMetadata | None
-    error: str | None
-    extras: dict[str, Any]
-    identity: FileIdentity | None
-    _params: GenParams | DeferredParams | None
-
-    def __init__(self, path: str, container: str | None = None,
-                 params: GenParams | DeferredParams | None = None,
-                 raw: RawMetadata | None = None, error: str | None = None,
-                 extras: dict[str, Any] | None = None,
-                 identity: FileIdentity | None = None) -> None:
-        self.path = path
-        self.container = container
-        self._params = params
-        self.raw = raw
-        self.error = error
-        self.extras = {} if extras is None else extras
-        # The file as it was when read: `write(..., expect=rec.identity)` refuses to
-        # overwrite a file that changed since. Not part of equality.
-        self.identity = identity
-
-    @property
-    def params(self) -> GenParams | None:
-        p = self._params
-        if isinstance(p, DeferredParams):
-            p = self._params = p.build()
-        return p
-
-    @params.setter
-    def params(self, value: GenParams | DeferredParams | None) -> None:
-        self._params = value
-
-    def _key(self) -> tuple[Any, ...]:
-        return (self.path, self.container, self.params, self.raw, self.error, self.extras)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._key() == other._key()
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return (f"Record(path={self.path!r}, container={self.container!r}, "
-                f"params={self.params!r}, raw={self.raw!r}, error={self.error!r}, "
-                f"extras={self.extras!r})")
-
-    @property
-    def warnings(self) -> list[str]:
-        return list(self.raw.warnings) if self.raw else []
-
-    def raw_texts(self) -> dict[str, str]:
-        """Container key -> text for every text entry; repeated keys get `#2`, `#3`..."""
-        out: dict[str, str] = {}
-        if self.raw is None:
-            return out
-        for entry in self.raw.entries:
-            if entry.text is None:
-                continue
-            key = entry.key
-            n = 2
-            while key in out:
-                key = f"{entry.key}#{n}"
-                n += 1
-            out[key] = entry.text
-        return out
-
-    def to_json(self) -> dict[str, Any]:
-        """The documented `show --json` object (docs/json.md). Absent values are null.
-
-        Unbuilt parameters give their fields without building the model (no pydantic)."""
-        p = self._params
-        obj: dict[str, Any] = {"path": self.path, "container": self.container}
-        obj.update(empty_json_fields() if p is None else p.json_fields())
-        obj["raw"] = self.raw_texts()
-        obj.update(self.extras)
-        obj["warnings"] = self.warnings
-        obj["error"] = self.error
-        return obj
-
-
-def read_raw(path: PathLike) -> RawMetadata:
-    """Raw metadata entries of `path` (any container), without decoding pixels."""
-    return open_raw(path)
-
-
-def parse_raw(raw: RawMetadata) -> GenParams | None:
-    """Parameters from raw metadata by the dialect that claims it, or None."""
-    return formats.detect(raw)
-
-
-def read(path: PathLike, *, stealth: bool | None = None) -> Record:
-    """Read one image's generation data.
-
-    Raises ContainerError for a file that is not a readable image. A file whose data no
-    dialect understands, or whose data is broken, gives a Record with `error` set and the raw
-    entries kept, so nothing that is there goes unseen. `stealth=True` also looks for
-    stealth pnginfo in the pixels (expensive); None looks only when the chunks gave nothing.
-    """
-    try:  # before reading: a change while we read then shows as a change
-        identity: FileIdentity | None = FileIdentity.from_stat(os.stat(path))
-    except (OSError, ValueError):
-        identity = None
-    raw = open_raw(path)
-    _note_duplicates(raw)
-    rec = Record(path=str(path), container=raw.container, raw=raw, identity=identity)
-    if stealth or (stealth is None and _worth_stealth(raw)):
-        _add_stealth(path, raw)
-    try:
-        rec.params = formats.detect_deferred(raw)
-    except ParseError as exc:
-        rec.error = f"{path}: {exc}"
-    return rec
-
-
-_TEXT_CHUNKS = frozenset({"tEXt", "zTXt", "iTXt"})
-
-
-def _note_duplicates(raw: RawMetadata) -> None:
-    """Say which of several text chunks of one keyword is read (and edited): the first, where
-    Pillow-based readers take the last."""
-    if raw.container != "png":
-        return
-    found: dict[str, list[Any]] = {}
-    for e in raw.entries:
-        if e.location in _TEXT_CHUNKS:
-            found.setdefault(e.key, []).append(e)
-    for key, entries in found.items():
-        if len(entries) > 1:
-            first = entries[0]
-            raw.warnings.append(
-                f"{len(entries)} text chunks are named {key!r}; the first ({first.location} at "
-                f"offset {first.offset}) is read and is the one an edit changes, the others "
-                "are kept as they are")
-
-
-def _worth_stealth(raw: RawMetadata) -> bool:
-    """Auto mode: only lossless images whose chunks carried no text at all."""
-    return raw.lossless and raw.container in ("png", "webp") and not any(
-        e.text for e in raw.entries)
-
-
-def _add_stealth(path: PathLike, raw: RawMetadata) -> None:
-    try:
-        from .containers import stealth
-    except ImportError:
-        return
-    try:
-        found = stealth.read_stealth(path)
-    except GenDataError as exc:
-        raw.warnings.append(str(exc))
-        return
-    if found:
-        raw.entries.append(stealth.raw_entry(raw.container, found))
-
-
-def read_safe(path: PathLike, *, stealth: bool | None = None) -> Record:
-    try:
-        return read(path, stealth=stealth)
-    except GenDataError as exc:
-        return Record(path=str(path), error=str(exc))
+from .reading import (  # re-exported: the facade is both halves
+    PathLike,
+    Record,
+    raw_as_read,
+    read,
+    read_raw,
+    read_safe,
+    read_stream,
+)
 
 
 def dump_a1111(params: GenParams) -> str:
@@ -256,6 +88,14 @@ def write_text(path: PathLike, text: str, *, output: PathLike | None = None,
     files are written". Returns what changed; lines starting with "warning:" say what was
     kept that a reader might trip over (duplicate chunks).
     """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: no container can store it
+        from .errors import ValidationError
+
+        raise ValidationError(f"text holds {text[exc.start]!a} at character {exc.start}, "
+                              "a lone surrogate, which is not valid Unicode; nothing written"
+                              ) from None
     with editing(path, force=force, expect=expect):
         return _store_text(path, text, output)
 
@@ -280,39 +120,113 @@ def container_of_name(path: PathLike) -> str | None:
 
 
 def write(path: PathLike, params: GenParams, *, output: PathLike | None = None,
-          stealth: bool = False, force: bool = False, expect: FileIdentity | None = None
-          ) -> list[str]:
-    """Write `params` as an A1111 infotext into `path` (or a copy at `output`).
+          stealth: bool = False, force: bool = False, expect: FileIdentity | None = None,
+          node: str | None = None) -> list[str]:
+    """Write the edited `params` back into `path` (or a copy at `output`), in the dialect
+    it was read from: a NovelAI file stays NovelAI, with only the changed values rewritten
+    in its own entries; A1111-family text keeps its original wording for every field that
+    was not edited. Data found only in the pixels (stealth) is rewritten there, with the
+    same signature and mode. `node` picks the node of a ComfyUI graph to edit. A dialect
+    that cannot hold the edit refuses it with UsageError naming the field; nothing is
+    written then.
 
-    A model parsed from A1111 text keeps its original wording for every field that was not
-    edited. `stealth=True` also hides a copy in the alpha channel (PNG only; this one
+    `stealth=True` also hides a copy of A1111 text in the alpha channel (PNG only; this one
     operation necessarily re-encodes pixels); when the image is too small for it, nothing is
-    written. A file whose copies of the text (PNG `parameters` and EXIF UserComment) differ
-    is refused unless `force`, which writes the new text to both.
+    written. A file whose copies of the A1111 text (PNG `parameters` and EXIF UserComment)
+    differ is refused unless `force`, which writes the new text to both.
 
     `expect` (a `Record.identity`): refuse with WriteError when the file is no longer the
     one that was read. For the edit to be safe against concurrent ones, read and write under
     one lock: `edit`.
     """
-    text = dump_a1111(params)
     with editing(path, force=force, expect=expect):
-        if not force:
-            _refuse_diverging(path, open_raw(path))
-        return _store(path, text, output, stealth)
+        return _write_params(path, raw_as_read(path), params, output, stealth, force, node)
 
 
 def edit(path: PathLike, change: Callable[[Record], GenParams], *,
          output: PathLike | None = None, stealth: bool = False, force: bool = False,
-         expect: FileIdentity | None = None) -> list[str]:
+         expect: FileIdentity | None = None, node: str | None = None) -> list[str]:
     """Read `path`, compute new parameters with `change(record)` and write them, all under
     the file's lock, so that concurrent edits (two `gendata set` runs) serialise and neither
     is lost. Otherwise as `write`."""
     with editing(path, force=force, expect=expect):
         rec = read(path)
         params = change(rec)
-        if not force and rec.raw is not None:
-            _refuse_diverging(path, rec.raw)
-        return _store(path, dump_a1111(params), output, stealth)
+        raw = rec.raw if rec.raw is not None else raw_as_read(path)
+        return _write_params(path, raw, params, output, stealth, force, node)
+
+
+def _write_params(path: PathLike, raw: RawMetadata, params: GenParams,
+                  output: PathLike | None, stealth: bool, force: bool, node: str | None
+                  ) -> list[str]:
+    from .formats.editing import is_infotext
+
+    changes = _edit_changes(path, raw, params, node)
+    if not is_infotext(params):
+        if stealth:
+            raise UsageError(f"{path}: --stealth hides A1111 text; this file keeps "
+                             f"{formats.display_name(params.generator or '')} data")
+        return apply_changes(path, raw, changes, output=output)
+    if not force:
+        _refuse_diverging(path, raw)
+    if stealth:
+        return _store(path, changes.set["parameters"], output, True)
+    return apply_changes(path, raw, changes, output=output)
+
+
+def edit_preview(path: PathLike, params: GenParams, *, node: str | None = None
+                 ) -> dict[str, str]:
+    """Entry key -> new text of every entry `write` would change (what `set --dry-run`
+    prints); nothing is written."""
+    raw = raw_as_read(path)
+    return dict(_edit_changes(path, raw, params, node).set)
+
+
+def _edit_changes(path: PathLike, raw: RawMetadata, params: GenParams, node: str | None
+                  ) -> Changes:
+    """formats.edit_changes, its refusals naming the file."""
+    try:
+        return formats.edit_changes(raw, params, node=node)
+    except UsageError as exc:
+        if str(exc).startswith(str(path)):
+            raise
+        raise UsageError(f"{path}: {exc}") from None
+
+
+def apply_changes(path: PathLike, raw: RawMetadata, changes: Changes, *,
+                  output: PathLike | None = None) -> list[str]:
+    """Write `changes` to `path` (or a copy at `output`); an entry that lives only in the
+    pixels (stealth) is rewritten there, everything else through the container. Callers
+    hold the file's lock (`editing`)."""
+    kind = raw.container
+    dst = output if output is not None else path
+    if output is not None and container_of_name(output) not in (None, kind):
+        raise UsageError(f"{output}: gendata does not re-encode images; the output must be "
+                         f"a {kind.upper()} like {path}")
+    changes, hidden = _split_hidden(raw, changes)
+    if hidden is None:
+        return containers.write_raw(path, dst, changes)
+    from .containers import stealth as st
+    from .containers.atomic import scratch_path
+
+    signature, text = hidden
+    # Chunks and pixels go through one staged copy: a refusal of either leaves the file.
+    with scratch_path(dst) as staged:
+        done = containers.write_raw(path, staged, changes)
+        return done + st.rewrite_payload(staged, dst, text, signature)
+
+
+def _split_hidden(raw: RawMetadata, changes: Changes) -> tuple[Changes, tuple[str, str] | None]:
+    """(the changes for the container, (stealth signature, new text) for the payload) when
+    the entry a change sets exists only as a stealth payload."""
+    hidden = next((e for e in raw.entries if e.location.startswith("stealth:")), None)
+    if hidden is None or hidden.key not in changes.set or any(
+            e.key == hidden.key and e is not hidden for e in raw.entries):
+        return changes, None
+    rest = Changes(set={k: v for k, v in changes.set.items() if k != hidden.key},
+                   remove=changes.remove, mirror=changes.mirror,
+                   fallback={k: v for k, v in changes.fallback.items() if k != hidden.key})
+    return rest, (hidden.location.split(":", 1)[1], changes.set[hidden.key])
 
 
 def _store(path: PathLike, text: str, output: PathLike | None, stealth: bool) -> list[str]:
@@ -357,19 +271,35 @@ def _refuse_diverging(path: PathLike, raw: RawMetadata) -> None:
 
 
 def strip(path: PathLike, *, output: PathLike | None = None, dry_run: bool = False,
-          force: bool = False, expect: FileIdentity | None = None) -> list[str]:
+          force: bool = False, expect: FileIdentity | None = None,
+          only: Collection[str] | None = None, keep: Collection[str] | None = None
+          ) -> list[str]:
     """Remove generation data (text chunks that carry it, EXIF UserComment) without touching
-    pixels. Returns what was (or, with dry_run, would be) removed."""
+    pixels. Returns what was (or, with dry_run, would be) removed.
+
+    `only` removes just the parts named, `keep` everything but them: "prompt" (the positive
+    and negative prompt text, blanked in every entry of the file's dialect that holds it),
+    "workflow" (editor graphs), "parameters" (the other generation entries) or an entry's
+    own key (docs/guide.md#removing-parts-of-the-data).
+    """
     if dry_run:
-        raw = open_raw(path)
-        return containers.removals(raw, Changes(remove=formats.generation_keys(raw)))
+        return _strip_plan(open_raw(path), only, keep)[1]
     with editing(path, force=force, expect=expect):
         raw = open_raw(path)
-        changes = Changes(remove=formats.generation_keys(raw))
-        planned = containers.removals(raw, changes)
+        changes, planned = _strip_plan(raw, only, keep)
         if planned:
-            containers.write_raw(path, output if output is not None else path, changes)
+            apply_changes(path, raw, changes, output=output)
         return planned
+
+
+def _strip_plan(raw: RawMetadata, only: Collection[str] | None, keep: Collection[str] | None
+                ) -> tuple[Changes, list[str]]:
+    if only is None and keep is None:
+        changes = Changes(remove=formats.generation_keys(raw))
+        return changes, containers.removals(raw, changes)
+    from .formats.parts import strip_plan
+
+    return strip_plan(raw, only=only, keep=keep)
 
 
 def update(params: GenParams, changes: dict[str, Any], *, unset: Iterable[str] = (),
@@ -419,7 +349,9 @@ def update(params: GenParams, changes: dict[str, Any], *, unset: Iterable[str] =
 
 
 def editable_params(rec: Record) -> GenParams:
-    """The parameters `set` may edit: A1111-family text, or a fresh model for a file with none."""
+    """The parameters `set` and the edit form may change: those of the file's own dialect
+    (written back in it by `write`), or a fresh model for a file with none. UsageError
+    when the data cannot be written back in place."""
     if rec.params is None:
         if rec.error:
             raise UsageError(rec.error)
@@ -429,10 +361,9 @@ def editable_params(rec: Record) -> GenParams:
         from .model import GenParams
 
         return GenParams(generator="a1111", **size)
-    if not isinstance(rec.params.origin, _a1111_origin_type()) and rec.params.generator:
-        raise UsageError(
-            f"{rec.path}: holds {rec.params.generator} data, which gendata cannot edit in place; "
-            f"`gendata convert --to a1111 --replace` rewrites it as A1111 parameters first")
+    refusal = formats.edit_refusal(rec.params)
+    if refusal is not None:
+        raise UsageError(f"{rec.path}: {refusal}")
     return rec.params
 
 
@@ -462,20 +393,82 @@ def copy(src: PathLike, dst: PathLike, *, output: PathLike | None = None,
                 and containers.free_text(dst_kind)):
             texts = containers.keyed_texts(rec.raw, formats.generation_keys(rec.raw))
             return containers.write_raw(dst, output or dst, Changes(set=texts))
-        return _store(dst, dump_a1111(rec.params), output, False)
+        # another generator's data into a JPEG/WebP: its values as A1111 text
+        params = rec.params.model_copy()
+        params.origin = None
+        return _store(dst, dump_a1111(params), output, False)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The text entries of a file as they were read: what `restore` puts back after edits,
+    whatever dialect they are in."""
+
+    texts: dict[str, str]
+
+
+def snapshot(rec: Record) -> Snapshot:
+    """The record's text entries (the first of repeated keys), stealth payload included."""
+    texts: dict[str, str] = {}
+    for entry in rec.raw.entries if rec.raw is not None else []:
+        if entry.text is not None and entry.key not in texts:
+            texts[entry.key] = entry.text
+    return Snapshot(texts)
+
+
+def restore(path: PathLike, snap: Snapshot, *, force: bool = False,
+            expect: FileIdentity | None = None) -> list[str]:
+    """Put the entries of `snap` back into `path`: those an edit changed get their text
+    again, generation entries it added go; pixels and everything else are untouched."""
+    with editing(path, force=force, expect=expect):
+        raw = raw_as_read(path)
+        now: dict[str, str] = {}
+        for entry in raw.entries:
+            if entry.text is not None and entry.key not in now:
+                now[entry.key] = entry.text
+        sets = {k: v for k, v in snap.texts.items() if now.get(k) != v}
+        remove = frozenset(k for k in now if k not in snap.texts
+                           and k in formats.generation_keys(raw))
+        if not sets and not remove:
+            return []
+        return apply_changes(path, raw, Changes(set=sets, remove=remove))
+
+
+@contextlib.contextmanager
+def open_image(path: PathLike, draft: tuple[int, int] | None = None) -> Iterator[Any]:
+    """Pillow's view of the image at `path`, its header read and no pixel decoded, for the
+    views that show pixels (TUI previews). A FIFO or device is refused, and an image whose
+    size (after a JPEG's `draft` reduction) passes the pixel cap raises ContainerError
+    before anything is decoded (docs/guide.md#limits)."""
+    from .containers.pixels import MAX_DECODE_PIXELS, check_size
+    from .containers.pixels import open_image as open_pixels
+
+    with open_pixels(os.fspath(path)) as im:
+        if draft is not None:
+            im.draft("RGB", draft)
+        check_size(im.width, im.height, MAX_DECODE_PIXELS, os.fspath(path))
+        yield im
 
 
 __all__ = [
     "FileIdentity",
     "Record",
+    "Snapshot",
+    "apply_changes",
     "check_output",
     "copy",
     "edit",
+    "edit_preview",
+    "editable_params",
     "editing",
     "file_identity",
+    "open_image",
     "read",
     "read_raw",
     "read_safe",
+    "read_stream",
+    "restore",
+    "snapshot",
     "strip",
     "update",
     "write",

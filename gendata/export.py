@@ -20,8 +20,6 @@ import io
 import json
 import marshal
 import os
-import struct
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
@@ -31,6 +29,14 @@ from .batch import map_chunks, read_ahead, read_one
 from .containers.files import FileIdentity
 from .csvenc import csv_line, csv_quote, csv_text, csv_value
 from .errors import UsageError
+from .export_writers import (
+    _EXTRA_ALL,
+    JsonArrayWriter,
+    _LineWriter,
+    _sorted_keys,
+    _SpillCsvWriter,
+    escape_surrogates,
+)
 from .jsonenc import json_text
 
 __all__ = [
@@ -68,7 +74,6 @@ CSV_COLUMNS: tuple[str, ...] = (
     "warnings", "error",
 )
 
-_EXTRA_ALL = "extra.*"  # placeholder for "every extra.<key> column, sorted"
 
 
 def _known_field(name: str) -> bool:
@@ -201,7 +206,8 @@ def _line_encoder(cols: tuple[str, ...], guard: bool = True
     return encode_line
 
 
-def _select(obj: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+def select_fields(obj: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """Only `fields` of a `show --json` object (`extra.<key>`, `raw.<key>`, `extra.*`)."""
     out: dict[str, Any] = {}
     for f in fields:
         group, dot, key = f.partition(".")
@@ -240,15 +246,16 @@ def encode(path: str, opts: ExportOptions) -> tuple[str, Any, str | None]:
     obj = rec.to_json()
     if opts.fmt != "csv":
         if opts.fields is not None:
-            obj = _select(obj, opts.fields)
+            obj = select_fields(obj, opts.fields)
         return rec.path, json_text(obj), rec.error
     before, after, spilled = _csv_plan(opts)
     if not spilled:
-        return rec.path, before(obj), rec.error  # type: ignore[misc]
+        return rec.path, escape_surrogates(before(obj)), rec.error  # type: ignore[misc]
     guard = opts.formula_guard
-    extras = {k: csv_text(v, guard) for k, v in obj["extra"].items()}
-    return (rec.path, (before(obj) if before else "", after(obj) if after else "", extras),
-            rec.error)
+    extras = {escape_surrogates(k): escape_surrogates(csv_text(v, guard))
+              for k, v in obj["extra"].items()}
+    return (rec.path, (escape_surrogates(before(obj)) if before else "",
+                       escape_surrogates(after(obj)) if after else "", extras), rec.error)
 
 
 def encode_chunk(paths: list[str], opts: ExportOptions
@@ -274,105 +281,7 @@ def encode_chunk(paths: list[str], opts: ExportOptions
     return rows, len(rows), failures
 
 
-# --- writers (run in this process) ----------------------------------------------------------
-
-class JsonArrayWriter:
-    """One JSON array, an element a line: `write` takes each element's JSON text as it comes;
-    `close` ends the array, so stopping early still leaves valid JSON. The layout of
-    `export -f json` and of every command's `-f json` output."""
-
-    def __init__(self, out: IO[str]) -> None:
-        self.out = out
-        self.sep = "[\n"
-
-    def write(self, payload: str) -> None:
-        self.out.write(self.sep + payload)
-        self.sep = ",\n"
-
-    def write_rows(self, rows: list[str], take: int) -> None:
-        """The first `take` of `rows` (element texts), in one write."""
-        if take:
-            self.out.write(self.sep + ",\n".join(rows[:take]))
-            self.sep = ",\n"
-
-    def close(self) -> None:
-        self.out.write("[]\n" if self.sep == "[\n" else "\n]\n")
-
-
-class _LineWriter:
-    def __init__(self, out: IO[str], header: str | None = None, end: str = "\n") -> None:
-        self.out = out
-        self.end = end
-        if header is not None:
-            out.write(header + end)
-
-    def write_rows(self, rows: list[str], take: int) -> None:
-        if take:
-            self.out.write(self.end.join(rows[:take]) + self.end)
-
-    def close(self) -> None:
-        pass
-
-
-_BLOCK_SIZE = struct.Struct("<Q")  # the length of each marshal block in the spill file
-
-
-class _SpillCsvWriter:
-    """CSV with one column per extra key: rows go to a temporary file until every key is
-    known; `close` writes the header and then the rows, each padded to the full key list.
-
-    A chunk's rows arrive as one marshal block (encode_chunk), which goes to the spill file
-    as it is: the writing process spends nothing per row until the end."""
-
-    def __init__(self, out: IO[str], cols: list[str], guard: bool = True) -> None:
-        self.out = out
-        self.guard = guard
-        i = cols.index(_EXTRA_ALL)
-        self.before, self.after = cols[:i], cols[i + 1:]
-        self.keys: set[str] = set()
-        self.spill = tempfile.TemporaryFile(prefix="gendata-export-")  # noqa: SIM115
-        self.blocks = 0
-
-    def write_rows(self, block: tuple[bytes, tuple[str, ...]], take: int) -> None:
-        blob, keys = block
-        if not take:
-            return
-        rows = marshal.loads(blob)
-        if take < len(rows):  # stopped inside the chunk: only the rows counted
-            rows = rows[:take]
-            blob = marshal.dumps(rows)
-            keys = tuple({k for row in rows for k in row[2]})
-        self.keys.update(keys)
-        self.spill.write(_BLOCK_SIZE.pack(len(blob)))
-        self.spill.write(blob)
-        self.blocks += 1
-
-    def close(self) -> None:
-        keys = _sorted_keys(self.keys)
-        header = [*self.before, *(f"extra.{k}" for k in keys), *self.after]
-        out = self.out
-        out.write(csv_line(header, self.guard) + "\r\n")
-        self.spill.seek(0)
-        nb, na = bool(self.before), bool(self.after)
-        read = self.spill.read
-        for _ in range(self.blocks):
-            # marshal.loads of the bytes: marshal.load from a file makes a call per object
-            (size,) = _BLOCK_SIZE.unpack(read(_BLOCK_SIZE.size))
-            lines = []
-            for before, after, extras in marshal.loads(read(size)):
-                get = extras.get
-                cells = [get(k, "") for k in keys]
-                if nb:
-                    cells.insert(0, before)
-                if na:
-                    cells.append(after)
-                lines.append((",".join(cells) or '""') + "\r\n")
-            out.write("".join(lines))
-        self.spill.close()
-
-
-def _sorted_keys(keys: Iterable[str]) -> list[str]:
-    return sorted(keys, key=lambda k: (k.casefold(), k))
+# --- writers (run in this process): gendata/export_writers.py --------------------------------
 
 
 def csv_columns(records: Iterable[dict[str, Any]], options: ExportOptions | None = None

@@ -17,7 +17,10 @@ from typing import Any
 __all__ = ["json_text"]
 
 # Outside strings JSON is ASCII, so these can only be inside strings, where \uXXXX is valid.
-_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+# Lone surrogates too (a file name's undecodable byte, a file's own `\ud800` escape): UTF-8
+# cannot encode them, and as escapes `os.fsencode(json.loads(...))` gives a name's bytes back.
+_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029"
+                     "\ud800-\udfff]")
 
 
 def _escape(m: re.Match[str]) -> str:

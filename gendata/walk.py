@@ -18,6 +18,9 @@ The rule:
 - Order: by name ignoring case (then exactly, so the order never depends on the file
   system), one folder's entries at a time; with `recursive`, a subfolder's files come at the
   subfolder's place in that order (depth first), so the walk is already sorted by path.
+- A FIFO, socket or device with an image name (any name, with `all_files`) is yielded as an
+  `Unreadable` path, so it becomes an error row: it is never opened, since reading it would
+  block or never end.
 - Links to folders inside a folder are not followed, so a link loop cannot hang the walk and
   a folder linked in twice is not read twice; a folder named explicitly is walked even when
   it is a link.
@@ -30,6 +33,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from typing import Any
+
+from .containers.files import file_kind
 
 __all__ = ["IMAGE_SUFFIXES", "Unreadable", "iter_image_paths"]
 
@@ -74,16 +79,21 @@ def _walk(folder: str, recursive: bool, all_files: bool) -> Iterator[str]:
         yield Unreadable(folder, exc.strerror or str(exc))
         return
     for entry in entries:
+        wanted = all_files or os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES
         try:
             if entry.is_dir(follow_symlinks=False):
                 if recursive:
                     yield from _walk(entry.path, recursive, all_files)
                 continue
-            # Fifos and sockets would block or fail a read; a broken link is taken, so that
-            # it shows as an error rather than vanishing.
             if not entry.is_file() and not (entry.is_symlink() and not os.path.exists(entry.path)):
+                # A FIFO, socket or device named like an image is never opened (reading it
+                # would block or never end): it becomes an error row, not a silent gap. A
+                # broken link is taken, so that it shows as an error rather than vanishing.
+                if wanted:
+                    kind = file_kind(entry.stat().st_mode)
+                    yield Unreadable(entry.path, f"is {kind}, not a file")
                 continue
         except OSError:
             continue
-        if all_files or os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES:
+        if wanted:
             yield entry.path

@@ -154,6 +154,7 @@ def main() -> None:
     for i, seed in enumerate((1001, 1002, 1003, 1004)):
         files[f"seed_sweep/astronaut_{i + 1}.png"] = png_bytes(
             picture(32, 32, hue=seed), {"parameters": SWEEP_BASE.format(seed=seed)})
+    files.update(comfyui_fixtures())
     for name, data in files.items():
         path = OUT / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -162,6 +163,16 @@ def main() -> None:
     (OUT / "a1111_basic.txt").write_text(BASIC + "\n", encoding="utf-8")
     (OUT / "not_an_image.png").write_bytes(b"this is plain text pretending to be a PNG\n")
     print("fixtures/a1111_basic.txt, fixtures/not_an_image.png")
+
+
+def comfyui_fixtures() -> dict[str, bytes]:
+    """ComfyUI files of the model families and layouts the readers and the in-place edit
+    must know (HiDream, Z-Image, OmniGen2's DualCFGGuider, an API node, a Wan video saved as
+    WebP, an editor-only file), built by the test suite's graph builder so that the tests
+    know exactly what each holds (tests/formats/comfyui_graphs.py)."""
+    from tests.formats.comfyui_graphs import family_fixtures
+
+    return {name: data for name, (data, _expected) in family_fixtures().items()}
 
 
 if __name__ == "__main__":

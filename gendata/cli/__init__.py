@@ -4,6 +4,7 @@ only when it runs, so `gendata show` never pays for the TUI or regen imports."""
 from __future__ import annotations
 
 import importlib
+import sys
 
 import click
 
@@ -22,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "convert": "convert:convert",
     "regen": "regen:regen",
     "index": "index:index", "search": "search:search",
+    "serve": "serve:serve",
 }
 
 
@@ -41,3 +43,9 @@ class LazyGroup(click.Group):
 @click.version_option(package_name="gendata")
 def main() -> None:
     """Read, edit, export, diff and reproduce Stable Diffusion generation data in images."""
+    # A file's text can hold lone surrogates (a JSON `\ud800` escape, a file name's
+    # undecodable byte), which UTF-8 cannot encode: print them as that escape, the one export
+    # writes (docs/guide.md#file-names-that-are-not-utf-8), never fail on them.
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="backslashreplace")

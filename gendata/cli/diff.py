@@ -27,8 +27,11 @@ from .output import echo_document, emit, output_options
               help="Batch table: cut text cells to this many characters.")
 @click.option("-0", "--null", is_flag=True,
               help="Paths read from `-` are NUL-separated (find -print0).")
+@click.option("--storage-option", "storage_options", multiple=True, metavar="KEY=VALUE",
+              help="For URLs (s3://, gs://, https://, ...): a filesystem option "
+                   "(docs/scale.md). Repeatable.")
 def diff(paths: tuple[str, ...], base: str | None, recursive: bool, fmt: str,
-         width: int, null: bool) -> None:
+         width: int, null: bool, storage_options: tuple[str, ...]) -> None:
     """Show what differs in the generation data of images.
 
     Two files: field by field, prompts as a word diff, parameters as old -> new, LoRAs added,
@@ -37,16 +40,25 @@ def diff(paths: tuple[str, ...], base: str | None, recursive: bool, fmt: str,
     Works across generators (a ComfyUI image against an A1111 one). `-` reads paths from
     standard input, one a line (`gendata search seed:42 --paths | gendata diff -`).
     """
+    global _OPTIONS
+    if storage_options:
+        from ..errors import UsageError
+        from ..remote.urls import parse_storage_options
+
+        try:
+            _OPTIONS = parse_storage_options(storage_options)
+        except UsageError as exc:
+            raise click.UsageError(str(exc)) from None
     if "-" in paths:
         paths = _with_stdin(paths, null)
-    pair = base is None and len(paths) == 2 and not any(os.path.isdir(p) for p in paths)
+    pair = base is None and len(paths) == 2 and not any(_is_folder(p) for p in paths)
     if pair:
         if fmt in ("csv", "jsonl"):
             raise click.UsageError(f"--{fmt} is for batch diffs (three or more images, or "
                                    "folders)")
         _pair(paths[0], paths[1], fmt)
     else:
-        if len(paths) == 1 and base is None and not os.path.isdir(paths[0]):
+        if len(paths) == 1 and base is None and not _is_folder(paths[0]):
             raise click.UsageError("diff needs two images, a folder, or --base")
         _batch(paths, base, recursive, fmt, width)
 
@@ -66,10 +78,34 @@ def _with_stdin(paths: tuple[str, ...], null: bool) -> tuple[str, ...]:
     return tuple(out)
 
 
+# --storage-option, for the URLs among the paths (set once per command run)
+_OPTIONS: dict[str, Any] = {}
+
+
+def _is_url(path: str) -> bool:
+    from ..remote import is_url
+
+    return is_url(path)
+
+
+def _is_folder(path: str) -> bool:
+    """A folder, or a URL naming a prefix (ending in "/") or a glob."""
+    if _is_url(path):
+        import glob
+
+        return path.endswith("/") or glob.has_magic(path)
+    return os.path.isdir(path)
+
+
 def _read(path: str) -> Any:
     from ..batch import read_one
 
-    rec = read_one(path)
+    if _is_url(path):
+        from ..remote.reader import read_url
+
+        rec = read_url(path, _OPTIONS)
+    else:
+        rec = read_one(path)
     if rec.error:
         error(rec.error)
         sys.exit(1)
@@ -85,7 +121,7 @@ def _pair(path_a: str, path_b: str, fmt: str) -> None:
         echo_document(result.to_json())
         return
     emit((), "table", table=lambda console: pair_view(
-        a, b, result.changes, marks=console.color_system is None))
+        a, b, result.changes, marks=console.color_system is None, only=result.only))
 
 
 def _batch(paths: tuple[str, ...], base_path: str | None, recursive: bool, fmt: str,
@@ -95,7 +131,16 @@ def _batch(paths: tuple[str, ...], base_path: str | None, recursive: bool, fmt: 
 
     failed = 0
     records = []
-    for rec in iter_records(expand_paths(paths, recursive=recursive), jobs=None):
+    local = [p for p in paths if not _is_url(p)]
+    records_in = iter_records(expand_paths(local, recursive=recursive), jobs=None)
+    if len(local) < len(paths):
+        from itertools import chain
+
+        from ..remote.reader import iter_url_records
+
+        records_in = chain(records_in, iter_url_records(
+            [p for p in paths if _is_url(p)], _OPTIONS, recursive=recursive))
+    for rec in records_in:
         if rec.error:
             error(rec.error)
             failed += 1
@@ -163,26 +208,33 @@ def word_diff_text(old: str, new: str, *, marks: bool = False) -> Any:
 
     from ..diff import word_diff
     from ..present.values import visible
+    from .render import MAX_SHOWN_CHARS
 
     out = Text()
     styles = {"equal": "", "delete": "bold red strike", "insert": "bold green"}
     brackets = {"equal": ("", ""), "delete": ("[-", "-]"), "insert": ("{+", "+}")}
+    left = MAX_SHOWN_CHARS  # drawing is the slow part: draw this much of a huge diff
     for op, piece in word_diff(old, new):
-        piece = visible(piece)
+        if left <= 0:
+            out.append(" … (--json shows all)", style="dim")
+            break
+        piece = visible(piece[:left])
+        left -= len(piece)
         if marks:
             piece = brackets[op][0] + piece + brackets[op][1]
         out.append(piece, style=styles[op])
     return out
 
 
-def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False) -> Any:
+def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False,
+              only: tuple[dict[str, Any], dict[str, Any]] = ({}, {})) -> Any:
     from rich.console import Group
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
 
     from ..diff import lora_changes
-    from .render import GENERATOR_NAMES
+    from .render import GENERATOR_NAMES, add_rows, clip
 
     def who(rec: Any) -> str:
         gen = rec.params.generator if rec.params else None
@@ -192,6 +244,15 @@ def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False) -> Any
     head.append("--- " + _value_text(who(a)) + "\n", style="red")
     head.append("+++ " + _value_text(who(b)), style="green")
     parts: list[Any] = [head]
+    for rec, values in zip((a, b), only, strict=True):
+        if values:  # two dialects: what only one of them records is not a difference
+            t = Table(title=f"Recorded only by {who(rec)}", title_justify="left",
+                      title_style="dim", show_header=False, box=None, padding=(0, 1))
+            t.add_column("field", style="dim cyan", no_wrap=True)
+            t.add_column("value", style="dim", overflow="fold")
+            for k, v in values.items():
+                t.add_row(label(k), _value_text(v))
+            parts.append(t)
     if not changes:
         parts.append(Text("no differences in generation data", style="bold"))
         return Group(*parts)
@@ -209,9 +270,8 @@ def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False) -> Any
         t.add_column("old", style="red", overflow="fold")
         t.add_column("", no_wrap=True)
         t.add_column("new", style="green", overflow="fold")
-        for c in rest:
-            t.add_row(_text(label(c.field)), Text(_value_text(c.old)), "→",
-                      Text(_value_text(c.new)))
+        add_rows(t, ((_text(label(c.field)), Text(clip(_value_text(c.old))), "→",
+                      Text(clip(_value_text(c.new)))) for c in rest))
         parts.append(t)
     lora = next((c for c in changes if c.field == "loras"), None)
     if lora is not None:
@@ -220,11 +280,13 @@ def pair_view(a: Any, b: Any, changes: list[Any], *, marks: bool = False) -> Any
         t.add_column("name", style="magenta")
         t.add_column("weight")
         signs = {"added": ("+", "green"), "removed": ("-", "red"), "reweighted": ("~", "yellow")}
+        rows = []
         for kind, name, old, new in lora_changes(lora.old, lora.new):
             mark, style = signs[kind]
             weight = (f"{_weight(old)} → {_weight(new)}" if kind == "reweighted"
                       else _weight(new if kind == "added" else old))
-            t.add_row(Text(mark, style=style), _text(name), _text(weight, style))
+            rows.append((Text(mark, style=style), _text(clip(name)), _text(weight, style)))
+        add_rows(t, rows)
         parts.append(t)
     return Group(*parts)
 
@@ -242,6 +304,8 @@ def batch_view(result: Any, base: str | None, width: int, console_width: int = 1
     from rich.table import Table
     from rich.text import Text
 
+    from .render import add_rows, clip
+
     parts: list[Any] = []
     n = len(result.rows)
     if result.constant:
@@ -250,8 +314,8 @@ def batch_view(result: Any, base: str | None, width: int, console_width: int = 1
         t = Table(show_header=False, box=None, padding=(0, 1))
         t.add_column("field", style="cyan", no_wrap=True)
         t.add_column("value", overflow="fold")
-        for k, v in result.constant.items():
-            t.add_row(_text(label(k)), Text(_value_text(v)))
+        add_rows(t, ((_text(label(k)), Text(clip(_value_text(v))))
+                     for k, v in result.constant.items()))
         parts.append(t)
     if not result.varying:
         parts.append(Text(f"no differences across {n} images", style="bold"))

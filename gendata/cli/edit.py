@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
@@ -67,12 +66,16 @@ def _field_options(f: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write to this file instead of editing in place (one input only).")
 @click.option("--stealth", is_flag=True, help="Also hide a copy in the alpha channel (PNG).")
-@click.option("--dry-run", is_flag=True, help="Print the new infotext; write nothing.")
+@click.option("--node", default=None, metavar="ID",
+              help="ComfyUI: the node to edit when several could hold the value.")
+@click.option("--dry-run", is_flag=True, help="Print the new text of each entry that would "
+              "change; write nothing.")
 @force_option
 def set_cmd(files: tuple[str, ...], size: str | None, params_: tuple[str, ...],
-            unset: tuple[str, ...], output: str | None, stealth: bool, dry_run: bool,
-            force: bool, **options: Any) -> None:
-    """Edit generation parameters in place, leaving pixels and other metadata untouched."""
+            unset: tuple[str, ...], output: str | None, stealth: bool, node: str | None,
+            dry_run: bool, force: bool, **options: Any) -> None:
+    """Edit generation parameters in place, in the file's own format (A1111, ComfyUI,
+    NovelAI, InvokeAI, ...), leaving pixels and other metadata untouched."""
     if output and len(files) > 1:
         raise click.UsageError("-o/--output takes a single input file")
     changes = {field: options[opt.replace("-", "_")] for opt, field, _ in FIELD_OPTIONS
@@ -83,6 +86,15 @@ def set_cmd(files: tuple[str, ...], size: str | None, params_: tuple[str, ...],
     if not changes and not keys and not unset:
         raise click.UsageError("nothing to change: give at least one field option, --param "
                                "or --unset")
+    given = [*((f"--{opt}", options[opt.replace("-", "_")]) for opt, _f, _h in FIELD_OPTIONS
+               if options[opt.replace("-", "_")] is not None),
+             *(("--param", f"{k}={v}") for k, v in keys.items()), *(("--unset", u) for u in unset)]
+    try:
+        for option, value in given:
+            check_text(value, option)
+    except UsageError as exc:
+        error(str(exc))
+        sys.exit(2)
 
     remarks: list[str] = []
 
@@ -94,10 +106,10 @@ def set_cmd(files: tuple[str, ...], size: str | None, params_: tuple[str, ...],
 
     def one(path: str) -> None:
         if dry_run:
-            click.echo(api.dump_a1111(edited(api.read(path))))
+            _preview(api.edit_preview(path, edited(api.read(path)), node=node))
             return
         # read, change and write under the file's lock: a concurrent `set` waits
-        report(api.edit(path, edited, output=output, stealth=stealth, force=force))
+        report(api.edit(path, edited, output=output, stealth=stealth, force=force, node=node))
         for remark in remarks:
             warn(f"{output or path}: {remark}")
         click.echo(f"{output or path}: updated", err=True)
@@ -105,17 +117,44 @@ def set_cmd(files: tuple[str, ...], size: str | None, params_: tuple[str, ...],
     finish(for_each(files, one))
 
 
+def _preview(texts: dict[str, str]) -> None:
+    """A single A1111 text prints as it is (what `set --dry-run` always printed); entries
+    of other dialects print under their keys."""
+    if list(texts) == ["parameters"]:
+        click.echo(texts["parameters"])
+        return
+    for key, text in texts.items():
+        click.echo(f"--- {key}")
+        click.echo(text)
+
+
+_PARTS_HELP = "prompt, workflow, parameters or an entry's key (repeatable)."
+
+
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--only", multiple=True, metavar="PART", help="Remove just this part: "
+              + _PARTS_HELP)
+@click.option("--keep", multiple=True, metavar="PART", help="Remove everything but this "
+              "part: workflow, parameters or an entry's key (repeatable).")
 @click.option("--dry-run", is_flag=True, help="List what would be removed; change nothing.")
 @force_option
-def strip(files: tuple[str, ...], dry_run: bool, force: bool) -> None:
-    """Remove generation data (text chunks, EXIF UserComment) without touching pixels."""
+def strip(files: tuple[str, ...], only: tuple[str, ...], keep: tuple[str, ...],
+          dry_run: bool, force: bool) -> None:
+    """Remove generation data (text chunks, EXIF UserComment) without touching pixels;
+    --only/--keep remove just some of it (docs/guide.md)."""
+    if only and keep:
+        raise click.UsageError("give --only or --keep, not both")
+    if "prompt" in keep:
+        raise click.UsageError("--keep takes workflow, parameters or entry keys; the prompt "
+                               "lives inside them (--only workflow keeps the rest)")
 
     def one(path: str) -> None:
-        removed = api.strip(path, dry_run=dry_run, force=force)
+        removed = api.strip(path, dry_run=dry_run, force=force, only=only or None,
+                            keep=keep or None)
         if not removed:
-            click.echo(f"{path}: no generation data")
+            click.echo(f"{path}: " + ("nothing of that to remove" if only or keep
+                                      else "no generation data"))
             return
         verb = "would remove" if dry_run else "removed"
         for item in removed:
@@ -140,6 +179,47 @@ def copy(src: str, dst: str, output: str | None, force: bool) -> None:
     click.echo(f"{output or dst}: generation data copied from {src}", err=True)
 
 
+# Most `write --from` reads: an infotext is a few KiB, a `show --json` object with its raw
+# text a few MiB (docs/guide.md#limits). Reading stops here, so /dev/zero cannot fill memory.
+MAX_SOURCE_BYTES = 64 * 1024 * 1024
+
+
+def read_source(source: str) -> str:
+    """The UTF-8 text of `--from`: standard input for "-", else a regular file (a FIFO or a
+    device is refused unread: pipe it to standard input instead), at most MAX_SOURCE_BYTES."""
+    from ..containers.files import open_regular, os_reason
+
+    limit = MAX_SOURCE_BYTES
+    try:
+        if source == "-":
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            with open_regular(source) as f:
+                data = f.read(limit + 1)
+    except OSError as exc:
+        raise UsageError(f"{source}: cannot read: {os_reason(exc)}") from None
+    if len(data) > limit:
+        raise UsageError(f"{source}: more than {limit // (1024 * 1024)} MiB; an infotext or "
+                         "a `show --json` object is far smaller")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{source}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+                         f"{exc.start})") from None
+
+
+def check_text(text: str, what: str) -> None:
+    """Refuse text that is not valid Unicode: a lone surrogate, which a JSON escape
+    (`\\ud800`) or a file name's undecodable byte in an argument gives, can be written to no
+    file and printed to no terminal."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UsageError(f"{what}: is not valid text: {text[exc.start]!a} at character "
+                         f"{exc.start} is a lone surrogate (an undecodable byte, or a JSON "
+                         "escape such as \\ud800)") from None
+
+
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--from", "source", required=True, metavar="FILE",
@@ -152,22 +232,21 @@ def write(files: tuple[str, ...], source: str, output: str | None, force: bool) 
     if output and len(files) > 1:
         raise click.UsageError("-o/--output takes a single input file")
     try:
-        data = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        error(f"{source}: cannot read: {exc}")
-        sys.exit(1)
-    stripped = data.lstrip()
-    try:
+        data = read_source(source)
+        stripped = data.lstrip()
         if stripped.startswith("{"):
             try:
                 obj = json.loads(data)
             except json.JSONDecodeError as exc:
                 raise ParseError(f"{source}: broken JSON: {exc}") from None
+            except RecursionError:
+                raise ParseError(f"{source}: JSON nested too deeply") from None
             text = api.dump_a1111(GenParams.from_json(obj, source))
         else:
             text = data.strip("\n")
             if not text.strip():
                 raise UsageError(f"{source}: is empty")
+        check_text(text, source)
     except GenDataError as exc:
         error(str(exc))
         sys.exit(1)

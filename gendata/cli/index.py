@@ -52,13 +52,17 @@ def db_option(f: F) -> F:
               help="Also look for stealth pnginfo in the pixels (default: only when the "
                    "chunks hold nothing).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
+@click.option("--storage-option", "storage_options", multiple=True, metavar="KEY=VALUE",
+              help="For URLs (s3://, gs://, ...): a filesystem option (docs/scale.md). "
+                   "Repeatable.")
 def index(paths: tuple[str, ...], db: str | None, rebuild: bool, list_errors: bool,
           watch: bool, null: bool, jobs: int | None, stealth: bool | None,
-          quiet: bool) -> None:
+          quiet: bool, storage_options: tuple[str, ...]) -> None:
     """Build or update the search index of images that `gendata search` queries.
 
     PATHS are files, folders (walked recursively), globs, or `-` for a list of paths on
-    standard input; none: every folder indexed before. Only new and changed files are read
+    standard input, or URLs (s3://bucket/prefix/, docs/scale.md); none: every folder indexed
+    before. Only new and changed files are read
     (a file is unchanged while its size, modification time and inode are); the rows of files
     gone from an indexed folder are removed. Files that cannot be read are kept with their
     error (`--errors` lists them). See docs/index.md.
@@ -80,6 +84,14 @@ def index(paths: tuple[str, ...], db: str | None, rebuild: bool, list_errors: bo
             click.echo(reason if reason.startswith(path) else f"{path}: {reason}")
         return
 
+    options = None
+    if storage_options:
+        from ..remote.urls import parse_storage_options
+
+        try:
+            options = parse_storage_options(storage_options)
+        except GenDataError as exc:
+            raise click.UsageError(str(exc)) from None
     stop = _StopFlag()
     try:
         previous: Any = signal.signal(signal.SIGINT, stop.handle)
@@ -91,7 +103,8 @@ def index(paths: tuple[str, ...], db: str | None, rebuild: bool, list_errors: bo
             bar.start()
         summary = build.index(paths, db, rebuild=rebuild, jobs=jobs, stealth=stealth,
                               stdin=sys.stdin if "-" in paths else None, null=null,
-                              progress=bar.update if bar else None, should_stop=stop)
+                              progress=bar.update if bar else None, should_stop=stop,
+                              storage_options=options)
     except GenDataError as exc:
         if bar is not None:
             bar.stop()
@@ -137,7 +150,9 @@ def _watch(paths: tuple[str, ...], db: str | None, jobs: int | None, stealth: bo
     if not quiet:
         click.echo("gendata: watching for changes (Ctrl-C stops)", err=True)
     try:
-        watch([p for p in paths if p != "-"], db, jobs=jobs, stealth=stealth,
+        from ..remote import is_url
+
+        watch([p for p in paths if p != "-" and not is_url(p)], db, jobs=jobs, stealth=stealth,
               on_change=report, initial=False)
     except GenDataError as exc:
         error(str(exc))

@@ -29,12 +29,15 @@ import click
 F = TypeVar("F", bound=Callable[..., Any])
 
 FORMATS = ("table", "json", "jsonl", "csv")
+# Formats only some commands write (`export -f parquet`); never a default.
+_OTHER_FORMATS = ("parquet",)
 
 _DESCRIBE = {
     "table": "a table for reading",
     "json": "a JSON array",
     "jsonl": "JSON Lines, an object a line",
     "csv": "CSV",
+    "parquet": "Parquet",
 }
 
 
@@ -47,7 +50,7 @@ def output_options(*, formats: Sequence[str] = FORMATS, default: str = "table",
     (`--json --csv`, `-f csv --jsonl`) are a usage error. `describe` words a format for this
     command's help; `json_help` is the help of `--json`. A command with CSV also gets
     `--no-formula-guard`, which `formula_guard()` reports to whatever writes the CSV."""
-    unknown = set(formats) - set(FORMATS)
+    unknown = set(formats) - set(FORMATS) - set(_OTHER_FORMATS)
     if unknown or default not in formats or json_means not in formats:
         raise ValueError(f"bad output_options: {formats}, {default}, {json_means}")
     words = {**_DESCRIBE, **(describe or {})}

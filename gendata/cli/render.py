@@ -12,6 +12,7 @@ terminal (OSC 52 writes the clipboard).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -43,16 +44,19 @@ from ..present import (
 )
 from ..present import format_value as fmt
 from ..present.values import visible
-from ..richview import PROMPT_STYLES, prompt_panels, prompt_text
+from ..richview import MAX_SHOWN_CHARS, PROMPT_STYLES, clip, more_note, prompt_panels, prompt_text
 
 # Names other CLI modules import from here (cli/diff.py).
 GENERATOR_NAMES = GENERATOR_DISPLAY_NAMES
 
 __all__ = [
-    "GENERATOR_NAMES", "HIRES_FIELDS", "MAIN_FIELDS", "PROMPT_STYLES", "SECTION_TITLES",
-    "field_value", "fmt", "no_data_message", "prompt_panels", "prompt_text", "raw_view",
-    "record_view", "safe_text", "summary_parts",
+    "GENERATOR_NAMES", "HIRES_FIELDS", "MAIN_FIELDS", "MAX_SHOWN_CHARS", "MAX_SHOWN_ROWS",
+    "PROMPT_STYLES", "SECTION_TITLES", "add_rows", "clip", "field_value", "fmt",
+    "no_data_message", "prompt_panels", "prompt_text", "raw_view", "record_view", "safe_text",
+    "summary_parts",
 ]
+
+MAX_SHOWN_ROWS = 1_000  # the most rows a table draws; see richview.MAX_SHOWN_CHARS
 
 
 def safe_text(text: str, style: str = "", *, keep: str = "") -> Text:
@@ -61,13 +65,28 @@ def safe_text(text: str, style: str = "", *, keep: str = "") -> Text:
     return Text(visible(text, keep), style=style)
 
 
+def add_rows(table: Table, rows: Iterable[Sequence[Any]], limit: int = MAX_SHOWN_ROWS,
+             keep: Sequence[str] = ()) -> None:
+    """Add `rows` to `table`, text cells clipped (`clip`) and drawn with `safe_text`, keeping
+    `keep[i]` in column i; past `limit` rows, one row saying how many more there are (rich
+    lays out about two thousand rows a second, and a graph can hold a million LoRAs)."""
+    extra = 0
+    for i, row in enumerate(rows):
+        if i >= limit:
+            extra += 1
+            continue
+        table.add_row(*(safe_text(clip(c), keep=keep[j] if j < len(keep) else "")
+                        if isinstance(c, str) else c for j, c in enumerate(row)))
+    if extra:
+        table.add_row(Text(more_note(extra, "rows").strip(), style="dim"))
+
+
 def _kv_table(title: str, rows: list[tuple[str, str]]) -> Table:
     table = Table(title=safe_text(title), title_justify="left", show_header=False, box=None,
                   padding=(0, 1), title_style="bold", min_width=len(title))
     table.add_column("key", style="cyan", no_wrap=True)
     table.add_column("value", overflow="fold")
-    for k, v in rows:
-        table.add_row(safe_text(k), safe_text(v, keep="\n\t"))
+    add_rows(table, rows, keep=("", "\n\t"))
     return table
 
 
@@ -104,8 +123,7 @@ def record_view(rec: Record) -> RenderableType:
         t = Table(title="Sampler passes", title_justify="left", title_style="bold")
         for col in SAMPLER_COLUMNS:
             t.add_column(col)
-        for row in sampler_rows(p):
-            t.add_row(*(safe_text(cell) for cell in row))
+        add_rows(t, sampler_rows(p))
         parts.append(t)
     nets = network_rows(p)
     if nets:
@@ -114,11 +132,10 @@ def record_view(rec: Record) -> RenderableType:
         t.add_column("name", style="magenta")
         t.add_column("weight", justify="right")
         t.add_column("hash")
-        for net in nets:
-            t.add_row(*(safe_text(cell) for cell in net))
+        add_rows(t, nets)
         parts.append(t)
     parts.extend(_extras_views(rec))
-    parts.extend(safe_text(line, "yellow") for line in remarks(rec, p))
+    parts.extend(safe_text(clip(line), "yellow") for line in remarks(rec, p)[:MAX_SHOWN_ROWS])
     return Group(*parts)
 
 
@@ -134,8 +151,7 @@ def raw_view(rec: Record) -> RenderableType:
     for col in RAW_COLUMNS:
         t.add_column(col, overflow="fold" if col == "text" else "ellipsis",
                      no_wrap=col != "text")
-    for row in raw_rows(rec):
-        t.add_row(*(safe_text(cell, keep="\n\t") for cell in row))
+    add_rows(t, raw_rows(rec), keep=("\n\t",) * len(RAW_COLUMNS))
     if not rec.raw.entries:
         return Group(t, Text("no metadata chunks or tags", style="yellow"))
     return t

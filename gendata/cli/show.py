@@ -27,10 +27,22 @@ from .output import emit, output_options
 @click.option("--stealth/--no-stealth", default=None,
               help="Also look for stealth pnginfo in the pixels (default: only when the "
                    "chunks hold nothing).")
-def show(files: tuple[str, ...], fmt: str, raw: bool, stealth: bool | None) -> None:
-    """Show the generation data of images (PNG, JPEG, WebP)."""
+@click.option("--storage-option", "storage_options", multiple=True, metavar="KEY=VALUE",
+              help="For URLs (s3://, gs://, https://, ...): a filesystem option "
+                   "(docs/scale.md). Repeatable.")
+def show(files: tuple[str, ...], fmt: str, raw: bool, stealth: bool | None,
+         storage_options: tuple[str, ...]) -> None:
+    """Show the generation data of images (PNG, JPEG, WebP): paths or URLs."""
+    options: dict[str, Any] = {}
+    if storage_options:
+        from ..remote.urls import parse_storage_options
+
+        try:
+            options = parse_storage_options(storage_options)
+        except GenDataError as exc:
+            raise click.UsageError(str(exc)) from None
     if fmt == "table":
-        finish(_views(files, raw, stealth))
+        finish(_views(files, raw, stealth, options))
         return
     if fmt == "csv" and raw:
         raise click.UsageError("--raw has no CSV form: use -f jsonl (raw_entries) or the table")
@@ -39,7 +51,7 @@ def show(files: tuple[str, ...], fmt: str, raw: bool, stealth: bool | None) -> N
     def records() -> Iterator[dict[str, Any]]:
         nonlocal failed
         for path in files:
-            rec = _read(path, stealth)
+            rec = _read(path, stealth, options)
             obj = rec.to_json()
             if raw and rec.raw is not None:
                 obj["raw_entries"] = [e.to_json() for e in rec.raw.entries]
@@ -57,11 +69,18 @@ def show(files: tuple[str, ...], fmt: str, raw: bool, stealth: bool | None) -> N
     finish(failed)
 
 
-def _read(path: str, stealth: bool | None) -> Any:
+def _read(path: str, stealth: bool | None, options: dict[str, Any] | None = None) -> Any:
     """The file's Record; one that cannot be read becomes a Record with `error` set."""
     from ..api import Record, read
     from ..batch import attach_extras
 
+    if "://" in path:
+        from ..remote import is_url
+
+        if is_url(path):
+            from ..remote.reader import read_url
+
+            return read_url(path, options, stealth=stealth)
     try:
         rec = read(path, stealth=stealth)
     except GenDataError as exc:
@@ -70,12 +89,13 @@ def _read(path: str, stealth: bool | None) -> Any:
     return rec
 
 
-def _views(files: tuple[str, ...], raw: bool, stealth: bool | None) -> int:
+def _views(files: tuple[str, ...], raw: bool, stealth: bool | None,
+           options: dict[str, Any]) -> int:
     """Print each file's rich view as it is read; return how many failed."""
     console = None
     failed = 0
     for path in files:
-        rec = _read(path, stealth)
+        rec = _read(path, stealth, options)
         if rec.error:
             failed += 1
         if rec.raw is None:  # unreadable file: one line, no table

@@ -22,13 +22,14 @@ from __future__ import annotations
 import importlib
 import io
 import os
+import stat
 import struct
 from collections.abc import Collection
 from types import ModuleType
 from typing import BinaryIO
 
 from ..errors import ContainerError, UnsupportedFormat
-from .files import read_error, read_head
+from .files import _OPEN_FLAGS, NotRegularFile, file_kind, read_error, read_head
 from .raw import Changes, RawEntry, RawMetadata
 
 __all__ = [
@@ -104,18 +105,23 @@ _HEAD_BYTES = 8192
 
 
 def open_raw(path: str | os.PathLike[str]) -> RawMetadata:
-    """`read_raw` of the file at `path`. A PNG is read from one positioned read of its first
-    bytes and one of its last (the read path of `export` runs this for every file)."""
+    """`read_raw` of the file at `path`; a FIFO, socket or device is refused unread (as
+    files.open_regular refuses it). A PNG is read from one positioned read of its first
+    bytes and one of its last: the read path of `export` runs this for every file."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, _OPEN_FLAGS)
         try:
-            size = os.fstat(fd).st_size
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                if stat.S_ISDIR(st.st_mode):
+                    raise IsADirectoryError(21, "Is a directory", path)
+                raise NotRegularFile(f"is {file_kind(st.st_mode)}, not a file")
             head = os.pread(fd, _HEAD_BYTES, 0)
             name = os.fspath(path)
             kind = _kind(head[:12], name)
             if kind == "png":
                 try:
-                    return module(kind).read_fd(name, fd, size, head)
+                    return module(kind).read_fd(name, fd, st.st_size, head)
                 except _CORRUPT as exc:
                     raise ContainerError(f"{name}: corrupt PNG: {exc}") from None
             raw = io.FileIO(fd, "rb", closefd=False)

@@ -42,9 +42,10 @@ _PREFIXES = {
     b"JIS\0\0\0\0\0": "jis",
     b"\0\0\0\0\0\0\0\0": "undefined",
 }
-__all__ = ["MAX_IFD_ENTRIES", "TAG_NAMES", "TYPE_SIZE", "USER_COMMENT", "decode_user_comment",
-           "editable", "encode_user_comment", "exif_entries", "has_user_comment", "read_tags",
-           "set_user_comment", "strip_exif_header"]
+__all__ = ["MAX_IFD_ENTRIES", "TAG_NAMES", "TYPE_SIZE", "USER_COMMENT",
+           "decode_user_comment", "editable", "encode_user_comment", "exif_entries",
+           "has_user_comment", "read_tags", "set_user_comment",
+           "strip_exif_header", "tag_names"]
 
 
 def strip_exif_header(block: bytes) -> bytes:
@@ -64,6 +65,27 @@ def _utf16_order(body: bytes) -> str:
 
 
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _controls(text: str) -> int:
+    return len(_CONTROL.findall(text))
+
+
+def _utf16_text(body: bytes) -> str | None:
+    """`body` as UTF-16: big-endian, as EXIF writers (piexif, so A1111) write after the
+    UNICODE prefix, unless a BOM or clearly more NULs in odd places say little-endian. The
+    NUL-position guess alone misreads short text ("Ā" is 01 00 in big-endian)."""
+    even, odd = body[0::2].count(0), body[1::2].count(0)
+    little = body.startswith(b"\xff\xfe") or (
+        not body.startswith(b"\xfe\xff") and odd >= 2 * even + 2)
+    first = "utf-16-le" if little else "utf-16-be"
+    for enc in (first, "utf-16-be" if little else "utf-16-le"):
+        try:
+            return body.decode(enc).lstrip("\ufeff").rstrip("\0")
+        except UnicodeDecodeError:
+            continue
+    return None
 
 
 @cache
@@ -105,15 +127,22 @@ def _decode_user_comment(value: bytes) -> str:
             body = body[3:]
         order = _utf16_order(body)
         if len(body) % 2 == 0 and (body[0::2].count(0) + body[1::2].count(0)) * 4 >= len(body):
-            try:
-                text = body.decode(order)
-                return text.lstrip("\ufeff").rstrip("\0")
-            except UnicodeDecodeError:
-                pass
+            text = _utf16_text(body)
+            if text is not None:
+                return text
         try:
-            return body.decode("utf-8").rstrip("\0")
+            text = body.decode("utf-8").rstrip("\0")
         except UnicodeDecodeError:
-            return body.decode(order, errors="replace").rstrip("\0")
+            text = None
+        # UTF-8 after the UNICODE prefix is a known writer quirk, but text with no NUL bytes
+        # is also what UTF-16 of Cyrillic, Greek or CJK looks like ("абв" is 04 30 04 31 04
+        # 32): UTF-8 that decodes to control characters was UTF-16 after all.
+        if text is not None and (prefix != "unicode" or not _controls(text)):
+            return text
+        utf16 = _utf16_text(body) if len(body) % 2 == 0 else None
+        if utf16 is not None:
+            return utf16
+        return text if text is not None else body.decode(order, errors="replace").rstrip("\0")
     if prefix == "jis":
         try:
             return body.decode("shift_jis").rstrip("\0")
@@ -210,6 +239,17 @@ def has_user_comment(block: bytes) -> bool:
         return False
 
 
+def tag_names(blocks: list[bytes]) -> set[str]:
+    """The carrier tags (TAG_NAMES) some block of `blocks` holds; damaged blocks hold none."""
+    names: set[str] = set()
+    for block in blocks:
+        try:
+            names.update(TAG_NAMES[t] for t in read_tags(block))
+        except (ContainerError, struct.error):
+            continue
+    return names
+
+
 def exif_entries(block: bytes, container: str, offset: int = 0) -> list[RawEntry]:
     """RawEntry per carrier tag, text decoded (UserComment by its prefix, XP* as UTF-16LE)."""
     out: list[RawEntry] = []
@@ -266,3 +306,5 @@ def set_user_comment(block: bytes | None, text: str | None) -> bytes | None:
     if text is None and not tiff.has_content(tiff.parse(out)):
         return None
     return header + out
+
+

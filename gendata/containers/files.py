@@ -1,8 +1,12 @@
-"""Container layer: files as the OS sees them — the one wording for a file the system would
-not let us read, what kind of file a path is, and which file (`FileIdentity`) it was.
+"""Container layer: files as the OS sees them — the one way a file is opened for reading, the
+one wording for a file the system would not let us read, what kind of file a path is, and
+which file (`FileIdentity`) it was.
 
-Every reader (images, safetensors, stealth pixels) turns the same OSError into the same
-words, so `gendata show missing.png` and `gendata ti info missing.safetensors` say it alike.
+Every reader (images, safetensors, stealth pixels, embedding cards, thumbnails) opens through
+`open_regular`, so a FIFO, socket or device named like an image is refused at once instead of
+blocking the open or the first read forever (docs/guide.md#limits); and every reader turns the
+same OSError into the same words, so `gendata show missing.png` and `gendata ti info
+missing.safetensors` say it alike.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from typing import BinaryIO
 
 from ..errors import ContainerError
 
-__all__ = ["FileIdentity", "file_kind", "os_reason", "read_error", "read_head", "same_file"]
+__all__ = ["FileIdentity", "NotRegularFile", "file_kind", "open_regular", "os_reason",
+           "read_error", "read_head", "same_file"]
 
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
           (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
@@ -28,6 +33,43 @@ def file_kind(mode: int) -> str:
     return "a regular file" if stat.S_ISREG(mode) else "not a regular file"
 
 
+# Opening a FIFO without a writer blocks until one appears; O_NONBLOCK makes it return at
+# once, so the descriptor can be checked before anything is read. O_NOCTTY: opening a
+# terminal device must never make it our controlling terminal.
+_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+               | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+
+
+class NotRegularFile(ContainerError, OSError):
+    """A path that names a FIFO, socket or device rather than a file: an OSError, as `open`
+    raises, so readers word it with their other OSErrors (`os_reason`)."""
+
+
+def _opener(path: str, flags: int) -> int:
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            if stat.S_ISDIR(mode):
+                raise IsADirectoryError(21, "Is a directory", path)
+            raise NotRegularFile(f"is {file_kind(mode)}, not a file")
+        # O_NONBLOCK stays set: it changes nothing for a regular file's reads.
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """`open(path, "rb")`, refusing anything but a regular file with NotRegularFile (an
+    OSError, so callers' OSError handling words it through `os_reason`).
+
+    The check is made on the opened descriptor, never on the name, so the name cannot be
+    swapped for a FIFO between the check and the read.
+    """
+    return open(path, "rb", opener=_opener)
+
+
 def os_reason(exc: OSError) -> str:
     """Why an OSError happened, in a few lower-case words (no errno, no path)."""
     if isinstance(exc, IsADirectoryError):
@@ -36,6 +78,8 @@ def os_reason(exc: OSError) -> str:
         return "no such file"
     if isinstance(exc, PermissionError):
         return "permission denied"
+    if isinstance(exc, NotRegularFile):
+        return str(exc)
     return str(exc.strerror or exc)
 
 
@@ -47,7 +91,7 @@ def read_error(path: str | os.PathLike[str], exc: OSError) -> ContainerError:
 def read_head(path: str | os.PathLike[str], n: int = 12) -> bytes:
     """The first `n` bytes of `path`, with read errors mapped to ContainerError."""
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             return f.read(n)
     except OSError as exc:
         raise read_error(path, exc) from None

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import ContainerError, WriteError
-from .exif import editable, exif_entries, has_user_comment, set_user_comment
+from .exif import exif_entries, tag_names
+from .exif_tags import WRITABLE, set_tags, tag_plan
 from .files import same_file
 from .raw import Changes, RawEntry, RawMetadata
 
@@ -61,7 +62,8 @@ def read_raw(f: BinaryIO) -> RawMetadata:
     name = str(getattr(f, "name", "<stream>"))
     if f.read(2) != b"\xff\xd8":
         raise ContainerError(f"{name}: not a JPEG file")
-    size = os.fstat(f.fileno()).st_size
+    size = f.seek(0, os.SEEK_END)  # any seekable stream, not only a descriptor
+    f.seek(2)
     raw = RawMetadata(container="jpeg", lossless=False)
     for marker, pos, payload in _segments(f, name, size):
         if marker == 0xE1 and payload.startswith(EXIF_ID):
@@ -107,14 +109,15 @@ TEXT_LOCATIONS: frozenset[str] = frozenset()
 
 
 def holds(key: str) -> bool:
-    """Only the EXIF UserComment is written; COM and XMP are read, never changed."""
-    return key == "UserComment"
+    """The EXIF text tags (exif_tags.WRITABLE) are written; COM and XMP are read, never
+    changed."""
+    return key in WRITABLE
 
 
 def removals(raw: RawMetadata, changes: Changes) -> list[str]:
-    uc = next((e for e in raw.entries if e.key == "UserComment"), None)
-    _sets, removes = changes.resolve(holds, () if uc is None else {"UserComment"}, "JPEG")
-    return [f"EXIF UserComment ({uc.size} bytes)"] if uc and "UserComment" in removes else []
+    tags = {e.key: e for e in raw.entries if e.location.startswith("EXIF:")}
+    _sets, removes = changes.resolve(holds, tags.keys(), "JPEG")
+    return [f"EXIF {k} ({tags[k].size} bytes)" for k in tags if k in removes]
 
 
 def _segment(payload: bytes) -> bytes:
@@ -126,14 +129,14 @@ def _segment(payload: bytes) -> bytes:
 
 def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: Changes
             ) -> list[str]:
-    """Copy JPEG `src` to `dst` with `changes` applied to the EXIF UserComment.
+    """Copy JPEG `src` to `dst` with `changes` applied to the EXIF text tags.
 
     Only the EXIF segments that change are rewritten, each patched in place of itself
-    (exif.set_user_comment: every other tag and the byte order kept); every other byte of
-    the file, other EXIF segments, fill bytes, image data and anything after it, is copied
-    as it was. Every EXIF segment holding a UserComment gets the new text, so no reader
-    finds a stale copy; when none holds one, the first EXIF segment gains it, and a file
-    without EXIF gains a segment after SOI (and after a JFIF APP0).
+    (exif_tags.set_tags: every other tag, the byte order and each tag's own encoding kept);
+    every other byte of the file, other EXIF segments, fill bytes, image data and anything
+    after it, is copied as it was. Every EXIF segment holding a tag gets its new text, so no
+    reader finds a stale copy (exif_tags.tag_plan); a file without EXIF gains a segment after SOI
+    (and after a JFIF APP0).
     """
     from .atomic import atomic_output  # writing only: reads never load it
     from .splice import splice
@@ -146,26 +149,25 @@ def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: C
         segs = list(_segments(f, name, size))
         exif = [(pos, payload) for marker, pos, payload in segs
                 if marker == 0xE1 and payload.startswith(EXIF_ID)]
-        holding = [(pos, p) for pos, p in exif if has_user_comment(p[len(EXIF_ID):])]
-        sets, removes = changes.resolve(holds, {"UserComment"} if holding else (), name)
+        blocks = [(pos, p[len(EXIF_ID):]) for pos, p in exif]
+        present = tag_names([b for _, b in blocks])
+        sets, removes = changes.resolve(holds, present, name)
         edits: list[Edit] = []
         done: list[str] = []
-        if "UserComment" in sets or ("UserComment" in removes and holding):
-            text = sets.get("UserComment")
-            # none holds one: the first block that can be patched gains it
-            usable = [x for x in exif if editable(x[1][len(EXIF_ID):])][:1]
-            for pos, payload in (holding or usable or exif[:1]):
-                block = set_user_comment(payload[len(EXIF_ID):], text)
+        plan = tag_plan(blocks, sets, removes & present)
+        for pos, payload in exif:
+            if pos in plan:
+                block = set_tags(payload[len(EXIF_ID):], plan[pos])
                 new = b"" if block is None else _segment(EXIF_ID + block)
                 edits.append((pos, pos + 4 + len(payload), new))
                 done.append(("replaced" if new else "removed") + f" EXIF at offset {pos}")
-            if not exif and text is not None:
-                block = set_user_comment(None, text)
-                assert block is not None
-                first = segs[0] if segs else None
-                at = first[1] + 4 + len(first[2]) if first and first[0] == 0xE0 else 2
-                edits.append((at, at, _segment(EXIF_ID + block)))
-                done.append("added EXIF")
+        if sets and not exif:
+            block = set_tags(None, sets)
+            assert block is not None  # setting never empties a block
+            first = segs[0] if segs else None
+            at = first[1] + 4 + len(first[2]) if first and first[0] == 0xE0 else 2
+            edits.append((at, at, _segment(EXIF_ID + block)))
+            done.append("added EXIF")
         if not edits and same_file(f, dst):
             return done
         with atomic_output(dst, like=src) as out:

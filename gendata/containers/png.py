@@ -14,6 +14,9 @@ from collections.abc import Callable, Mapping
 from typing import BinaryIO
 
 from ..errors import ContainerError, WriteError
+from .png_text import MAX_TEXT_BYTES, MAX_TOTAL_TEXT, TextTooLarge, decode_text_chunk
+from .png_text import latin1_or_utf8 as _latin1_or_utf8
+from .png_text import text_limit as _text_limit
 from .raw import Changes, RawEntry, RawMetadata
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -21,9 +24,6 @@ TEXT_TYPES = (b"tEXt", b"zTXt", b"iTXt")
 # Entry locations of text stored under a keyword of the writer's choice (the contract's name).
 TEXT_LOCATIONS = frozenset(t.decode("ascii") for t in TEXT_TYPES)
 USER_COMMENT_LOCATION = "EXIF:UserComment"
-# Per-chunk cap on inflated zTXt/iTXt text; large ComfyUI workflows are a few MiB.
-MAX_TEXT_BYTES = 32 * 1024 * 1024
-MAX_TOTAL_TEXT = 128 * 1024 * 1024
 _COPY_BLOCK = 1 << 20
 
 
@@ -46,60 +46,6 @@ def _check_header(name: str, pos: int, length: int, ctype: bytes, size: int | No
     return end
 
 
-def _inflate(data: bytes, where: str) -> bytes:
-    d = zlib.decompressobj()
-    try:
-        out = d.decompress(data, MAX_TEXT_BYTES + 1)
-    except zlib.error as exc:
-        raise ContainerError(f"{where}: corrupt compressed text: {exc}") from None
-    if len(out) > MAX_TEXT_BYTES or d.unconsumed_tail:
-        raise ContainerError(
-            f"{where}: compressed text inflates past {MAX_TEXT_BYTES // (1024 * 1024)} MiB "
-            "(decompression bomb?); refusing to read it")
-    return out
-
-
-def _latin1_or_utf8(raw: bytes) -> str:
-    """tEXt is Latin-1 by spec, but many writers put UTF-8 there
-    (docs/formats.md#text-encodings-in-the-wild)."""
-    raw = raw.rstrip(b"\0")
-    if raw.isascii():
-        return raw.decode("ascii")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
-def decode_text_chunk(ctype: bytes, data: bytes, where: str) -> tuple[str, str, list[str]]:
-    """Return (keyword, text, warnings) for a tEXt/zTXt/iTXt payload."""
-    warnings: list[str] = []
-    key_raw, sep, rest = data.partition(b"\0")
-    key = key_raw.decode("latin-1")
-    if not sep:
-        return key, "", [f"{where}: text chunk without a NUL separator"]
-    if ctype == b"tEXt":
-        return key, _latin1_or_utf8(rest), warnings
-    if ctype == b"zTXt":
-        if not rest:
-            raise ContainerError(f"{where}: zTXt chunk has no compression method")
-        return key, _latin1_or_utf8(_inflate(rest[1:], where)), warnings
-    # iTXt: flag, method, language\0, translated keyword\0, text
-    if len(rest) < 2:
-        raise ContainerError(f"{where}: iTXt chunk too short")
-    flag = rest[0]
-    parts = rest[2:].split(b"\0", 2)
-    if len(parts) < 3:
-        raise ContainerError(f"{where}: iTXt chunk is missing its language/keyword fields")
-    body = parts[2]
-    if flag:
-        body = _inflate(body, where)
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        text = body.decode("utf-8", errors="replace")
-        warnings.append(f"{where}: iTXt text is not valid UTF-8; undecodable bytes replaced")
-    return key, text.rstrip("\0"), warnings
 
 
 _WANT = frozenset({b"IHDR", b"tRNS", b"tEXt", b"zTXt", b"iTXt", b"eXIf"})
@@ -223,6 +169,9 @@ def read_head(name: str, buf: bytes, size: int | None, read_at: ReadAt) -> RawMe
                 raise ContainerError(f"{name}: truncated PNG: partial chunk header at offset {pos}")
             length, ctype = _UNPACK_HEAD(head)
         end = _check_header(name, pos, length, ctype, size)
+        if ctype in TEXT_TYPES and length > min(MAX_TEXT_BYTES, MAX_TOTAL_TEXT - total_text):
+            raise ContainerError(f"{name}: {ctype.decode('latin-1')} chunk at offset {pos} "
+                                 f"holds {length} bytes; {_text_limit(total_text)}")
         if ctype not in _WANT:
             if not first:  # skipped (IDAT above all): nothing to read
                 if ctype == b"IDAT":
@@ -264,10 +213,15 @@ def read_head(name: str, buf: bytes, size: int | None, read_at: ReadAt) -> RawMe
         elif ctype == b"tRNS":
             raw.has_alpha = True
         elif ctype in TEXT_TYPES:
-            total_text += length
-            if total_text > MAX_TOTAL_TEXT:
-                raise ContainerError(f"{where}: more than {MAX_TOTAL_TEXT} bytes of text chunks")
-            key, text, warns = decode_text_chunk(ctype, data, where)
+            left = MAX_TOTAL_TEXT - total_text
+            try:
+                key, text, warns = decode_text_chunk(ctype, data, where,
+                                                     min(MAX_TEXT_BYTES, left))
+            except TextTooLarge:
+                if left >= MAX_TEXT_BYTES:
+                    raise
+                raise ContainerError(f"{where}: {_text_limit(total_text)}") from None
+            total_text += max(length, len(text))
             raw.warnings.extend(warns)
             entries.append(RawEntry("png", ctype.decode("latin-1"), key, text, length, pos,
                                     seen_idat))
@@ -289,13 +243,63 @@ def text_chunk(key: str, text: str) -> bytes:
         raise WriteError(f"PNG keyword {key!r} is not Latin-1") from None
     if not 1 <= len(kb) <= 79 or b"\0" in kb:
         raise WriteError(f"invalid PNG keyword {key!r} (1-79 Latin-1 characters, no NUL)")
+    latin = _latin1_bytes(text)
+    if latin is not None:
+        return make_chunk(b"tEXt", kb + b"\0" + latin)
+    return make_chunk(b"iTXt", kb + b"\0\0\0\0\0" + text.encode("utf-8"))
+
+
+def _latin1_bytes(text: str) -> bytes | None:
+    """`text` as Latin-1 when a reader gets it back from tEXt/zTXt: not when it has no Latin-1
+    form, nor when its Latin-1 bytes also read as UTF-8 ("ß\\x85" is the bytes of "߅"),
+    which readers, this one included, try first because so many writers put UTF-8 there."""
     try:
-        data = kb + b"\0" + text.encode("latin-1")
-        ctype = b"tEXt"
+        raw = text.encode("latin-1")
     except UnicodeEncodeError:
-        data = kb + b"\0\0\0\0\0" + text.encode("utf-8")
-        ctype = b"iTXt"
-    return make_chunk(ctype, data)
+        return None
+    return raw if _latin1_or_utf8(raw) == text.rstrip("\0") and not text.endswith("\0") else None
+
+
+def _like(ctype: bytes, data: bytes, key: str, text: str) -> bytes:
+    """The chunk replacing `data` (a text chunk of type `ctype`) by `text`, stored as the
+    writer stored the old one where the text allows: an iTXt with a language, a
+    translated keyword or compression, or holding XMP, stays such an iTXt; a zTXt stays
+    compressed; a tEXt its writer filled with UTF-8 keeps UTF-8, and the NULs it put after
+    the text. Anything else is chosen by `text_chunk`, as A1111 chooses."""
+    body = data.partition(b"\0")[2]
+    if ctype == b"iTXt" and len(body) >= 2:
+        flag, method = body[0], body[1]
+        lang, _, rest = body[2:].partition(b"\0")
+        translated, _, _ = rest.partition(b"\0")
+        if flag or lang or translated or key == "XML:com.adobe.xmp":
+            payload = text.encode("utf-8")
+            if flag:
+                payload = zlib.compress(payload)
+            return make_chunk(b"iTXt", key.encode("latin-1") + b"\0" + bytes([flag, method])
+                              + lang + b"\0" + translated + b"\0" + payload)
+    elif ctype == b"zTXt":
+        latin = _latin1_bytes(text)
+        if latin is None:
+            return make_chunk(b"iTXt", key.encode("latin-1") + b"\0\x01\0\0\0"
+                              + zlib.compress(text.encode("utf-8")))
+        return make_chunk(b"zTXt", key.encode("latin-1") + b"\0\0" + zlib.compress(latin))
+    elif ctype == b"tEXt":
+        # NULs its writer put after the text (Tensor.Art) stay; the reader drops them
+        nuls = b"\0" * (len(body) - len(body.rstrip(b"\0")))
+        if not body.isascii() and not text.isascii():
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            else:
+                return make_chunk(b"tEXt", key.encode("latin-1") + b"\0"
+                                  + text.encode("utf-8") + nuls)
+        if nuls:
+            chunk = text_chunk(key, text)
+            if chunk[4:8] == b"tEXt":
+                return make_chunk(b"tEXt", chunk[8:-4] + nuls)
+            return chunk
+    return text_chunk(key, text)
 
 
 def make_chunk(ctype: bytes, data: bytes) -> bytes:
@@ -421,7 +425,7 @@ def _stream(src: str | os.PathLike[str], dst: str | os.PathLike[str],
                     where.append(f"{tname} at offset {pos}")
                 if key in removing and (where is None or len(where) == 1):
                     if key in pending and not seen_idat:
-                        out.write(text_chunk(key, pending.pop(key)))
+                        out.write(_like(ctype, data, key, pending.pop(key)))
                         changes.append(f"replaced {tname} {key}")
                     else:
                         changes.append(f"removed {tname} {key} ({length} bytes)")

@@ -95,12 +95,12 @@ class RawMetadata(Value):
     def duplicates(self) -> list[str]:
         """Keys that occur more than once (Pillow silently keeps only the last)."""
         seen: set[str] = set()
-        dups: list[str] = []
+        dups: dict[str, None] = {}  # ordered, and linear however many keys repeat
         for entry in self.entries:
-            if entry.key in seen and entry.key not in dups:
-                dups.append(entry.key)
+            if entry.key in seen:
+                dups[entry.key] = None
             seen.add(entry.key)
-        return dups
+        return list(dups)
 
 
 class Changes(Frozen):

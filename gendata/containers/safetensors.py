@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import struct
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ContainerError
-from .files import os_reason
+from .files import open_regular, os_reason
 
 __all__ = ["DEFAULT_MAX_BYTES", "dumps", "load", "loads"]
 
@@ -86,8 +87,8 @@ def load(
     path = Path(path)
     what = str(path)
     try:
-        with path.open("rb") as fh:
-            size = path.stat().st_size
+        with open_regular(path) as fh:
+            size = os.fstat(fh.fileno()).st_size
 
             def read_at(pos: int, n: int) -> bytes:
                 fh.seek(pos)

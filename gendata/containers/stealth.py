@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import os
 import struct
+import warnings
 import zlib
 from typing import Any, BinaryIO
 
@@ -24,7 +25,8 @@ import numpy as np
 from PIL import Image
 
 from ..errors import ContainerError, UsageError, WriteError
-from .files import os_reason
+from . import pixels
+from .files import open_regular, os_reason
 from .raw import Changes, RawEntry, RawMetadata
 
 __all__ = [
@@ -37,30 +39,22 @@ __all__ = [
     "read_raw",
     "read_stealth",
     "rewrite",
+    "rewrite_payload",
     "write_stealth",
 ]
 
 SIGNATURES = ("stealth_pnginfo", "stealth_pngcomp", "stealth_rgbinfo", "stealth_rgbcomp")
 _SIG_BITS = 15 * 8
 _LEN_BITS = 32
+_HEAD_BITS = _SIG_BITS + _LEN_BITS
 # Text larger than this is not generation data; also caps what a gzip payload may inflate to.
 MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
-# Pillow's own decompression-bomb guard applies when decoding; this bounds our bit arrays.
+# Most pixels of a PNG whose payload is read: its image data is inflated once, a block at a
+# time, keeping only the columns the payload fills. Other images are decoded whole, so they
+# get pixels.MAX_DECODE_PIXELS.
 MAX_PIXELS = 20000 * 20000
 
 ImageSource = str | os.PathLike[str] | BinaryIO | Image.Image
-
-
-def _open(source: ImageSource) -> tuple[Image.Image, str]:
-    if isinstance(source, Image.Image):
-        return source, "<image>"
-    name = str(getattr(source, "name", source))
-    try:
-        im = Image.open(source)
-        im.load()
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise ContainerError(f"{name}: cannot decode pixels for stealth data: {exc}") from None
-    return im, name
 
 
 def _channels(im: Image.Image) -> tuple[np.ndarray | None, np.ndarray]:
@@ -79,22 +73,29 @@ def _bytes(bits: np.ndarray) -> bytes:
     return np.packbits(bits & 1).tobytes()
 
 
-def _decode(stream: np.ndarray, mode: str, name: str) -> tuple[str, str] | None:
-    """Signature + length + payload from a flat channel stream (one bit per element)."""
-    if stream.size < _SIG_BITS + _LEN_BITS:
+def _header(stream: np.ndarray, mode: str) -> tuple[str, int] | None:
+    """(signature, payload length in bits) when the stream starts with a signature of
+    `mode` ("png": alpha, "rgb"); None otherwise."""
+    if stream.size < _HEAD_BITS:
         return None
     sig = _bytes(stream[:_SIG_BITS]).decode("latin-1")
     if sig not in SIGNATURES or sig[8:11] != mode:
         return None
-    (nbits,) = struct.unpack(">I", _bytes(stream[_SIG_BITS : _SIG_BITS + _LEN_BITS]))
-    available = stream.size - _SIG_BITS - _LEN_BITS
+    (nbits,) = struct.unpack(">I", _bytes(stream[_SIG_BITS:_HEAD_BITS]))
+    return sig, nbits
+
+
+def _check_length(sig: str, nbits: int, available: int, name: str) -> None:
+    """Distrust the declared length before reading any more pixels for it."""
     if nbits % 8 or nbits > available or nbits // 8 > MAX_PAYLOAD_BYTES:
         raise ContainerError(
             f"{name}: {sig} payload claims {nbits} bits; the image holds {available} "
             f"(limit {MAX_PAYLOAD_BYTES * 8})"
         )
-    start = _SIG_BITS + _LEN_BITS
-    data = _bytes(stream[start : start + nbits])
+
+
+def _payload(stream: np.ndarray, sig: str, nbits: int, name: str) -> tuple[str, str]:
+    data = _bytes(stream[_HEAD_BITS:_HEAD_BITS + nbits])
     if sig.endswith("comp"):
         try:
             d = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -110,23 +111,97 @@ def _decode(stream: np.ndarray, mode: str, name: str) -> tuple[str, str] | None:
     return sig, data.decode("utf-8", errors="replace").rstrip("\x00")
 
 
+def _find(im: Image.Image, width: int, height: int, name: str
+          ) -> tuple[str, str, int] | None:
+    """(mode, signature, bits) of a payload starting in `im`, the top rows (or all) of a
+    `width` x `height` image; the length is checked against the whole image."""
+    alpha, rgb = _channels(im)
+    for mode, stream, per_pixel in (("png", alpha, 1), ("rgb", rgb, 3)):
+        head = None if stream is None else _header(stream, mode)
+        if head:
+            sig, nbits = head
+            _check_length(sig, nbits, width * height * per_pixel - _HEAD_BITS, name)
+            return mode, sig, nbits
+    return None
+
+
+def _read(im: Image.Image, name: str) -> tuple[str, str] | None:
+    """The payload of a decoded image (the whole of it)."""
+    found = _find(im, im.width, im.height, name)
+    if found is None:
+        return None
+    mode, sig, nbits = found
+    alpha, rgb = _channels(im)
+    stream = alpha if mode == "png" else rgb
+    assert stream is not None
+    return _payload(stream, sig, nbits, name)
+
+
+def _columns(mode: str, nbits: int, height: int) -> int:
+    """How many columns (from the left) hold the signature, the length and `nbits`."""
+    per_column = height * (1 if mode == "png" else 3)
+    return -(-(_HEAD_BITS + nbits) // per_column)
+
+
 def read_stealth(source: ImageSource) -> tuple[str, str] | None:
     """(signature, text) of a stealth payload in alpha or RGB LSBs, or None when there is none.
 
-    Raises ContainerError when the pixels cannot be decoded or a valid signature is
-    followed by a broken payload (bad length, corrupt gzip).
+    Raises ContainerError when the pixels cannot be decoded, the image is too large to
+    decode, or a valid signature is followed by a broken payload (bad length, corrupt gzip).
+    Only the pixels that can hold a payload are decoded: of a PNG, the first rows until a
+    signature is found, then only the columns the payload fills; other images are decoded
+    whole when their header says they are within pixels.MAX_DECODE_PIXELS.
     """
-    im, name = _open(source)
-    if im.width * im.height > MAX_PIXELS:
-        raise ContainerError(
-            f"{name}: {im.width}x{im.height} is too large to scan for stealth data"
-        )
-    alpha, rgb = _channels(im)
-    if alpha is not None:
-        found = _decode(alpha, "png", name)
-        if found:
-            return found
-    return _decode(rgb, "rgb", name)
+    if isinstance(source, Image.Image):
+        return _read(source, "<image>")
+    if isinstance(source, (str, os.PathLike)):
+        name = str(source)
+        try:
+            f = open_regular(source)
+        except OSError as exc:
+            raise ContainerError(f"{name}: {os_reason(exc)}") from None
+        with f:
+            return _read_file(f, name)
+    return _read_file(source, str(getattr(source, "name", "<stream>")))
+
+
+def _read_file(f: BinaryIO, name: str) -> tuple[str, str] | None:
+    f.seek(0)
+    if f.read(8) == b"\x89PNG\r\n\x1a\n":
+        layout = pixels.png_layout(f, name)
+        if not layout.interlaced:
+            return _read_png(f, layout, name)
+    f.seek(0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's notes on odd tags, printed otherwise
+            im = Image.open(f)
+            pixels.check_size(im.width, im.height, pixels.MAX_DECODE_PIXELS,
+                              f"{name}: stealth data")
+            im.load()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise ContainerError(f"{name}: cannot decode pixels for stealth data: {exc}") from None
+    return _read(im, name)
+
+
+def _read_png(f: BinaryIO, layout: pixels.PngLayout, name: str) -> tuple[str, str] | None:
+    width, height = layout.width, layout.height
+    rows = min(height, _HEAD_BITS)  # the head is in column 0 unless the image is shorter
+    pixels.check_size(width, rows, pixels.MAX_DECODE_PIXELS, f"{name}: stealth data")
+    region = pixels.png_region(f, layout, width, rows, name)
+    found = _find(region, width, height, name)
+    if found is None:
+        return None
+    mode, sig, nbits = found
+    if rows < height:  # the payload runs down whole columns: inflate it all, keep those
+        cols = _columns(mode, nbits, height)
+        pixels.check_size(width, height, MAX_PIXELS, f"{name}: stealth payload")
+        pixels.check_size(cols, height, pixels.MAX_DECODE_PIXELS, f"{name}: stealth payload")
+        region = pixels.png_region(f, layout, cols, height, name)
+    alpha, rgb = _channels(region)
+    stream = alpha if mode == "png" else rgb
+    assert stream is not None
+    return _payload(stream, sig, nbits, name)
 
 
 def entry_key(text: str) -> str:
@@ -272,8 +347,12 @@ def write_stealth(
 
 def _write(src: str | os.PathLike[str], dst: str | os.PathLike[str], text: str, *,
            mode: str, compressed: bool) -> None:
-    from .atomic import write_atomic
+    original, im, name = _load_png(src)
+    stego = embed_stealth(im, text, mode=mode, compressed=compressed)
+    _splice(original, stego, name, src, dst)
 
+
+def _load_png(src: str | os.PathLike[str]) -> tuple[bytes, Image.Image, str]:
     name = str(src)
     try:
         with open(src, "rb") as f:
@@ -283,11 +362,24 @@ def _write(src: str | os.PathLike[str], dst: str | os.PathLike[str], text: str, 
     if original[:8] != b"\x89PNG\r\n\x1a\n":
         raise UsageError(f"{name}: stealth data can only be written into PNG files")
     try:
-        im = Image.open(io.BytesIO(original))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(original))
+        # Re-encoding holds the picture a few times over: refuse, from the header, what
+        # would not fit (docs/guide.md#limits).
+        pixels.check_size(im.width, im.height, pixels.MAX_DECODE_PIXELS,
+                          f"{name}: stealth data")
         im.load()
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ContainerError(f"{name}: cannot decode pixels: {exc}") from None
-    stego = embed_stealth(im, text, mode=mode, compressed=compressed)
+    return original, im, name
+
+
+def _splice(original: bytes, stego: Image.Image, name: str, src: str | os.PathLike[str],
+            dst: str | os.PathLike[str]) -> None:
+    """Write `original` with its pixels replaced by `stego`'s, every other chunk kept."""
+    from .atomic import write_atomic
+
     buf = io.BytesIO()
     stego.save(buf, format="PNG", optimize=False)
     fresh = _chunks(buf.getvalue(), "<encoded>")
@@ -310,6 +402,58 @@ def _write(src: str | os.PathLike[str], dst: str | os.PathLike[str], text: str, 
         f.write(blob)
 
     write_atomic(dst, produce, like=src)
+
+
+def rewrite_payload(src: str | os.PathLike[str], dst: str | os.PathLike[str], text: str,
+                    signature: str) -> list[str]:
+    """Replace the stealth payload of PNG `src` by `text`, written to `dst` in the same
+    `signature` (so the same mode and compression), changing only the bits that carry a
+    payload: where the old one was longer, its left-over bits are cleared (alpha back to
+    255, colour LSBs to 0), so no part of the old text stays readable. Every other pixel
+    value and every other chunk is kept (the pixel data is re-encoded: it must be, to
+    change bits in it).
+    """
+    if signature not in SIGNATURES:
+        raise UsageError(f"{src}: unknown stealth signature {signature!r}")
+    original, im, name = _load_png(src)
+    if im.width * im.height > MAX_PIXELS:
+        raise UsageError(f"{name}: {im.width}x{im.height} is too large to rewrite stealth data in")
+    mode = "alpha" if signature[8:11] == "png" else "rgb"
+    if mode == "alpha" and im.mode != "RGBA":
+        im = im.convert("RGBA")
+    elif mode == "rgb" and im.mode not in ("RGB", "RGBA"):
+        im = im.convert("RGB")
+    arr = np.array(im)
+    cols = arr.transpose(1, 0, 2)  # view: writes go to arr
+    if mode == "alpha":
+        plane = cols[:, :, 3].reshape(-1).copy()
+    else:
+        plane = cols[:, :, :3].reshape(-1).copy()
+    old_bits = _payload_span(plane, signature)
+    bits = _payload_bits(text, signature)
+    if bits.size > plane.size:
+        raise UsageError(f"{name}: image of {im.width}x{im.height} pixels is too small for a "
+                         f"stealth payload of {bits.size} bits")
+    if mode == "alpha":
+        plane[: bits.size] = 254 | bits
+        plane[bits.size:old_bits] = 255
+        cols[:, :, 3] = plane.reshape(cols.shape[0], cols.shape[1])
+    else:
+        plane[: bits.size] = (plane[: bits.size] & 0xFE) | bits
+        plane[bits.size:old_bits] &= 0xFE
+        cols[:, :, :3] = plane.reshape(cols.shape[0], cols.shape[1], 3)
+    _splice(original, Image.fromarray(arr, im.mode), name, src, dst)
+    return [f"rewrote {signature} payload"]
+
+
+def _payload_span(plane: np.ndarray, signature: str) -> int:
+    """How many bits of `plane` the present payload (signature, length, data) takes; 0 when
+    there is none."""
+    head = _SIG_BITS + _LEN_BITS
+    if plane.size < head or _bytes(plane[:_SIG_BITS]).decode("latin-1") != signature:
+        return 0
+    (nbits,) = struct.unpack(">I", _bytes(plane[_SIG_BITS:head]))
+    return min(plane.size, head + nbits)
 
 
 def describe(found: Any) -> str:

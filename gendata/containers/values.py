@@ -38,6 +38,14 @@ class Value:
     def __reduce__(self) -> tuple[Any, ...]:
         return (self.__class__, self._values())
 
+    def replace(self, **changes: Any) -> Any:
+        """A copy with `changes` (field -> value), as `dataclasses.replace` gives one."""
+        unknown = changes.keys() - set(self._fields)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no field {sorted(unknown)[0]!r}")
+        return self.__class__(*(changes.get(name, getattr(self, name))
+                                for name in self._fields))
+
 
 class Frozen(Value):
     """A Value whose fields cannot change once `__init__` has set them (with

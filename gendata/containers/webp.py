@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import ContainerError, WriteError
-from .exif import editable, exif_entries, has_user_comment, set_user_comment
+from .exif import exif_entries, tag_names
+from .exif_tags import WRITABLE, set_tags, tag_plan
 from .files import same_file
 from .raw import Changes, RawEntry, RawMetadata
 
@@ -60,7 +61,8 @@ def _dimensions(fourcc: bytes, data: bytes) -> tuple[int, int, bool] | None:
 
 def read_raw(f: BinaryIO) -> RawMetadata:
     name = str(getattr(f, "name", "<stream>"))
-    size = os.fstat(f.fileno()).st_size
+    size = f.seek(0, os.SEEK_END)  # any seekable stream, not only a descriptor
+    f.seek(0)
     raw = RawMetadata(container="webp", lossless=False)
     first = True
     want = {b"VP8X", b"VP8L", b"EXIF", b"XMP "}
@@ -95,22 +97,23 @@ TEXT_LOCATIONS: frozenset[str] = frozenset()
 
 
 def holds(key: str) -> bool:
-    """Only the EXIF UserComment is written; XMP is read, never changed."""
-    return key == "UserComment"
+    """The EXIF text tags (exif_tags.WRITABLE) are written; XMP is read, never changed."""
+    return key in WRITABLE
 
 
 def removals(raw: RawMetadata, changes: Changes) -> list[str]:
-    uc = next((e for e in raw.entries if e.key == "UserComment"), None)
-    _sets, removes = changes.resolve(holds, () if uc is None else {"UserComment"}, "WebP")
-    return [f"EXIF UserComment ({uc.size} bytes)"] if uc and "UserComment" in removes else []
+    tags = {e.key: e for e in raw.entries if e.location.startswith("EXIF:")}
+    _sets, removes = changes.resolve(holds, tags.keys(), "WebP")
+    return [f"EXIF {k} ({tags[k].size} bytes)" for k in tags if k in removes]
 
 
 def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: Changes
             ) -> list[str]:
-    """Copy WebP `src` to `dst` with `changes` applied to the EXIF UserComment.
+    """Copy WebP `src` to `dst` with `changes` applied to the EXIF text tags.
 
-    Only what changes is rewritten: the EXIF chunks (patched, every other tag and the byte
-    order kept; every chunk holding a UserComment gets the new text), the VP8X flag byte and
+    Only what changes is rewritten: the EXIF chunks (patched, every other tag, the byte
+    order and each tag's own encoding kept; every chunk holding a tag gets its new text,
+    exif_tags.tag_plan), the VP8X flag byte and
     the RIFF size. Every other byte, image chunks, unknown chunks and data after the RIFF
     end, is copied as it was. A simple (VP8/VP8L-only) file gains a VP8X header, which EXIF
     requires. With nothing to change, `dst` is a plain copy.
@@ -128,13 +131,12 @@ def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: C
             return f.read(length)
 
         exif = [(p, n, read_chunk(p, n)) for c, p, n in chunks if c == b"EXIF"]
-        holding = [x for x in exif if has_user_comment(x[2])]
-        sets, removes = changes.resolve(holds, {"UserComment"} if holding else (), name)
+        present = tag_names([x[2] for x in exif])
+        sets, removes = changes.resolve(holds, present, name)
         edits: list[Edit] = []
         done: list[str] = []
-        if "UserComment" in sets or ("UserComment" in removes and holding):
-            edits, done = _exif_edits(f, name, size, chunks, exif, holding,
-                                      sets.get("UserComment"))
+        if sets or removes & present:
+            edits, done = _exif_edits(f, name, size, chunks, exif, sets, removes & present)
         if not edits and same_file(f, dst):
             return done
         with atomic_output(dst, like=src) as out:
@@ -143,25 +145,27 @@ def rewrite(src: str | os.PathLike[str], dst: str | os.PathLike[str], changes: C
 
 
 def _exif_edits(f: BinaryIO, name: str, size: int, chunks: list[tuple[bytes, int, int]],
-                exif: list[tuple[int, int, bytes]], holding: list[tuple[int, int, bytes]],
-                text: str | None) -> tuple[list[Edit], list[str]]:
-    """The byte edits that set (or, `text` None, remove) the UserComment."""
+                exif: list[tuple[int, int, bytes]], sets: dict[str, str],
+                removes: frozenset[str]) -> tuple[list[Edit], list[str]]:
+    """The byte edits that set and remove the tags."""
     edits: list[Edit] = []
     done: list[str] = []
     delta = 0
     left = len(exif)  # EXIF chunks the file will still have
-    usable = [x for x in exif if editable(x[2])][:1]  # none holds one: the first sound block
-    for pos, length, data in (holding or usable or exif[:1]):
-        block = set_user_comment(data, text)
+    plan = tag_plan([(pos, data) for pos, _n, data in exif], sets, removes)
+    for pos, length, data in exif:
+        if pos not in plan:
+            continue
+        block = set_tags(data, plan[pos])
         old = 8 + length + (length & 1)
         new = b"" if block is None else _chunk(b"EXIF", block)
         left -= block is None
         edits.append((pos, pos + old, new))
         delta += len(new) - old
         done.append(("replaced" if new else "removed") + f" EXIF at offset {pos}")
-    if not exif and text is not None:
-        block = set_user_comment(None, text)
-        assert block is not None
+    if not exif and sets:
+        block = set_tags(None, sets)
+        assert block is not None  # setting never empties a block
         new = _chunk(b"EXIF", block)
         xmp = next((p for c, p, _n in chunks if c == b"XMP "), None)
         if xmp is not None:

@@ -16,6 +16,9 @@ dialect only has to be listed in DIALECTS:
   score(raw) -> float (0 = not mine), parse(raw) -> GenParams
   parse_deferred(raw), dump(params)
                   optional: parse leaving the model unbuilt; write the text back
+  edit(raw, params, *, node=None) -> Changes
+                  optional: write an edited model back in the dialect's own entries
+                  (formats/editing.py); `parse` then records a public `origin` naming it
 
 Loading a dialect module must stay cheap (no pydantic): the fast path reads every
 dialect's declarations for each process's first file.
@@ -28,7 +31,7 @@ from collections.abc import Mapping
 from types import MappingProxyType, ModuleType
 from typing import TYPE_CHECKING, Any
 
-from ..containers.raw import RawMetadata
+from ..containers.raw import Changes, RawMetadata
 from ..errors import ParseError
 from ..model_fields import DeferredParams
 from ._util import split_prefix, strip_text
@@ -38,7 +41,7 @@ if TYPE_CHECKING:
     from ..model import GenParams
 
 __all__ = ["DIALECTS", "DIALECT_NAMES", "detect", "detect_deferred", "dialect", "display_name",
-           "generation_keys"]
+           "edit_changes", "edit_refusal", "generation_keys"]
 
 # Module names under gendata.formats, most specific first (ties keep this order).
 DIALECTS: list[str] = [
@@ -122,6 +125,22 @@ def _score(mod: ModuleType, raw: RawMetadata) -> float:
         logging.getLogger(__name__).warning(
             "dialect %s failed to score a file; it is skipped", mod.NAME, exc_info=True)
         return 0.0
+
+
+def edit_changes(raw: RawMetadata, params: GenParams, *, node: str | None = None) -> Changes:
+    """The Changes that write the edited `params` back into the file `raw` was read from, in
+    the dialect that read it (formats/editing.py); UsageError naming the field when that
+    dialect cannot hold the edit."""
+    from .editing import edit_changes as _edit_changes
+
+    return _edit_changes(raw, params, node=node)
+
+
+def edit_refusal(params: GenParams) -> str | None:
+    """Why `params` cannot be written back in place, or None when its dialect can."""
+    from .editing import edit_refusal as _edit_refusal
+
+    return _edit_refusal(params)
 
 
 # --- the fast path -------------------------------------------------------------------------

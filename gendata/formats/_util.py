@@ -194,6 +194,15 @@ def build(
     return p
 
 
+def stamp(params: GenParams, dialect: str, key: str | None, text: str) -> GenParams:
+    """Record on `params` which dialect read it, from which entry: the write path
+    (formats/editing.py) sends an edit back to that dialect."""
+    from ..model_fields import Origin
+
+    params.origin = Origin(dialect=dialect, text=text, key=key)
+    return params
+
+
 def new_lora(**fields: Any) -> Lora:
     """A validated Lora. The model (pydantic) is imported on first use, not with the dialect
     modules: the registry loads every dialect to read its declarations."""

@@ -55,6 +55,9 @@ _NET_TAG = re.compile(r"<(lora|lyco|hypernet):([^>]+)>", re.IGNORECASE)
 _FORGE_VERSION = re.compile(r"^f\d+(\.\d+)*-?v\d").match
 _REFORGE_VERSION = re.compile(r"^f\d+(\.\d+)*-v").match
 _RAW_JSON_KEYS = frozenset({"Hashes", "Civitai resources", "Civitai metadata"})
+# Longest infotext parsed (docs/guide.md#limits): real ones are a few KiB, and splitting a
+# settings line costs some 35 bytes of memory per character, 1 GiB for a 32 MiB chunk.
+MAX_INFOTEXT_CHARS = 4 * 1024 * 1024
 
 
 # Typed keys by their case-folded spelling: a saver that writes `CFG Scale: 8.0` means the
@@ -102,7 +105,9 @@ def _network_tag_fields(prompt: str, hashes: dict[str, str] | None = None
     out: list[dict[str, Any]] = []
     if "<" not in prompt:
         return out
-    for m in _NET_TAG.finditer(prompt):
+    # A tag ends at the first ">" after it: none can end past the last one, and searching
+    # beyond it would rescan the rest of the text from every unclosed "<lora:".
+    for m in _NET_TAG.finditer(prompt, 0, prompt.rfind(">") + 1):
         kind = m.group(1).lower()
         args = m.group(2).split(":")
         name = args[0].strip()
@@ -188,7 +193,8 @@ class _Parsed(DeferredParams):
 
 
 def parse_text(text: str) -> GenParams:
-    """Parse an infotext. Never fails on text: what is not understood is kept in `extra`."""
+    """Parse an infotext. Never fails on text up to MAX_INFOTEXT_CHARS: what is not
+    understood is kept in `extra`."""
     found = _parse(text)
     return found.build() if isinstance(found, _Parsed) else found
 
@@ -210,6 +216,9 @@ def _parse(text: str) -> _Parsed | GenParams:
     """`parse_text`, leaving the model unbuilt when its values need no validation."""
     if not isinstance(text, str):
         raise ParseError("infotext must be text")
+    if len(text) > MAX_INFOTEXT_CHARS:
+        raise ParseError(f"infotext of {len(text):,} characters is longer than the "
+                         f"{MAX_INFOTEXT_CHARS:,} gendata reads")
     origin, pairs = read_infotext(text, TYPED)
     fields: dict[str, Any] = {"prompt": origin.prompt, "negative_prompt": origin.negative_prompt}
     extra: dict[str, Any] = {}
@@ -454,6 +463,8 @@ def score(raw: RawMetadata) -> float:
         return 0.0
     key, text = found
     json_like = text.lstrip()[:1] in "{["
+    if len(text) > MAX_INFOTEXT_CHARS:
+        return 0.0 if json_like else 0.1  # claimed, so that parsing says why it is not read
     last = text.rstrip().rsplit("\n", 1)[-1]
     if is_params_line(last, TYPED):
         # A prompt may start with a bracket (`{red|blue} cat`, dynamic prompts); JSON

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..containers.raw import RawMetadata
+from ..containers.raw import Changes, RawEntry, RawMetadata
 from ..errors import ParseError
 from ._util import (
     FieldTable,
@@ -19,6 +19,7 @@ from ._util import (
     missing_fields,
     positive_int,
     read_fields,
+    stamp,
     str_or_none,
     to_float,
     to_int,
@@ -50,6 +51,11 @@ _EXTRA_METADATA: FieldTable = {
 
 
 def _graph(raw: RawMetadata) -> dict[str, Any] | None:
+    found = _graph_entry(raw)
+    return found[1] if found else None
+
+
+def _graph_entry(raw: RawMetadata) -> tuple[RawEntry, dict[str, Any]] | None:
     for entry in raw.entries:
         text = entry.text
         if not text or ("extraMetadata" not in text and "urn:air:" not in text):
@@ -64,7 +70,7 @@ def _graph(raw: RawMetadata) -> dict[str, Any] | None:
                 or "resource-stack" in data
             )
         ):
-            return data
+            return entry, data
     return None
 
 
@@ -107,7 +113,56 @@ def parse(raw: RawMetadata) -> GenParams:
         from .a1111 import parse_text
 
         return parse_text(text).model_copy(update={"generator": NAME})
-    data = _graph(raw)
-    if data is None:
+    found = _graph_entry(raw)
+    if found is None:
         raise ParseError("no Civitai metadata")
-    return _from_graph(data)
+    return stamp(_from_graph(found[1]), NAME, found[0].key, found[0].text or "")
+
+
+# --- writing it back -------------------------------------------------------------------
+# (Infotext files are A1111 text: the A1111 dialect writes them back.)
+
+
+def edit(raw: RawMetadata, params: GenParams, *, node: str | None = None) -> Changes:
+    """Rewrite a ComfyUI-based job: the graph takes what is read from it, and
+    `extraMetadata` (a JSON string inside the same object) every value it held that
+    agreed with the old one."""
+    from .comfyui import params_from_graphs
+    from .editing import Entries, changed_fields, graph_changes, refuse
+    from .jsonedit import JsonText
+
+    found = _graph_entry(raw)
+    if found is None:
+        raise ParseError("no Civitai metadata")
+    entry, data = found
+    old = _from_graph(data)
+    fields = changed_fields(old, params)
+    if params.extra != old.extra:
+        raise refuse(DISPLAY_NAME, "extra", "its extra values come from extraMetadata")
+    graph = params_from_graphs(data, None, NAME)
+    in_graph = {f: v for f, v in fields.items() if getattr(graph, f) not in (None, "")}
+    entries = Entries(raw)
+    text = entry.text or ""
+    if in_graph:
+        text = graph_changes(raw, {entry.key}, in_graph, NAME, node=node).set.get(
+            entry.key, text)
+    doc = JsonText(text, f"{entry.location} {entry.key}")
+    meta_text = doc.get(("extraMetadata",))
+    done = set(in_graph)
+    if isinstance(meta_text, str):
+        meta = JsonText(meta_text, "extraMetadata")
+        for field, value in fields.items():
+            key = _EXTRA_METADATA.get(field, (None,))[0]
+            if key is None or value is None:
+                continue
+            current = meta.get((key,))
+            if _EXTRA_METADATA[field][1](current) == getattr(old, field) or (
+                    field not in in_graph and current is not None):
+                meta.set((key,), value)
+                done.add(field)
+        doc.set(("extraMetadata",), meta.text)
+    lost = [f for f in fields if f not in done]
+    if lost:
+        raise refuse(DISPLAY_NAME, lost[0])
+    entries.put(entry.key, doc.text)
+    return entries.changes()

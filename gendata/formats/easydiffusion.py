@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..containers.raw import RawMetadata
+from ..containers.raw import Changes, RawMetadata
 from ..errors import ParseError
-from ._util import basename, build, new_lora, positive_int, to_float, to_int, try_loads
+from ._util import basename, build, new_lora, positive_int, stamp, to_float, to_int, try_loads
 
 if TYPE_CHECKING:
     from ..model import GenParams, Lora
@@ -41,13 +41,20 @@ _MARKERS = ("use_stable_diffusion_model", "Stable Diffusion model")
 
 
 def _fields(raw: RawMetadata) -> dict[str, Any] | None:
+    found = _where(raw)
+    return found[1] if found else None
+
+
+def _where(raw: RawMetadata) -> tuple[str | None, dict[str, Any]] | None:
+    """(None, the chunks) for one PNG chunk per field, or (the key of the entry holding
+    them as a JSON object, the object)."""
     texts = raw.texts()
     if any(m in texts for m in _MARKERS):
-        return dict(texts)
+        return None, dict(texts)
     for key in ("UserComment", "parameters"):
         data = try_loads(texts.get(key))
         if isinstance(data, dict) and any(m in data for m in _MARKERS):
-            return data
+            return key, data
     return None
 
 
@@ -62,7 +69,16 @@ def _clean(value: Any) -> Any:
 
 
 def parse(raw: RawMetadata) -> GenParams:
-    data = _fields(raw)
+    found = _where(raw)
+    params = _parse(raw, found)
+    assert found is not None  # _parse raised otherwise
+    key = found[0] or next(m for m in _MARKERS if raw.text(m) is not None)
+    return stamp(params, NAME, key, raw.text(key) or "")
+
+
+def _parse(raw: RawMetadata, found: tuple[str | None, dict[str, Any]] | None = None
+           ) -> GenParams:
+    data = found[1] if found is not None else _fields(raw)
     if data is None:
         raise ParseError("no Easy Diffusion fields")
 
@@ -114,3 +130,67 @@ def parse(raw: RawMetadata) -> GenParams:
         },
         extra=extra,
     )
+
+
+# --- writing it back -------------------------------------------------------------------
+
+def _as_text(value: Any) -> str:
+    """A value as Easy Diffusion writes it into its own chunk: Python's str()."""
+    return str(value)
+
+
+def _path_like(old: Any, name: str) -> str:
+    """A model name written where the old value was a path: the folder is kept."""
+    import re
+
+    if isinstance(old, str) and re.search(r"[\\/]", old):
+        cut = max(old.rfind("/"), old.rfind("\\"))
+        return old[:cut + 1] + name
+    return name
+
+
+def edit(raw: RawMetadata, params: GenParams, *, node: str | None = None) -> Changes:
+    """Rewrite the changed fields: each in its own PNG chunk (under the name the file uses,
+    internal or label), or in the JSON object a JPEG keeps in UserComment."""
+    from .editing import Entries, changed_fields, coerce_like, extra_changes, no_node, refuse
+    from .jsonedit import MISSING, JsonText
+
+    no_node(node, DISPLAY_NAME)
+    found = _where(raw)
+    if found is None:
+        raise ParseError("no Easy Diffusion fields")
+    holder, data = found
+    old = _parse(raw, found)
+    fields = changed_fields(old, params)
+    entries = Entries(raw)
+    doc = JsonText(raw.text(holder) or "", holder) if holder else None
+
+    def write(key: str, value: Any) -> None:
+        if doc is not None:
+            if value is None or value is MISSING:
+                doc.remove((key,))
+            else:
+                doc.set((key,), coerce_like(doc.get((key,)), value))
+        else:
+            entries.put(key, "None" if value is None or value is MISSING else _as_text(value))
+
+    for field, value in fields.items():
+        if field not in _FIELDS:
+            raise refuse(DISPLAY_NAME, field)
+        internal, label = _FIELDS[field]
+        key = label if label in data and internal not in data else internal
+        if field == "clip_skip":
+            if value not in (None, 2):
+                raise refuse(DISPLAY_NAME, field, "Easy Diffusion only turns clip skip 2 on "
+                             "or off")
+            value = value == 2
+        elif field == "denoising_strength" and old.denoising_strength is None:
+            raise refuse(DISPLAY_NAME, field, "this image was not made from an init image")
+        elif field in ("model", "vae") and value is not None:
+            value = _path_like(data.get(key), value)
+        write(key, value)
+    for key, value in extra_changes(old, params).items():
+        write(key, value)
+    if doc is not None and holder is not None:
+        entries.put(holder, doc.text)
+    return entries.changes()

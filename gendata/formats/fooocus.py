@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..containers.raw import RawMetadata
+from ..containers.raw import Changes, RawMetadata
 from ..errors import ParseError
 from ._util import (
     FieldTable,
@@ -22,6 +22,7 @@ from ._util import (
     parse_size,
     positive_int,
     read_fields,
+    stamp,
     str_or_empty,
     to_float,
     to_int,
@@ -56,6 +57,12 @@ def _scheme(raw: RawMetadata) -> str | None:
 
 def _payload(raw: RawMetadata) -> tuple[str, Any, str] | None:
     """(kind, data, text): kind is fooocus / a1111 / ruined / mre."""
+    found = _found(raw)
+    return found[:3] if found else None
+
+
+def _found(raw: RawMetadata) -> tuple[str, Any, str, str] | None:
+    """`_payload` and the key of the entry it is in."""
     texts = raw.texts()
     scheme = _scheme(raw)
     for key in ("parameters", "UserComment", "Comment", "comment"):
@@ -65,21 +72,21 @@ def _payload(raw: RawMetadata) -> tuple[str, Any, str] | None:
         data = try_loads(text)
         if isinstance(data, dict):
             if str(data.get("software", "")).startswith("RuinedFooocus"):
-                return "ruined", data, text
+                return "ruined", data, text, key
             if key in ("parameters", "UserComment") and (
                 scheme == "fooocus"
                 or str(data.get("version", "")).startswith("Fooocus")
                 or ("full_prompt" in data and "base_model" in data)
             ):
-                return "fooocus", data, text
+                return "fooocus", data, text, key
             if "real_prompt" in data or (
                 "base_model" in data and "switch" in data and "cfg" in data
             ):
-                return "mre", data, text
+                return "mre", data, text, key
         elif key in ("parameters", "UserComment") and (
             scheme == "a1111" or ("Fooocus" in text and re.search(_A1111_VERSION, text))
         ):
-            return "a1111", None, text
+            return "a1111", None, text, key
     return None
 
 
@@ -87,9 +94,13 @@ def score(raw: RawMetadata) -> float:
     return 0.9 if _payload(raw) is not None else 0.0
 
 
+_MAX_LITERAL = 4096
+
+
 def _literal(value: Any) -> Any:
-    """Fooocus stores tuples and lists as Python literal text: "(768, 1280)"."""
-    if isinstance(value, str):
+    """Fooocus stores tuples and lists as Python literal text: "(768, 1280)". Longer text
+    is left as it is: parsing a few MB of list literal takes seconds and gigabytes."""
+    if isinstance(value, str) and len(value) <= _MAX_LITERAL:
         import ast
 
         try:
@@ -210,7 +221,20 @@ def _mre(data: dict[str, Any]) -> GenParams:
 
 
 def parse(raw: RawMetadata) -> GenParams:
-    found = _payload(raw)
+    found = _found(raw)
+    if found is None:
+        raise ParseError("no Fooocus metadata")
+    kind, _data, text, key = found
+    params = _parse(raw, found[:3])
+    if kind == "a1111":
+        # A1111 text: the A1111 dialect writes it back, word for word where unedited
+        params.origin.key = key  # type: ignore[union-attr]
+        return params
+    return stamp(params, NAME, key, text)
+
+
+def _parse(raw: RawMetadata, found: tuple[str, Any, str] | None = None) -> GenParams:
+    found = found if found is not None else _payload(raw)
     if found is None:
         raise ParseError("no Fooocus metadata")
     kind, data, text = found
@@ -226,3 +250,90 @@ def parse(raw: RawMetadata) -> GenParams:
     if kind == "mre":
         return _mre(data)
     return _fooocus(data)
+
+
+# --- writing it back -------------------------------------------------------------------
+
+def _list_replace(old: str, new: str) -> Any:
+    """A target for Fooocus' `full_prompt` lists (the prompt after its styles were applied):
+    the raw prompt is replaced wherever a style put it."""
+
+    def write(doc: Any, path: tuple[str, ...]) -> None:
+        items = doc.get(path)
+        if not old or not isinstance(items, list):
+            return
+        for i, item in enumerate(items):
+            if isinstance(item, str) and old in item:
+                doc.set((*path, i), item.replace(old, new))
+
+    return write
+
+
+def _fooocus_targets(old: GenParams, new: GenParams) -> dict[str, Any]:
+    from .editing import size_target
+
+    targets: dict[str, Any] = {f: (key,) for f, (key, _) in _FOOOCUS.items()}
+
+    def prompt(doc: Any, value: Any) -> None:
+        doc.set(("prompt",), value or "")
+        _list_replace(old.prompt, value or "")(doc, ("full_prompt",))
+
+    def negative(doc: Any, value: Any) -> None:
+        doc.set(("negative_prompt",), value or "")
+        _list_replace(old.negative_prompt, value or "")(doc, ("full_negative_prompt",))
+
+    targets.update({"prompt": prompt, "negative_prompt": negative,
+                    "width": size_target(("resolution",), "width", DISPLAY_NAME),
+                    "height": size_target(("resolution",), "height", DISPLAY_NAME)})
+    return targets
+
+
+def _mre_targets() -> dict[str, Any]:
+    targets: dict[str, Any] = {f: (key,) for f, (key, _) in _MRE.items()}
+
+    def clip_skip(doc: Any, value: Any) -> None:
+        doc.set(("base_clip_skip",), -value if value is not None else None)
+
+    targets["clip_skip"] = clip_skip
+    return targets
+
+
+def edit(raw: RawMetadata, params: GenParams, *, node: str | None = None) -> Changes:
+    """Rewrite the changed values in the JSON Fooocus, RuinedFooocus or Fooocus-MRE saved
+    (the a1111 scheme's text is A1111's, written back by that dialect)."""
+    from .editing import (
+        Entries,
+        apply_extra,
+        apply_json,
+        changed_fields,
+        extra_changes,
+        no_node,
+    )
+    from .jsonedit import JsonText
+
+    no_node(node, DISPLAY_NAME)
+    found = _found(raw)
+    if found is None:
+        raise ParseError("no Fooocus metadata")
+    kind, _data, text, key = found
+    old = _parse(raw, found[:3])
+    fields = changed_fields(old, params)
+    doc = JsonText(text, key)
+    table: Any
+    if kind == "ruined":
+        table = _RUINED
+        targets: dict[str, Any] = {f: (k,) for f, (k, _) in _RUINED.items()}
+        read: tuple[str, ...] = ("loras",)
+    elif kind == "mre":
+        table, targets, read = _MRE, _mre_targets(), ()
+    else:
+        table, targets = _FOOOCUS, _fooocus_targets(old, params)
+        read = ("prompt", "resolution", "loras")
+    shown = GENERATORS.get(old.generator or "", DISPLAY_NAME)
+    apply_json(doc, fields, targets, shown)
+    known = {k for k, _ in table.values()} | set(read)
+    apply_extra(doc, extra_changes(old, params), lambda k: None if k in known else (k,),
+                shown)
+    entries = Entries(raw)
+    entries.put(key, doc.text)
+    return entries.changes()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..containers.raw import RawMetadata
+from ..containers.raw import Changes, RawMetadata
 from ..errors import ParseError
 from ._util import (
     FieldTable,
@@ -19,6 +19,7 @@ from ._util import (
     parse_size,
     positive_int,
     read_fields,
+    stamp,
     str_or_empty,
     str_or_none,
     to_float,
@@ -59,6 +60,11 @@ def score(raw: RawMetadata) -> float:
 
 
 def parse(raw: RawMetadata) -> GenParams:
+    params = _parse(raw)
+    return stamp(params, NAME, "parameters", raw.texts()["parameters"])
+
+
+def _parse(raw: RawMetadata) -> GenParams:
     data = _data(raw)
     if data is None:
         raise ParseError("no Hugging Face Space parameters JSON")
@@ -84,3 +90,57 @@ def parse(raw: RawMetadata) -> GenParams:
         },
         extra=unread(data, _FIELDS, "resolution", "use_upscaler"),
     )
+
+
+# --- writing it back -------------------------------------------------------------------
+
+_UPSCALER = "use_upscaler"
+
+
+def _targets() -> dict[str, Any]:
+    from .editing import size_target
+
+    targets: dict[str, Any] = {field: (key,) for field, (key, _) in _FIELDS.items()}
+    targets["width"] = size_target(("resolution",), "width", DISPLAY_NAME)
+    targets["height"] = size_target(("resolution",), "height", DISPLAY_NAME)
+    return targets
+
+
+def _hires_targets() -> dict[str, Any]:
+    """The upscaler's values, which exist only where the space ran its upscaler."""
+    from .editing import size_target
+
+    new_res = (_UPSCALER, "new_resolution")
+    return {"hires_upscaler": (_UPSCALER, "upscale_method"),
+            "denoising_strength": (_UPSCALER, "upscaler_strength"),
+            "hires_upscale": (_UPSCALER, "upscale_by"),
+            "hires_width": size_target(new_res, "width", DISPLAY_NAME),
+            "hires_height": size_target(new_res, "height", DISPLAY_NAME)}
+
+
+def edit(raw: RawMetadata, params: GenParams, *, node: str | None = None) -> Changes:
+    """Rewrite the changed values in the `parameters` JSON, in place."""
+    from .editing import (
+        Entries,
+        apply_extra,
+        apply_json,
+        changed_fields,
+        extra_changes,
+        no_node,
+    )
+    from .jsonedit import JsonText
+
+    no_node(node, DISPLAY_NAME)
+    old = _parse(raw)
+    fields = changed_fields(old, params)
+    entries = Entries(raw)
+    doc = JsonText(raw.texts()["parameters"], "parameters")
+    targets = _targets()
+    if isinstance(doc.get((_UPSCALER,)), dict):
+        targets.update(_hires_targets())
+    apply_json(doc, fields, targets, DISPLAY_NAME)
+    read = {key for key, _ in _FIELDS.values()} | {"resolution", _UPSCALER}
+    apply_extra(doc, extra_changes(old, params), lambda k: None if k in read else (k,),
+                DISPLAY_NAME)
+    entries.put("parameters", doc.text)
+    return entries.changes()

@@ -113,10 +113,11 @@ class InfotextOrigin(Origin):
         return f"{type(self).__name__}({fields})"
 
 
-def _scan_quoted(line: str, i: int) -> int | None:
-    """End index (exclusive) of a JSON string starting at line[i] == '"', or None."""
+def _scan_quoted(line: str, i: int, stop: int | None = None) -> int | None:
+    """End index (exclusive) of a JSON string starting at line[i] == '"', or None (also
+    when it does not end before `stop`)."""
     j = i + 1
-    n = len(line)
+    n = len(line) if stop is None else min(stop, len(line))
     while j < n:
         c = line[j]
         if c == "\\":
@@ -128,15 +129,16 @@ def _scan_quoted(line: str, i: int) -> int | None:
     return None
 
 
-def _scan_bracketed(line: str, i: int) -> int | None:
-    """End index of a balanced {...} or [...] starting at i (strings respected), or None."""
+def _scan_bracketed(line: str, i: int, stop: int) -> int | None:
+    """End index of a balanced {...} or [...] starting at i (strings respected), or None
+    when it is not closed before `stop`."""
     depth = 0
     j = i
-    n = len(line)
+    n = min(stop, len(line))
     while j < n:
         c = line[j]
         if c == '"':
-            end = _scan_quoted(line, j)
+            end = _scan_quoted(line, j, n)
             if end is None:
                 j += 2 if line[j + 1:j + 2] == '"' else 1
                 continue
@@ -164,6 +166,9 @@ def scan_line(line: str, limit: int | None = None) -> list[str | Entry]:
     i = 0
     n = len(line)
     gap_start = 0
+    # What bracket scans may read in all. A scan that finds no close reads to the end of the
+    # line, and one per entry would be quadratic; a real line scans each value once.
+    budget = 2 * n + 65536
     while i < n:
         m = match(line, i)
         if not m:
@@ -182,8 +187,9 @@ def scan_line(line: str, limit: int | None = None) -> list[str | Entry]:
                 if q is not None and (q == n or line[q] == ","):
                     scanned = q
                     quoted = True
-            else:
-                b = _scan_bracketed(line, v)
+            elif budget > 0:
+                b = _scan_bracketed(line, v, v + budget)
+                budget -= (min(n, v + budget) if b is None else b) - v
                 if b is not None and (b == n or line[b] == ","):
                     scanned = b
             if scanned is not None:

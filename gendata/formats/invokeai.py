@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..containers.raw import RawMetadata
+from ..containers.raw import Changes, RawMetadata
 from ..errors import ParseError
 from ._util import (
     FieldTable,
@@ -18,6 +18,7 @@ from ._util import (
     new_lora,
     positive_int,
     read_fields,
+    stamp,
     str_or_none,
     to_float,
     to_int,
@@ -32,6 +33,9 @@ DISPLAY_NAME = "InvokeAI"
 KEYS = frozenset({"Dream", "sd-metadata", "invokeai_metadata", "invokeai_graph"})
 MARKERS: tuple[str, ...] = ()  # only its own chunks
 
+# Longest InvokeAI 1.x `Dream` command line parsed (docs/guide.md#limits): real ones are a
+# few hundred characters.
+MAX_DREAM_CHARS = 64 * 1024
 _KEYS = ("invokeai_metadata", "sd-metadata", "Dream", "invokeai_graph", "invokeai_workflow")
 
 
@@ -119,7 +123,9 @@ def _split_negative(prompt: str) -> tuple[str, str]:
     negs = re.findall(r"\[([^\[\]]*)\]", prompt)
     if not negs:
         return prompt.strip(), ""
-    positive = re.sub(r"\s*\[[^\[\]]*\]", "", prompt).strip()
+    # `(?<!\s)`: the spaces before a group go with it, matched from the first one only, so a
+    # long run of spaces is not rescanned from each of its positions.
+    positive = re.sub(r"(?<!\s)\s*\[[^\[\]]*\]", "", prompt).strip()
     return positive, ", ".join(n.strip() for n in negs)
 
 
@@ -184,6 +190,9 @@ _DREAM_SWITCHES = {
 def _dream(text: str) -> GenParams:
     import shlex
 
+    if len(text) > MAX_DREAM_CHARS:  # shlex splits some 100 KB a second
+        raise ParseError(f"Dream: a command line of {len(text):,} characters is longer than "
+                         f"the {MAX_DREAM_CHARS:,} gendata reads")
     try:
         tokens = shlex.split(text)
     except ValueError as exc:
@@ -196,7 +205,9 @@ def _dream(text: str) -> GenParams:
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        m = re.match(r"^(-[A-Za-z]{1,2}|--[a-z_]+)(.*)$", tok)
+        # A switch with a newline inside never matched (`.` stops there, `$` is the end);
+        # checking first keeps the pattern from backtracking over a long token.
+        m = None if "\n" in tok[:-1] else re.match(r"^(-[A-Za-z]{1,2}|--[a-z_]+)(.*)$", tok)
         if m and not re.fullmatch(r"-?\d+(\.\d+)?", tok):
             switch, attached = m.group(1), m.group(2)
             args: list[str] = [attached] if attached else []
@@ -232,6 +243,13 @@ def _dream(text: str) -> GenParams:
 
 
 def parse(raw: RawMetadata) -> GenParams:
+    params = _parse(raw)
+    texts = raw.texts()
+    key = next((k for k in _KEYS if k in texts), "invokeai_metadata")
+    return stamp(params, NAME, key, texts.get(key, ""))
+
+
+def _parse(raw: RawMetadata) -> GenParams:
     texts = raw.texts()
     if "invokeai_metadata" in texts:
         meta = loads(texts["invokeai_metadata"], "invokeai_metadata")
@@ -248,13 +266,61 @@ def parse(raw: RawMetadata) -> GenParams:
         return params
     if "Dream" in texts:
         return _dream(texts["Dream"])
+    for key in ("invokeai_graph", "invokeai_workflow"):
+        if key in texts:
+            found = _from_graph(texts[key], key)
+            if found is not None:
+                return found
     if "invokeai_graph" in texts or "invokeai_workflow" in texts:
         return build(
             NAME,
             {},
             notes=[
-                "only the InvokeAI graph/workflow is present; gendata reads InvokeAI parameters "
-                "from invokeai_metadata"
+                "the InvokeAI graph/workflow holds no denoise node gendata can follow; "
+                "gendata reads InvokeAI parameters from invokeai_metadata"
             ],
         )
     raise ParseError("no InvokeAI metadata")
+
+
+def _from_graph(text: str, key: str) -> GenParams | None:
+    """Parameters of a file that has only the graph (or the editor workflow): its metadata
+    node when it has one, else what its first pass ran (invokeai_graph.walk)."""
+    from .invokeai_graph import core_metadata, walk
+
+    graph = loads(text, key)
+    if not isinstance(graph, dict):
+        raise ParseError(f"{key}: expected a JSON object")
+    if key == "invokeai_workflow" and isinstance(graph.get("graph"), dict):
+        graph = graph["graph"]
+    meta = core_metadata(graph)
+    if meta is not None:
+        params = _v3({k: v for k, v in meta[0].items() if k not in ("id", "type")})
+    else:
+        found, loras = walk(graph)
+        if not found:
+            return None
+        values = {field: value for field, (value, _paths) in found.items()}
+        params = build(NAME, {
+            "prompt": values.get("prompt", ""),
+            "negative_prompt": values.get("negative_prompt", ""),
+            "steps": positive_int(values.get("steps")),
+            "cfg_scale": to_float(values.get("cfg_scale")),
+            "sampler": str_or_none(values.get("sampler")),
+            "seed": to_int(values.get("seed")),
+            "width": positive_int(values.get("width")),
+            "height": positive_int(values.get("height")),
+            "model": str_or_none(values.get("model")),
+            "denoising_strength": to_float(values.get("denoising_strength")),
+            "loras": [new_lora(name=lo["name"], weight=to_float(lo.get("weight")))
+                      for lo in loras],
+        })
+    params.notes.append(f"read from {key}: the file has no invokeai_metadata")
+    return params
+
+
+def edit(raw: RawMetadata, params: GenParams, *, node: str | None = None) -> Changes:
+    """Write the edit into every InvokeAI record of the file (invokeai_edit)."""
+    from .invokeai_edit import edit as _edit
+
+    return _edit(raw, params, _parse(raw), node=node)

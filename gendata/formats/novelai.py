@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..containers.raw import RawMetadata
+from ..containers.raw import Changes, RawMetadata
 from ..errors import ParseError
 from ._util import (
     FieldTable,
@@ -20,6 +20,7 @@ from ._util import (
     loads,
     positive_int,
     read_fields,
+    stamp,
     str_or_none,
     strip_text,
     to_float,
@@ -41,7 +42,7 @@ MARKERS = ("Comment",)  # its JSON, wherever it is (WebP UserComment, stealth co
 
 # Patterns are kept as text and compiled by `re` on first use (and cached there): the
 # registry loads every dialect for its declarations, and most files never need these.
-_SOURCE_RE = r"^(?P<model>.*?)\s+(?P<hash>[0-9A-Fa-f]{8})$"
+_HASH = r"[0-9A-Fa-f]{8}"
 
 _COMMENT: FieldTable = {
     "steps": ("steps", positive_int),
@@ -52,15 +53,32 @@ _COMMENT: FieldTable = {
 }
 
 
+def _split_source(source: str) -> tuple[str, str | None]:
+    r"""`Stable Diffusion XL 8BA2AF87` -> (model, hash): the hash is the last word when it is
+    eight hex digits. Split at the last whitespace rather than with a regex: a lazy model
+    group before `\s+` backtracks over every run of spaces, quadratic in its length."""
+    parts = source.rsplit(None, 1)
+    if len(parts) == 2 and re.fullmatch(_HASH, parts[1]) and "\n" not in parts[0]:
+        return parts[0], parts[1]
+    return source, None
+
+
 def _chunks(raw: RawMetadata) -> dict[str, str] | None:
     """The NovelAI key -> text mapping, from PNG chunks, EXIF or a nested JSON object."""
+    found = _where(raw)
+    return found[1] if found else None
+
+
+def _where(raw: RawMetadata) -> tuple[str | None, dict[str, str]] | None:
+    """(None, the chunks) for PNG text chunks, or (the key of the entry holding them as one
+    JSON object: WebP UserComment, a stealth copy, the chunks)."""
     texts = raw.texts()
     software = texts.get("Software", "")
     if "Comment" in texts and (
         software.startswith("NovelAI")
         or texts.get("Source", "").startswith(("NovelAI", "Stable Diffusion"))
     ):
-        return texts
+        return None, texts
     for entry in raw.entries:
         if not entry.text or "Comment" not in entry.text:
             continue
@@ -76,7 +94,7 @@ def _chunks(raw: RawMetadata) -> dict[str, str] | None:
             merged = {k: str(v) for k, v in data.items() if isinstance(v, (str, int, float))}
             if "Description" not in merged and texts.get("ImageDescription"):
                 merged["Description"] = strip_text(texts["ImageDescription"])
-            return merged
+            return entry.key, merged
     return None
 
 
@@ -87,6 +105,11 @@ def owns(raw: RawMetadata) -> bool:
 
 def score(raw: RawMetadata) -> float:
     return 0.95 if _chunks(raw) is not None else 0.0
+
+
+# Comment keys shown as extra, by their own name.
+_COMMENT_EXTRA = ("strength", "noise", "sm", "sm_dyn", "cfg_rescale", "uncond_scale",
+                  "request_type", "n_samples")
 
 
 def _caption(value: Any) -> tuple[str | None, list[dict[str, Any]]]:
@@ -104,7 +127,15 @@ def _caption(value: Any) -> tuple[str | None, list[dict[str, Any]]]:
 
 
 def parse(raw: RawMetadata) -> GenParams:
-    chunks = _chunks(raw)
+    found = _where(raw)
+    params = _parse(raw, found)
+    key = found[0] if found and found[0] else "Comment"
+    return stamp(params, NAME, key, raw.text(key) or "")
+
+
+def _parse(raw: RawMetadata, found: tuple[str | None, dict[str, str]] | None = None
+           ) -> GenParams:
+    chunks = found[1] if found is not None else _chunks(raw)
     if chunks is None:
         raise ParseError("no NovelAI Comment chunk")
     comment = loads(chunks["Comment"], "NovelAI Comment")
@@ -120,19 +151,9 @@ def parse(raw: RawMetadata) -> GenParams:
     model = model_hash = None
     source = chunks.get("Source")
     if source:
-        m = re.match(_SOURCE_RE, source.strip())
-        model, model_hash = (m.group("model"), m.group("hash")) if m else (source.strip(), None)
+        model, model_hash = _split_source(source.strip())
     extra: dict[str, Any] = {}
-    for key in (
-        "strength",
-        "noise",
-        "sm",
-        "sm_dyn",
-        "cfg_rescale",
-        "uncond_scale",
-        "request_type",
-        "n_samples",
-    ):
+    for key in _COMMENT_EXTRA:
         if key in comment:
             extra[key] = comment[key]
     if chars:
@@ -164,3 +185,117 @@ def parse(raw: RawMetadata) -> GenParams:
         },
         extra=extra,
     )
+
+
+# --- writing it back -------------------------------------------------------------------
+#
+# One edit reaches every copy NovelAI keeps of a value: the Comment JSON (the legacy `prompt`
+# and V4's `v4_prompt` caption), the Description chunk (the prompt again), Source (model and
+# hash). In a WebP or a stealth copy those chunks are members of one JSON object, Comment a
+# string of JSON inside it, and the WebP repeats the prompt in EXIF ImageDescription and
+# Source in Software. `signed_hash` is left as it is: it signs the original request, so it
+# no longer verifies after an edit (and verifies again once the values are set back).
+
+_V4_BASE = ("caption", "base_caption")
+
+
+def _description(old: str, old_prompt: str, new_prompt: str) -> str:
+    """The Description (or ImageDescription) for a new prompt: it repeats the prompt, behind
+    the NULs the WebP writer puts first."""
+    body = old.lstrip("\x00")
+    lead = old[:len(old) - len(body)]
+    if body.strip() == old_prompt.strip() or not old_prompt:
+        return lead + new_prompt
+    return lead + body.replace(old_prompt, new_prompt) if old_prompt in body else old
+
+
+def _comment_edit(comment: Any, fields: dict[str, Any], old: GenParams) -> None:
+    from .editing import refuse
+
+    for field, value in fields.items():
+        if field == "prompt":
+            if isinstance(comment.get(("prompt",)), str):
+                comment.set(("prompt",), value)
+            if isinstance(comment.get(("v4_prompt", *_V4_BASE)), str):
+                comment.set(("v4_prompt", *_V4_BASE), value)
+        elif field == "negative_prompt":
+            if isinstance(comment.get(("v4_negative_prompt", *_V4_BASE)), str):
+                comment.set(("v4_negative_prompt", *_V4_BASE), value)
+            if isinstance(comment.get(("uc",)), str) or not isinstance(
+                    comment.get(("v4_negative_prompt", *_V4_BASE)), str):
+                comment.set(("uc",), value)
+        elif field in _COMMENT or field in ("width", "height"):
+            key = _COMMENT[field][0] if field in _COMMENT else field
+            if value is None:
+                comment.remove((key,))
+            else:
+                comment.set((key,), value)
+        elif field == "denoising_strength" and old.denoising_strength is not None:
+            comment.set(("strength",), value)
+        elif field not in ("model", "model_hash"):
+            raise refuse(DISPLAY_NAME, field)
+
+
+def edit(raw: RawMetadata, params: GenParams, *, node: str | None = None) -> Changes:
+    """Rewrite the changed values in every entry NovelAI keeps them in (see above)."""
+    from .editing import (
+        Entries,
+        apply_extra,
+        changed_fields,
+        extra_changes,
+        no_node,
+        refuse,
+    )
+    from .jsonedit import JsonText
+
+    no_node(node, DISPLAY_NAME)
+    found = _where(raw)
+    if found is None:
+        raise ParseError("no NovelAI Comment chunk")
+    holder = found[0]
+    old = _parse(raw, found)
+    fields = changed_fields(old, params)
+    entries = Entries(raw)
+    outer = JsonText(raw.text(holder) or "", holder) if holder else None
+
+    def chunk(key: str) -> str | None:
+        if outer is None:
+            return entries.text(key)
+        value = outer.get((key,))
+        return value if isinstance(value, str) else None
+
+    def put(key: str, text: str) -> None:
+        if outer is None:
+            entries.put(key, text)
+        else:
+            outer.set((key,), text)
+
+    comment = JsonText(chunk("Comment") or "", "NovelAI Comment")
+    _comment_edit(comment, fields, old)
+    apply_extra(comment, {k: v for k, v in extra_changes(old, params).items()
+                          if k in _COMMENT_EXTRA}, lambda k: (k,), DISPLAY_NAME)
+    for key, value in extra_changes(old, params).items():
+        if key in ("Title", "Generation time") and isinstance(value, str):
+            put(key, value)
+        elif key not in _COMMENT_EXTRA:
+            raise refuse(DISPLAY_NAME, f"extra key {key!r}",
+                         f"{DISPLAY_NAME} derives it from other values")
+    put("Comment", comment.text)
+    if "prompt" in fields:
+        description = chunk("Description")
+        if description is not None:
+            put("Description", _description(description, old.prompt, params.prompt))
+        image_description = raw.text("ImageDescription")
+        if holder is not None and image_description is not None:
+            entries.put("ImageDescription",
+                        _description(image_description, old.prompt, params.prompt))
+    if "model" in fields or "model_hash" in fields:
+        if not params.model:
+            raise refuse(DISPLAY_NAME, "model", "NovelAI names its model in Source")
+        source = params.model + (f" {params.model_hash}" if params.model_hash else "")
+        put("Source", source)
+        if holder is not None and raw.text("Software") == old.extra.get("Source"):
+            entries.put("Software", source)
+    if outer is not None and holder is not None:
+        entries.put(holder, outer.text)
+    return entries.changes()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..containers.raw import RawMetadata
+from ..containers.raw import Changes, RawEntry, RawMetadata
 from ..errors import ParseError
 from ._util import (
     FieldTable,
@@ -21,6 +21,7 @@ from ._util import (
     new_lora,
     positive_int,
     read_fields,
+    stamp,
     str_or_empty,
     str_or_none,
     to_float,
@@ -52,12 +53,21 @@ _FIELDS: FieldTable = {
 }
 
 
+_REFINER_READ = ("refinerupscale", "refinersteps", "refinerupscalemethod")
+
+
 def _find(raw: RawMetadata) -> dict[str, Any] | None:
+    found = _record(raw)
+    return found[1] if found else None
+
+
+def _record(raw: RawMetadata) -> tuple[RawEntry, dict[str, Any]] | None:
+    """(the entry holding SwarmUI's JSON, the JSON)."""
     for entry in raw.entries:
         if entry.text and "sui_image_params" in entry.text:
             data = try_loads(entry.text)
             if isinstance(data, dict) and isinstance(data.get("sui_image_params"), dict):
-                return data
+                return entry, data
     return None
 
 
@@ -69,7 +79,40 @@ def score(raw: RawMetadata) -> float:
 
 
 def parse(raw: RawMetadata) -> GenParams:
-    data = _find(raw)
+    found = _record(raw)
+    params = _parse(raw, found)
+    assert found is not None  # _parse raised otherwise
+    return stamp(params, NAME, found[0].key, found[0].text or "")
+
+
+def _refiner(p: dict[str, Any], width: int | None, height: int | None,
+             raw: RawMetadata) -> dict[str, Any]:
+    """The refiner pass as hires fields: `refinerupscale` scales the first pass's width and
+    height (the saved image has the upscaled size), `refinersteps`, `refinerupscalemethod`
+    and `refinercontrolpercentage` (how much of the pass is re-run) as written."""
+    upscale = to_float(p.get("refinerupscale"))
+    if "refinercontrolpercentage" not in p and upscale is None:
+        return {}
+    out: dict[str, Any] = {
+        "hires_steps": positive_int(p.get("refinersteps")),
+        "hires_upscaler": p.get("refinerupscalemethod") if isinstance(
+            p.get("refinerupscalemethod"), str) else None,
+    }
+    if upscale is not None and upscale > 0 and upscale != 1:
+        out["hires_upscale"] = upscale
+        if width and height:
+            w, h = round(width * upscale), round(height * upscale)
+            # SwarmUI rounds the upscaled size; the saved image says what it came to
+            if raw.width and raw.height and abs(raw.width - w) <= 16 and abs(
+                    raw.height - h) <= 16:
+                w, h = raw.width, raw.height
+            out["hires_width"], out["hires_height"] = w, h
+    return out
+
+
+def _parse(raw: RawMetadata, found: tuple[RawEntry, dict[str, Any]] | None = None
+           ) -> GenParams:
+    data = found[1] if found is not None else _find(raw)
     if data is None:
         for entry in raw.entries:
             if entry.text and "sui_image_params" in entry.text:
@@ -116,6 +159,7 @@ def parse(raw: RawMetadata) -> GenParams:
         "autowebuisampler",
         "loras",
         "loraweights",
+        *_REFINER_READ,
     )
     for k, v in extra_data.items():
         extra.setdefault(f"sui_extra_data.{k}", v)
@@ -130,7 +174,74 @@ def parse(raw: RawMetadata) -> GenParams:
             "height": height,
             "sampler": sampler if isinstance(sampler, str) else None,
             "loras": loras,
+            **_refiner(p, width, height, raw),
         },
         extra=extra,
         notes=notes,
     )
+
+
+# --- writing it back -------------------------------------------------------------------
+
+_P = "sui_image_params"
+# What the ComfyUI graph SwarmUI's ComfyUI backend saves beside its record also holds.
+_GRAPH_FIELDS = ("prompt", "negative_prompt", "seed", "steps", "cfg_scale", "sampler",
+                 "scheduler", "width", "height", "denoising_strength")
+
+
+def _targets(doc: Any) -> dict[str, Any]:
+    targets: dict[str, Any] = {field: (_P, key) for field, (key, _) in _FIELDS.items()}
+    sampler = next((k for k in ("sampler", "comfyuisampler", "autowebuisampler")
+                    if isinstance(doc.get((_P, k)), str)), "sampler")
+    targets.update({"model": (_P, "model"), "width": (_P, "width"), "height": (_P, "height"),
+                    "sampler": (_P, sampler), "hires_upscale": (_P, "refinerupscale"),
+                    "hires_steps": (_P, "refinersteps"),
+                    "hires_upscaler": (_P, "refinerupscalemethod")})
+    models = doc.get(("sui_models",))
+    for i, m in enumerate(models if isinstance(models, list) else []):
+        if isinstance(m, dict) and m.get("param") == "model" and isinstance(m.get("hash"), str):
+            targets["model_hash"] = ("sui_models", i, "hash")
+    return targets
+
+
+def _extra_path(key: str) -> tuple[str, ...] | None:
+    if key.startswith("sui_extra_data."):
+        return ("sui_extra_data", key[len("sui_extra_data."):])
+    return (_P, key)
+
+
+def edit(raw: RawMetadata, params: GenParams, *, node: str | None = None) -> Changes:
+    """Rewrite the changed values in SwarmUI's JSON (`parameters` in a PNG, UserComment in
+    a JPEG/WebP), in place; a ComfyUI graph saved beside it follows where it can."""
+    from .editing import (
+        Entries,
+        apply_extra,
+        apply_json,
+        changed_fields,
+        extra_changes,
+        graph_changes,
+        merge,
+    )
+    from .jsonedit import JsonText
+
+    found = _record(raw)
+    if found is None:
+        raise ParseError("SwarmUI: sui_image_params is not a JSON object")
+    entry = found[0]
+    old = _parse(raw, found)
+    fields = changed_fields(old, params)
+    entries = Entries(raw)
+    doc = JsonText(entry.text or "", f"{entry.location} {entry.key}")
+    apply_json(doc, fields, _targets(doc), DISPLAY_NAME)
+    apply_extra(doc, extra_changes(old, params), _extra_path, DISPLAY_NAME)
+    entries.put(entry.key, doc.text)
+    graph = {f: v for f, v in fields.items() if f in _GRAPH_FIELDS}
+    from ..errors import UsageError
+
+    try:  # SwarmUI reads its own record; the graph is a copy kept in step where it can be
+        beside = graph_changes(raw, {"prompt"} - {entry.key}, graph, NAME, node=node)
+    except UsageError:
+        if node is not None:
+            raise
+        beside = Changes()
+    return merge(beside, entries.changes())

@@ -391,7 +391,8 @@ def index(paths: Iterable[str | os.PathLike[str]], db: str | os.PathLike[str] | 
           rebuild: bool = False, jobs: int | None = None, stealth: bool | None = None,
           stdin: IO[str] | None = None, null: bool = False,
           progress: Callable[[IndexSummary], None] | None = None,
-          should_stop: Callable[[], bool] | None = None) -> IndexSummary:
+          should_stop: Callable[[], bool] | None = None,
+          storage_options: dict[str, Any] | None = None) -> IndexSummary:
     """Build or update the index at `db` (default: `default_db()`) from `paths`.
 
     Folders are walked recursively. New and changed files are read on `jobs` processes
@@ -399,7 +400,8 @@ def index(paths: Iterable[str | os.PathLike[str]], db: str | os.PathLike[str] | 
     gone from a walked folder are removed. `rebuild` deletes the index first. Files that
     cannot be read get a row with `error` set (see `errors()`). `progress` is called with
     the running summary now and then; `should_stop` is polled, and a run it stops leaves
-    what was written committed.
+    what was written committed. URLs (`s3://bucket/prefix/`, docs/scale.md) are indexed
+    from object storage, with `storage_options` for their filesystem.
     """
     from . import default_db
 
@@ -415,7 +417,17 @@ def index(paths: Iterable[str | os.PathLike[str]], db: str | os.PathLike[str] | 
     try:
         indexer = Indexer(conn, jobs=jobs, stealth=stealth, progress=progress,
                           should_stop=should_stop)
-        summary = indexer.update(inputs, stdin=stdin, null=null)
+        from ..remote import is_url
+
+        urls = [p for p in inputs if is_url(p)]
+        local = [p for p in inputs if not is_url(p)]
+        summary = indexer.summary
+        if local:
+            summary = indexer.update(local, stdin=stdin, null=null)
+        if urls and not summary.interrupted:
+            from .remote import update_urls
+
+            update_urls(indexer, urls, storage_options)
         if not summary.interrupted:
             _add_roots(conn, inputs)
         return summary
@@ -433,10 +445,12 @@ def _load_roots(conn: sqlite3.Connection) -> list[str]:
 def _add_roots(conn: sqlite3.Connection, inputs: list[str]) -> None:
     """Remember the folders, files and globs indexed, for `gendata index` without paths."""
     found = _load_roots(conn)
+    from ..remote import is_url
+
     for p in inputs:
         if p == "-":
             continue
-        p = os.path.abspath(p)
+        p = p if is_url(p) else os.path.abspath(p)
         if any(p == r or p.startswith(r.rstrip(os.sep) + os.sep) for r in found):
             continue
         found = [r for r in found if not r.startswith(p.rstrip(os.sep) + os.sep)] + [p]

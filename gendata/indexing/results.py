@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -104,11 +104,15 @@ def _load(text: str | None, empty: Any) -> Any:
     return json.loads(text) if text else empty
 
 
-def _parts(conn: sqlite3.Connection, query: str, sort: str | None, limit: int | None
+def _parts(conn: sqlite3.Connection, query: str, sort: str | None, limit: int | None,
+           ids: Sequence[int] | None = None
            ) -> Iterator[tuple[dict[str, Any], dict[str, str], dict[str, Any], list[str]]]:
     """(fields as DeferredParams.json_fields gives them, raw texts, extras, warnings) of
-    each match."""
+    each match (of those among `ids`, the `images.id`s, when given)."""
     where, params = compile_query(query)
+    if ids is not None:
+        where += f" AND i.id IN ({', '.join('?' * len(ids))})"
+        params.extend(ids)
     sql = (f"SELECT {_OBJECT_COLUMNS} FROM images i LEFT JOIN image_data d "
            f"ON d.image_id = i.id WHERE {where} {order_by(sort)}")
     if limit is not None:
@@ -179,17 +183,18 @@ class IndexedParams(DeferredParams):
 
 
 def search(query: str = "", db: Any = None, *, sort: str | None = None,
-           limit: int | None = None) -> Iterator[Record]:
+           limit: int | None = None, ids: Sequence[int] | None = None) -> Iterator[Record]:
     """Records of the indexed images matching `query` (docs/index.md), by path unless
     `sort` says `FIELD[:desc]`. Each is the file as it was indexed: `gendata.read(rec.path)`
     reads it again. `db` is the index file (default: `gendata.indexing.default_db()`) or an
-    open connection. Raises QueryError for a query the language does not accept and
-    IndexDatabaseError when there is no usable index."""
+    open connection; `ids` keeps only those rows (`images.id`). Raises QueryError for a
+    query the language does not accept and IndexDatabaseError when there is no usable
+    index."""
     from ..api import Record
     from ..containers.raw import RawEntry, RawMetadata
 
     with _opened(db) as conn:
-        for fields, raw, extras, warnings in _parts(conn, query, sort, limit):
+        for fields, raw, extras, warnings in _parts(conn, query, sort, limit, ids):
             path, container = fields.pop("path"), fields.pop("container")
             kind = container or ""
             entries = [RawEntry(kind, "index", key, text, len(text.encode("utf-8")))

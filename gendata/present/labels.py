@@ -37,6 +37,9 @@ GENERATOR_DISPLAY_NAMES: dict[str, str] = {
     "swarmui": "SwarmUI",
 }
 
+# Generators whose data is A1111's infotext (one dialect, gendata.formats.a1111).
+A1111_FAMILY = frozenset({"a1111", "forge", "forge-neo", "forge-classic", "reforge", "sdnext"})
+
 # Record.extras key -> title of its section; other keys are titled from the key itself.
 SECTION_TITLES: dict[str, str] = {"textual_inversion": "Textual-inversion embedding"}
 
@@ -48,3 +51,11 @@ def generator_name(key: str) -> str:
 
 def section_title(key: str) -> str:
     return SECTION_TITLES.get(key, key.replace("_", " ").capitalize())
+
+
+def dialect_label(dialect: str | None) -> str:
+    """A dialect (or, where the model does not say which dialect read it, the generator) as
+    a user names the format: "A1111 infotext", "ComfyUI metadata"."""
+    if not dialect or dialect in A1111_FAMILY:
+        return "A1111 infotext"
+    return f"{generator_name(dialect)} metadata"

@@ -11,8 +11,8 @@ import re
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .labels import HIRES_FIELDS, MAIN_FIELDS, generator_name, section_title
-from .values import field_value, format_value
+from .labels import HIRES_FIELDS, MAIN_FIELDS, dialect_label, generator_name, section_title
+from .values import field_value, format_value, visible
 
 if TYPE_CHECKING:
     from ..api import Record
@@ -44,7 +44,8 @@ class Span(NamedTuple):
 _PROMPT_MARKS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("network", re.compile(r"<(?:lora|lyco|hypernet):[^>]+>")),
     ("bracket", re.compile(r"[()\[\]{}]")),
-    ("weight", re.compile(r":\d*\.?\d+(?=\))")),
+    # `:\d*\.?\d+` written so that a long run of digits is not re-split at every place.
+    ("weight", re.compile(r":(?:\d+(?:\.\d+)?|\.\d+)(?=\))")),
     ("keyword", re.compile(r"\bBREAK\b|\bAND\b")),
 )
 
@@ -76,6 +77,49 @@ def summary_parts(rec: Record, p: Any) -> list[str]:
     return sub
 
 
+def data_locations(rec: Record) -> list[str]:
+    """Where the record's generation data is stored, as the container names it: "tEXt
+    parameters", "iTXt prompt", "EXIF UserComment"."""
+    if rec.raw is None:
+        return []
+    from ..formats import generation_keys
+
+    keys = generation_keys(rec.raw)
+    out: list[str] = []
+    for e in rec.raw.entries:
+        if e.key not in keys or e.text is None:
+            continue
+        where = e.location.replace(":", " ")
+        if e.key not in where.split():
+            where += f" {e.key}"
+        if where not in out:
+            out.append(visible(where, ""))
+    return out
+
+
+def dialect_of(p: Any) -> str | None:
+    """The dialect (formats NAME) that read `p`: its origin's, else its generator's."""
+    origin = getattr(p, "origin", None)
+    return getattr(origin, "dialect", None) or getattr(p, "generator", None)
+
+
+def format_summary(rec: Record, p: Any) -> str | None:
+    """"A1111 infotext in PNG tEXt parameters": the dialect of the record's data and where it
+    is; None for a record without generation data."""
+    if p is None:
+        return None
+    label = dialect_label(dialect_of(p))
+    where = " ".join(filter(None, [(rec.container or "").upper(),
+                                   ", ".join(data_locations(rec))]))
+    return f"{label} in {where}" if where else label
+
+
+def new_data_location(container: str | None) -> str:
+    """Where an edit puts A1111 data into a file that has none."""
+    return "PNG tEXt parameters" if container == "png" else \
+        f"{(container or 'image').upper()} EXIF UserComment"
+
+
 def no_data_message(rec: Record, hint: str = "") -> str:
     """"no generation data", naming what other metadata the file does hold, so a user never
     takes a file with a C2PA manifest or an unknown text chunk for an empty one."""
@@ -89,9 +133,13 @@ def no_data_message(rec: Record, hint: str = "") -> str:
 
 def prompt_spans(text: str) -> list[Span]:
     """Extra-network tags, emphasis brackets, weights and BREAK/AND in a prompt."""
+    # A tag ends at the first ">" after it; searching past the last ">" would rescan the
+    # rest of the text from every unclosed "<lora:" (quadratic).
+    tags_end = text.rfind(">") + 1
     return [Span(m.start(), m.end(), kind)
             for kind, pattern in _PROMPT_MARKS
-            for m in pattern.finditer(text) if m.end() > m.start()]
+            for m in pattern.finditer(text, 0, tags_end if kind == "network" else len(text))
+            if m.end() > m.start()]
 
 
 def field_rows(p: Any, fields: list[tuple[str, str]] = MAIN_FIELDS) -> list[Row]:
@@ -136,6 +184,25 @@ def sampler_rows(p: Any) -> list[tuple[str, ...]]:
              format_value(s.cfg_scale), format_value(s.seed), format_value(s.denoise),
              format_value(s.node))
             for i, s in enumerate(p.samplers, 1)]
+
+
+# A sampling pass's values and their labels, in the order a pass is described.
+PASS_FIELDS: tuple[tuple[str, str], ...] = (
+    ("sampler", "sampler"), ("scheduler", "scheduler"), ("steps", "steps"),
+    ("cfg_scale", "CFG"), ("seed", "seed"), ("denoise", "denoise"), ("model", "model"))
+
+
+def sampler_pass_rows(s: Any) -> list[Row]:
+    """(label, value) of a sampling pass's known values, for a labelled view of each pass."""
+    return [(label, format_value(getattr(s, name))) for name, label in PASS_FIELDS
+            if getattr(s, name, None) is not None]
+
+
+def sampler_pass_title(i: int, s: Any, count: int) -> str:
+    """"Pass 2 of 3 · node 12": what a front end puts over a pass's values (the node is the
+    sampler node of a ComfyUI graph, where the pass can be found)."""
+    node = f" · node {visible(str(s.node), '')}" if getattr(s, "node", None) else ""
+    return f"Pass {i} of {count}{node}"
 
 
 def sampler_pass_summary(s: Any) -> str:

@@ -74,3 +74,18 @@ def visible(text: str, keep: str = "\n\t") -> str:
     if pattern.search(text) is None:
         return text
     return pattern.sub(lambda m: escape_char(m.group()), text)
+
+
+def visible_parts(text: str, keep: str = "\n\t") -> list[tuple[str, bool]]:
+    """`visible(text)` in pieces, (text, True) for each escape: a front end that has styles
+    can make an escape stand out from text that merely looks like one."""
+    parts: list[tuple[str, bool]] = []
+    pos = 0
+    for m in _control_re(keep).finditer(text):
+        if m.start() > pos:
+            parts.append((text[pos:m.start()], False))
+        parts.append((escape_char(m.group()), True))
+        pos = m.end()
+    if pos < len(text) or not parts:
+        parts.append((text[pos:], False))
+    return parts

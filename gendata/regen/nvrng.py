@@ -1,11 +1,21 @@
 """Regen service, pure: the "NV" noise source, a numpy Philox4x32-10 counter RNG.
 
 A1111's `RNG: NV` option (docs/regen.md#how-a1111-is-matched, noise) draws noise with a Philox
-generator that gives the same numbers as `torch.randn(..., device="cuda")`, so an image made with
-the default GPU RNG on an NVIDIA card can start from identical noise on a CPU. The algorithm is the
+generator that gives the numbers of `torch.randn(..., device="cuda")`, so an image made with the
+default GPU RNG on an NVIDIA card can start from the same noise on a CPU. The algorithm is the
 published Philox4x32 with 10 rounds (Salmon et al., SC'11) followed by curand's Box-Muller transform
 on the first two output words; element i of one draw uses counter (offset, 0, i, 0) and key = the
 64-bit seed split into two 32-bit halves. Each draw advances `offset` by one.
+
+The Box-Muller arithmetic is A1111's (`modules/rng_philox.py`): its float32 constants meet uint32
+arrays, which numpy promotes to float64, and the result is rounded to float32 at the end. That is
+what `RNG: NV` images were made with, bit for bit. CUDA itself computes in float32 with the
+`__sincosf` intrinsic, so the emulation of the GPU generator can differ from a real card in the
+last bits (docs/regen.md, "GPU verification").
+
+CUDA gives element i counter (offset, 0, i, 0) only while a card runs at least one thread per
+element. torch launches at most SMs x (max threads per SM) threads; past that each thread draws
+four values per round and the layout follows the card (`threads`, docs/regen.md#noise-and-the-gpu).
 """
 
 from __future__ import annotations
@@ -14,7 +24,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["ImageNoise", "NoiseGenerator", "PhiloxNV", "slerp"]
+__all__ = [
+    "ImageNoise", "NoiseGenerator", "PhiloxNV", "box_muller", "philox_words", "slerp",
+    "wave_threads",
+]
 
 _MUL = (np.uint64(0xD2511F53), np.uint64(0xCD9E8D57))
 _WEYL = (np.uint32(0x9E3779B9), np.uint32(0xBB67AE85))
@@ -43,29 +56,65 @@ def _philox_10(ctr: list[np.ndarray], key: list[np.ndarray]) -> list[np.ndarray]
     return [c0, c1, c2, c3]
 
 
-class PhiloxNV:
-    """A generator with A1111's life cycle: one per image seed, `randn` once per draw."""
+def box_muller(x: np.ndarray, y: np.ndarray, cosine: bool = False) -> np.ndarray:
+    """curand's Box-Muller on two uint32 words, in A1111's arithmetic: float64 with the float32
+    constants, rounded to float32. `cosine` gives the transform's second value (curand_normal4's
+    .y and .w), which only a card running fewer threads than elements uses."""
+    u = x.astype(np.float64) * np.float64(_INV32) + np.float64(_INV32 / np.float32(2))
+    v = y.astype(np.float64) * np.float64(_INV32_2PI) + np.float64(_INV32_2PI / np.float32(2))
+    radius = np.sqrt(-2.0 * np.log(u))
+    return (radius * (np.cos(v) if cosine else np.sin(v))).astype(np.float32)
 
-    def __init__(self, seed: int, offset: int = 0) -> None:
+
+def philox_words(seed: int, counter0: int, n: int) -> list[np.ndarray]:
+    """The four Philox output words for counters (counter0, 0, i, 0), i < n."""
+    idx = np.arange(n, dtype=np.uint32)
+    zeros = np.zeros(n, dtype=np.uint32)
+    ctr = [np.full(n, counter0 & 0xFFFFFFFF, dtype=np.uint32), zeros, idx, zeros.copy()]
+    key = [np.full(n, seed & 0xFFFFFFFF, dtype=np.uint32),
+           np.full(n, seed >> 32, dtype=np.uint32)]
+    return _philox_10(ctr, key)
+
+
+def wave_threads(sms: int, threads_per_sm: int) -> int:
+    """The threads torch's CUDA random kernels launch at most on a card: 256-thread blocks,
+    as many per SM as fit (ATen's calc_execution_policy)."""
+    return int(sms) * (int(threads_per_sm) // 256) * 256
+
+
+class PhiloxNV:
+    """A generator with A1111's life cycle: one per image seed, `randn` once per draw.
+
+    `threads` lays the numbers out as a card running that many threads at once does
+    (`wave_threads`); None, A1111's NV, is a card with at least one thread per element.
+    """
+
+    def __init__(self, seed: int, offset: int = 0, threads: int | None = None) -> None:
         self.seed = int(seed) & 0xFFFFFFFFFFFFFFFF
         self.offset = int(offset)
+        self.threads = threads
 
     def randn(self, shape: Sequence[int]) -> np.ndarray:
-        """Standard normal float32 samples of `shape`, equal to CUDA torch.randn for this seed."""
+        """Standard normal float32 samples of `shape`: A1111's NV numbers for this seed."""
         n = int(np.prod(shape, dtype=np.int64)) if len(shape) else 1
-        idx = np.arange(n, dtype=np.uint32)
-        zeros = np.zeros(n, dtype=np.uint32)
-        ctr = [np.full(n, self.offset & 0xFFFFFFFF, dtype=np.uint32), zeros, idx, zeros.copy()]
-        key = [
-            np.full(n, self.seed & 0xFFFFFFFF, dtype=np.uint32),
-            np.full(n, self.seed >> 32, dtype=np.uint32),
-        ]
-        self.offset += 1
-        out = _philox_10(ctr, key)
-        u = out[0].astype(np.float32) * _INV32 + _INV32 / np.float32(2)
-        v = out[1].astype(np.float32) * _INV32_2PI + _INV32_2PI / np.float32(2)
-        radius = np.sqrt(np.float32(-2.0) * np.log(u))
-        return (radius * np.sin(v)).astype(np.float32).reshape(tuple(shape))
+        blocks = -(-n // 256)
+        if self.threads is not None:
+            blocks = max(1, min(blocks, self.threads // 256))
+        grid = blocks * 256
+        if grid >= n:
+            w = philox_words(self.seed, self.offset, n)
+            self.offset += 1
+            return box_muller(w[0], w[1]).reshape(tuple(shape))
+        # Each thread draws curand_normal4 per round: element k*4*grid + j*grid + t takes value j
+        # of thread t's round k, and the generator's offset advances by the rounds used.
+        rounds = -(-n // (4 * grid))
+        parts = []
+        for k in range(rounds):
+            w = philox_words(self.seed, self.offset + k, grid)
+            parts += [box_muller(w[0], w[1]), box_muller(w[0], w[1], True),
+                      box_muller(w[2], w[3]), box_muller(w[2], w[3], True)]
+        self.offset += rounds
+        return np.concatenate(parts)[:n].reshape(tuple(shape))
 
 
 class NoiseGenerator:

@@ -30,7 +30,7 @@ from .recipe import (
 )
 from .report import Deviation
 from .resources import plan_embeddings, plan_loras, plan_model
-from .sampling import plan_noise, plan_sampling
+from .sampling import gpu_wave_deviation, plan_noise, plan_sampling
 
 __all__ = [
     "EmbeddingPlan",
@@ -96,6 +96,7 @@ def make_plan(params: GenParams, options: RegenOptions | None = None) -> RegenPl
         deviations=[], notes=notes, params=params, options=opts, size_cond=size_cond,
     )
     hires = plan_hires(first, devs)
+    gpu_wave_deviation([noise] + ([hires.noise] if hires else []), devs)
     _unsupported(params, devs)
     return replace(first, hires=hires, deviations=_dedupe(devs))
 

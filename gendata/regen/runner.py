@@ -163,6 +163,24 @@ def _to_uint8(arr: np.ndarray) -> np.ndarray:
     return (np.clip(arr, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
+def _card_wave(plan: RegenPlan, devs: list[Deviation]) -> None:
+    """With the native CUDA generator the noise is laid out as this card lays it out; name it
+    when the card runs fewer threads than the noise has values (docs/regen.md#noise-and-the-gpu),
+    since it then matches only cards of its own size."""
+    passes = [plan.noise] + ([plan.hires.noise] if plan.hires else [])
+    sizes = [int(np.prod(n.shape)) for n in passes if n.generator == "torch-cuda"]
+    if not sizes:
+        return
+    torch, _ = require()
+    props = torch.cuda.get_device_properties(torch.cuda.current_device())
+    cap = nvrng.wave_threads(props.multi_processor_count, props.max_threads_per_multi_processor)
+    if cap < max(sizes):
+        devs.append(Deviation("rng-gpu-threads", "close",
+                              f"this GPU runs {cap} threads at once, fewer than the "
+                              f"{max(sizes)} noise values per image: its GPU noise is laid out "
+                              "as on cards of that size, not as on larger cards or with --rng NV"))
+
+
 def _versions() -> dict[str, str]:
     out = {}
     for mod in ("torch", "diffusers", "transformers"):
@@ -185,6 +203,7 @@ def execute(plan: RegenPlan, *, progress: Progress | None = None,
     started = time.perf_counter()
     devs = list(plan.deviations)
     pipe = _load(plan, device, tdtype)
+    _card_wave(plan, devs)
     loaded_loras: list[str] = []
     loaded_ti: list[str] = []
     try:

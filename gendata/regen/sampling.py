@@ -18,7 +18,9 @@ from .report import Deviation
 from .values import extra, to_float, to_size
 
 __all__ = [
+    "GPU_WAVE_CHECKED",
     "SD15_SCHEDULER",
+    "gpu_wave_deviation",
     "plan_noise",
     "plan_sampling",
     "resolve_sampler",
@@ -38,6 +40,13 @@ SD15_SCHEDULER: dict[str, Any] = {
     "timestep_spacing": "leading",
     "prediction_type": "epsilon",
 }
+
+# CUDA's noise is the same on every card only while the card runs one thread per value
+# (nvrng.wave_threads, docs/regen.md#noise-and-the-gpu). The RTX 4060 (24 SMs x 1536 threads), the
+# smallest current desktop card, runs 36,864: above that count the card that made the image
+# matters, and the infotext does not name it.
+GPU_WAVE_CHECKED = 36_864
+
 
 def schedule_label(params: GenParams) -> str | None:
     """The schedule type the image names: its own field, else A1111's `Schedule type` key."""
@@ -220,5 +229,20 @@ def _rng_deviation(noise: NoisePlan, devs: list[Deviation]) -> None:
                 if noise.step_noise == "generator" else "")
         devs.append(Deviation("rng-emulated", "close",
                               "A1111 drew the noise with torch's CUDA generator; this run "
-                              "emulates it with Philox on the CPU (same initial noise)." + step))
+                              "emulates it with Philox on the CPU (the same Philox numbers; "
+                              "the card's float32 Box-Muller can differ in the last bits)."
+                              + step))
 
+
+
+def gpu_wave_deviation(noises: list[NoisePlan], devs: list[Deviation]) -> None:
+    """Name the card dependence of A1111's GPU noise for latents above GPU_WAVE_CHECKED values
+    (first pass or hires); the noise drawn during sampling has the same size."""
+    sizes = [math.prod(n.shape) for n in noises if n.source == "GPU"]
+    if not sizes or max(sizes) <= GPU_WAVE_CHECKED:
+        return
+    devs.append(Deviation("rng-gpu-threads", "close",
+                          f"A1111's GPU noise has {max(sizes)} values per image: a card that "
+                          "runs fewer threads at once (SMs x threads per SM; RTX 4060: 36864, "
+                          "RTX 3060: 43008) lays them out differently, and the infotext does "
+                          "not name the card. This run follows a card with enough threads."))

@@ -11,14 +11,18 @@ from __future__ import annotations
 import base64
 import binascii
 import warnings as pywarnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from PIL import Image, PngImagePlugin, UnidentifiedImageError
+from PIL import Image, PngImagePlugin
 
 from ..containers import open_raw, ti_blocks
+from ..containers.pixels import decode_all
+from ..containers.pixels import open_image as open_pixels
 from ..containers.raw import RawMetadata
 from ..errors import ContainerError, GenDataError, ParseError, UnsupportedFormat
 from .codec import dumps_json, loads_json
@@ -109,21 +113,14 @@ def file_token(path: Path) -> str:
     return path.stem
 
 
-def _open_image(path: Path) -> Image.Image:
-    try:
-        with pywarnings.catch_warnings():
-            # Our own pixel cap (MAX_CARD_PIXELS) applies before any decoding; Pillow's
-            # warning would only repeat it less clearly.
-            pywarnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return Image.open(path)
-    except Image.DecompressionBombError as exc:
-        raise ContainerError(f"{path}: refusing a huge image ({exc})") from None
-    except FileNotFoundError:
-        raise ContainerError(f"{path}: no such file") from None
-    except UnidentifiedImageError:
-        raise ContainerError(f"{path}: not an image Pillow can read") from None
-    except OSError as exc:
-        raise ContainerError(f"{path}: cannot open ({exc})") from None
+@contextmanager
+def _open_image(path: Path) -> Iterator[Image.Image]:
+    """The image at `path`, header read and nothing decoded; a FIFO or device is refused
+    unopened, and Pillow's warnings about odd files (it prints them) are kept quiet."""
+    with pywarnings.catch_warnings():
+        pywarnings.simplefilter("ignore")
+        with open_pixels(str(path)) as im:
+            yield im
 
 
 def _text_from_raw(raw: RawMetadata) -> tuple[str | None, list[str]]:
@@ -162,24 +159,25 @@ def _decode_text(text: str, path: Path) -> TIEmbedding:
     return loads_json(raw, what=what)
 
 
-def _open_capped(path: Path, max_pixels: int, role: str) -> Image.Image:
+@contextmanager
+def _open_capped(path: Path, max_pixels: int, role: str) -> Iterator[Image.Image]:
     """Open an image whose size is checked against `max_pixels` before anything is decoded."""
-    im = _open_image(path)
-    width, height = im.size
-    if width * height > max_pixels:
-        im.close()
-        raise ContainerError(
-            f"{path}: {width}x{height} pixels is more than the {max_pixels} a {role} may have"
-        )
-    return im
+    with _open_image(path) as im:
+        width, height = im.size
+        if width * height > max_pixels:
+            raise ContainerError(
+                f"{path}: {width}x{height} pixels is more than the {max_pixels} a {role} may have"
+            )
+        yield im
 
 
 def _pixel_payload(path: Path, *, strict: bool, max_pixels: int) -> bytes | None:
-    with _open_capped(path, max_pixels, "card") as im:
-        try:
-            rgb = np.asarray(im.convert("RGB"))
-        except (OSError, ValueError, Image.DecompressionBombError) as exc:
-            raise ContainerError(f"{path}: cannot decode pixels ({exc})") from None
+    try:
+        im = decode_all(str(path), max_pixels, f"{path}: card")
+        rgb = np.asarray(im.convert("RGB"))
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise ContainerError(f"{path}: cannot decode pixels ({exc})") from None
+    del im
     compressed = ti_blocks.decode_blocks(rgb, strict=strict)
     if compressed is None:
         return None

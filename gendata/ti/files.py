@@ -14,6 +14,7 @@ from typing import Any, BinaryIO, Literal
 
 from ..containers import safetensors as st
 from ..containers.atomic import write_atomic
+from ..containers.files import open_regular, os_reason
 from ..errors import ContainerError, UsageError, ValidationError, WriteError
 from .cards import MAX_CARD_PIXELS, TEXT_KEY, CardRead, file_token, make_card, read_card
 from .codec import Layout, from_dict, safetensors_bytes
@@ -37,10 +38,10 @@ def read_embedding(path: str | Path) -> TIEmbedding:
     path = Path(path)
     suffix = path.suffix.lower()
     try:
-        with path.open("rb") as fh:
+        with open_regular(path) as fh:  # a FIFO or device is refused, never waited on
             magic = fh.read(8)
     except OSError as exc:
-        raise ContainerError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raise ContainerError(f"{path}: cannot read ({os_reason(exc)})") from None
     if magic.startswith(b"\x89PNG") or suffix in (".png", ".webp", ".jxl", ".avif"):
         card = read_card(path, pixels="fallback", strict_pixels=True)
         if card is None:

@@ -2,16 +2,18 @@
 
 `create_app` is what `gendata tui` / `gendata edit` and the tests call. Metadata is read in a
 thread worker (api.read_safe per file) and handed to the list in batches, so the first files
-of a huge folder show at once and the UI never waits on the disk.
+of a huge folder show at once and the UI never waits on the disk. Then a second worker
+watches the folders (`watch`), and the list follows what other programs write, add and delete.
+Where each key goes is `keys`' job.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import ClassVar, cast
+from typing import Any, ClassVar, cast
 
 from rich.text import Text
 from textual import events, on, work
@@ -25,67 +27,80 @@ from textual.worker import get_current_worker
 
 from .. import api
 from ..errors import GenDataError
+from ..present import visible
 from . import commands, library
+from .browser import ListControls
 from .detail import DetailView
+from .keys import KeyRouting
 from .library import Item
-from .screens import DiffScreen, EditScreen, HelpScreen
-from .widgets import FileList, GraphicThumbnail, Thumbnail
+from .screens import DiffScreen, EditScreen, HelpScreen, SetFieldScreen
+from .stamps import FileStamp
+from .watch import DiskChanges, FolderWatch
+from .widgets import FileList, GraphicThumbnail, Thumbnail, fit
 
 FIRST_BATCH = 20  # rows shown before the first refresh, so something appears at once
 # Later batches are handed over at most this often: every hand-over redraws the list, and on a
 # 10,000-image folder frequent redraws cost more than the reading itself.
 BATCH_SECONDS = 0.6
 PREVIEW_MIN_WIDTH = 100  # terminal columns
-FILTER_DELAY = 0.25  # seconds of no typing before the list is filtered
+TITLE_PATH_WIDTH = 28  # cells of the folder shown in the title; longer paths lose their start
 
 
 BROWSER_ACTIONS = frozenset({
-    "filter", "sort", "mark", "diff", "edit", "copy_infotext", "mark_folder", "mark_all",
-    "clear_marks", "toggle_thumbnail", "reload", "clear_filter", "help"})
+    "filter", "sort", "reverse_sort", "mark", "diff", "edit", "set_field", "copy_infotext",
+    "mark_folder", "mark_all", "clear_marks", "toggle_thumbnail", "reload", "clear_filter",
+    "help"})
 
 
-class GenDataApp(App[None]):
+class GenDataApp(KeyRouting, ListControls, FolderWatch, App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "gendata"
 
-    # Letters, digits and punctuation on the list start the filter ("type-to-filter"), so the
-    # browser's own keys are ctrl keys, space and `?` (which rarely begins a search).
+    # Letters, digits and punctuation on the browser go to the filter ("type-to-filter"), so
+    # the browser's own keys are ctrl keys, space and `?` (which rarely begins a search), and
+    # `q` on an empty filter (browser_key).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash,ctrl+f", "filter", "Filter", key_display="/"),  # see _filter_key
+        Binding("slash,ctrl+f", "filter", "Filter", key_display="/"),  # see browser_key
         Binding("space", "mark", "Mark", show=True),
         Binding("ctrl+d", "diff", "Diff"),
         Binding("ctrl+e", "edit", "Edit"),
+        Binding("ctrl+s", "set_field", "Set…"),  # a field on the marked files
         Binding("ctrl+o", "sort", "Sort"),
+        Binding("ctrl+r", "reverse_sort", "Reverse", show=False),
         Binding("ctrl+c", "copy_infotext", "Copy", show=False),  # footer: no room at 80 columns
         Binding("ctrl+g", "mark_folder", "Mark folder", show=False),
         Binding("ctrl+a", "mark_all", "Mark all shown", show=False),
         Binding("ctrl+u", "clear_marks", "Clear marks", show=False),
         Binding("ctrl+t", "toggle_thumbnail", "Preview", show=False),
-        Binding("ctrl+r,f5", "reload", "Reload", show=False),
+        Binding("f5", "reload", "Reload", show=False),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("question_mark,f1", "help", "Help", key_display="?"),
         Binding("ctrl+q", "quit", "Quit"),
     ]
 
     def __init__(self, paths: Sequence[str | os.PathLike[str]], *, edit: str | None = None,
-                 thumbnails: bool = True, graphics: type | None = None) -> None:
+                 thumbnails: bool = True, graphics: type | None = None,
+                 watch: bool = True) -> None:
         super().__init__()
         self.graphics = graphics  # textual-image widget for real pictures, or None
         self.paths = [os.fspath(p) for p in paths] or ["."]
         self.edit_path = os.fspath(edit) if edit is not None else None
         self.thumbnails = thumbnails  # previews wanted (--no-preview: not)
+        self.watching = watch
         self.thumb_override: bool | None = None  # ctrl+t: shown or hidden whatever the width
         self.items: list[Item] = []
         self.by_path: dict[str, Item] = {}
         self.shown: list[Item] = []
         self.marked: set[str] = set()
         self.sort = "name"
+        self.reverse = False
         self.query_text = ""
         # Each file's record as first read this session: what "revert file" goes back to.
         self.originals: dict[str, api.Record] = {}
         self.loading = False
         self.load_started = 0.0
         self.first_rows_at: float | None = None
+        self.loaded_at: float | None = None  # when the list was read to its end
         self._rebuild_pending = False
         self._showing: str | None = None
         self._filter_timer: Timer | None = None
@@ -112,13 +127,23 @@ class GenDataApp(App[None]):
                     yield GraphicThumbnail(self.graphics, id="thumb")
                 else:
                     yield Thumbnail(id="thumb")
-        yield Footer()
+        yield Footer(compact=True)  # every browser key fits at 80 columns
 
     def on_mount(self) -> None:
+        self.title = f"gendata · {folder_title(self.paths)}"
         self._sync_thumb()
         self.query_one(FileList).focus()
         self._update_title()
+        if self.edit_path is not None:
+            self.hold_keys(10.0)  # keys typed while the file loads belong to the form
         self.load()
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every message may quote a file name or a value from a file: never read as markup,
+        and with control characters spelled out."""
+        super().notify(visible(message), title=visible(title), severity=severity,
+                       timeout=timeout, markup=False)
 
     # --- loading --------------------------------------------------------------------------
 
@@ -152,12 +177,13 @@ class GenDataApp(App[None]):
     def _add_items(self, batch: list[Item], done: bool) -> None:
         self.batches += 1
         files = self.query_one(FileList)
-        for item in batch:
+        fresh = [item for item in batch if not self._update_item(item)]
+        for item in fresh:
             self.items.append(item)
             self.by_path[item.path] = item
-            if item.path not in self.originals and item.record.error is None:
-                self.originals[item.path] = item.record
-        if self.sort == "name" and not self.query_text:
+            self._keep_original(item)
+        if self.sort == "name" and not self.reverse and not self.query_text \
+                and len(fresh) == len(batch):
             self.shown.extend(batch)
             files.extend(batch)
         else:
@@ -166,21 +192,64 @@ class GenDataApp(App[None]):
             self.first_rows_at = time.monotonic() - self.load_started
         if done:
             self.loading = False
+            self.loaded_at = time.monotonic()
         self._update_title()
         if self._showing is None and self.shown:
             self._show_current()
         if done and self.edit_path is not None:
             self._open_edit_on_start()
+        if done:
+            self.start_watching()
+
+    def _keep_original(self, item: Item) -> None:
+        if item.path not in self.originals and item.record.error is None:
+            self.originals[item.path] = item.record
+
+    def _update_item(self, fresh: Item) -> bool:
+        """Take a new read of a listed file into its item; False when it is not listed."""
+        item = self.by_path.get(fresh.path)
+        if item is None:
+            return False
+        item.take(fresh)
+        self._keep_original(item)
+        return True
 
     def _open_edit_on_start(self) -> None:
         path, self.edit_path = self.edit_path, None
         if path is None:
+            self.call_later(self.release_keys)
             return
         item = self.by_path.get(path) or (self.items[0] if len(self.items) == 1 else None)
         if item is None:
             self.notify(f"{path}: not an image gendata can read", severity="error")
+        elif self.open_editor(item):
             return
-        self.open_editor(item)
+        self.call_later(self.release_keys)
+
+    # --- following the disk ---------------------------------------------------------------
+
+    def known_stamps(self) -> dict[str, FileStamp | None]:
+        return {path: item.stamp for path, item in self.by_path.items()}
+
+    def apply_disk_changes(self, changes: DiskChanges) -> None:
+        """Files another program wrote, added or deleted: update their rows, and tell an
+        open edit form that its file changed underneath it."""
+        for fresh in changes.added + changes.updated:
+            if not self._update_item(fresh):
+                self.items.append(fresh)
+                self.by_path[fresh.path] = fresh
+                self._keep_original(fresh)
+        gone = set(changes.removed)
+        if gone:
+            self.items = [it for it in self.items if it.path not in gone]
+            for path in gone:
+                self.by_path.pop(path, None)
+            self.marked.difference_update(gone)
+        self.rebuild()
+        touched = gone | {it.path for it in changes.updated}
+        for screen in self.screen_stack:
+            if isinstance(screen, EditScreen) and screen.item.path in touched:
+                screen.disk_changed()
 
     def _schedule_rebuild(self) -> None:
         if not self._rebuild_pending:
@@ -194,20 +263,20 @@ class GenDataApp(App[None]):
         files = self.query_one(FileList)
         current = files.current_path()
         shown = [it for it in self.items if library.matches(it, self.query_text)] \
-            if self.query_text else list(self.items)
-        shown.sort(key=library.sort_key(self.sort))
-        self.shown = shown
-        files.set_items(shown, keep=current)
+            if self.query_text else self.items
+        self.shown = library.sort_items(shown, self.sort, self.reverse)
+        files.set_items(self.shown, keep=current, row=files.cursor)
         self._update_title()
         self._show_current()
 
     def _update_title(self) -> None:
         with_data = sum(1 for it in self.items if it.params is not None)
-        parts = [f"{len(self.shown)} of {len(self.items)} images" if self.query_text
-                 else f"{len(self.items)} images", f"{with_data} with data"]
+        count = f"{len(self.items)} image{'s' * (len(self.items) != 1)}"
+        parts = [f"{len(self.shown)} of {count}" if self.query_text else count,
+                 f"{with_data} with data"]
         if self.marked:
             parts.append(f"{len(self.marked)} marked")
-        parts.append(f"sort: {self.sort}")
+        parts.append(f"sort: {self.sort_label()}")
         if self.loading:
             parts.append("loading…")
         self.sub_title = " · ".join(parts)
@@ -247,8 +316,8 @@ class GenDataApp(App[None]):
             self._show_current()
 
     @on(FileList.Selected)
-    def _row_selected(self, event: FileList.Selected) -> None:
-        self.action_edit()
+    async def _row_selected(self, event: FileList.Selected) -> None:
+        await self.action_edit()
 
     def item_changed(self, item: Item) -> None:
         """A file was written or re-read: refresh its row and, if shown, the detail."""
@@ -257,143 +326,10 @@ class GenDataApp(App[None]):
             self._show_current()
         self._update_title()
 
-    # --- filter and sort ------------------------------------------------------------------
-
-    def action_filter(self) -> None:
-        self._focus_filter()
-
-    def _focus_filter(self) -> Input:
-        """Focus the filter box now, not after the queued events (`Widget.focus` defers it):
-        keys typed in one burst after `/` must land in the box, not on the list."""
-        box = self.query_one("#filter", Input)
-        if self.focused is not box:
-            self.screen.set_focus(box)
-            box.cursor_position = len(box.value)
-        return box
-
-    def action_clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        if box.value or self.query_text:
-            box.value = ""
-            self.query_text = ""
-            if self._filter_timer is not None:
-                self._filter_timer.stop()
-            self.rebuild()
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        if event.value.strip() == self.query_text:
-            return
-        self.query_text = event.value.strip()
-        if self._filter_timer is not None:
-            self._filter_timer.stop()
-        self._filter_timer = self.set_timer(FILTER_DELAY, self.rebuild)
-
-    def _apply_filter_now(self) -> None:
-        if self._filter_timer is not None:
-            self._filter_timer.stop()
-            self.rebuild()
-
-    async def on_event(self, event: events.Event) -> None:
-        """Keys that move between the list and the filter box are handled here, as the app
-        takes them off its queue and before it hands them to the focused widget: a key handled
-        further down (or a deferred `focus()`) would let the keys queued behind it, e.g. the
-        rest of `/comfy` sent in one burst, reach the widget that had focus before."""
-        if isinstance(event, events.Key) and not event.is_forwarded:
-            if len(self.screen_stack) == 1 and self._filter_key(event):
-                return
-            if await self._input_key_now(event):
-                return
-        await super().on_event(event)
-
-    async def _input_key_now(self, event: events.Key) -> bool:
-        """Keys for a one-line box, handled as the app takes them off its queue. Textual lets
-        the box type a character when the box's own queue gets to it, but runs a binding
-        (ctrl+u, ctrl+s) only once the key has bubbled back up to the app, so in a burst the
-        two cross: ctrl+u then `30` gave an empty box, `30` then ctrl+s saved the old value.
-        Doing both here keeps a burst in the order it was typed."""
-        box = self.focused
-        if not isinstance(box, Input):
-            return False
-        if event.is_printable and event.character is not None:
-            if box.selection.is_empty:
-                box.insert_text_at_cursor(event.character)
-            else:
-                box.replace(event.character, *box.selection)
-            return True
-        active = self.screen.active_bindings.get(event.key)
-        if active is None or not active.enabled or active.binding.priority:
-            return False
-        return bool(await self.run_action(active.binding.action, active.node))
-
-    def _filter_key(self, event: events.Key) -> bool:
-        focused = self.focused
-        files = self.query_one(FileList)
-        if focused is files:
-            # type-to-filter: any printable key but space (marks) and `?` (help)
-            char = event.character
-            if not event.is_printable or char is None or char in (" ", "?"):
-                return False
-            box = self._focus_filter()
-            if char != "/":
-                box.insert_text_at_cursor(char)
-            return True
-        if focused is not None and focused.id == "filter" and event.key in (
-                "escape", "enter", "up", "down"):
-            self._apply_filter_now()
-            self.screen.set_focus(files)
-            if event.key in ("up", "down"):
-                files.action_move(1 if event.key == "down" else -1)
-            return True
-        return False
-
-    def action_sort(self) -> None:
-        self.sort = library.SORTS[(library.SORTS.index(self.sort) + 1) % len(library.SORTS)]
-        self.rebuild()
-        self.notify(f"sorted by {self.sort}", timeout=1.5)
-
-    # --- marks ----------------------------------------------------------------------------
-
-    def _set_marks(self, paths: Iterable[str], on_: bool) -> None:
-        files = self.query_one(FileList)
-        for path in paths:
-            if on_:
-                self.marked.add(path)
-            else:
-                self.marked.discard(path)
-            files.refresh_item(path)
-        self._update_title()
-
-    def action_mark(self) -> None:
-        item = self.current_item()
-        if item is None:
-            return
-        self._set_marks([item.path], item.path not in self.marked)
-        files = self.query_one(FileList)
-        files.set_cursor(files.cursor + 1)
-
-    def action_mark_all(self) -> None:
-        self._set_marks([it.path for it in self.shown], True)
-
-    def action_mark_folder(self) -> None:
-        item = self.current_item()
-        if item is None:
-            return
-        folder = os.path.dirname(item.path)
-        paths = [it.path for it in self.shown if os.path.dirname(it.path) == folder]
-        self._set_marks(paths, True)
-        self.notify(f"marked {len(paths)} files in {os.path.dirname(item.name) or 'this folder'}",
-                    timeout=2)
-
-    def action_clear_marks(self) -> None:
-        self._set_marks(list(self.marked), False)
-
     # --- actions on files -----------------------------------------------------------------
 
-    def action_diff(self) -> None:
-        order = {it.path: i for i, it in enumerate(self.shown)}
-        items = sorted((self.by_path[p] for p in self.marked if p in self.by_path),
-                       key=lambda it: order.get(it.path, len(order)))
+    async def action_diff(self) -> None:
+        items = self.marked_items()
         if len(items) < 2:
             self.notify("mark at least two files (space, ctrl+g for a folder, ctrl+a for all "
                         "shown) to compare", severity="warning")
@@ -402,27 +338,57 @@ class GenDataApp(App[None]):
         def done(changed: bool | None) -> None:
             self._show_current()
 
-        self.push_screen(DiffScreen(items), done)
+        await self.push_screen(DiffScreen(items), done)
 
-    def action_edit(self) -> None:
+    async def action_set_field(self) -> None:
+        items = self.marked_items()
+        if not items:
+            self.notify("mark the files to change first (space, ctrl+g for a folder, ctrl+a "
+                        "for all shown)", severity="warning")
+            return
+
+        def done(changed: list[str] | None) -> None:
+            for path in changed or ():
+                item = self.by_path.get(path)
+                if item is not None:
+                    item.take(Item.load(item.path, item.name))
+                    self.item_changed(item)
+            self.rebuild()
+
+        await self.push_screen(SetFieldScreen(items), done)
+
+    async def action_edit(self) -> None:
         item = self.current_item()
-        if item is not None:
-            self.open_editor(item)
+        mounted = self.open_editor(item) if item is not None else None
+        if mounted is not None:
+            await mounted
 
-    def open_editor(self, item: Item) -> None:
+    def open_editor(self, item: Item) -> Any:
+        """Push the edit form for `item` (awaitable: it is mounted, its first field focused,
+        when the await returns); None, with the reason shown, when it cannot be edited."""
         try:
             base = api.editable_params(item.record)
         except GenDataError as exc:
             self.notify(library.cannot_edit_message(item, exc), title=f"Cannot edit {item.name}",
                         severity="error", timeout=10)
-            return
+            return None
         first = self.originals.get(item.path)
         original = library.original_text(first) if first is not None else False
 
         def done(saved: bool | None) -> None:
             self.item_changed(item)
 
-        self.push_screen(EditScreen(item, base, original), done)
+        return self.push_screen(EditScreen(item, base, original), done)
+
+    async def action_quit(self) -> None:
+        """Quit; over an edit form with unsaved edits, ask first (as leaving the form does)."""
+        forms = [s for s in self.screen_stack if isinstance(s, EditScreen) and s.unsaved()]
+        if not forms:
+            self.exit()
+        elif self.screen is not forms[0]:
+            self.notify("finish the open dialog first", severity="warning")
+        else:
+            forms[0].action_close(then=self.exit)
 
     def action_copy_infotext(self) -> None:
         item = self.current_item()
@@ -459,8 +425,8 @@ class GenDataApp(App[None]):
     def action_reload(self) -> None:
         self.load()
 
-    def action_help(self) -> None:
-        self.push_screen(HelpScreen())
+    async def action_help(self) -> None:
+        await self.push_screen(HelpScreen())
 
     # --- command palette ------------------------------------------------------------------
 
@@ -469,12 +435,27 @@ class GenDataApp(App[None]):
         yield from commands.for_screen(self, screen)
 
 
+def folder_title(paths: Sequence[str]) -> str:
+    """What the title says the app shows: the folder (or file) as given, the current folder
+    spelled out, home as `~`, the start cut when long; "and N more" for several."""
+    first = paths[0] if paths else "."
+    if first in (".", "./", ""):
+        first = os.getcwd()
+    home = os.path.expanduser("~")
+    if home not in ("", "/") and (first == home or first.startswith(home + os.sep)):
+        first = "~" + first[len(home):]
+    text = fit(visible(first, ""), TITLE_PATH_WIDTH)
+    return text + (f" and {len(paths) - 1} more" if len(paths) > 1 else "")
+
+
 def create_app(paths: Sequence[str | os.PathLike[str]] = (), *, edit: str | None = None,
-               thumbnails: bool = True, graphics: type | None = None) -> GenDataApp:
+               thumbnails: bool = True, graphics: type | None = None,
+               watch: bool = True) -> GenDataApp:
     """The app for `paths` (files or folders; the current folder when empty). With `edit`,
     the edit form for that file opens as soon as it is read. `graphics`: the widget for real
-    pictures (`thumbs.graphics_widget()`); half-block previews without it."""
+    pictures (`thumbs.graphics_widget()`); half-block previews without it. `watch`: follow
+    changes on disk (a watcher worker; see `watch`)."""
     if edit is not None and not paths:
         paths = [edit]
     return GenDataApp([Path(p) for p in paths], edit=edit, thumbnails=thumbnails,
-                      graphics=graphics)
+                      graphics=graphics, watch=watch)

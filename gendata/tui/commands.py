@@ -33,15 +33,18 @@ DIFF_COMMANDS: tuple[Command, ...] = (
 BROWSER_COMMANDS: tuple[Command, ...] = (
     ("filter", "Filter", "Filter files by name and prompt text (type, or /)"),
     ("sort", "Sort", "Cycle sort: name, date, seed, steps (ctrl+o)"),
+    ("reverse_sort", "Reverse sort", "Sort the other way round (ctrl+r)"),
     ("mark", "Mark file", "Mark or unmark the current file (space)"),
     ("mark_folder", "Mark folder", "Mark every file in the current folder (ctrl+g)"),
     ("mark_all", "Mark all shown", "Mark every file in the list (ctrl+a)"),
     ("clear_marks", "Clear marks", "Unmark all files (ctrl+u)"),
     ("diff", "Batch diff", "Compare the marked files (ctrl+d)"),
+    ("set_field", "Set a field on marked files",
+     "Set one field to one value in every marked file (ctrl+s)"),
     ("edit", "Edit", "Edit the current file's generation data (enter)"),
     ("copy_infotext", "Copy infotext", "Copy the current file's infotext (ctrl+c)"),
     ("toggle_thumbnail", "Toggle preview", "Show or hide the image preview (ctrl+t)"),
-    ("reload", "Reload", "Read all files again (ctrl+r)"),
+    ("reload", "Reload", "Read all files again (f5)"),
     ("help", "Help", "Keys and what they do (?)"),
 )
 

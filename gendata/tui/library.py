@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import shlex
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,9 @@ from typing import Any
 from .. import api
 from ..errors import GenDataError, UsageError
 from ..model import GenParams
-from ..present import format_value, generator_name
+from ..present import format_value, generator_name, visible
 from ..walk import Unreadable, iter_image_paths
+from .stamps import FileStamp, stamp
 
 SORTS = ("name", "date", "seed", "steps")
 
@@ -41,24 +42,40 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, str
 
 @dataclass(slots=True)
 class Item:
-    """One listed image and what was read from it."""
+    """One listed image, what was read from it, and the stamp of the file it was read from
+    (what a save checks the file against, and what the folder watcher compares)."""
 
     path: str
     name: str
     record: api.Record
-    mtime: float = 0.0
+    stamp: FileStamp | None = None
     haystack: str = field(default="", repr=False)
 
     @classmethod
     def load(cls, path: str, name: str, *, stealth: bool | None = False) -> Item:
+        # api.read stamps the file before reading it: a change made while it is read makes
+        # the stamp older than the data, so it shows as a change, never the other way round.
+        st = stamp(path)
         rec = api.read_safe(path, stealth=stealth)
-        try:
-            mtime = os.stat(path).st_mtime
-        except OSError:
-            mtime = 0.0
-        item = cls(path=path, name=name, record=rec, mtime=mtime)
+        item = cls(path=path, name=name, record=rec,
+                   stamp=rec.identity if rec.identity is not None else st)
         item.refresh()
         return item
+
+    def take(self, other: Item) -> None:
+        """Become `other`, a fresh read of the same file, in place: screens that hold this
+        item see the new data."""
+        self.record, self.stamp = other.record, other.stamp
+        self.refresh()
+
+    @property
+    def mtime(self) -> float:
+        return self.stamp.mtime_ns / 1e9 if self.stamp is not None else 0.0
+
+    @property
+    def shown_name(self) -> str:
+        """The name as listed, with any control character in it spelled out."""
+        return visible(self.name, "")
 
     def refresh(self) -> None:
         p = self.record.params
@@ -84,43 +101,58 @@ def matches(item: Item, query: str) -> bool:
     return all(term in item.haystack for term in query.casefold().split())
 
 
-def sort_key(sort: str) -> Callable[[Item], Any]:
-    """Key function for `sorted`; files without the value sort last, then by name."""
+def _name_key(item: Item) -> tuple[str, ...]:
+    return tuple(part.casefold() for part in Path(item.name).parts)
 
-    def name_key(item: Item) -> tuple[str, ...]:
-        return tuple(part.casefold() for part in Path(item.name).parts)
 
-    if sort == "name":
-        return name_key
+def _sort_value(item: Item, sort: str) -> Any:
     if sort == "date":
-        return lambda item: (item.mtime, name_key(item))
-
-    def by_field(item: Item) -> tuple[bool, Any, tuple[str, ...]]:
-        value = getattr(item.params, sort, None) if item.params is not None else None
-        return (value is None, value if value is not None else 0, name_key(item))
-
-    return by_field
+        return item.mtime if item.stamp is not None else None
+    return getattr(item.params, sort, None) if item.params is not None else None
 
 
-def original_text(rec: api.Record) -> str | None:
+def sort_items(items: Iterable[Item], sort: str, reverse: bool = False) -> list[Item]:
+    """`items` in `sort` order ("name", "date", "seed", "steps"), descending with `reverse`;
+    files without the value come last either way, by name."""
+    if sort == "name":
+        return sorted(items, key=_name_key, reverse=reverse)
+    with_value: list[Item] = []
+    without: list[Item] = []
+    for item in items:
+        (without if _sort_value(item, sort) is None else with_value).append(item)
+    with_value.sort(key=_name_key)  # equal values keep name order whichever way
+    with_value.sort(key=lambda it: _sort_value(it, sort), reverse=reverse)
+    without.sort(key=_name_key)
+    return with_value + without
+
+
+def original_text(rec: api.Record) -> str | api.Snapshot | None:
     """The infotext block as it was on disk (exact bytes of the A1111 text: an unedited model
-    dumps to the very text it was parsed from), or None when the file had no generation data
-    or data the form cannot edit: what "revert file" writes back (or strips)."""
+    dumps to the very text it was parsed from), the entries of another dialect as they were
+    (api.Snapshot), or None when the file had no generation data or data the form cannot
+    edit: what "revert file" writes back (or strips)."""
     if rec.params is None:
         return None
     try:
         params = api.editable_params(rec)
     except GenDataError:
         return None
+    if params.origin is not None and params.origin.dialect != "a1111":
+        return api.snapshot(rec)
     return api.dump_a1111(params)
 
 
-def revert(path: str, original: str | None) -> None:
-    """Put the session's original block back (pixels and other chunks untouched)."""
+def revert(path: str, original: str | api.Snapshot | None, expected: FileStamp | None
+           ) -> FileStamp | None:
+    """Put the session's original block back (pixels and other chunks untouched), if the
+    file is still the one stamped `expected` (FileChangedError otherwise); the new stamp."""
     if original is None:
-        api.strip(path)
+        api.strip(path, expect=expected)
+    elif isinstance(original, api.Snapshot):
+        api.restore(path, original, expect=expected)
     else:
-        api.write_text(path, original)
+        api.write_text(path, original, expect=expected)
+    return stamp(path)
 
 
 def apply_field(params: GenParams, name: str, value: Any) -> GenParams:
@@ -151,11 +183,37 @@ def plan_apply(paths: Iterable[str], name: str, value: Any) -> list[str]:
             if flatten(api.read_safe(path).params).get(name) != value]
 
 
+@dataclass
+class SetPlan:
+    """What setting one field in many files would do: the files it changes, those that have
+    the value already, and those it cannot edit, with the reason."""
+
+    todo: list[str] = field(default_factory=list)
+    same: list[str] = field(default_factory=list)
+    cannot: list[tuple[str, str]] = field(default_factory=list)
+
+
+def plan_set(paths: Iterable[str], name: str, value: Any) -> SetPlan:
+    """Read each file and sort it into a SetPlan for `name` = `value` (diff.flatten naming,
+    as apply_field takes it)."""
+    from ..diff import flatten
+
+    plan = SetPlan()
+    for path in paths:
+        rec = api.read_safe(path)
+        try:
+            params = api.editable_params(rec)
+        except GenDataError as exc:
+            plan.cannot.append((path, str(exc)))
+            continue
+        (plan.same if flatten(params).get(name) == value else plan.todo).append(path)
+    return plan
+
+
 def apply_to_file(path: str, name: str, value: Any) -> None:
-    """Set one field in one file losslessly (through api.write, atomic)."""
-    rec = api.read(path)
-    params = api.editable_params(rec)
-    api.write(path, apply_field(params, name, value))
+    """Set one field in one file losslessly: read, changed and written under the file's
+    lock (api.edit), so an edit another program makes at the same time is not lost."""
+    api.edit(path, lambda rec: apply_field(api.editable_params(rec), name, value))
 
 
 def cannot_edit_message(item: Item, exc: GenDataError) -> str:

@@ -58,9 +58,10 @@ def thumbnail(path: str, width: int, height: int) -> Text:
 def render(path: str, width: int, height: int) -> Text:
     from PIL import Image
 
-    try:
-        with Image.open(path) as im:
-            im.draft("RGB", (width * 4, height * 8))  # JPEG: decode at a reduced scale
+    from ..api import open_image
+
+    try:  # draft: a JPEG decodes at a reduced scale; the size is checked before decoding
+        with open_image(path, draft=(width * 4, height * 8)) as im:
             im = im.convert("RGBA")
             im.thumbnail((max(1, width), max(2, height * 2)), Image.Resampling.BILINEAR)
             bg = Image.new("RGBA", im.size, (0, 0, 0, 255))
@@ -111,11 +112,13 @@ def graphics_widget() -> type | None:
 
 
 def downscaled(path: str, max_side: int = 768) -> Any:
-    """A decoded copy small enough to send as a picture every time the cursor moves."""
+    """A decoded copy small enough to send as a picture every time the cursor moves; the
+    header's size is checked before anything is decoded (ContainerError when too large)."""
     from PIL import Image
 
-    with Image.open(path) as im:
-        im.draft("RGB", (max_side, max_side))
+    from ..api import open_image
+
+    with open_image(path, draft=(max_side, max_side)) as im:
         im = im.convert("RGB")
         im.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
         return im

@@ -19,6 +19,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
+from ..present import visible
 from . import thumbs
 from .library import Item
 
@@ -78,11 +79,14 @@ class FileList(ScrollView, can_focus=True):
     def row_count(self) -> int:
         return len(self.items)
 
-    def set_items(self, items: list[Item], keep: str | None = None) -> None:
+    def set_items(self, items: list[Item], keep: str | None = None, row: int = 0) -> None:
+        """Show `items`, the cursor on the file `keep` if it is among them, else on `row`
+        (the place of a file that went away)."""
         self.items = list(items)
         self.index = {it.path: i for i, it in enumerate(self.items)}
         self._resize()
-        row = self.index.get(keep, 0) if keep is not None else 0
+        if keep is not None:
+            row = self.index.get(keep, row)
         self.set_cursor(min(row, max(0, len(self.items) - 1)))
 
     def extend(self, items: list[Item]) -> None:
@@ -174,9 +178,9 @@ class FileList(ScrollView, can_focus=True):
             Segment(MARK if item.path in self.marked else " ",
                     self.get_component_rich_style("filelist--mark")),
             Segment(" "),
-            Segment(f"{gen[:7]:<7}", gen_style),
+            Segment(f"{visible(gen, '')[:7]:<7}", gen_style),
             Segment(" "),
-            Segment(_fit(item.name, width - 11)),
+            Segment(fit(item.shown_name, width - 11)),
         ]
         strip = Strip(Segment.apply_style(segments, base)).extend_cell_length(width, base)
         if row == self.cursor:
@@ -185,7 +189,7 @@ class FileList(ScrollView, can_focus=True):
         return strip.crop(0, width)
 
 
-def _fit(name: str, width: int) -> str:
+def fit(name: str, width: int) -> str:
     """`name` cut from the left with an ellipsis to at most `width` cells."""
     if width <= 1 or cell_len(name) <= width:
         return name

@@ -100,3 +100,13 @@ def test_unswap_matches_its_rule(text: str) -> None:
     from gendata.containers.exif import _unswap
 
     assert _unswap(text) == _unswap_reference(text)
+
+
+@pytest.mark.parametrize("text", ["абв", "Ā", "ąčę, Steps: 20", "猫の城", "hello 猫", "😀 x",
+                                  "Ελληνικά", "plain, Steps: 20"])
+def test_user_comment_round_trips_any_script(text: str) -> None:
+    """UTF-16 of Cyrillic, Greek or Latin Extended has no NUL bytes; it must not be taken for
+    UTF-8, nor a lone U+0100 for little-endian U+0001."""
+    from gendata.containers.exif import decode_user_comment, encode_user_comment
+
+    assert decode_user_comment(encode_user_comment(text)) == text

@@ -16,6 +16,7 @@ from typing import Any
 
 from gendata.formats.a1111 import (
     _CASED,
+    MAX_INFOTEXT_CHARS,
     TYPED,
     _conform,
     _lora_hash_map,
@@ -181,6 +182,9 @@ def parse(text: str) -> Any:
     """`parse_text`, leaving the model unbuilt when its values need no validation."""
     if not isinstance(text, str):
         raise TypeError("infotext must be text")
+    if len(text) > MAX_INFOTEXT_CHARS:
+        raise ValueError(f"infotext of {len(text):,} characters is longer than the "
+                         f"{MAX_INFOTEXT_CHARS:,} gendata reads")
     origin = locate(text, TYPED)
     fields: dict[str, Any] = {"prompt": origin.prompt, "negative_prompt": origin.negative_prompt}
     extra: dict[str, Any] = {}

@@ -40,10 +40,6 @@ NO_PROMPT: dict[str, tuple[str | None, str]] = {
         "no prompt text reachable",
         "Stable Zero123 conditions on an input image; the graph has no text encoder",
     ),
-    "comfyui-prompt-reader-node/images/example_workflow.png": (
-        "which gendata cannot evaluate",
-        "workflow chunk only; the prompt comes out of a custom reader node at run time",
-    ),
     "stable-diffusion-webui-forge/modules/textual_inversion/test_embedding.png": (
         None,
         "a textual-inversion embedding (sd-ti-embedding chunk), not generation data",

@@ -228,3 +228,53 @@ def test_batch_diff_to_json_and_records() -> None:
     assert isinstance(result.records()[0]["loras"], dict)
     res = run(["diff", "--json", "--base", base.path, *SWEEP[:2]])
     assert res.stdout == json.dumps(obj, ensure_ascii=False, indent=2) + "\n"
+
+
+# --- across dialects ---------------------------------------------------------------------
+
+def test_the_same_image_in_two_dialects_has_no_differences(tmp_path: Path) -> None:
+    """A SwarmUI-style record and the A1111 text of the same values: different spellings
+    (sampler labels, model file names, trailing spaces) are not differences; the values
+    only one dialect records are listed apart, not compared."""
+    import gendata
+    from gendata.formats.a1111 import dump
+
+    swarm = tmp_path / "swarm.png"
+    shutil.copyfile(FIXTURES / "dialects" / "swarmui_refiner.png", swarm)
+    params = gendata.read(swarm).params
+    text = dump(params.model_copy(update={
+        "sampler": "DPM++ 2M", "scheduler": "Karras", "model": "sdxl_base.safetensors",
+        "prompt": params.prompt + " ", "extra": {}, "model_hash": None, "version": None}))
+    a1111 = tmp_path / "a1111.png"
+    shutil.copyfile(FIXTURES / "a1111_basic.png", a1111)
+    gendata.write_text(a1111, text)
+    result = pair_diff(api.read(swarm), api.read(a1111))
+    assert [c.field for c in result.changes] == ["generator"]
+    assert result.dialects == ("swarmui", "a1111")
+    assert "extra.refinermethod" in result.only[0] and result.only[1] == {}
+    obj = result.to_json()
+    assert list(obj)[:6] == ["a", "b", "generators", "dialects", "only_a", "only_b"]
+    out = run(["diff", str(swarm), str(a1111)]).stdout
+    assert "Recorded only by" in out and "refinermethod" in out
+
+
+def test_real_differences_across_dialects_still_show(tmp_path: Path) -> None:
+    import gendata
+
+    a, b = FIXTURES / "dialects" / "novelai_legacy.png", FIXTURES / "dialects" / "hfspace.png"
+    fields = [c.field for c in pair_diff(api.read(a), api.read(b)).changes]
+    assert {"prompt", "seed", "sampler", "cfg_scale", "width", "height"} <= set(fields)
+    assert not [f for f in fields if f.startswith("extra.")]
+    assert gendata.read(a).params.generator == "novelai"
+
+
+def test_sampler_spellings_agree() -> None:
+    from gendata.diff import sampling
+
+    same = [("DPM++ 2M Karras", None), ("dpmpp_2m", "karras"), ("k_dpmpp_2m", "Karras"),
+            ("dpmpp_2m_k", None), ("DPM++ 2M", "Karras")]
+    assert {sampling(s, c) for s, c in same} == {("dpmpp_2m", "karras")}
+    assert sampling("Euler a", "Automatic") == sampling("euler_ancestral", "normal") == (
+        "euler_ancestral", None)
+    assert sampling("dpmpp_2m_sde_gpu", "karras") == ("dpmpp_2m_sde", "karras")
+    assert sampling("Euler", None) != sampling("Euler a", None)

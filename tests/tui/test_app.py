@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 from pathlib import Path
 
 import pytest
@@ -11,44 +9,19 @@ from PIL import Image
 
 from gendata import api
 from gendata.tui.app import create_app
-from gendata.tui.screens import ConfirmScreen, DiffScreen, EditScreen, HelpScreen, PasteScreen
+from gendata.tui.screens import (
+    ChoiceScreen,
+    ConfirmScreen,
+    DiffScreen,
+    EditScreen,
+    HelpScreen,
+    PasteScreen,
+)
 from gendata.tui.widgets import FileList
 
-from .conftest import plain, png_chunks, settle, until
+from .conftest import burst, detail_text, drive, goto, plain, png_chunks, rows, settle, sha, until
 
 BASIC_TEXT = (Path(__file__).resolve().parents[2] / "fixtures" / "a1111_basic.txt")
-
-
-def drive(paths: list[Path], body, *, size: tuple[int, int] = (100, 30), **options) -> None:
-    """Open the app on `paths` (previews off unless `options` say otherwise), let it load,
-    then hand it and its pilot to `body`."""
-
-    async def go() -> None:
-        app = create_app(paths, **{"thumbnails": False, **options})
-        async with app.run_test(size=size) as pilot:
-            await settle(pilot)
-            await body(app, pilot)
-
-    asyncio.run(go())
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def rows(app) -> list[str]:
-    return [it.name for it in app.query_one(FileList).items]
-
-
-def detail_text(app) -> str:
-    return plain(app.query_one("#detail-body").content)
-
-
-async def goto(pilot, name: str) -> None:
-    names = rows(pilot.app)
-    table = pilot.app.query_one(FileList)
-    table.move_cursor(row=names.index(name))
-    await pilot.pause()
 
 
 def test_lists_only_images_with_generator(folder: Path) -> None:
@@ -152,18 +125,6 @@ def test_filter_and_sort(folder: Path) -> None:
         assert names[-1] in ("no_metadata.png", "prompt_only.png")  # no seed: last
 
     drive([folder], body)
-
-
-def burst(app, keys: list[str]) -> None:
-    """Queue key events all at once, as a terminal does when keys arrive in one read (a
-    paste, tmux send-keys, a fast typist); pilot.press lets the app go idle between keys."""
-    from textual import events
-
-    for key in keys:
-        char = {"space": " ", "slash": "/"}.get(key, key if len(key) == 1 else None)
-        event = events.Key(key, char)
-        event.set_sender(app)
-        app._driver.send_message(event)
 
 
 def test_keys_typed_in_a_burst_after_slash_go_to_the_filter(folder: Path) -> None:
@@ -375,10 +336,10 @@ def test_copy_and_paste_infotext(folder: Path) -> None:
         assert "Seed: 77" in app.clipboard
         await pilot.press("escape")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)  # unsaved edits: ask first
+        assert isinstance(app.screen, ChoiceScreen)  # unsaved edits: ask first
         await pilot.press("y")
         await pilot.pause()
-        assert not isinstance(app.screen, (EditScreen, ConfirmScreen))
+        assert not isinstance(app.screen, (EditScreen, ChoiceScreen))
 
     drive([folder], body)
     assert sha(path) == digest
@@ -474,7 +435,8 @@ def test_cannot_edit_file_without_readable_data(folder: Path) -> None:
     drive([folder], body)
 
 
-def test_comfyui_file_says_how_to_make_it_editable(tmp_path: Path) -> None:
+def test_comfyui_file_is_edited_in_its_own_graph(tmp_path: Path) -> None:
+    """A ComfyUI file opens in the form and saves back into its graph, still ComfyUI."""
     import json
 
     from PIL.PngImagePlugin import PngInfo
@@ -496,16 +458,17 @@ def test_comfyui_file_says_how_to_make_it_editable(tmp_path: Path) -> None:
 
     async def body(app, pilot) -> None:
         await pilot.press("enter")
-        await pilot.pause()
-        assert not isinstance(app.screen, EditScreen)
-        [note] = list(app._notifications)
-        assert note.title == "Cannot edit comfy.png"
-        assert "ComfyUI data cannot be edited in place" in note.message
-        assert f"gendata convert --replace -o copy.png {tmp_path / 'comfy.png'}" \
-            in note.message
-        assert sha(tmp_path / "comfy.png") == before
+        await until(pilot, lambda: isinstance(app.screen, EditScreen))
+        screen = app.screen
+        screen.query_one("#f-seed").focus()
+        await pilot.press("ctrl+u", *"6", "ctrl+s")
+        await until(pilot, lambda: sha(tmp_path / "comfy.png") != before)
 
     drive([tmp_path], body, size=(80, 24))
+    rec = api.read(tmp_path / "comfy.png")
+    assert rec.params is not None
+    assert (rec.params.generator, rec.params.seed, rec.params.steps) == ("comfyui", 6, 20)
+    assert json.loads(rec.raw.text("prompt"))["3"]["inputs"]["seed"] == 6
 
 
 def test_help_and_command_palette_entries(folder: Path) -> None:

@@ -1,6 +1,7 @@
-"""Snapshots of the main screens at 100x30 (pytest-textual-snapshot). Previews are off and
-names are shown relative to the opened folder, so the pictures do not depend on the machine.
-Update after an intended change with `pytest tests/tui --snapshot-update`."""
+"""Snapshots of the main screens at 100x30 (pytest-textual-snapshot). Previews are off, and
+the app is opened on a relative path from the folder above it (the title shows the folder as
+given), so the pictures do not depend on the machine. Update after an intended change with
+`pytest tests/tui --snapshot-update`, and look at the SVG diffs."""
 
 from __future__ import annotations
 
@@ -15,6 +16,13 @@ from .conftest import settle, until
 pytest.importorskip("pytest_textual_snapshot")
 
 SIZE = (100, 30)
+
+
+@pytest.fixture
+def images(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`folder` as the relative path "images", from the folder above it."""
+    monkeypatch.chdir(folder.parent)
+    return Path("images")
 
 
 async def _loaded(pilot) -> None:
@@ -32,18 +40,18 @@ def _goto(name: str):
     return run_before
 
 
-def test_main_screen(snap_compare, folder: Path) -> None:
-    app = create_app([folder], thumbnails=False)
+def test_main_screen(snap_compare, images: Path) -> None:
+    app = create_app([images], thumbnails=False)
     assert snap_compare(app, terminal_size=SIZE, run_before=_goto("a1111_basic.png"))
 
 
-def test_main_screen_80x24(snap_compare, folder: Path) -> None:
-    app = create_app([folder], thumbnails=False)
+def test_main_screen_80x24(snap_compare, images: Path) -> None:
+    app = create_app([images], thumbnails=False)
     assert snap_compare(app, terminal_size=(80, 24), run_before=_goto("a1111_basic.png"))
 
 
-def test_edit_screen_with_error(snap_compare, folder: Path) -> None:
-    path = folder / "a1111_basic.png"
+def test_edit_screen_with_error(snap_compare, images: Path) -> None:
+    path = images / "a1111_basic.png"
     app = create_app([path], edit=path, thumbnails=False)
 
     async def run_before(pilot) -> None:
@@ -77,8 +85,8 @@ async def _type_into(pilot, box, text: str) -> None:
     await until(pilot, lambda: box.value == text)
 
 
-def test_diff_screen(snap_compare, folder: Path) -> None:
-    app = create_app([folder / "seed_sweep"], thumbnails=False)
+def test_diff_screen(snap_compare, images: Path) -> None:
+    app = create_app([images / "seed_sweep"], thumbnails=False)
 
     async def run_before(pilot) -> None:
         await _loaded(pilot)
@@ -90,8 +98,8 @@ def test_diff_screen(snap_compare, folder: Path) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_help_screen(snap_compare, folder: Path) -> None:
-    app = create_app([folder], thumbnails=False)
+def test_help_screen(snap_compare, images: Path) -> None:
+    app = create_app([images], thumbnails=False)
 
     async def run_before(pilot) -> None:
         await _loaded(pilot)
@@ -99,3 +107,21 @@ def test_help_screen(snap_compare, folder: Path) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_control_characters_spelled_out(snap_compare, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file whose metadata holds terminal escapes, an OSC 52 clipboard write, C1 and bidi
+    controls: all drawn as `\\x1b`-style text, in reverse video."""
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    (tmp_path / "hostile").mkdir()
+    info = PngInfo()
+    info.add_itxt("parameters", "red \x1b[31mRED\x1b[0m \x1b]52;c;aGVsbG8=\x07 c1 \x9b31m "
+                  "bidi \u202eevil\u202c\nNegative prompt: x\nSteps: 20, Seed: 5, "
+                  "Model: m\x1b[2Jx")
+    Image.new("RGB", (8, 8)).save(tmp_path / "hostile" / "evil\x1b[7m.png", pnginfo=info)
+    monkeypatch.chdir(tmp_path)
+    app = create_app([Path("hostile")], thumbnails=False)
+    assert snap_compare(app, terminal_size=SIZE, run_before=_loaded)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from ...containers.raw import RawMetadata
+from ...containers.raw import Changes, RawEntry, RawMetadata
 from ...errors import ParseError
 from .._util import MAX_JSON_CHARS, loads, marked_infotext, split_prefix, strip_text, to_float
 
@@ -20,8 +20,10 @@ if TYPE_CHECKING:
     from ...model import GenParams
 
 # The package's modules: graph.py (the API graph), nodes.py (node vocabulary), walker.py,
-# inputs.py and passes.py (the walk), result.py (walk -> GenParams), workflow.py (editor
-# graph -> API graph). They are imported when a graph is read, not with the dialect.
+# inputs.py and passes.py (the walk), result.py (walk -> GenParams), widgets.py and
+# workflow.py (editor graph -> API graph), reading.py (both graphs together), jsonedit.py,
+# targets.py and editing.py (writing edits back). They are imported when a graph is read or
+# edited, not with the dialect.
 
 NAME = "comfyui"
 DISPLAY_NAME = "ComfyUI"
@@ -47,11 +49,25 @@ def _candidate_json(text: str) -> Any:
     return _json(body)
 
 
-def find_graphs(raw: RawMetadata) -> tuple[Any, Any, str | None]:
-    """(API graph dict, editor workflow dict, where the API graph came from)."""
-    api: Any = None
-    workflow: Any = None
-    where: str | None = None
+class GraphDoc:
+    """Where one graph of a file sits: the entry, the index of its JSON in the entry's text
+    (after a carrier's `prompt:` prefix), the path to the graph inside that JSON (SaveImagePlus
+    wraps both graphs in one object), and the parsed graph. A plain class: this module loads
+    for every `gendata show`, and building a dataclass costs more than the class is worth."""
+
+    __slots__ = ("data", "entry", "inner", "start")
+
+    def __init__(self, entry: RawEntry, start: int, inner: tuple[str, ...], data: Any) -> None:
+        self.entry = entry
+        self.start = start
+        self.inner = inner
+        self.data = data
+
+
+def graph_documents(raw: RawMetadata) -> tuple[GraphDoc | None, GraphDoc | None]:
+    """(the API graph's document, the editor workflow's document), the first of each."""
+    api: GraphDoc | None = None
+    workflow: GraphDoc | None = None
     for entry in raw.entries:
         text = entry.text
         if not text:
@@ -62,28 +78,36 @@ def find_graphs(raw: RawMetadata) -> tuple[Any, Any, str | None]:
         data = _candidate_json(body)
         if data is None:
             continue
+        start = len(text) - len(body.lstrip("\x00 \t\r\n"))
         if isinstance(data, dict) and label not in ("prompt", "workflow"):
             # SaveImagePlus / Civitai put the whole thing in one JSON object.
             if looks_like_api(data.get("prompt")):
                 if api is None:
-                    api, where = data["prompt"], f"{entry.location} {entry.key}"
+                    api = GraphDoc(entry, start, ("prompt",), data["prompt"])
                 if workflow is None and isinstance(data.get("workflow"), dict):
-                    workflow = data["workflow"]
+                    workflow = GraphDoc(entry, start, ("workflow",), data["workflow"])
                 continue
             if looks_like_api(data):
                 if api is None:
-                    api, where = data, f"{entry.location} {entry.key}"
+                    api = GraphDoc(entry, start, (), data)
                 continue
             if isinstance(data.get("nodes"), list) and "links" in data and workflow is None:
-                workflow = data
+                workflow = GraphDoc(entry, start, (), data)
             continue
         if label == "prompt" and api is None and looks_like_api(data):
-            api, where = data, f"{entry.location} {entry.key}"
+            api = GraphDoc(entry, start, (), data)
         elif label == "workflow" and workflow is None and isinstance(data, dict) and (
             isinstance(data.get("nodes"), list)
         ):
-            workflow = data
-    return api, workflow, where
+            workflow = GraphDoc(entry, start, (), data)
+    return api, workflow
+
+
+def find_graphs(raw: RawMetadata) -> tuple[Any, Any, str | None]:
+    """(API graph dict, editor workflow dict, where the API graph came from)."""
+    api, workflow = graph_documents(raw)
+    where = f"{api.entry.location} {api.entry.key}" if api is not None else None
+    return (api.data if api else None), (workflow.data if workflow else None), where
 
 
 def looks_like_api(data: Any) -> bool:
@@ -117,24 +141,9 @@ def score(raw: RawMetadata) -> float:
 
 def params_from_graphs(api: Any, workflow: Any, generator: str = NAME) -> GenParams:
     """Walk the API graph (or, failing that, the editor graph) into GenParams."""
-    from .graph import Graph
-    from .passes import walk
-    from .workflow import to_api
+    from .reading import walk_graphs
 
-    if api is not None:
-        result = walk(Graph.from_api(api))
-        if result.passes or workflow is None:
-            return result.to_params(generator)
-    if workflow is None:
-        raise ParseError("no ComfyUI graph found")
-    converted, notes = to_api(workflow)
-    result = walk(Graph.from_api(converted, "workflow"))
-    result.notes = [
-        "read from the editor graph (workflow chunk): the executed graph (prompt chunk) is absent",
-        *notes,
-        *result.notes,
-    ]
-    return result.to_params(generator)
+    return walk_graphs(api, workflow).result.to_params(generator)
 
 
 def _merge_saver_text(params: GenParams, text: str) -> GenParams:
@@ -163,9 +172,9 @@ def _merge_saver_text(params: GenParams, text: str) -> GenParams:
 
 
 def parse(raw: RawMetadata) -> GenParams:
-    api, workflow, _ = find_graphs(raw)
+    api_doc, wf_doc = graph_documents(raw)
     text = saver_text(raw)
-    if api is None and workflow is None:
+    if api_doc is None and wf_doc is None:
         if text is None:
             raise ParseError("no ComfyUI graph or saver text found")
         from ..a1111 import parse_text
@@ -176,8 +185,28 @@ def parse(raw: RawMetadata) -> GenParams:
         cfg = to_float(params.extra.get("CFG Scale"))
         if params.cfg_scale is None and cfg is not None:
             changes["cfg_scale"] = cfg
-        return params.model_copy(update=changes)
-    params = params_from_graphs(api, workflow)
+        params = params.model_copy(update=changes)
+        if params.origin is not None:  # written back by `edit`, which keeps "CFG Scale"
+            params.origin.dialect = NAME
+        return params
+    params = params_from_graphs(api_doc.data if api_doc else None,
+                                wf_doc.data if wf_doc else None)
     if text is not None:
         params = _merge_saver_text(params, text)
+    doc = api_doc or wf_doc
+    assert doc is not None and doc.entry.text is not None
+    from ...model_fields import Origin
+
+    # The graphs are written back by `edit`, which finds them again in the file.
+    params.origin = Origin(dialect=NAME, text=doc.entry.text, key=doc.entry.key)
     return params
+
+
+def edit(raw: RawMetadata, params: GenParams, *, node: str | None = None) -> Changes:
+    """Changes that write `params` (parsed from `raw`, then edited) back into the file's
+    ComfyUI graphs in place: the executed `prompt` graph and the editor `workflow` together
+    (editing.py). Raises UsageError, naming the field and the nodes, for a value that cannot be
+    located exactly; `node` picks among samplers that disagree."""
+    from .editing import edit as _edit
+
+    return _edit(raw, params, node=node)

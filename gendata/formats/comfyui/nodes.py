@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 OUTPUT_HINTS = ("save", "preview")
 # Inputs that hold an encoder's prompt text, most usual first.
-TEXT_KEYS = ("text", "prompt", "text_g", "t5xxl", "clip_l", "text_l", "Text", "string")
+TEXT_KEYS = ("text", "prompt", "text_g", "t5xxl", "clip_l", "text_l", "user_prompt", "bert",
+             "mt5xl", "clip_g", "llama", "Text", "string")
 # Inputs a value node (primitive, seed, string) hands on, most usual first.
 VALUE_KEYS = (
     "value",
@@ -105,9 +106,18 @@ def is_encoder(node: Node) -> bool:
     ct = node.class_type
     if "TextEncode" in ct or "CLIPText" in ct:
         return True
-    return any(k in node.inputs for k in ("text", "prompt", "text_g", "t5xxl")) and (
+    return any(k in node.inputs for k in ("text", "prompt", "text_g", "t5xxl", "user_prompt",
+                                           "bert")) and (
         "clip" in node.inputs or "opt_clip" in node.inputs
     )
+
+
+def is_generator(node: Node) -> bool:
+    """A node that makes the image from a prompt and a seed by itself, with no sampler
+    (ComfyUI's API nodes: FluxKontextProImageNode, StabilityStableImageSD_3_5Node, ...)."""
+    inp = node.inputs
+    return ("seed" in inp and ("prompt" in inp or "text" in inp)
+            and not is_encoder(node) and "positive" not in inp and "conditioning" not in inp)
 
 
 def is_output(node: Node) -> bool:
@@ -132,14 +142,3 @@ def make_lora(name: Any, strength_model: float | None, strength_clip: float | No
     weight = strength_clip if strength_clip is not None else strength_model
     unet = strength_model if strength_model is not None and strength_model != weight else None
     return Lora(name=name, weight=weight, unet_weight=unet)
-
-
-def dedupe(loras: list[Lora]) -> list[Lora]:
-    seen: set[tuple[str, float | None]] = set()
-    out: list[Lora] = []
-    for lo in loras:
-        key = (lo.name, lo.weight)
-        if key not in seen:
-            seen.add(key)
-            out.append(lo)
-    return out

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ...model import GenParams
     from .passes import Pass
+    from .walker import Site
 
 __all__ = ["GraphResult"]
 
@@ -22,6 +23,7 @@ class GraphResult:
 
     passes: list[Pass] = field(default_factory=list)
     vae: str | None = None
+    vae_site: Site | str | None = None
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     output: str | None = None

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from .graph import Graph, Link, Node, as_link
 from .nodes import CONTROL_VALUES, VALUE_KEYS, is_scalar
+from .widgets import OUTPUT_WIDGETS
 
-__all__ = ["STEP_BUDGET", "OutOfBudget", "Walker"]
+__all__ = ["STEP_BUDGET", "OutOfBudget", "Site", "Walker"]
 
 STEP_BUDGET = 400_000
 
@@ -27,7 +29,15 @@ class OutOfBudget(Exception):
     """The walk took its whole step budget; the result so far is partial."""
 
 
-_UNRESOLVED = object()
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Where a value the walk read sits in the graph: input `key` of node `node` (and, for
+    an input holding an object, such as rgthree's LoRA rows, its member `sub`). An edit
+    writes there."""
+
+    node: str
+    key: str
+    sub: str | None = None
 
 
 class Walker:
@@ -80,48 +90,72 @@ class Walker:
 
     def resolve(self, value: Any, what: str) -> Any:
         """A literal, or the literal a chain of value nodes (primitives, seeds) hands on."""
+        return self._chase(value, what, None)[0]
+
+    def trace(self, node: Node, key: str, what: str) -> tuple[Any, Site | str | None]:
+        """`node.inputs[key]` resolved like `resolve`, and where its literal sits: a Site,
+        or the reason it cannot be edited (it is computed by a node gendata cannot
+        evaluate, or its link leads nowhere); None when the input is absent."""
+        if key not in node.inputs:
+            return None, None
+        return self._chase(node.inputs[key], what, Site(node.id, key))
+
+    def _chase(self, value: Any, what: str, site: Site | str | None
+               ) -> tuple[Any, Site | str | None]:
         seen: set[str] = set()
         while True:
             link = as_link(value)
             if link is None:
-                return value
+                return value, site
             node = self.g.get(link[0])
             if node is None:
-                self.notes.append(f"{what} links to missing node {link[0]}")
-                return None
+                note = f"{what} links to missing node {link[0]}"
+                self.notes.append(note)
+                return None, note
             if node.id in seen:
-                self.notes.append(f"{what} follows a cycle of links at {node.label()}")
-                return None
+                note = f"{what} follows a cycle of links at {node.label()}"
+                self.notes.append(note)
+                return None, note
             seen.add(node.id)
             self.step()
-            nxt = self._value_of(node, link[1])
-            if nxt is _UNRESOLVED:
-                self.notes.append(
-                    f"{what} comes from {node.label()}, which gendata cannot evaluate"
-                )
-                return None
-            value = nxt
+            found = self._value_of(node, link[1])
+            if found is None:
+                note = f"{what} comes from {node.label()}, which gendata cannot evaluate"
+                self.notes.append(note)
+                return None, note
+            key, value = found
+            site = Site(node.id, key) if key is not None else (
+                f"{what} is computed by {node.label()}")
 
-    def _value_of(self, node: Node, slot: int) -> Any:
+    def _value_of(self, node: Node, slot: int) -> tuple[str | None, Any] | None:
+        """(input name, value) a value node hands on through output `slot`; (None, value)
+        for a value it computes (text joined by a concatenation node); None when gendata
+        cannot tell."""
         inp = node.inputs
+        by_slot = OUTPUT_WIDGETS.get(node.class_type)
+        if by_slot is not None:
+            key = by_slot.get(slot)
+            return (key, inp.get(key)) if key is not None and key in inp else None
         literals = {k: v for k, v in inp.items() if as_link(v) is None and is_scalar(v)}
         links = dict(node.links())
         ct = node.class_type.lower()
         if ("concat" in ct or "join" in ct or "combine" in ct) and "conditioning" not in ct:
-            return self._concat(node)
+            return None, self._concat(node)
         for key in VALUE_KEYS:
             if key in literals and not (
                 isinstance(literals[key], str) and literals[key] in CONTROL_VALUES
             ):
-                return literals[key]
+                return key, literals[key]
         for key in VALUE_KEYS:
             if key in links:
-                return inp[key]
+                return key, inp[key]
         if len(literals) == 1 and not links:
-            return next(iter(literals.values()))
+            key = next(iter(literals))
+            return key, literals[key]
         if len(links) == 1 and not literals:
-            return inp[next(iter(links))]
-        return _UNRESOLVED
+            key = next(iter(links))
+            return key, inp[key]
+        return None
 
     def _concat(self, node: Node) -> Any:
         sep = node.inputs.get("delimiter", node.inputs.get("separator", ""))

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from ... import api
 from ...errors import GenDataError
-from ...present import format_value, shorten
+from ...present import format_value, shorten, visible
 from .. import library
 from ..library import Item
 from .dialogs import ConfirmScreen
@@ -69,7 +69,7 @@ class DiffScreen(Screen[bool]):
 
     def on_mount(self) -> None:
         self._compute()
-        self.query_one(DataTable).focus()
+        self.set_focus(self.query_one(DataTable))
 
     def _compute(self) -> None:
         from ...diff import batch_diff
@@ -80,17 +80,18 @@ class DiffScreen(Screen[bool]):
         table.clear(columns=True)
         table.add_column("File", key="__file__")
         for name in res.varying:
-            table.add_column(name, key=name)
-        names = {it.path: it.name for it in self.items}
+            table.add_column(visible(name, ""), key=name)
+        names = {it.path: it.shown_name for it in self.items}
         for path, values in res.rows:
-            cells: list[Any] = [Text(names.get(path, path), no_wrap=True)]
+            cells: list[Any] = [Text(names.get(path, visible(path, "")), no_wrap=True)]
             for name in res.varying:
-                cells.append(Text(shorten(format_value(values.get(name)), 40), no_wrap=True))
+                cells.append(Text(shorten(visible(format_value(values.get(name)), ""), 40),
+                                  no_wrap=True))
             table.add_row(*cells, key=path)
         title = Text(f"{len(self.items)} files", style="bold")
         if res.varying:
             title.append(f" · {len(res.varying)} field(s) vary: ", style="bold")
-            title.append(", ".join(res.varying), style="yellow")
+            title.append(visible(", ".join(res.varying), ""), style="yellow")
             title.append(f" · {len(res.constant)} the same in all", style="dim")
         else:
             title.append(f" · no field varies: all {len(res.constant)} are the same in all",
@@ -122,8 +123,8 @@ class DiffScreen(Screen[bool]):
                              (1 if self.base_index == 0 else 0))
         left, right = Text(), Text()
         for label, attr in (("prompt", "prompt"), ("negative prompt", "negative_prompt")):
-            a = getattr(base.params, attr, "") if base.params else ""
-            b = getattr(other.params, attr, "") if other.params else ""
+            a = visible(getattr(base.params, attr, "") if base.params else "")
+            b = visible(getattr(other.params, attr, "") if other.params else "")
             if attr == "negative_prompt" and a == b:
                 continue
             la, ra = word_diff_texts(a, b)
@@ -133,7 +134,7 @@ class DiffScreen(Screen[bool]):
             right.append_text(ra if a != b else Text("(same)", style="dim"))
             left.append("\n")
             right.append("\n")
-        names = {it.path: it.name for it in self.items}
+        names = {it.path: it.shown_name for it in self.items}
         left_w.update(Text(f"base: {names.get(base.path, base.path)}\n", style="bold")
                       + left)
         right_w.update(Text(f"{names.get(other.path, other.path)}\n", style="bold") + right)
@@ -167,9 +168,9 @@ class DiffScreen(Screen[bool]):
             if ok:
                 self._apply(todo, name, value)
 
-        shown = shorten(format_value(value), 60)
+        shown = visible(shorten(format_value(value), 60), "")
         self.app.push_screen(ConfirmScreen(
-            f"Set {name} to {shown!r} in {len(todo)} of {len(paths)} marked files? "
+            f"Set {visible(name, '')} to {shown!r} in {len(todo)} of {len(paths)} marked files? "
             f"({len(paths) - len(todo)} already have it.) Pixels and other metadata are "
             "left untouched.", yes=f"Change {len(todo)} files"), done)
 

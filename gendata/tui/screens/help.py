@@ -14,30 +14,37 @@ from textual.widgets import Static
 HELP = """\
 [b]gendata — browse, edit and compare generation data[/b]
 
-[b]File list[/b]
+[b]File list[/b] (follows the disk: files written, added or deleted elsewhere show at once)
   up/down, pgup/pgdn   move through files (mouse: click, wheel)
   type, or /           filter by name and prompt text as you type (every word must
                        match); enter, escape or up/down go back to the list
+  q                    quit, while the filter is empty (/ first to search for "q…")
   escape               clear the filter
-  space                mark / unmark the file (for the batch diff)
+  space                mark / unmark the file (for the batch diff and ctrl+s)
   ctrl+g               mark every file in the current file's folder
   ctrl+a               mark every file shown (after filtering);  ctrl+u  clear marks
+  ctrl+s               set one field to one value in every marked file
   ctrl+d               batch diff of the marked files
   enter or ctrl+e      edit the file's generation data
-  ctrl+o               sort by name → date → seed → steps
+  ctrl+o               sort by name → date → seed → steps;  ctrl+r  reverse it
   ctrl+c               copy the infotext to the clipboard (OSC 52)
   ctrl+t               show / hide the image preview
-  ctrl+r               reload all files from disk
+  f5                   read all files again
   ctrl+p               command palette (every action by name)
   ? or f1              this help;   ctrl+q  quit
 
 [b]Edit[/b]
   tab / shift+tab      next / previous field; bad values are explained under the field
-  ctrl+s               save (atomic, lossless: pixels and other chunks untouched)
+  up / down            previous / next field (in a text box: from its first / last line)
+  ctrl+s               save (atomic, lossless: pixels and other chunks untouched); if
+                       the file changed on disk since, asks: reload, overwrite or cancel
   ctrl+z               undo the last unsaved edit;  ctrl+r  discard all unsaved edits
   f2 / f3              copy the form as infotext / paste an infotext into the form
   f5                   revert the file to its data when this session opened it
-  escape               back (asks before dropping unsaved edits)
+  escape               back (asks before dropping unsaved edits: save and leave,
+                       discard, or stay, the default)
+  \\x1b, \\u202e         control characters from the file, spelled out; typed so,
+                       they are written back as the character
 
 [b]Batch diff[/b]
   arrows               move between files (rows) and varying fields (columns);
