@@ -1,342 +1,331 @@
-"""Benchmark `gendata export` against plain loops over a realistic corpus (docs/batch.md).
+"""Benchmark `gendata export` against a Pillow loop, a bare chunk scan and exiftool on a library
+shaped like real WebUI output (benchmarks/corpus.py; results in docs/batch.md).
 
-Run by hand from the repository root:
+    apt-get install -y libimage-exiftool-perl     # exiftool, from Debian
+    python benchmarks/bench_export.py --root /tmp/gendata-bench          # builds it first
+    python benchmarks/bench_export.py --root /tmp/gendata-bench --rounds 5
 
-    python benchmarks/bench_export.py                 # 5,000 PNGs + 2,000 JPEG + 2,000 WebP
-    python benchmarks/bench_export.py --png 20000 --keep /tmp/corpus
+Every reader runs as its own process, whole (interpreter start and imports included), over
+the same folder, found by walking it, in the same run: each round runs every command once,
+in an order that rotates from round to round, so that a busy spell of the machine does not
+land on one of them; the table gives the median of the rounds and their spread. Then:
 
-It builds, in a temporary folder, 512x512 images shaped like Stable Diffusion output: PNGs
-with a real-size IDAT (~400 KB, copied from one Pillow-encoded noisy picture) and a
-`parameters` chunk (tEXt, or iTXt for the ~15% of prompts with Japanese words), JPEG and
-WebP files with the text in EXIF UserComment (UTF-16), 20-80-word prompts, LoRA tags, nested
-folders. Then, with the page cache warm, it prints files/s for:
+- correctness: `export -f csv`'s rows against the manifest corpus.py wrote: missing rows,
+  cells that differ, rows holding another file's values;
+- start-up: `python -c pass` and `gendata show --json one.png`, interleaved;
+- two workers against one: `-j 2` against `-j 1`, whole process and with the start-up (the
+  export of one file) taken off both;
+- cold cache: every file of the library dropped from the page cache (posix_fadvise
+  DONTNEED, no root needed) before each run of the export and of the bare scan;
+- memory: the peak resident size of the export over a fifth of the library and all of it.
 
-- `gendata export -f csv|jsonl` run as a subprocess: process start and imports included;
-- Pillow: `Image.open(p).info` in a loop (in-process: no start-up cost counted);
-- a bare chunk scan: read the PNG chunk headers up to IDAT, the text chunks' bytes, nothing
-  more (in-process);
-- exiftool -j, when it is installed;
-
-and the wall time of `python -c pass` beside `gendata show` of one file.
+gendata runs from this checkout with its bytecode cached in a temporary folder, as an
+installed copy would (`PYTHONDONTWRITEBYTECODE` is dropped for it).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import io
 import os
-import random
 import shutil
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
 import time
-import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-WORDS = [
-    "masterpiece", "best", "quality", "ultra", "detailed", "portrait", "of", "a", "woman", "man",
-    "girl", "knight", "wizard", "cat", "fox", "dragon", "castle", "forest", "city", "street",
-    "night", "rain", "snow", "sunset", "cinematic", "lighting", "volumetric", "fog", "bokeh",
-    "depth", "of", "field", "sharp", "focus", "8k", "photorealistic", "oil", "painting",
-    "watercolor", "anime", "illustration", "concept", "art", "trending", "on", "artstation",
-    "intricate", "elegant", "highly", "detailed", "smooth", "golden", "hour", "dramatic", "sky",
-    "reflections", "neon", "cyberpunk", "steampunk", "armor", "dress", "hat", "flowers",
-    "looking", "at", "viewer", "upper", "body", "full", "body", "close-up", "wide", "shot",
-    "from", "above", "smile", "long", "hair",
-]
-JAPANESE = ["猫", "城", "桜", "夜景", "着物", "少女", "テスト", "雨の街"]
-SAMPLERS = ["Euler a", "DPM++ 2M", "DPM++ SDE", "UniPC", "DDIM"]
+from corpus import build, infotext, load_manifest, make_corpus  # noqa: E402
 
+__all__ = ["infotext", "make_corpus"]  # what other benchmarks take from here
 
-def prompt(rng: random.Random) -> str:
-    words = [rng.choice(WORDS) for _ in range(rng.randint(20, 80))]
-    if rng.random() < 0.15:
-        words[rng.randrange(len(words))] = rng.choice(JAPANESE)
-    text = ", ".join(" ".join(words[i:i + 3]) for i in range(0, len(words), 3))
-    if rng.random() < 0.5:
-        text += f", <lora:style_{rng.randint(1, 40)}:{rng.choice([0.4, 0.6, 0.8, 1])}>"
-    if rng.random() < 0.3:
-        text = f"({text.split(',')[0]}:1.2)," + text
-    return text
+SUFFIXES = (".png", ".jpg", ".webp")
 
+# The readers compared with gendata, each a whole Python process walking the folder.
+WALK = """
+import os, sys
+def files(root):
+    for folder, subs, names in os.walk(root):
+        subs.sort()
+        for name in sorted(names):
+            if name.endswith((".png", ".jpg", ".webp")):
+                yield os.path.join(folder, name)
+"""
 
-def infotext(rng: random.Random) -> str:
-    w, h = rng.choice([(512, 512), (512, 768), (768, 512)])
-    line = (f"Steps: {rng.randint(20, 40)}, Sampler: {rng.choice(SAMPLERS)}, "
-            f"Schedule type: Karras, CFG scale: {rng.choice([5, 6.5, 7, 8])}, "
-            f"Seed: {rng.randint(0, 2**32 - 1)}, Size: {w}x{h}, Model hash: 6ce0161689, "
-            f"Model: v1-5-pruned-emaonly, VAE hash: 735e4c3a44, VAE: vae-ft-mse.safetensors, "
-            f"Clip skip: 2")
-    if rng.random() < 0.3:
-        line += (", Denoising strength: 0.4, Hires upscale: 2, Hires steps: 10, "
-                 "Hires upscaler: R-ESRGAN 4x+")
-    if rng.random() < 0.2:
-        line += ', ADetailer model: face_yolov8n.pt, ADetailer prompt: "smile, detailed eyes"'
-    line += ", Version: v1.10.1"
-    neg = "lowres, bad anatomy, bad hands, text, error, missing fingers, worst quality"
-    return f"{prompt(rng)}\nNegative prompt: {neg}\n{line}"
-
-
-def _chunk(ctype: bytes, data: bytes) -> bytes:
-    return struct.pack(">I4s", len(data), ctype) + data + struct.pack(
-        ">I", zlib.crc32(data, zlib.crc32(ctype)))
-
-
-def _picture(rng: random.Random):
-    from PIL import Image
-
-    noise = bytes(rng.getrandbits(8) & 0x3F for _ in range(512 * 512 * 3))
-    base = Image.linear_gradient("L").resize((512, 512)).convert("RGB")
-    return Image.blend(base, Image.frombytes("RGB", (512, 512), noise), 0.5)
-
-
-def make_corpus(root: Path, n_png: int, n_jpeg: int, n_webp: int, seed: int = 1) -> list[Path]:
-    """Write the corpus under `root` in nested folders; return the file list."""
-    import piexif
-
-    sys.path.insert(0, str(ROOT))
-    from gendata.containers.exif import encode_user_comment
-
-    rng = random.Random(seed)
-    pic = _picture(rng)
-    buf = io.BytesIO()
-    pic.save(buf, "PNG")
-    png = buf.getvalue()
-    # IHDR .. IDAT .. IEND of the base picture; the text chunk goes after IHDR.
-    ihdr_end = 8 + 12 + 13
-    head, body = png[:ihdr_end], png[ihdr_end:]
-
-    def exif_block(text: str) -> bytes:
-        """The TIFF block, without the `Exif\\0\\0` header piexif puts before it."""
-        block = piexif.dump({"Exif": {piexif.ExifIFD.UserComment: encode_user_comment(text)}})
-        return block[6:] if block.startswith(b"Exif\0\0") else block
-
-    buf = io.BytesIO()
-    pic.save(buf, "JPEG", quality=90)
-    jpeg_body = buf.getvalue()[2:]  # after SOI
-    buf = io.BytesIO()
-    pic.save(buf, "WEBP", quality=90, exif=exif_block("x"))
-    webp = buf.getvalue()
-    webp_chunks = []
-    pos = 12
-    while pos < len(webp):
-        ctype, size = webp[pos:pos + 4], struct.unpack("<I", webp[pos + 4:pos + 8])[0]
-        webp_chunks.append((ctype, webp[pos + 8:pos + 8 + size]))
-        pos += 8 + size + (size & 1)
-
-    def webp_with(text: str) -> bytes:
-        out = b""
-        for ctype, data in webp_chunks:
-            if ctype == b"EXIF":
-                data = exif_block(text)
-            out += ctype + struct.pack("<I", len(data)) + data + (b"\0" if len(data) & 1 else b"")
-        return b"RIFF" + struct.pack("<I", len(out) + 4) + b"WEBP" + out
-
-    files: list[Path] = []
-    total = n_png + n_jpeg + n_webp
-    for i in range(total):
-        folder = root / f"{i % 10:02d}" / f"batch_{(i // 10) % 7}"
-        folder.mkdir(parents=True, exist_ok=True)
-        text = infotext(rng)
-        if i < n_png:
-            try:
-                chunk = _chunk(b"tEXt", b"parameters\0" + text.encode("latin-1"))
-            except UnicodeEncodeError:
-                chunk = _chunk(b"iTXt", b"parameters\0\0\0\0\0" + text.encode("utf-8"))
-            path, data = folder / f"{i:06d}.png", head + chunk + body
-        elif i < n_png + n_jpeg:
-            exif = exif_block(text)
-            app1 = b"\xff\xe1" + struct.pack(">H", len(exif) + 8) + b"Exif\0\0" + exif
-            path, data = folder / f"{i:06d}.jpg", b"\xff\xd8" + app1 + jpeg_body
+# What a script using Pillow does to get the text: `.info` for PNG, the EXIF IFD for the rest.
+PILLOW = WALK + """
+from PIL import Image
+found = 0
+for p in files(sys.argv[1]):
+    with Image.open(p) as im:
+        if p.endswith(".png"):
+            text = im.info.get("parameters")
         else:
-            path, data = folder / f"{i:06d}.webp", webp_with(text)
-        path.write_bytes(data)
-        files.append(path)
-    return files
+            text = im.getexif().get_ifd(0x8769).get(0x9286)
+    found += text is not None
+print(found)
+"""
+
+# The floor for Python: read the chunk or segment headers up to the image data, take the
+# text, split it into prompt and entries, and nothing else (no checks, no text after IDAT).
+BARE = WALK + """
+import struct
+unpack = struct.unpack
+def png(f):
+    f.seek(8)
+    while True:
+        length, ctype = unpack(">I4s", f.read(8))
+        if ctype == b"IDAT" or ctype == b"IEND":
+            return None
+        if ctype == b"tEXt" or ctype == b"iTXt":
+            data = f.read(length)
+            key, _, rest = data.partition(b"\\0")
+            if ctype == b"iTXt":
+                rest = rest[2:].split(b"\\0", 2)[2]
+            return rest.decode("utf-8", "replace")
+        f.seek(length + 4, 1)
+def jpeg(f):
+    f.seek(2)
+    while True:
+        marker, length = unpack(">2sH", f.read(4))
+        data = f.read(length - 2)
+        if marker == b"\\xff\\xe1" and data.startswith(b"Exif"):
+            return exif(data)
+        if marker == b"\\xff\\xda":
+            return None
+def webp(f):
+    f.seek(12)
+    while True:
+        head = f.read(8)
+        if len(head) < 8:
+            return None
+        fourcc, length = head[:4], unpack("<I", head[4:])[0]
+        if fourcc == b"EXIF":
+            return exif(f.read(length))
+        f.seek(length + (length & 1), 1)
+def exif(data):
+    at = data.find(b"UNICODE\\0")
+    return None if at < 0 else data[at + 8:].decode("utf-16-be", "replace")
+found = 0
+for p in files(sys.argv[1]):
+    with open(p, "rb") as f:
+        head = f.read(4)
+        text = png(f) if head == b"\\x89PNG" else jpeg(f) if head[:2] == b"\\xff\\xd8" else webp(f)
+    if text:
+        head, _, line = text.rpartition("\\n")
+        found += len(line.split(", ")) > 2
+print(found)
+"""
+
+PYC_DIR = tempfile.mkdtemp(prefix="gendata-pyc-")
+ENV = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONPYCACHEPREFIX=PYC_DIR)
+ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+PY = sys.executable
+GD = [PY, "-m", "gendata"]
 
 
-def bare_scan(files: list[Path]) -> int:
-    """Read each PNG's chunk headers up to IDAT and its text chunks; the floor for Python."""
-    found = 0
-    for p in files:
-        with open(p, "rb") as f:
-            f.read(8)
-            while True:
-                head = f.read(8)
-                if len(head) < 8:
-                    break
-                length, ctype = struct.unpack(">I4s", head)
-                if ctype == b"IDAT":
-                    break
-                if ctype in (b"tEXt", b"iTXt", b"zTXt"):
-                    f.read(length + 4)
-                    found += 1
-                else:
-                    f.seek(length + 4, 1)
-    return found
-
-
-def pillow_loop(files: list[Path]) -> int:
-    from PIL import Image
-
-    n = 0
-    for p in files:
-        with Image.open(p) as im:
-            n += len(im.info)
-            if p.suffix != ".png":
-                n += len(im.getexif())
-    return n
-
-
-def timed(fn, *args) -> float:
+def run(cmd: list[str], env: dict[str, str] | None = None) -> float:
+    """Wall seconds of one command, from start to exit. It runs in the checkout named by
+    the environment's PYTHONPATH: `python -m` puts the working folder first on sys.path."""
+    env = env or ENV
     t = time.perf_counter()
-    fn(*args)
-    return time.perf_counter() - t
-
-
-def child_env() -> dict[str, str]:
-    """The environment gendata runs in: the checkout on the path and, as for an installed
-    package (pip compiles it), its bytecode cached: in a folder of its own, so the checkout
-    stays clean, and even when PYTHONDONTWRITEBYTECODE is set here (`--no-pyc` keeps that:
-    then every start compiles gendata's sources, ~30 ms)."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    if PYC_DIR is not None:
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env["PYTHONPYCACHEPREFIX"] = PYC_DIR
-    return env
-
-
-PYC_DIR: str | None = None
-
-
-def run_cmd(cmd: list[str]) -> float:
-    env = child_env()
-    t = time.perf_counter()
-    res = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                         text=True, check=False)
+    proc = subprocess.run(cmd, env=env, cwd=env["PYTHONPATH"], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, check=False)
     took = time.perf_counter() - t
-    if res.returncode not in (0, 1):
-        raise SystemExit(f"{' '.join(cmd)} failed: {res.stderr[-2000:]}")
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr[-2000:]!r}")
     return took
 
 
-def best(n: int, fn) -> float:
-    return min(fn() for _ in range(n))
+def rounds(commands: dict[str, Callable[[], float]], n: int) -> dict[str, list[float]]:
+    """Run every command once per round, the order rotating by one each round."""
+    names = list(commands)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(n):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            times[name].append(commands[name]())
+    return times
+
+
+def spread(ts: list[float]) -> str:
+    return f"{statistics.median(ts):7.3f} s  ({min(ts):.3f}-{max(ts):.3f})"
+
+
+def drop_cache(files: list[str]) -> None:
+    for p in files:
+        fd = os.open(p, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+
+
+def warm(files: list[str]) -> None:
+    for p in files:
+        with open(p, "rb") as f:
+            while f.read(1 << 20):
+                pass
+
+
+def check_rows(root: Path, manifest: dict[str, dict[str, str]]) -> tuple[int, int, int, int]:
+    """(rows, missing or extra rows, wrong cells, rows with another file's values)."""
+    with tempfile.NamedTemporaryFile(suffix=".csv") as out:
+        subprocess.run([*GD, "export", "-q", "-r", "-f", "csv", "-o", out.name, str(root)],
+                       env=ENV, cwd=ROOT, check=False)
+        rows = list(csv.DictReader(io.StringIO(Path(out.name).read_text(encoding="utf-8"),
+                                               newline="")))
+    seeds = {cells["seed"]: rel for rel, cells in manifest.items()}
+    seen: set[str] = set()
+    wrong = foreign = 0
+    for row in rows:
+        rel = os.path.relpath(row["path"], root)
+        seen.add(rel)
+        want = manifest.get(rel)
+        if want is None:
+            continue
+        if seeds.get(row["seed"], rel) != rel:
+            foreign += 1
+        extra = {k for k in row if k.startswith("extra.") and row[k]}
+        for col in extra - want.keys():
+            wrong += 1
+            print(f"  {rel}: unexpected {col} = {row[col]!r}")
+        for col, value in want.items():
+            if row.get(col, "") != value:
+                wrong += 1
+                if wrong <= 10:
+                    print(f"  {rel}: {col} = {row.get(col)!r}, want {value!r}")
+    missing = len(set(manifest) ^ seen)
+    return len(rows), missing, wrong, foreign
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--png", type=int, default=5000)
-    ap.add_argument("--jpeg", type=int, default=2000)
-    ap.add_argument("--webp", type=int, default=2000)
-    ap.add_argument("--repeat", type=int, default=3, help="best of N runs")
-    ap.add_argument("--keep", type=Path, help="build the corpus here and keep it")
-    ap.add_argument("--reuse", type=Path,
-                    help="use the corpus an earlier --keep built here (build it if absent)")
-    ap.add_argument("--jobs", type=int, default=None)
-    ap.add_argument("--no-pyc", action="store_true",
-                    help="run gendata without cached bytecode when PYTHONDONTWRITEBYTECODE "
-                         "is set (as from a source tree that cannot write __pycache__)")
-    ap.add_argument("--only", choices=["png", "jpeg", "webp"], action="append",
-                    help="measure only these kinds (repeatable)")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n"))
+    ap.add_argument("--root", "--keep", type=Path,
+                    default=Path(tempfile.gettempdir()) / "gendata-bench",
+                    help="the library (built here when it holds no manifest.jsonl)")
+    ap.add_argument("--png", type=int, default=3000)
+    ap.add_argument("--jpeg", type=int, default=1000)
+    ap.add_argument("--webp", type=int, default=1000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--baseline", type=Path,
+                    help="another gendata checkout (an older commit) whose export runs in the "
+                         "same rounds, for a before/after comparison")
+    ap.add_argument("--skip", action="append", default=[],
+                    choices=["exiftool", "cold", "startup", "memory", "check"])
     args = ap.parse_args()
-    global PYC_DIR
-    if not args.no_pyc:
-        PYC_DIR = tempfile.mkdtemp(prefix="gendata-pyc-")
+    root: Path = args.root
+    if not (root / "manifest.jsonl").exists():
+        root.mkdir(parents=True, exist_ok=True)
+        t = time.perf_counter()
+        build(root, args.png, args.jpeg, args.webp)
+        print(f"built {root} in {time.perf_counter() - t:.0f} s")
+    manifest = load_manifest(root)
+    files = sorted(str(root / rel) for rel in manifest)
+    n = len(files)
+    size = sum(os.path.getsize(p) for p in files)
+    kinds = {s: sum(p.endswith(s) for p in files) for s in SUFFIXES}
+    print(f"library: {n} files ({', '.join(f'{c} {s[1:]}' for s, c in kinds.items())}), "
+          f"{size / 2**20:,.0f} MiB, {root}")
+    print(f"cores: {len(os.sched_getaffinity(0))}; load average at start: "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    exiftool = shutil.which("exiftool") if "exiftool" not in args.skip else None
+    export = [*GD, "export", "-q", "-r", "-f", "csv", "-o", os.devnull, str(root)]
+    warm(files)
+    run([*GD, "show", "--json", files[0]])  # fills the bytecode cache, as an install does
 
-    tmp = None
-    reused = bool(args.reuse and any((args.reuse / f"{k}.list").exists()
-                                     for k in ("png", "jpeg", "webp")))
-    if reused:
-        root = args.reuse
-    elif args.keep or args.reuse:
-        root = args.keep or args.reuse
-        if root.exists():
-            shutil.rmtree(root)
-        root.mkdir(parents=True)
-    else:
-        tmp = tempfile.mkdtemp(prefix="gendata-bench-")
-        root = Path(tmp)
-    try:
-        if reused:
-            files = [Path(p) for kind in ("png", "jpeg", "webp")
-                     if (root / f"{kind}.list").exists()
-                     for p in (root / f"{kind}.list").read_text(encoding="utf-8").splitlines()]
-            print(f"corpus: {len(files)} files reused from {root}; cores: {os.cpu_count()}")
-        else:
-            t = time.perf_counter()
-            files = make_corpus(root, args.png, args.jpeg, args.webp)
-            size = sum(p.stat().st_size for p in files)
-            print(f"corpus: {len(files)} files, {size / 2**20:.0f} MiB in {root} "
-                  f"(built in {time.perf_counter() - t:.1f} s); cores: {os.cpu_count()}")
-        groups = {
-            "png": [p for p in files if p.suffix == ".png"],
-            "jpeg": [p for p in files if p.suffix == ".jpg"],
-            "webp": [p for p in files if p.suffix == ".webp"],
-        }
-        for kind, group in groups.items():  # the export's input, and what --reuse finds
-            if group:
-                (root / f"{kind}.list").write_text("\n".join(map(str, group)) + "\n",
-                                                   encoding="utf-8")
-        for p in files:  # warm the page cache for what the readers look at
-            with open(p, "rb") as f:
-                f.read(65536)
-        gd = [sys.executable, "-m", "gendata"]
-        jobs = ["-j", str(args.jobs)] if args.jobs else []
-        exiftool = shutil.which("exiftool")
-        rows: list[tuple[str, str, int, float]] = []
-        # One untimed run so that the bytecode cache is filled, as after an install.
-        run_cmd([*gd, "show", "--json", str(files[0])])
-        run_cmd([*gd, "show", str(files[0])])
-        run_cmd([*gd, "export", "-q", "-o", os.devnull, str(files[0])])
-        for kind, group in groups.items():
-            if not group or (args.only and kind not in args.only):
-                continue
-            lst = root / f"{kind}.list"
-            n = len(group)
-            for fmt in ("csv", "jsonl"):
-                took = best(args.repeat, lambda fmt=fmt, lst=lst: run_cmd(
-                    ["sh", "-c", f'"$@" < "{lst}"', "sh", *gd, "export", "-q", "-f", fmt,
-                     *jobs, "-o", os.devnull, "-"]))
-                rows.append((kind, f"gendata export -f {fmt} (process)", n, took))
-            rows.append((kind, "Pillow Image.open(p).info loop", n,
-                         best(args.repeat, lambda g=group: timed(pillow_loop, g))))
-            if kind == "png":
-                rows.append((kind, "bare chunk scan loop", n,
-                             best(args.repeat, lambda g=group: timed(bare_scan, g))))
-            if exiftool:
-                rows.append((kind, "exiftool -j (process)", n, best(1, lambda lst=lst: run_cmd(
-                    ["sh", "-c", f'"$@" < "{lst}"', "sh", exiftool, "-j", "-@", "-"]))))
-        print(f"\n{'kind':5} {'reader':40} {'files':>6} {'seconds':>8} {'files/s':>9}")
-        for kind, name, n, took in rows:
-            print(f"{kind:5} {name:40} {n:6d} {took:8.3f} {n / took:9,.0f}")
-        if not exiftool:
-            print("(exiftool not installed: skipped)")
+    if "check" not in args.skip:
+        total, missing, wrong, foreign = check_rows(root, manifest)
+        print(f"\ncorrectness (export -r -f csv against the manifest): {total} rows, "
+              f"{missing} missing or extra, {wrong} wrong cells, {foreign} rows with "
+              "another file's values")
 
-        one = str(groups["png"][0] if groups["png"] else files[0])
-        env = child_env()
+    one = [*GD, "export", "-q", "-f", "csv", "-o", os.devnull, files[0]]
+    commands: dict[str, Callable[[], float]] = {
+        "gendata export -r -f csv": lambda: run(export),
+        "gendata export -r -f csv -j 1": lambda: run([*export, "-j", "1"]),
+        "gendata export -r -f jsonl": lambda: run([*export, "-f", "jsonl"]),
+        "gendata export (one file)": lambda: run(one),
+        "Pillow .info/getexif loop": lambda: run([PY, "-c", PILLOW, str(root)]),
+        "bare chunk scan + split": lambda: run([PY, "-c", BARE, str(root)]),
+    }
+    if args.baseline:
+        base_env = dict(ENV, PYTHONPATH=str(args.baseline.resolve()),
+                        PYTHONPYCACHEPREFIX=PYC_DIR + "-baseline")
+        run([*GD, "show", "--json", files[0]], base_env)
+        commands["baseline export -r -f csv"] = lambda: run(export, base_env)
+    if exiftool:
+        commands["exiftool -j -r"] = lambda: run([exiftool, "-j", "-q", "-r", str(root)])
+    times = rounds(commands, args.rounds)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print(f"\nwarm cache, whole process, median of {args.rounds} rounds (min-max):")
+    for name, ts in times.items():
+        rate = "" if "one file" in name else f"{n / statistics.median(ts):9,.0f} files/s"
+        print(f"  {name:32} {spread(ts)} {rate}")
+    gd = med["gendata export -r -f csv"]
+    print(f"  export -f csv / Pillow loop: {med['Pillow .info/getexif loop'] / gd:.2f}x; "
+          f"/ bare scan: {med['bare chunk scan + split'] / gd:.2f}x"
+          + (f"; / exiftool: {med['exiftool -j -r'] / gd:.1f}x" if exiftool else
+             "; exiftool not installed (apt-get install -y libimage-exiftool-perl)"))
+    j1, start = med["gendata export -r -f csv -j 1"], med["gendata export (one file)"]
+    print(f"  two workers (-j 2, the default here) against -j 1: {j1 / gd:.2f}x whole process, "
+          f"{(j1 - start) / (gd - start):.2f}x without the start-up ({start * 1000:.0f} ms)")
 
-        def wall(cmd: list[str]) -> float:
-            ts = []
-            for _ in range(7):
-                t = time.perf_counter()
-                subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=False)
-                ts.append(time.perf_counter() - t)
-            return statistics.median(ts) * 1000
+    if "startup" not in args.skip:
+        show = [*GD, "show", "--json", files[0]]
+        lean = [PY, "-S", *GD[1:], "show", "--json", files[0]]
+        st = rounds({"python -c pass": lambda: run([PY, "-c", "pass"]),
+                     "gendata show --json one.png": lambda: run(show),
+                     "python -S -c pass": lambda: run([PY, "-S", "-c", "pass"]),
+                     "python -S -m gendata show --json": lambda: run(lean)}, 21)
+        med = {k: statistics.median(v) for k, v in st.items()}
+        print("\nstart-up, median of 21 interleaved (min-max); -S: without site's .pth files:")
+        for name, ts in st.items():
+            print(f"  {name:34} {med[name] * 1000:5.1f} ms "
+                  f"({min(ts) * 1000:.1f}-{max(ts) * 1000:.1f})")
+        plain = med["gendata show --json one.png"] / med["python -c pass"]
+        lean = med["python -S -m gendata show --json"] / med["python -S -c pass"]
+        print(f"  show --json / python -c pass: {plain:.2f}x; with -S: {lean:.2f}x")
 
-        print(f"\nstart-up (median of 7): python -c pass {wall([sys.executable, '-c', 'pass']):.0f}"
-              f" ms; gendata show one.png {wall([*gd, 'show', one]):.0f} ms; "
-              f"gendata show --json one.png {wall([*gd, 'show', '--json', one]):.0f} ms")
-    finally:
-        if tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
-        if PYC_DIR:
-            shutil.rmtree(PYC_DIR, ignore_errors=True)
+    if "cold" not in args.skip:
+        def cold(cmd: list[str]) -> Callable[[], float]:
+            def go() -> float:
+                drop_cache(files)
+                return run(cmd)
+            return go
+
+        ct = rounds({"gendata export -r -f csv": cold(export),
+                     "bare chunk scan + split": cold([PY, "-c", BARE, str(root)])}, args.rounds)
+        print(f"\ncold cache (all files dropped before each run), median of {args.rounds}:")
+        for name, ts in ct.items():
+            print(f"  {name:32} {spread(ts)} {n / statistics.median(ts):9,.0f} files/s")
+        ratio = (statistics.median(ct["gendata export -r -f csv"])
+                 / statistics.median(ct["bare chunk scan + split"]))
+        print(f"  export / bare scan: {ratio:.2f}x the time")
+        warm(files)
+
+    if "memory" not in args.skip:
+        part = "".join(p + "\n" for p in files[:n // 5]).encode()
+        whole = "".join(p + "\n" for p in files).encode()
+        cmd = [*GD, "export", "-q", "-f", "csv", "-o", os.devnull, "-"]
+        rss = []
+        for data in (part, whole):
+            script = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], "
+                      "stdin=sys.stdin); print(resource.getrusage("
+                      "resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)")
+            res = subprocess.run([PY, "-c", script, *cmd], input=data, env=ENV, cwd=ROOT,
+                                 capture_output=True, check=False)
+            rss.append(int(res.stderr.split()[-1]))
+        print(f"\npeak RSS of the export's largest process: {rss[0] / 1024:.1f} MiB for "
+              f"{n // 5} files, {rss[1] / 1024:.1f} MiB for {n}")
+    print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    shutil.rmtree(PYC_DIR, ignore_errors=True)
+    shutil.rmtree(PYC_DIR + "-baseline", ignore_errors=True)
 
 
 if __name__ == "__main__":

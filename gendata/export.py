@@ -18,19 +18,25 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import marshal
 import os
-import pickle
-import re
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from typing import IO, Any, BinaryIO
 
-from .batch import map_files, read_one
+from .batch import map_chunks, read_ahead, read_one
 from .containers.files import FileIdentity
 from .csvenc import csv_line, csv_quote, csv_text, csv_value
 from .errors import UsageError
+from .export_writers import (
+    _EXTRA_ALL,
+    JsonArrayWriter,
+    _LineWriter,
+    _sorted_keys,
+    _SpillCsvWriter,
+    escape_surrogates,
+)
 from .jsonenc import json_text
 
 __all__ = [
@@ -68,7 +74,6 @@ CSV_COLUMNS: tuple[str, ...] = (
     "warnings", "error",
 )
 
-_EXTRA_ALL = "extra.*"  # placeholder for "every extra.<key> column, sorted"
 
 
 def _known_field(name: str) -> bool:
@@ -216,6 +221,21 @@ def select_fields(obj: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any
     return out
 
 
+@lru_cache(maxsize=16)
+def _csv_plan(opts: ExportOptions) -> tuple[Callable[[dict[str, Any]], str] | None,
+                                            Callable[[dict[str, Any]], str] | None, bool]:
+    """(encoder of the cells before the extra columns, of those after, whether the extras
+    are spilled) for `opts`, worked out once per export instead of once per file."""
+    cols = opts.columns()
+    guard = opts.formula_guard
+    if _EXTRA_ALL not in cols:
+        return _line_encoder(tuple(cols), guard), None, False
+    i = cols.index(_EXTRA_ALL)
+    before = _line_encoder(tuple(cols[:i]), guard) if i else None
+    after = _line_encoder(tuple(cols[i + 1:]), guard) if i + 1 < len(cols) else None
+    return before, after, True
+
+
 def encode(path: str, opts: ExportOptions) -> tuple[str, Any, str | None]:
     """Read one file and return (path, output payload, error or None).
 
@@ -228,110 +248,40 @@ def encode(path: str, opts: ExportOptions) -> tuple[str, Any, str | None]:
         if opts.fields is not None:
             obj = select_fields(obj, opts.fields)
         return rec.path, json_text(obj), rec.error
-    cols = opts.columns()
+    before, after, spilled = _csv_plan(opts)
+    if not spilled:
+        return rec.path, escape_surrogates(before(obj)), rec.error  # type: ignore[misc]
     guard = opts.formula_guard
-    if _EXTRA_ALL not in cols:
-        return rec.path, escape_surrogates(_line_encoder(tuple(cols), guard)(obj)), rec.error
-    i = cols.index(_EXTRA_ALL)
-    before = _line_encoder(tuple(cols[:i]), guard)(obj) if i else ""
-    after = _line_encoder(tuple(cols[i + 1:]), guard)(obj) if i + 1 < len(cols) else ""
     extras = {escape_surrogates(k): escape_surrogates(csv_text(v, guard))
               for k, v in obj["extra"].items()}
-    return (rec.path, (escape_surrogates(before), escape_surrogates(after), extras),
-            rec.error)
+    return (rec.path, (escape_surrogates(before(obj)) if before else "",
+                       escape_surrogates(after(obj)) if after else "", extras), rec.error)
 
 
-# --- writers (run in this process) ----------------------------------------------------------
+def encode_chunk(paths: list[str], opts: ExportOptions
+                 ) -> tuple[Any, int, list[tuple[int, str, str]]]:
+    """`encode` every file of a chunk, in a worker: (the chunk's rows in the form its writer
+    takes them, how many there are, (index, path, error) of those that failed).
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def escape_surrogates(text: str) -> str:
-    """`text` with every lone surrogate written as the six characters `\\udcff`: the CSV
-    form of what jsonenc writes as a JSON escape (docs/guide.md#file-names-that-are-not-utf-8).
-
-    Python reads a file name that is not UTF-8 with each undecodable byte as a lone
-    surrogate (U+DC80-U+DCFF, `os.fsdecode`), and a file's JSON can escape one (`"\\ud800"`);
-    neither can be written as UTF-8.
-    """
-    if text.isascii() or _SURROGATE.search(text) is None:
-        return text
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-class JsonArrayWriter:
-    """One JSON array, an element a line: `write` takes each element's JSON text as it comes;
-    `close` ends the array, so stopping early still leaves valid JSON. The layout of
-    `export -f json` and of every command's `-f json` output."""
-
-    def __init__(self, out: IO[str]) -> None:
-        self.out = out
-        self.sep = "[\n"
-
-    def write(self, payload: str) -> None:
-        self.out.write(self.sep + payload)
-        self.sep = ",\n"
-
-    def close(self) -> None:
-        self.out.write("[]\n" if self.sep == "[\n" else "\n]\n")
+    The rows go back to the writing process as one object per chunk, not one per file: a
+    list of output lines, or for spilled CSV one marshal block of them and the extra keys
+    they use, which the writer copies to its spill file as it is."""
+    rows: list[Any] = []
+    failures: list[tuple[int, str, str]] = []
+    for i, path in enumerate(read_ahead(paths)):
+        rec_path, payload, error = encode(path, opts)
+        rows.append(payload)
+        if error:
+            failures.append((i, rec_path, error))
+    if opts.fmt == "csv" and _csv_plan(opts)[2]:
+        keys: set[str] = set()
+        for row in rows:
+            keys.update(row[2])
+        return (marshal.dumps(rows), tuple(keys)), len(rows), failures
+    return rows, len(rows), failures
 
 
-class _LineWriter:
-    def __init__(self, out: IO[str], header: str | None = None, end: str = "\n") -> None:
-        self.out = out
-        self.end = end
-        if header is not None:
-            out.write(escape_surrogates(header) + end)
-
-    def write(self, payload: str) -> None:
-        self.out.write(payload + self.end)
-
-    def close(self) -> None:
-        pass
-
-
-class _SpillCsvWriter:
-    """CSV with one column per extra key: rows go to a temporary file until every key is
-    known; `close` writes the header and then the rows, each padded to the full key list."""
-
-    def __init__(self, out: IO[str], cols: list[str], guard: bool = True) -> None:
-        self.out = out
-        self.guard = guard
-        i = cols.index(_EXTRA_ALL)
-        self.before, self.after = cols[:i], cols[i + 1:]
-        self.keys: set[str] = set()
-        self.spill = tempfile.TemporaryFile(prefix="gendata-export-")  # noqa: SIM115
-        self.rows = 0
-
-    def write(self, payload: tuple[str, str, dict[str, str]]) -> None:
-        # One pickle per row, each with its own memo: a shared Pickler whose memo is cleared
-        # between rows numbers its memo entries from 0 again while a shared Unpickler keeps
-        # counting, so a row that repeats an object (two extras with the same one-character
-        # value) would read back another row's cell.
-        self.keys.update(payload[2])
-        pickle.dump(payload, self.spill, pickle.HIGHEST_PROTOCOL)
-        self.rows += 1
-
-    def close(self) -> None:
-        keys = _sorted_keys(self.keys)
-        header = [*self.before, *(f"extra.{k}" for k in keys), *self.after]
-        out = self.out
-        out.write(escape_surrogates(csv_line(header, self.guard)) + "\r\n")
-        self.spill.seek(0)
-        nb, na = bool(self.before), bool(self.after)
-        for _ in range(self.rows):
-            before, after, extras = pickle.load(self.spill)
-            cells = [extras.get(k, "") for k in keys]
-            if nb:
-                cells.insert(0, before)
-            if na:
-                cells.append(after)
-            out.write((",".join(cells) or '""') + "\r\n")
-        self.spill.close()
-
-
-def _sorted_keys(keys: Iterable[str]) -> list[str]:
-    return sorted(keys, key=lambda k: (k.casefold(), k))
+# --- writers (run in this process): gendata/export_writers.py --------------------------------
 
 
 def csv_columns(records: Iterable[dict[str, Any]], options: ExportOptions | None = None
@@ -377,17 +327,31 @@ def export(files: Iterable[str], out: IO[str], options: ExportOptions | None = N
     opts = options or ExportOptions()
     summary = summary if summary is not None else ExportSummary()
     writer = _writer(out, opts)
-    results = map_files(partial(encode, opts=opts), files, jobs=jobs, ordered=ordered)
+    results = map_chunks(partial(encode_chunk, opts=opts), files, jobs=jobs, ordered=ordered)
+    per_row = progress is not None or should_stop is not None
     try:
-        for path, payload, error in results:
-            writer.write(payload)
-            summary.count += 1
-            if error:
-                summary.add_failure(path, error)
-            if progress is not None and summary.count % 32 == 0:
-                progress(summary)
-            if should_stop is not None and should_stop():
-                summary.interrupted = True
+        for rows, n, failures in results:
+            take = n
+            if not per_row:
+                summary.count += n
+                for _i, path, error in failures:
+                    summary.add_failure(path, error)
+            else:
+                failed = iter(failures)
+                nxt = next(failed, None)
+                for i in range(n):
+                    summary.count += 1
+                    if nxt is not None and nxt[0] == i:
+                        summary.add_failure(nxt[1], nxt[2])
+                        nxt = next(failed, None)
+                    if progress is not None and summary.count % 32 == 0:
+                        progress(summary)
+                    if should_stop is not None and should_stop():
+                        summary.interrupted = True
+                        take = i + 1
+                        break
+            writer.write_rows(rows, take)
+            if summary.interrupted:
                 break
     finally:
         results.close()  # stops the workers when we leave early

@@ -135,14 +135,10 @@ def conforms(values: Mapping[str, Any], table: Mapping[str, FieldSpec] = GENPARA
     would give back: known fields, the exact type (None only where the default is None),
     in range, nothing required missing. The read path then builds the model without
     running pydantic, safely."""
-    if not values.keys() <= table.keys():
-        return False
-    for name, spec in table.items():
-        if name not in values:
-            if spec.default is REQUIRED:
-                return False
-            continue
-        value = values[name]
+    for name, value in values.items():
+        spec = table.get(name)
+        if spec is None:
+            return False
         if value is None:
             if spec.default is not None:
                 return False
@@ -152,7 +148,17 @@ def conforms(values: Mapping[str, Any], table: Mapping[str, FieldSpec] = GENPARA
         if (spec.gt is not None and not value > spec.gt) or (
                 spec.ge is not None and not value >= spec.ge):
             return False
-    return True
+    known = _REQUIRED.get(id(table))
+    if known is not None and known[0] is table:
+        required = known[1]
+    else:
+        required = tuple(n for n, spec in table.items() if spec.default is REQUIRED)
+    return all(n in values for n in required)
+
+
+# The required fields of each table above, found once: `conforms` runs for every file read.
+_REQUIRED = {id(t): (t, tuple(n for n, spec in t.items() if spec.default is REQUIRED))
+             for t in (GENPARAMS, LORA, EMBEDDING, SAMPLER_PASS)}
 
 
 def edit_problem(name: str, value: Any, table: Mapping[str, FieldSpec] = GENPARAMS

@@ -7,7 +7,6 @@ one reads, api.py edits).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from . import containers, formats
@@ -23,7 +22,6 @@ if TYPE_CHECKING:
 PathLike = str | os.PathLike[str]
 
 
-@dataclass(slots=True, init=False, repr=False, eq=False)
 class Record:
     """What gendata knows about one file: its raw metadata and the parameters parsed from it.
 
@@ -32,8 +30,12 @@ class Record:
 
     `params` may be held unbuilt (formats.DeferredParams) and made into a GenParams on first
     access, so that `to_json` (show --json, export) never imports pydantic.
+
+    A plain class with slots, not a dataclass: importing dataclasses (and inspect with it)
+    cost every `gendata show` ~7 ms.
     """
 
+    __slots__ = ("_params", "container", "error", "extras", "identity", "path", "raw")
     path: str
     container: str | None
     raw: RawMetadata | None

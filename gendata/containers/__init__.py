@@ -20,14 +20,16 @@ from above and a new container needs nothing but its module and a line here:
 from __future__ import annotations
 
 import importlib
+import io
 import os
+import stat
 import struct
 from collections.abc import Collection
 from types import ModuleType
 from typing import BinaryIO
 
 from ..errors import ContainerError, UnsupportedFormat
-from .files import open_regular, read_error, read_head
+from .files import _OPEN_FLAGS, NotRegularFile, file_kind, read_error, read_head
 from .raw import Changes, RawEntry, RawMetadata
 
 __all__ = [
@@ -97,11 +99,37 @@ def read_raw(f: BinaryIO) -> RawMetadata:
         raise ContainerError(f"{name}: corrupt {kind.upper()}: {exc}") from None
 
 
+# What `open_raw` reads first, in one positioned read: a PNG's header chunks and text
+# (png.HEAD_BYTES).
+_HEAD_BYTES = 8192
+
+
 def open_raw(path: str | os.PathLike[str]) -> RawMetadata:
-    """`read_raw` of the file at `path`; a FIFO, socket or device is refused unread."""
+    """`read_raw` of the file at `path`; a FIFO, socket or device is refused unread (as
+    files.open_regular refuses it). A PNG is read from one positioned read of its first
+    bytes and one of its last: the read path of `export` runs this for every file."""
     try:
-        with open_regular(path) as f:
-            return read_raw(f)
+        fd = os.open(path, _OPEN_FLAGS)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                if stat.S_ISDIR(st.st_mode):
+                    raise IsADirectoryError(21, "Is a directory", path)
+                raise NotRegularFile(f"is {file_kind(st.st_mode)}, not a file")
+            head = os.pread(fd, _HEAD_BYTES, 0)
+            name = os.fspath(path)
+            kind = _kind(head[:12], name)
+            if kind == "png":
+                try:
+                    return module(kind).read_fd(name, fd, st.st_size, head)
+                except _CORRUPT as exc:
+                    raise ContainerError(f"{name}: corrupt PNG: {exc}") from None
+            raw = io.FileIO(fd, "rb", closefd=False)
+            raw.name = name
+            with io.BufferedReader(raw) as f:
+                return read_raw(f)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise read_error(path, exc) from None
 

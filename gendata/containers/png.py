@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 import struct
 import zlib
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import BinaryIO
 
 from ..errors import ContainerError, WriteError
@@ -26,21 +25,6 @@ TEXT_TYPES = (b"tEXt", b"zTXt", b"iTXt")
 TEXT_LOCATIONS = frozenset(t.decode("ascii") for t in TEXT_TYPES)
 USER_COMMENT_LOCATION = "EXIF:UserComment"
 _COPY_BLOCK = 1 << 20
-
-
-@dataclass(frozen=True, slots=True)
-class ChunkInfo:
-    """Where one chunk sits; `data` is filled only for chunks the reader needed to look at."""
-
-    type: bytes
-    offset: int
-    length: int
-    crc_ok: bool | None  # None: not checked (data skipped)
-    data: bytes | None = None
-
-    @property
-    def critical(self) -> bool:
-        return not (self.type[0] & 0x20)
 
 
 def _name(f: BinaryIO) -> str:
@@ -62,39 +46,6 @@ def _check_header(name: str, pos: int, length: int, ctype: bytes, size: int | No
     return end
 
 
-def iter_chunks(f: BinaryIO, *, want: frozenset[bytes] | None = None,
-                size: int | None = None) -> Iterator[ChunkInfo]:
-    """Yield the chunks of an open PNG positioned after its signature.
-
-    Chunks whose type is in `want` are read and CRC-checked; the rest are skipped with a
-    seek. Declared lengths are checked against the file size before trusting them.
-    """
-    if size is None:
-        size = os.fstat(f.fileno()).st_size if hasattr(f, "fileno") else None
-    pos = f.tell()
-    name = _name(f)
-    while True:
-        head = f.read(8)
-        if not head:
-            raise ContainerError(f"{name}: truncated PNG: no IEND chunk (file ends at {pos})")
-        if len(head) < 8:
-            raise ContainerError(f"{name}: truncated PNG: partial chunk header at offset {pos}")
-        length, ctype = struct.unpack(">I4s", head)
-        end = _check_header(name, pos, length, ctype, size)
-        if want is None or ctype in want:
-            body = f.read(length + 4)
-            if len(body) < length + 4:
-                raise ContainerError(f"{name}: truncated PNG inside chunk "
-                                     f"{ctype.decode('latin-1')} at offset {pos}")
-            data = body[:length]
-            crc_ok = zlib.crc32(data, zlib.crc32(ctype)) == struct.unpack(">I", body[length:])[0]
-            yield ChunkInfo(ctype, pos, length, crc_ok, data)
-        else:
-            f.seek(length + 4, 1)
-            yield ChunkInfo(ctype, pos, length, None)
-        pos = end
-        if ctype == b"IEND":
-            return
 
 
 _WANT = frozenset({b"IHDR", b"tRNS", b"tEXt", b"zTXt", b"iTXt", b"eXIf"})
@@ -103,16 +54,18 @@ METADATA_CHUNKS = {b"caBX": "C2PA manifest", b"tIME": "modification time",
                    b"iCCP": "ICC profile", b"sRGB": "sRGB intent", b"pHYs": "pixel size"}
 
 
-# How much of a PNG `read_raw` reads at once: IHDR and an A1111 text chunk (a few KiB) fit,
-# so most files cost one read; chunks beyond it are reached with a positioned read of their
-# 8-byte header (IDAT is never read) or of their body when wanted. Reading more costs about
-# 0.1 us per KiB and gains nothing when IDAT comes next (Pillow writes 64 KiB IDAT chunks).
-HEAD_BYTES = 16384
+# How much of a PNG `read_raw` reads at once: IHDR, an ICC profile and an A1111 text chunk
+# (one to three KiB) fit, so most files cost one read; chunks beyond it are reached with a
+# positioned read of their 8-byte header (IDAT is never read) or of their body when wanted.
+# Reading more costs about 0.2 us per KiB and gains nothing when IDAT comes next.
+HEAD_BYTES = 8192
 _UNPACK_HEAD = struct.Struct(">I4s").unpack_from
 _UNPACK_CRC = struct.Struct(">I").unpack_from
+IEND_CHUNK = b"\0\0\0\0IEND\xaeB`\x82"
+ReadAt = Callable[[int, int], bytes]
 
 
-def _positioned_reader(f: BinaryIO) -> Callable[[int, int], bytes]:
+def _positioned_reader(f: BinaryIO) -> ReadAt:
     """`read_at(offset, n)`: os.pread on a file descriptor (no seek, no buffer refill), else
     seek + read for other binary streams. A descriptor that cannot seek (a pipe) fails in
     os.pread as it would in seek, with the same OSError."""
@@ -130,20 +83,73 @@ def _positioned_reader(f: BinaryIO) -> Callable[[int, int], bytes]:
 def read_raw(f: BinaryIO) -> RawMetadata:
     """Read every text chunk and eXIf of an open PNG (positioned at 0) without reading pixels.
 
-    Walks the chunk list as `iter_chunks(f, want=_WANT)` does, with the same checks and
-    messages, but from one buffer of the first `HEAD_BYTES` and without an object per
-    skipped chunk: a 512x512 file has a dozen IDAT chunks, and this walk is most of the
-    cost of reading a file.
+    Walks the chunk list, checking every declared length and type before trusting it, from
+    one buffer of the first `HEAD_BYTES` and without an object per skipped chunk; text after
+    the image data is looked for at the file's end first (`_ends_after_idat`), so the
+    dozens of IDAT chunks of a large image are not walked.
     """
+    name = _name(f)
+    head = f.read(HEAD_BYTES)
+    size = os.fstat(f.fileno()).st_size if hasattr(f, "fileno") else None
+    return read_head(name, head, size, _positioned_reader(f))
+
+
+def read_fd(name: str, fd: int, size: int, head: bytes) -> RawMetadata:
+    """`read_raw` of an open descriptor whose first bytes (`HEAD_BYTES` of them, or the whole
+    file when shorter) `head` already holds: most PNGs then cost no other read than one
+    positioned read of their last bytes."""
+    return read_head(name, head, size, lambda offset, n: os.pread(fd, n, offset))
+
+
+# The smallest IDAT chunk size the tail is trusted for. Encoders write 8 KiB (libpng) to
+# 64 KiB (Pillow); with tiny chunks other chunks could line up with the arithmetic below by
+# chance, and such files are cheap to walk anyway.
+MIN_STRIDE = 1024
+
+
+def _ends_after_idat(buf: bytes, pos: int, length: int, size: int, read_at: ReadAt
+                     ) -> bool:
+    """True when the image data that starts with the IDAT chunk at `pos` (`length` bytes)
+    is followed by nothing but an IEND chunk at the end of the file: then no text comes
+    after the image, and the IDAT chunks need not be walked to see so.
+
+    IDAT chunks follow each other (the format requires it) and encoders write them in one
+    size with a shorter last one, so where the last must start, and its length, follow
+    from the first chunk and the file size. The tail is conclusive when the first chunk
+    ends at IEND, or when the chunks are at least MIN_STRIDE long and an IDAT header of the
+    computed length is where the last must start, and the file's last 12 bytes are an IEND
+    chunk. Anything else (chunks after the image, chunks of other sizes, bytes after IEND, a
+    cut file) is left to the walk. Not caught: a chunk put between IDAT chunks, which the
+    format forbids, whose size happens to be a whole number of IDAT chunks."""
+    stride = length + 12
+    span = size - 24 - pos  # from the first IDAT's data to IEND: k full chunks, then the last
+    last = pos + (span // stride) * stride
+    rest = span % stride  # the last chunk's length
+    if span < length or rest > length or (last != pos and length < MIN_STRIDE):
+        return False
+
+    def read(offset: int, n: int) -> bytes:
+        return buf[offset:offset + n] if offset + n <= len(buf) else read_at(offset, n)
+
+    if last == pos:
+        return read(size - 12, 12) == IEND_CHUNK
+    if size - last <= 1024:  # the last header and IEND in one read
+        tail = read(last, size - last)
+        return len(tail) == size - last and tail[-12:] == IEND_CHUNK and _UNPACK_HEAD(
+            tail) == (rest, b"IDAT")
+    header = read(last, 8)
+    return (len(header) == 8 and _UNPACK_HEAD(header) == (rest, b"IDAT")
+            and read(size - 12, 12) == IEND_CHUNK)
+
+
+def read_head(name: str, buf: bytes, size: int | None, read_at: ReadAt) -> RawMetadata:
+    """The chunk walk of `read_raw`, from the file's first bytes `buf` (`HEAD_BYTES`, or the
+    whole file when shorter) and `read_at` for the rest."""
     from .exif import exif_entries  # local: exif pulls nothing heavy but keeps png standalone
 
-    name = _name(f)
-    buf = f.read(HEAD_BYTES)
     if buf[:8] != SIGNATURE:
         raise ContainerError(f"{name}: not a PNG file")
-    size = os.fstat(f.fileno()).st_size if hasattr(f, "fileno") else None
     have = len(buf)
-    read_at = None
     raw = RawMetadata(container="png")
     entries = raw.entries
     seen_idat = False
@@ -154,8 +160,6 @@ def read_raw(f: BinaryIO) -> RawMetadata:
         if pos + 8 <= have:
             length, ctype = _UNPACK_HEAD(buf, pos)
         else:
-            if read_at is None:
-                read_at = _positioned_reader(f)
             head = buf[pos:pos + 8] if pos < have else b""
             if len(head) < 8:
                 head += read_at(pos + len(head), 8 - len(head))
@@ -171,6 +175,9 @@ def read_raw(f: BinaryIO) -> RawMetadata:
         if ctype not in _WANT:
             if not first:  # skipped (IDAT above all): nothing to read
                 if ctype == b"IDAT":
+                    if not seen_idat and size is not None and _ends_after_idat(
+                            buf, pos, length, size, read_at):
+                        return raw
                     seen_idat = True
                 elif ctype in METADATA_CHUNKS:
                     entries.append(RawEntry("png", ctype.decode("latin-1"),
@@ -185,8 +192,6 @@ def read_raw(f: BinaryIO) -> RawMetadata:
             data = buf[pos + 8:pos + 8 + length]
             crc = _UNPACK_CRC(buf, pos + 8 + length)[0]
         else:
-            if read_at is None:
-                read_at = _positioned_reader(f)
             body = read_at(pos + 8, length + 4)
             if len(body) < length + 4:
                 raise ContainerError(f"{name}: truncated PNG inside chunk "

@@ -6,14 +6,13 @@ Containers produce these; dialects read them. Nothing here knows what a prompt i
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from ..errors import UsageError
+from .values import Frozen, Value
 
 
-@dataclass(frozen=True, slots=True)
-class RawEntry:
+class RawEntry(Frozen):
     """One metadata item as it sits in the file.
 
     `location` says where: a PNG chunk type ("tEXt", "zTXt", "iTXt", "eXIf"), an EXIF tag
@@ -23,14 +22,28 @@ class RawEntry:
     follows the image data.
     """
 
+    _fields = ("container", "location", "key", "text", "size", "offset", "after_idat", "data")
+    __slots__ = _fields
     container: str
     location: str
     key: str
     text: str | None
     size: int
-    offset: int = 0
-    after_idat: bool = False
-    data: bytes | None = None
+    offset: int
+    after_idat: bool
+    data: bytes | None
+
+    def __init__(self, container: str, location: str, key: str, text: str | None, size: int,
+                 offset: int = 0, after_idat: bool = False, data: bytes | None = None) -> None:
+        put = object.__setattr__
+        put(self, "container", container)
+        put(self, "location", location)
+        put(self, "key", key)
+        put(self, "text", text)
+        put(self, "size", size)
+        put(self, "offset", offset)
+        put(self, "after_idat", after_idat)
+        put(self, "data", data)
 
     def to_json(self) -> dict[str, object]:
         """The entry as `show --json --raw` lists it under `raw_entries` (docs/json.md);
@@ -40,17 +53,29 @@ class RawEntry:
                 "text": self.text}
 
 
-@dataclass(slots=True)
-class RawMetadata:
+class RawMetadata(Value):
     """Every metadata entry of one file, in file order, plus what the container says about it."""
 
+    _fields = ("container", "entries", "width", "height", "has_alpha", "lossless", "warnings")
+    __slots__ = _fields
     container: str  # "png" | "jpeg" | "webp"
-    entries: list[RawEntry] = field(default_factory=list)
-    width: int | None = None
-    height: int | None = None
-    has_alpha: bool = False
-    lossless: bool = True
-    warnings: list[str] = field(default_factory=list)
+    entries: list[RawEntry]
+    width: int | None
+    height: int | None
+    has_alpha: bool
+    lossless: bool
+    warnings: list[str]
+
+    def __init__(self, container: str, entries: list[RawEntry] | None = None,
+                 width: int | None = None, height: int | None = None, has_alpha: bool = False,
+                 lossless: bool = True, warnings: list[str] | None = None) -> None:
+        self.container = container
+        self.entries = [] if entries is None else entries
+        self.width = width
+        self.height = height
+        self.has_alpha = has_alpha
+        self.lossless = lossless
+        self.warnings = [] if warnings is None else warnings
 
     def text(self, key: str) -> str | None:
         """The first text entry named `key` (exact match), or None."""
@@ -78,8 +103,7 @@ class RawMetadata:
         return list(dups)
 
 
-@dataclass(frozen=True, slots=True)
-class Changes:
+class Changes(Frozen):
     """One edit of a file's metadata, said the same way whatever the container.
 
     Keys are entry keys as `RawMetadata` reports them; "UserComment" is the EXIF UserComment
@@ -98,16 +122,22 @@ class Changes:
     A key both set and removed is set.
     """
 
-    set: Mapping[str, str] = field(default_factory=dict)
-    remove: frozenset[str] = frozenset()
-    mirror: Mapping[str, str] = field(default_factory=dict)
-    fallback: Mapping[str, str] = field(default_factory=dict)
+    _fields = ("set", "remove", "mirror", "fallback")
+    __slots__ = _fields
+    set: Mapping[str, str]
+    remove: frozenset[str]
+    mirror: Mapping[str, str]
+    fallback: Mapping[str, str]
 
-    def __post_init__(self) -> None:
+    def __init__(self, set: Mapping[str, str] | None = None,
+                 remove: Collection[str] = frozenset(), mirror: Mapping[str, str] | None = None,
+                 fallback: Mapping[str, str] | None = None) -> None:
         # Callers pass plain dicts and sets; keep what they hand over from changing under us.
-        for name in ("set", "mirror", "fallback"):
-            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
-        object.__setattr__(self, "remove", frozenset(self.remove))
+        put = object.__setattr__
+        put(self, "set", MappingProxyType(dict(set or {})))
+        put(self, "remove", frozenset(remove))
+        put(self, "mirror", MappingProxyType(dict(mirror or {})))
+        put(self, "fallback", MappingProxyType(dict(fallback or {})))
 
     def resolve(self, holds: Callable[[str], bool], present: Collection[str], where: str
                 ) -> tuple[dict[str, str], frozenset[str]]:

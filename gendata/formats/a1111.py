@@ -20,13 +20,12 @@ from ..model_fields import (
     LORA,
     LORA_DEFAULTS,
     SCALAR_DEFAULTS,
-    SCALAR_FIELDS,
     DeferredParams,
     conforms,
 )
 from ._util import try_loads
 from .infotext_fields import FIELD_TO_KEY, TAIL_KEYS, TYPED, describe, to_float
-from .infotext_scan import Entry, InfotextOrigin, locate, looks_like_params, scan_line
+from .infotext_scan import Entry, InfotextOrigin, is_params_line, read_infotext
 
 if TYPE_CHECKING:
     from ..model import GenParams, Lora
@@ -53,6 +52,8 @@ GENERATORS = {"forge": "Forge", "reforge": "reForge", "forge-classic": "Forge Cl
 TEXT_KEYS = ("UserComment", "parameters")
 
 _NET_TAG = re.compile(r"<(lora|lyco|hypernet):([^>]+)>", re.IGNORECASE)
+_FORGE_VERSION = re.compile(r"^f\d+(\.\d+)*-?v\d").match
+_REFORGE_VERSION = re.compile(r"^f\d+(\.\d+)*-v").match
 _RAW_JSON_KEYS = frozenset({"Hashes", "Civitai resources", "Civitai metadata"})
 # Longest infotext parsed (docs/guide.md#limits): real ones are a few KiB, and splitting a
 # settings line costs some 35 bytes of memory per character, 1 GiB for a 32 MiB chunk.
@@ -135,8 +136,8 @@ def generator_of(values: dict[str, str]) -> str:
         return "forge-classic"
     if version == "neo" or version.startswith("neo"):
         return "forge-neo"
-    if re.match(r"^f\d+(\.\d+)*-?v\d", version):
-        if "RC-latest" in version or re.match(r"^f\d+(\.\d+)*-v", version):
+    if version[:1] == "f" and _FORGE_VERSION(version):
+        if "RC-latest" in version or _REFORGE_VERSION(version):
             return "reforge"
         return "forge"
     return "a1111"
@@ -180,8 +181,9 @@ class _Parsed(DeferredParams):
         return params
 
     def json_fields(self) -> dict[str, Any]:
-        fields = self.fields
-        out = {k: fields.get(k, SCALAR_DEFAULTS[k]) for k in SCALAR_FIELDS}
+        # The defaults give every scalar key in schema order; the parsed fields (a subset of
+        # them, as _conform checked) their values.
+        out = {**SCALAR_DEFAULTS, **self.fields}
         out["loras"] = [{**LORA_DEFAULTS, **kw} for kw in self.loras]
         out["embeddings"] = [{**EMBEDDING_DEFAULTS, **kw} for kw in self.embeddings]
         out["samplers"] = []
@@ -197,6 +199,19 @@ def parse_text(text: str) -> GenParams:
     return found.build() if isinstance(found, _Parsed) else found
 
 
+def _typed_value(key: str, value: str) -> Any:
+    """An entry's typed value (InfotextOrigin.typer): what `dump` compares the model with to
+    tell whether the entry was edited. None when the key has no model field or the value
+    does not parse."""
+    spec = TYPED.get(typed_key(key))
+    if spec is None:
+        return None
+    try:
+        return spec.parse(value)
+    except ValueError:
+        return None
+
+
 def _parse(text: str) -> _Parsed | GenParams:
     """`parse_text`, leaving the model unbuilt when its values need no validation."""
     if not isinstance(text, str):
@@ -204,36 +219,33 @@ def _parse(text: str) -> _Parsed | GenParams:
     if len(text) > MAX_INFOTEXT_CHARS:
         raise ParseError(f"infotext of {len(text):,} characters is longer than the "
                          f"{MAX_INFOTEXT_CHARS:,} gendata reads")
-    origin = locate(text, TYPED)
+    origin, pairs = read_infotext(text, TYPED)
     fields: dict[str, Any] = {"prompt": origin.prompt, "negative_prompt": origin.negative_prompt}
     extra: dict[str, Any] = {}
-    values: dict[str, str] = {}
     typed_keys = TYPED
-    for part in origin.line_parts:
-        if isinstance(part, str):
-            continue
-        key = part.key
-        values[key] = part.value
+    for key, value in pairs:
         spec = typed_keys.get(key)
         if spec is None and key.casefold() in _CASED:  # "CFG Scale", as some savers write
             spec = typed_keys[_CASED[key.casefold()]]
         if spec is not None:
             try:
-                typed = spec.parse(part.value)
+                typed = spec.parse(value)
             except ValueError:
                 typed = None
-            part.typed = typed
             if typed is not None:
-                if len(spec.fields) == 1:
-                    fields[spec.fields[0]] = typed
+                targets = spec.fields
+                if len(targets) == 1:
+                    fields[targets[0]] = typed
                 else:
-                    fields.update(zip(spec.fields, typed, strict=True))
+                    fields.update(zip(targets, typed, strict=True))
                 extra.pop(key, None)
                 continue
         elif key in fields:
             continue
-        extra[key] = part.value
-    lora_hashes = _lora_hash_map(values.get("Lora hashes", ""))
+        extra[key] = value
+    origin.typer = _typed_value
+    values = dict(pairs)  # the last of a repeated key wins
+    lora_hashes = _lora_hash_map(values["Lora hashes"]) if "Lora hashes" in values else None
     loras = _network_tag_fields(origin.prompt, lora_hashes)
     if not loras and "LoRA networks" in values:  # SD.Next: names and hashes as two lists
         names = [n.strip() for n in values["LoRA networks"].split(",") if n.strip()]
@@ -257,10 +269,10 @@ def _parse(text: str) -> _Parsed | GenParams:
         for t in TYPED.values():
             for f in t.fields:
                 fields.pop(f, None)
-        for part in origin.line_parts:
-            if isinstance(part, Entry) and typed_key(part.key) in TYPED:
-                part.typed = None
-                extra[part.key] = part.value
+        origin.typer = None
+        for key, value in pairs:
+            if typed_key(key) in TYPED:
+                extra[key] = value
         params = GenParams.model_validate(
             {**fields, "extra": extra, "loras": loras, "embeddings": embeddings})
     params.origin = origin
@@ -454,7 +466,7 @@ def score(raw: RawMetadata) -> float:
     if len(text) > MAX_INFOTEXT_CHARS:
         return 0.0 if json_like else 0.1  # claimed, so that parsing says why it is not read
     last = text.rstrip().rsplit("\n", 1)[-1]
-    if looks_like_params(scan_line(last, limit=3), TYPED):
+    if is_params_line(last, TYPED):
         # A prompt may start with a bracket (`{red|blue} cat`, dynamic prompts); JSON
         # (another dialect's) does not end in a settings line unless it is not JSON at all.
         return 0.0 if json_like and try_loads(text) is not None else 0.5

@@ -103,17 +103,15 @@ def _check_readback(raw: RawMetadata, params: GenParams, changes: Changes) -> No
     sits and still not be the one whose reading wins (a saver's text beside a graph that a
     custom node computes): what you set must be what you read back, so the edited entries
     are read again, as a reader would, before anything is written."""
-    from dataclasses import replace
-
     from . import detect
 
     texts = {**changes.set, **{k: v for k, v in changes.mirror.items()
                                if raw.text(k) is not None}}
     if not texts and not changes.remove:
         return
-    entries = [replace(e, text=texts.pop(e.key)) if e.key in texts and e.text is not None
+    entries = [e.replace(text=texts.pop(e.key)) if e.key in texts and e.text is not None
                else e for e in raw.entries if e.key not in changes.remove or e.key in texts]
-    entries += [replace(raw.entries[0], key=k, text=t) for k, t in texts.items()
+    entries += [raw.entries[0].replace(key=k, text=t) for k, t in texts.items()
                 if raw.entries]
     again = detect(RawMetadata(raw.container, entries, raw.width, raw.height))
     for field in EDITABLE:

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Container
+from collections.abc import Callable, Container
 from typing import Any
 
 from ..model_fields import Origin
 
-__all__ = ["Entry", "InfotextOrigin", "locate", "looks_like_params", "scan_line"]
+__all__ = ["Entry", "InfotextOrigin", "is_params_line", "locate", "looks_like_params",
+           "read_infotext", "scan_line", "scan_values"]
 
 # A key and the value up to the next comma, in one match: the common, unquoted entry.
 _ENTRY = re.compile(r"\s*(\w[\w \-/]+):\s*([^,]*)")
@@ -57,18 +58,59 @@ class Entry:
 
 class InfotextOrigin(Origin):
     """An infotext's parse, kept on the model: everything needed to write the original text
-    back byte for byte, or with only the edited entries rewritten."""
+    back byte for byte, or with only the edited entries rewritten.
+
+    `line_parts` (the parameters line as gaps and Entries) is built on first use from `line`,
+    each Entry's `typed` set by `typer(key, value)`: reading a file only needs the values,
+    and most files are never written back, so the ~25 Entries a line holds are not built
+    for them."""
 
     def __init__(self, *, text: str, head: str, line_parts: list[str | Entry] | None = None,
                  tail: str = "", prompt: str = "", negative_prompt: str = "",
-                 has_line: bool = True, key: str | None = None, dialect: str = "a1111") -> None:
+                 has_line: bool = True, key: str | None = None, dialect: str = "a1111",
+                 line: str = "", typer: Callable[[str, str], Any] | None = None) -> None:
         super().__init__(dialect=dialect, text=text, key=key)
         self.head = head  # text before the parameters line (prompt + negative part)
-        self.line_parts: list[str | Entry] = line_parts if line_parts is not None else []
+        self._parts = line_parts
+        self._line = line  # the parameters line, as in `text`
+        self.typer = typer  # an Entry's typed value from its key and value (None: untyped)
         self.tail = tail  # text after the parameters line
         self.prompt = prompt
         self.negative_prompt = negative_prompt
         self.has_line = has_line
+
+    @property
+    def line_parts(self) -> list[str | Entry]:
+        parts = self._parts
+        if parts is None:
+            parts = scan_line(self._line) if self.has_line else []
+            typer = self.typer
+            if typer is not None:
+                for part in parts:
+                    if part.__class__ is Entry:
+                        part.typed = typer(part.key, part.value)
+            self._parts = parts
+        return parts
+
+    @line_parts.setter
+    def line_parts(self, parts: list[str | Entry]) -> None:
+        self._parts = parts
+
+    def _state(self) -> dict[str, Any]:
+        return {"dialect": self.dialect, "text": self.text, "key": self.key, "head": self.head,
+                "line_parts": self.line_parts, "tail": self.tail, "prompt": self.prompt,
+                "negative_prompt": self.negative_prompt, "has_line": self.has_line}
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._state() == other._state()
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in self._state().items())
+        return f"{type(self).__name__}({fields})"
 
 
 def _scan_quoted(line: str, i: int, stop: int | None = None) -> int | None:
@@ -200,27 +242,109 @@ def _split_prompts(head: str) -> tuple[str, str]:
     return "\n".join(prompt_lines), "\n".join(neg_lines)
 
 
+# --- the fast path: one regular expression over the whole line ------------------------------
+#
+# `scan_line` tries its entry pattern at a position and, where it fails, skips past the next
+# comma. `_TOKEN` is that loop as one pattern: an entry (key, then a JSON string followed by a
+# comma or the end, else the value up to the next comma; then the comma), or failing that the
+# stretch up to and including the next comma. Every position of the line starts a token, so
+# `findall` walks it in C exactly as the loop does, and gives each entry's key (stripped
+# after, as scan_line does) and value. Values that start with `{` or `[` need the bracket
+# scan, which no pattern does: a line holding one goes to `scan_line`.
+# tests/formats/test_infotext_scan.py checks that the two agree.
+_TOKEN = re.compile(
+    r'\s*(\w[\w \-/]+):\s*(?:"(?!")([^"\\]*(?:\\[\s\S][^"\\]*)*)"(?=,|\Z)|([^,]*)),?'
+    r'|[^,]*,|[^,]+')
+_findall = _TOKEN.findall
+_BRACKETED = re.compile(r":\s*[{\[]").search
+_SEQ = re.compile(r'[\\\x00-\x1f]').search  # what makes a JSON string more than its text
+
+
+def _decode(body: str) -> str:
+    """The value of the JSON-quoted entry `"body"`, as scan_line decodes it (kept as written,
+    quotes and all, when it is not valid JSON)."""
+    if _SEQ(body) is None:
+        return body
+    raw = '"' + body + '"'
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return raw
+    return value if isinstance(value, str) else raw
+
+
+_memo: tuple[str, list[tuple[str, str]] | None] = ("", [])
+
+
+def scan_values(line: str) -> list[tuple[str, str]] | None:
+    """The (key, decoded value) of every entry of a parameters line, in order: what
+    `scan_line` finds, without building its parts. None when a value starts with `{` or `[`
+    (ask `scan_line`). The last line scanned is remembered: a1111's `score` and `parse`
+    both look at the same line."""
+    global _memo
+    memo = _memo
+    if memo[0] == line:
+        return memo[1]
+    if ("{" in line or "[" in line) and _BRACKETED(line) is not None:
+        found = None
+    else:
+        # A key's only whitespace can be trailing spaces (its first character is a letter).
+        found = [(key if key[-1] != " " else key.rstrip(), _decode(quoted) if quoted else plain)
+                 for key, quoted, plain in _findall(line) if key]
+    _memo = (line, found)
+    return found
+
+
+def _values_of(parts: list[str | Entry]) -> list[tuple[str, str]]:
+    return [(p.key, p.value) for p in parts if isinstance(p, Entry)]
+
+
+def is_params_line(line: str, known: Container[str]) -> bool:
+    """`looks_like_params(scan_line(line), known)`, from the fast scan when it can tell."""
+    found = scan_values(line)
+    if found is not None and len(found) >= 3:
+        return True
+    return looks_like_params(scan_line(line, limit=3), known)
+
+
 def locate(text: str, known: Container[str]) -> InfotextOrigin:
     """Find the prompt, negative prompt and parameters line of an infotext (the last line,
     when `looks_like_params` with `known` keys says it is one), keeping every character."""
+    return read_infotext(text, known)[0]
+
+
+def read_infotext(text: str, known: Container[str]
+                  ) -> tuple[InfotextOrigin, list[tuple[str, str]]]:
+    """`locate`, and the (key, value) of every entry of the parameters line (none when the
+    text has no parameters line). The origin's `line_parts` are built when first asked for."""
     stripped_end = len(text.rstrip())
     body = text[:stripped_end]
     nl = body.rfind("\n")
     line = body[nl + 1:]
     head = body[:nl + 1]
-    stripped = line.strip("\r")
-    parts = scan_line(stripped)
-    line_raw = line
-    if line.endswith("\r"):
-        parts = scan_line(line)
-    if not looks_like_params(parts, known):
-        origin = InfotextOrigin(text=text, head=body, tail=text[stripped_end:], has_line=False)
-        origin.prompt, origin.negative_prompt = _split_prompts(body)
-        return origin
-    # `parts` is already the scan of the raw line unless stripping changed it.
-    same = stripped == line_raw or line.endswith("\r")
-    origin = InfotextOrigin(text=text, head=head,
-                            line_parts=parts if same else scan_line(line_raw),
-                            tail=text[stripped_end:])
+    tail = text[stripped_end:]
+    # `body` ends in no whitespace, so neither does `line`; only a leading CR can differ
+    # between the line and the text it is judged by (A1111 strips lines).
+    if line[:1] == "\r":
+        return _read_slow(text, body, head, line, tail, known)
+    found = scan_values(line)
+    if found is None or len(found) < 3:
+        return _read_slow(text, body, head, line, tail, known)
+    origin = InfotextOrigin(text=text, head=head, tail=tail, line=line)
     origin.prompt, origin.negative_prompt = _split_prompts(head)
-    return origin
+    return origin, found
+
+
+def _read_slow(text: str, body: str, head: str, line: str, tail: str, known: Container[str]
+               ) -> tuple[InfotextOrigin, list[tuple[str, str]]]:
+    """`read_infotext` by `scan_line` alone: lines with bracketed values, short lines."""
+    parts = scan_line(line.strip("\r"))
+    if not looks_like_params(parts, known):
+        origin = InfotextOrigin(text=text, head=body, tail=tail, has_line=False)
+        origin.prompt, origin.negative_prompt = _split_prompts(body)
+        return origin, []
+    if line[:1] == "\r":
+        parts = scan_line(line)
+    origin = InfotextOrigin(text=text, head=head, line=line, tail=tail)
+    origin.prompt, origin.negative_prompt = _split_prompts(head)
+    return origin, _values_of(parts)

@@ -425,3 +425,44 @@ def test_csv_extra_columns_keep_each_rows_values(tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(res.stdout, newline="")))
     got = [(r["extra.Foo"], r["extra.Bar"], r["extra.Baz"]) for r in rows]
     assert got == [("x", "yy", ""), ("1", "1", "1"), ("1", "", "1")]
+
+
+# --- reading ahead on a cold page cache --------------------------------------------------------
+
+def test_read_ahead_yields_every_path_in_order_and_never_blocks(tmp_path: Path,
+                                                               monkeypatch) -> None:
+    from gendata import batch
+    from gendata.walk import Unreadable
+
+    make_corpus(tmp_path, 40)
+    files = sorted(str(p) for p in tmp_path.rglob("*.png"))
+    fifo = tmp_path / "fifo.png"
+    os.mkfifo(fifo)  # opening it for reading would wait for a writer
+    paths = [*files[:10], str(fifo), str(tmp_path / "missing.png"), Unreadable("x", "gone"),
+             *files[10:]]
+    asked: list[str] = []
+    real_ask = batch._ask_for
+    monkeypatch.setattr(batch, "_in_memory", lambda p: False)  # as on a cold cache
+    monkeypatch.setattr(batch, "_ask_for", lambda p: (asked.append(p), real_ask(p)))
+    assert list(batch.read_ahead(paths)) == paths
+    assert asked == paths  # each asked for once, ahead of its turn
+
+
+def test_read_ahead_tells_a_cold_file_from_a_warm_one(tmp_path: Path) -> None:
+    from gendata import batch
+
+    if not hasattr(os, "RWF_NOWAIT"):
+        pytest.skip("no RWF_NOWAIT here")
+    p = tmp_path / "a.png"
+    p.write_bytes(tiny_png("a\nSteps: 20, Seed: 1, Size: 8x8") * 2000)
+    os.sync()
+    fd = os.open(p, os.O_RDONLY)
+    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    os.close(fd)
+    if batch._in_memory(str(p)):
+        pytest.skip("this file system keeps the file in memory (tmpfs)")
+    batch._ask_for(str(p))
+    deadline = time.monotonic() + 5
+    while not batch._in_memory(str(p)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert batch._in_memory(str(p))
