@@ -13,6 +13,7 @@ import click
 
 from ._common import error
 from .output import formula_guard, output_options
+from .progress import ProgressLine, stderr_is_tty
 
 
 @click.command()
@@ -167,7 +168,7 @@ def _run(files: Any, binary: Any, opts: Any, *, bom: bool, quiet: bool, jobs: in
         previous: Any = signal.signal(signal.SIGINT, stop.handle)
     except ValueError:  # not the main thread: Ctrl-C handling stays as it is
         previous = None
-    bar = None if quiet or not _stderr_is_tty() else _Bar()
+    bar = None if quiet or not stderr_is_tty() else _bar()
     summary = ExportSummary()
     broken_pipe = False
     try:
@@ -209,13 +210,6 @@ class _StopFlag:
         return self.requested
 
 
-def _stderr_is_tty() -> bool:
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
 def _silence_stdout() -> None:
     """After a broken pipe (`gendata export ... | head`), keep Python's exit flush quiet."""
     import os
@@ -227,28 +221,6 @@ def _silence_stdout() -> None:
         pass
 
 
-class _Bar:
-    """A rich progress line on stderr: files done, files/s, errors. Only on a terminal."""
-
-    def __init__(self) -> None:
-        from rich.console import Console
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        self.progress = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-            console=Console(stderr=True), transient=True)
-        self.task = self.progress.add_task("reading", total=None)
-        self.t0 = time.perf_counter()
-
-    def start(self) -> None:
-        self.progress.start()
-
-    def update(self, summary: Any) -> None:
-        rate = summary.count / max(time.perf_counter() - self.t0, 1e-6)
-        desc = f"{summary.count} files · {rate:,.0f} files/s"
-        if summary.failed_count:
-            desc += f" · [red]{summary.failed_count} errors[/red]"
-        self.progress.update(self.task, description=desc)
-
-    def stop(self) -> None:
-        self.progress.stop()
+def _bar() -> ProgressLine:
+    return ProgressLine("reading",
+                        lambda s, secs: f"{s.count} files · {s.count / secs:,.0f} files/s")

@@ -24,8 +24,9 @@ def run_remote(paths: tuple[str, ...], *, recursive: bool, fmt: str, output: str
     from ..remote.job import RemoteExport, is_folder_output, run_export
     from ..remote.retry import RetryPolicy
     from ..remote.urls import parse_storage_options
-    from .export import _Bar, _stderr_is_tty, _StopFlag, report_stats
+    from .export import _bar, _StopFlag, report_stats
     from .output import formula_guard
+    from .progress import stderr_is_tty
 
     try:
         job = RemoteExport(
@@ -46,7 +47,7 @@ def run_remote(paths: tuple[str, ...], *, recursive: bool, fmt: str, output: str
         previous: Any = signal.signal(signal.SIGINT, stop.handle)
     except ValueError:
         previous = None
-    bar = None if quiet or not _stderr_is_tty() else _Bar()
+    bar = None if quiet or not stderr_is_tty() else _bar()
     folder = fmt == "parquet" and output != "-" and is_folder_output(output)
     try:
         with contextlib.ExitStack() as stack:

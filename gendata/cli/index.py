@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import signal
 import sys
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
 from ._common import error
+from .progress import ProgressLine, stderr_is_tty
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -97,7 +97,9 @@ def index(paths: tuple[str, ...], db: str | None, rebuild: bool, list_errors: bo
         previous: Any = signal.signal(signal.SIGINT, stop.handle)
     except ValueError:  # not the main thread
         previous = None
-    bar = None if quiet or not _stderr_is_tty() else _Bar()
+    bar = None if quiet or not stderr_is_tty() else ProgressLine(
+        "indexing", lambda s, secs: f"{s.scanned:,} files found · {s.read:,} read · "
+                                    f"{s.read / secs:,.0f} files/s")
     try:
         if bar is not None:
             bar.start()
@@ -175,38 +177,3 @@ class _StopFlag:
 
     def __call__(self) -> bool:
         return self.requested
-
-
-def _stderr_is_tty() -> bool:
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-class _Bar:
-    """A rich progress line on stderr: files found, files read and their rate, errors."""
-
-    def __init__(self) -> None:
-        from rich.console import Console
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        self.progress = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-            console=Console(stderr=True), transient=True)
-        self.task = self.progress.add_task("indexing", total=None)
-        self.t0 = time.perf_counter()
-
-    def start(self) -> None:
-        self.progress.start()
-
-    def update(self, summary: Any) -> None:
-        rate = summary.read / max(time.perf_counter() - self.t0, 1e-6)
-        desc = (f"{summary.scanned:,} files found · {summary.read:,} read · "
-                f"{rate:,.0f} files/s")
-        if summary.failed_count:
-            desc += f" · [red]{summary.failed_count} errors[/red]"
-        self.progress.update(self.task, description=desc)
-
-    def stop(self) -> None:
-        self.progress.stop()
