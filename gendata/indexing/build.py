@@ -34,7 +34,7 @@ from .schema import (
 )
 from .text import has_split_script, split_script
 
-__all__ = ["IndexSummary", "Indexer", "errors", "index", "insert_rows", "roots",
+__all__ = ["IndexSummary", "Indexer", "RowWriter", "errors", "index", "insert_rows", "roots",
            "row_for", "row_from"]
 
 _INT64 = (-(2**63), 2**63 - 1)
@@ -147,7 +147,7 @@ def _num(value: Any) -> Any:
 
 # --- writing (this process) ----------------------------------------------------------------
 
-class _Writer:
+class RowWriter:
     """Collects rows and writes them a batch per transaction. New rows get their ids when
     they are written, after the highest id in the table then, so two runs writing the same
     index cannot collide."""
@@ -235,7 +235,7 @@ class _Writer:
 def insert_rows(db: sqlite3.Connection, rows: Iterable[tuple[Any, ...]]) -> None:
     """Write rows made by `row_from` as new images, a batch per transaction (for rows that
     come from somewhere other than files on disk: imports, tests, benchmarks)."""
-    writer = _Writer(db)
+    writer = RowWriter(db)
     for row in rows:
         writer.put(row, None)
         if len(writer) >= BATCH:
@@ -295,7 +295,7 @@ class Indexer:
         for folder in folders:
             known.update(self._known_under(folder))
         loaded = tuple(_folder_range(f)[0] for f in folders)
-        writer = _Writer(self.db)
+        writer = RowWriter(self.db)
         ids: dict[str, int | None] = {}   # path -> its row's id, for the files to read
         seen: set[str] = set()
         summary = self.summary
@@ -379,7 +379,7 @@ class Indexer:
         lo, hi = _folder_range(path)
         ids = [r[0] for r in self.db.execute(
             "SELECT id FROM images WHERE path = ? OR (path >= ? AND path < ?)", (path, lo, hi))]
-        writer = _Writer(self.db)
+        writer = RowWriter(self.db)
         for image_id in ids:
             writer.delete(image_id)
         writer.flush()

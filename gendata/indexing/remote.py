@@ -15,7 +15,7 @@ from typing import Any
 from ..remote.listing import Missing, ObjectRef, iter_objects
 from ..remote.tasks import JobSpec, read_page
 from ..remote.urls import filesystem, url_of
-from .build import BATCH, Indexer, _Writer, row_from
+from .build import BATCH, Indexer, RowWriter, row_from
 
 __all__ = ["update_urls"]
 
@@ -25,7 +25,7 @@ def update_urls(indexer: Indexer, urls: Iterable[str],
     """Bring the index's rows of the objects `urls` name (objects, prefixes listed
     recursively, globs) up to date; counts go to `indexer.summary`."""
     summary = indexer.summary
-    writer = _Writer(indexer.db)
+    writer = RowWriter(indexer.db)
     spec = JobSpec(stealth=indexer.stealth)
     for url in urls:
         fs, path = filesystem(url, storage_options)

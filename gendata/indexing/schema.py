@@ -33,6 +33,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "IndexDatabaseError",
     "connect",
+    "memory_index",
     "remove_database",
     "scalar_columns",
 ]
@@ -225,6 +226,14 @@ def connect(path: Path | str, *, create: bool) -> sqlite3.Connection:
     except BaseException:
         db.close()
         raise
+    return db
+
+
+def memory_index() -> sqlite3.Connection:
+    """An empty index in memory, of the current schema: what a front end searches for the
+    files it lists that the index on disk does not hold as they are now."""
+    db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    _migrate(db, Path(":memory:"))
     return db
 
 
