@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
 from textual import events, on, work
@@ -34,9 +34,13 @@ from .detail import DetailView
 from .keys import KeyRouting
 from .library import Item
 from .screens import DiffScreen, EditScreen, HelpScreen, SetFieldScreen
+from .search import IndexFilter
 from .stamps import FileStamp
 from .watch import DiskChanges, FolderWatch
 from .widgets import FileList, GraphicThumbnail, Thumbnail, fit
+
+if TYPE_CHECKING:
+    from ..indexing.live import LiveSearch
 
 FIRST_BATCH = 20  # rows shown before the first refresh, so something appears at once
 # Later batches are handed over at most this often: every hand-over redraws the list, and on a
@@ -52,7 +56,7 @@ BROWSER_ACTIONS = frozenset({
     "help"})
 
 
-class GenDataApp(KeyRouting, ListControls, FolderWatch, App[None]):
+class GenDataApp(KeyRouting, ListControls, IndexFilter, FolderWatch, App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "gendata"
 
@@ -80,7 +84,8 @@ class GenDataApp(KeyRouting, ListControls, FolderWatch, App[None]):
 
     def __init__(self, paths: Sequence[str | os.PathLike[str]], *, edit: str | None = None,
                  thumbnails: bool = True, graphics: type | None = None,
-                 watch: bool = True) -> None:
+                 watch: bool = True, index: str | os.PathLike[str] | None = None,
+                 source: str | None = None, notices: Sequence[str] = ()) -> None:
         super().__init__()
         self.graphics = graphics  # textual-image widget for real pictures, or None
         self.paths = [os.fspath(p) for p in paths] or ["."]
@@ -105,6 +110,16 @@ class GenDataApp(KeyRouting, ListControls, FolderWatch, App[None]):
         self._showing: str | None = None
         self._filter_timer: Timer | None = None
         self.batches = 0  # list updates made while loading (the list fills as it goes)
+        self.source = source  # what the title names instead of the paths ("standard input")
+        self.notices = list(notices)  # shown once the app is up
+        self.live: LiveSearch | None = None
+        if index is not None:
+            from ..indexing.live import LiveSearch
+
+            self.live = LiveSearch(index)
+        self.matched: set[str] = set()
+        self.matched_query: str | None = None
+        self.searching = False
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The browser's keys act (and show in the footer) only on the browser itself, not
@@ -117,8 +132,9 @@ class GenDataApp(KeyRouting, ListControls, FolderWatch, App[None]):
         yield Header(show_clock=False, icon="")
         with Horizontal(id="main"):
             with Vertical(id="sidebar"):
-                yield Input(placeholder="type to filter", id="filter",
+                yield Input(placeholder=self.filter_placeholder(), id="filter",
                             compact=True, select_on_focus=False)
+                yield Static("", id="filter-error", markup=False)
                 yield Static(Text("   Gen     Name", style="bold"), id="list-header")
                 yield FileList(self.marked, id="files")
             with Horizontal(id="detail-pane"):
@@ -130,7 +146,9 @@ class GenDataApp(KeyRouting, ListControls, FolderWatch, App[None]):
         yield Footer(compact=True)  # every browser key fits at 80 columns
 
     def on_mount(self) -> None:
-        self.title = f"gendata · {folder_title(self.paths)}"
+        self.title = f"gendata · {self.source or folder_title(self.paths)}"
+        for notice in self.notices:
+            self.notify(notice, severity="warning", timeout=8)
         self._sync_thumb()
         self.query_one(FileList).focus()
         self._update_title()
@@ -256,15 +274,14 @@ class GenDataApp(KeyRouting, ListControls, FolderWatch, App[None]):
             self._rebuild_pending = True
             self.set_timer(0.3, self.rebuild)
 
-    def rebuild(self) -> None:
-        """Re-filter and re-sort the list, keeping the cursor on the same file."""
+    def rebuild(self, search: bool = True) -> None:
+        """Re-filter and re-sort the list, keeping the cursor on the same file. `search`:
+        ask the index again (see `search`); False when its answer is what calls this."""
         self._rebuild_pending = False
         self._filter_timer = None
         files = self.query_one(FileList)
         current = files.current_path()
-        shown = [it for it in self.items if library.matches(it, self.query_text)] \
-            if self.query_text else self.items
-        self.shown = library.sort_items(shown, self.sort, self.reverse)
+        self.shown = library.sort_items(self.kept(search), self.sort, self.reverse)
         files.set_items(self.shown, keep=current, row=files.cursor)
         self._update_title()
         self._show_current()
@@ -279,6 +296,8 @@ class GenDataApp(KeyRouting, ListControls, FolderWatch, App[None]):
         parts.append(f"sort: {self.sort_label()}")
         if self.loading:
             parts.append("loading…")
+        elif self.searching:
+            parts.append("searching…")
         self.sub_title = " · ".join(parts)
         self.query_one("#sidebar").border_title = f"Files ({len(self.shown)})"
 
@@ -450,12 +469,16 @@ def folder_title(paths: Sequence[str]) -> str:
 
 def create_app(paths: Sequence[str | os.PathLike[str]] = (), *, edit: str | None = None,
                thumbnails: bool = True, graphics: type | None = None,
-               watch: bool = True) -> GenDataApp:
+               watch: bool = True, index: str | os.PathLike[str] | None = None,
+               source: str | None = None, notices: Sequence[str] = ()) -> GenDataApp:
     """The app for `paths` (files or folders; the current folder when empty). With `edit`,
     the edit form for that file opens as soon as it is read. `graphics`: the widget for real
     pictures (`thumbs.graphics_widget()`); half-block previews without it. `watch`: follow
-    changes on disk (a watcher worker; see `watch`)."""
+    changes on disk (a watcher worker; see `watch`). `index`: the index database the filter
+    box searches (see `search`); without it the box filters by words. `source`: what the
+    title names instead of the paths; `notices`: warnings shown once the app is up."""
     if edit is not None and not paths:
         paths = [edit]
     return GenDataApp([Path(p) for p in paths], edit=edit, thumbnails=thumbnails,
-                      graphics=graphics, watch=watch)
+                      graphics=graphics, watch=watch, index=index, source=source,
+                      notices=notices)
