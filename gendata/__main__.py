@@ -1,10 +1,11 @@
 """`python -m gendata` and the `gendata` command.
 
-`gendata show --json FILE...` is what scripts run once per image, so it answers without
-loading click (~15 ms, more than reading the file): `run` recognises that exact form and
-prints what the `show` command prints, to the byte, with the same errors and exit status
-(tests/cli/test_fast_show.py runs both on every fixture). Any other arguments, or anything
-click would check or refuse (an option more, a folder, an unreadable file), go to
+`gendata show --json FILE...` is what scripts run once per image, and `gendata search
+QUERY --paths` (or `--jsonl`) once per query, so they answer without loading click (~15 ms,
+more than reading the file or the query): `run` recognises those forms and prints what the
+click commands print, to the byte, with the same errors and exit status
+(tests/cli/test_fast_show.py and test_fast_search.py run both). Any other arguments, or
+anything click would check or refuse (an option more, a folder, an unreadable file), go to
 gendata.cli.
 """
 
@@ -12,11 +13,14 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 
 def run() -> None:
-    """Entry point: the fast `show --json`, or the click command line."""
-    status = _show_json(sys.argv[1:])
+    """Entry point: the fast `show --json` and `search --paths/--jsonl`, or the click
+    command line."""
+    args = sys.argv[1:]
+    status = _show_json(args) if args[:1] == ["show"] else _search(args)
     if status is not None:
         sys.exit(status)
     from .cli import main
@@ -85,6 +89,69 @@ def _show_json(args: list[str]) -> int | None:
         sys.stderr.write("\nAborted!\n")
         return 1
     return 1 if failed else 0
+
+
+# search's options that take a value, and its flags; any other `--name` goes to click
+_SEARCH_VALUES = ("--db", "-n", "--limit", "--sort")
+_SEARCH_FLAGS = ("--paths", "--jsonl", "-0", "--null")
+
+
+def _search_options(args: list[str]) -> tuple[str, dict[str, Any]] | None:
+    """The query and options of `search ... --paths|--jsonl`, read as click reads them (a
+    `-word` is a query term, `--` ends the options); None for anything else, or anything
+    click would check or refuse."""
+    if os.name != "posix" or args[:1] != ["search"] or not _utf8(sys.stdout):
+        return None
+    seen: dict[str, str | None] = {}
+    terms: list[str] = []
+    rest = iter(args[1:])
+    for arg in rest:
+        if arg == "--":
+            terms.extend(rest)
+            break
+        name, eq, inline = arg.partition("=") if arg.startswith("--") else (arg, "", "")
+        value: str | None = None
+        if name in _SEARCH_VALUES:
+            value = inline if eq else next(rest, None)
+            if value is None:
+                return None
+            name = {"-n": "--limit"}.get(name, name)
+        elif name in _SEARCH_FLAGS and not eq:
+            name = {"--null": "-0"}.get(name, name)
+        elif arg.startswith("--"):
+            return None
+        else:
+            terms.append(arg)
+            continue
+        if name in seen:
+            return None  # repeated: click's rules decide
+        seen[name] = value
+    jsonl = "--jsonl" in seen
+    if jsonl == ("--paths" in seen) or ("-0" in seen and jsonl):
+        return None
+    db, limit = seen.get("--db"), seen.get("--limit")
+    if db is not None and (not db or os.path.isdir(db)):
+        return None
+    if limit is not None and not (limit.isascii() and limit.isdigit() and int(limit) >= 1):
+        return None
+    return " ".join(terms), {"db": db, "jsonl": jsonl, "null": "-0" in seen,
+                             "limit": int(limit) if limit is not None else None,
+                             "sort": seen.get("--sort")}
+
+
+def _search(args: list[str]) -> int | None:
+    """Run `search ... --paths|--jsonl` without click: its exit status, or None."""
+    parsed = _search_options(args)
+    if parsed is None:
+        return None
+    from .matches import write_matches
+
+    query, options = parsed
+    try:
+        return write_matches(query, **options)
+    except KeyboardInterrupt:
+        sys.stderr.write("\nAborted!\n")
+        return 1
 
 
 if __name__ == "__main__":

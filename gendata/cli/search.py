@@ -1,7 +1,8 @@
 """Front end: `gendata search` — query the index built by `gendata index`.
 
-`--paths` and `--jsonl` import neither the readers, the model nor rich: a search starts in
-about the time `gendata show --json` of one file takes.
+`--paths` and `--jsonl` import neither the readers, the model nor rich, and are written by
+`gendata.matches`, which `python -m gendata` also runs without loading click: a search starts
+in about the time `gendata show --json` of one file takes.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import click
 
+from ..matches import silence_stdout, write_matches
 from ._common import error
 from .index import db_option
 from .output import emit, output_options
@@ -88,42 +90,38 @@ def search(query: tuple[str, ...], db: str | None, fmt: str, paths_only: bool, n
     Exit status: 0 when something matched, 1 when nothing did, 2 for a bad query or a
     missing index. See docs/index.md.
     """
-    from ..indexing.query import QueryError
-    from ..indexing.results import objects, open_index, rows
-    from ..indexing.schema import IndexDatabaseError
-
     text = " ".join(query)
     if null and not paths_only:
         raise click.UsageError("-0 goes with --paths")
     if paths_only and fmt != "table":
         raise click.UsageError(f"--paths and -f {fmt} are exclusive")
+    if paths_only or fmt == "jsonl":
+        sys.exit(write_matches(text, db, jsonl=not paths_only, null=null, limit=limit,
+                               sort=sort))
+    from ..indexing.query import QueryError
+    from ..indexing.results import objects, open_index
+    from ..indexing.schema import IndexDatabaseError
+
     try:
         conn = open_index(db)
     except IndexDatabaseError as exc:
         error(str(exc))
         sys.exit(2)
     found = 0
-    try:
-        if paths_only:
-            end = "\0" if null else "\n"
-            out = sys.stdout
-            for (path,) in rows(conn, text, "i.path", sort=sort, limit=limit):
-                out.write(path + end)
-                found += 1
-            out.flush()
-        else:
-            def counted() -> Iterator[dict[str, Any]]:
-                nonlocal found
-                for obj in objects(text, conn, sort=sort, limit=limit):
-                    found += 1
-                    yield obj
 
-            _emit(counted(), fmt)
+    def counted() -> Iterator[dict[str, Any]]:
+        nonlocal found
+        for obj in objects(text, conn, sort=sort, limit=limit):
+            found += 1
+            yield obj
+
+    try:
+        _emit(counted(), fmt)
     except (QueryError, IndexDatabaseError) as exc:
         error(str(exc))
         sys.exit(2)
     except BrokenPipeError:
-        _silence_stdout()
+        silence_stdout()
     finally:
         conn.close()
     if not found:
@@ -171,12 +169,3 @@ def _table(found: list[dict[str, Any]], width: int) -> Any:
             prompt = prompt[:_PROMPT_CHARS - 1] + "…"
         t.add_row(path, *cells, prompt)
     return t
-
-
-def _silence_stdout() -> None:
-    """After a broken pipe (`gendata search ... | head`), keep Python's exit flush quiet."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
