@@ -144,6 +144,35 @@ def part1(work: Path, n: int, repeat: int) -> None:
         print(line(f"gendata search seed:N {flag}", t, show, "<= 1.5"))
     t = best([*GENDATA, "search", "masterpiece", "-n", "20", "--db", str(db)], repeat * 3)
     print(line("gendata search WORD -n 20 (table)", t, show, "-"))
+    tui_filter(corpus, db, work / "empty.sqlite")
+
+
+def tui_filter(corpus: Path, db: Path, empty: Path) -> None:
+    """The TUI's filter box over every file of the corpus, in this process: answered by an
+    index that holds them all as they are, and by one that holds none (every file then goes
+    into the index in memory on the first query; later queries reuse it)."""
+    from gendata import api
+    from gendata.indexing.live import LiveSearch
+    from gendata.indexing.schema import connect
+
+    listed = []
+    for p in sorted(corpus.rglob("*")):
+        if p.is_file():
+            rec = api.read_safe(p)
+            listed.append((str(p), rec, rec.identity))
+    remove_db(empty)
+    connect(empty, create=True).close()
+    print(f"\nTUI filter over {len(listed)} listed files, in process, ms")
+    for label, target in (("index current", db), ("nothing indexed", empty)):
+        live = LiveSearch(target)
+        for query in ("masterpiece", "seed>1000 steps:30", "lora:*", "sampler:euler*"):
+            times = []
+            for _ in range(4):
+                t = time.perf_counter()
+                live.match(query, listed)
+                times.append((time.perf_counter() - t) * 1000)
+            print(f"  {label:16} {query!r:22} first {times[0]:7.1f}   then {min(times[1:]):6.1f}")
+        live.close()
 
 
 def _chunk(ctype: bytes, data: bytes) -> bytes:
