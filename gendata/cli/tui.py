@@ -80,6 +80,8 @@ def _with_stdin(paths: tuple[str, ...], null: bool) -> tuple[tuple[str, ...], li
 
     out: list[str] = []
     missing: list[str] = []
+    if sys.stdin.isatty():  # `gendata tui -` typed on its own: say what it waits for
+        click.echo("gendata tui: reading paths, one a line; end with ctrl+d", err=True)
     for p in paths:
         if p != "-":
             out.append(p)
