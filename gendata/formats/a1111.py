@@ -10,6 +10,7 @@ objects kept whole). The parse keeps every original substring (InfotextOrigin), 
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from ..containers.raw import RawMetadata
@@ -24,11 +25,23 @@ from ..model_fields import (
     conforms,
 )
 from ._util import try_loads
-from .infotext_fields import FIELD_TO_KEY, TAIL_KEYS, TYPED, describe, to_float
+from .infotext_fields import (
+    CASED,
+    FIELD_TO_KEY,
+    TAIL_KEYS,
+    TYPED,
+    describe,
+    typed_key,
+    typed_unless,
+    typed_value,
+)
 from .infotext_scan import Entry, InfotextOrigin, is_params_line, read_infotext
+from .networks import lora_hash_map, network_tag_fields, network_tags
+
+_lora_hash_map, _network_tag_fields = lora_hash_map, network_tag_fields  # (older names)
 
 if TYPE_CHECKING:
-    from ..model import GenParams, Lora
+    from ..model import GenParams
 
 # pydantic (gendata.model) is imported only when a GenParams is built: reading a file for
 # `show --json` or `export` goes through `parse_deferred` and never needs it. Nor does it need
@@ -51,7 +64,6 @@ GENERATORS = {"forge": "Forge", "reforge": "reForge", "forge-classic": "Forge Cl
 # only texts are under these keys.
 TEXT_KEYS = ("UserComment", "parameters")
 
-_NET_TAG = re.compile(r"<(lora|lyco|hypernet):([^>]+)>", re.IGNORECASE)
 _FORGE_VERSION = re.compile(r"^f\d+(\.\d+)*-?v\d").match
 _REFORGE_VERSION = re.compile(r"^f\d+(\.\d+)*-v").match
 _RAW_JSON_KEYS = frozenset({"Hashes", "Civitai resources", "Civitai metadata"})
@@ -60,70 +72,10 @@ _RAW_JSON_KEYS = frozenset({"Hashes", "Civitai resources", "Civitai metadata"})
 MAX_INFOTEXT_CHARS = 4 * 1024 * 1024
 
 
-# Typed keys by their case-folded spelling: a saver that writes `CFG Scale: 8.0` means the
-# `CFG scale` field, and an edit must change that entry, not add a second one.
-_CASED = {k.casefold(): k for k in TYPED}
-
-
-def typed_key(key: str) -> str:
-    """The TYPED key `key` spells in another case, else `key` itself."""
-    if key in TYPED:
-        return key
-    return _CASED.get(key.casefold(), key)
+_CASED = CASED  # (older name)
 
 
 # --- text -> model -----------------------------------------------------------------------------
-
-def _lora_hash_map(value: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in value.split(","):
-        name, sep, h = item.partition(":")
-        if sep and name.strip():
-            out[name.strip()] = h.strip()
-    return out
-
-
-def _float_or_none(s: str) -> float | None:
-    try:
-        return to_float(s)
-    except ValueError:
-        return None
-
-
-def network_tags(prompt: str, hashes: dict[str, str] | None = None) -> list[Lora]:
-    """`<lora:name:te[:unet]>`, `<lyco:...>`, `<hypernet:name:w>` tags of a prompt
-    (docs/formats.md#networks-and-hashes)."""
-    from ..model import Lora
-
-    return [Lora.model_validate(kw) for kw in _network_tag_fields(prompt, hashes)]
-
-
-def _network_tag_fields(prompt: str, hashes: dict[str, str] | None = None
-                        ) -> list[dict[str, Any]]:
-    """The Lora fields of each network tag, as `network_tags` passes them to the model."""
-    hashes = hashes or {}
-    out: list[dict[str, Any]] = []
-    if "<" not in prompt:
-        return out
-    # A tag ends at the first ">" after it: none can end past the last one, and searching
-    # beyond it would rescan the rest of the text from every unclosed "<lora:".
-    for m in _NET_TAG.finditer(prompt, 0, prompt.rfind(">") + 1):
-        kind = m.group(1).lower()
-        args = m.group(2).split(":")
-        name = args[0].strip()
-        positional = [a for a in args[1:] if "=" not in a]
-        named = dict(a.split("=", 1) for a in args[1:] if "=" in a)
-        weight = _float_or_none(positional[0]) if positional else 1.0
-        if weight is None and "te" in named:
-            weight = _float_or_none(named["te"])
-        unet = _float_or_none(positional[1]) if len(positional) > 1 else None
-        if unet is None and "unet" in named:
-            unet = _float_or_none(named["unet"])
-        key = name.replace(":", "").replace(",", "")
-        out.append({"name": name, "weight": weight, "unet_weight": unet,
-                    "hash": hashes.get(key), "kind": kind})
-    return out
-
 
 def generator_of(values: dict[str, str]) -> str:
     """Which A1111-family front end wrote the text, from its own markers
@@ -199,19 +151,6 @@ def parse_text(text: str) -> GenParams:
     return found.build() if isinstance(found, _Parsed) else found
 
 
-def _typed_value(key: str, value: str) -> Any:
-    """An entry's typed value (InfotextOrigin.typer): what `dump` compares the model with to
-    tell whether the entry was edited. None when the key has no model field or the value
-    does not parse."""
-    spec = TYPED.get(typed_key(key))
-    if spec is None:
-        return None
-    try:
-        return spec.parse(value)
-    except ValueError:
-        return None
-
-
 def _parse(text: str) -> _Parsed | GenParams:
     """`parse_text`, leaving the model unbuilt when its values need no validation."""
     if not isinstance(text, str):
@@ -243,17 +182,17 @@ def _parse(text: str) -> _Parsed | GenParams:
         elif key in fields:
             continue
         extra[key] = value
-    origin.typer = _typed_value
+    origin.typer = typed_value
     values = dict(pairs)  # the last of a repeated key wins
-    lora_hashes = _lora_hash_map(values["Lora hashes"]) if "Lora hashes" in values else None
-    loras = _network_tag_fields(origin.prompt, lora_hashes)
+    lora_hashes = lora_hash_map(values["Lora hashes"]) if "Lora hashes" in values else None
+    loras = network_tag_fields(origin.prompt, lora_hashes)
     if not loras and "LoRA networks" in values:  # SD.Next: names and hashes as two lists
         names = [n.strip() for n in values["LoRA networks"].split(",") if n.strip()]
         hs = [h.strip() for h in values.get("LoRA hashes", "").split(",")]
         loras = [{"name": n, "hash": hs[i] if i < len(hs) and hs[i] else None}
                  for i, n in enumerate(names)]
     embeddings = [{"name": n, "hash": h or None}
-                  for n, h in _lora_hash_map(values.get("TI hashes", "")).items()]
+                  for n, h in lora_hash_map(values.get("TI hashes", "")).items()]
     fields["generator"] = generator_of(values) if origin.has_line else "a1111"
     if _conform(fields, loras, embeddings):
         return _Parsed(fields, extra, loras, embeddings, origin)
@@ -264,18 +203,44 @@ def _parse(text: str) -> _Parsed | GenParams:
     try:
         params = GenParams.model_validate(
             {**fields, "extra": extra, "loras": loras, "embeddings": embeddings})
-    except ValidationError:
-        # A typed value out of range (e.g. Steps: 0): keep it as text rather than fail.
-        for t in TYPED.values():
-            for f in t.fields:
-                fields.pop(f, None)
-        origin.typer = None
-        for key, value in pairs:
-            if typed_key(key) in TYPED:
-                extra[key] = value
+    except ValidationError as exc:
+        # A typed value out of range (e.g. Steps: 0): keep that entry as text rather than
+        # fail, and the others typed (a seed stays searchable beside a bad step count).
+        bad = {str(e["loc"][0]) for e in exc.errors() if e.get("loc")}
+        demoted = {k for k, t in TYPED.items() if bad & set(t.fields)}
+        kept = None
+        if demoted and bad <= {f for k in demoted for f in TYPED[k].fields}:
+            kept = _as_text(demoted, fields, extra, pairs, loras, embeddings, origin)
+        if kept is None:  # not a typed value's fault, or still invalid: every one as text
+            kept = _as_text(set(TYPED), fields, extra, pairs, loras, embeddings, origin)
+        if kept is None:
+            raise
+        params = kept
+    params.origin = origin
+    return params
+
+
+def _as_text(keys: set[str], fields: dict[str, Any], extra: dict[str, Any],
+             pairs: list[tuple[str, str]], loras: list[dict[str, Any]],
+             embeddings: list[dict[str, Any]], origin: InfotextOrigin) -> GenParams | None:
+    """The model with the typed `keys` kept as their text in `extra`; None when it is still
+    not valid."""
+    from pydantic import ValidationError
+
+    from ..model import GenParams
+
+    fields = {f: v for f, v in fields.items()
+              if not any(f in TYPED[k].fields for k in keys)}
+    extra = dict(extra)
+    for key, value in pairs:
+        if typed_key(key) in keys:
+            extra[key] = value
+    try:
         params = GenParams.model_validate(
             {**fields, "extra": extra, "loras": loras, "embeddings": embeddings})
-    params.origin = origin
+    except ValidationError:
+        return None
+    origin.typer = None if keys >= set(TYPED) else partial(typed_unless, frozenset(keys))
     return params
 
 
@@ -350,7 +315,7 @@ def _new_entries(params: GenParams, present: set[str]) -> list[str]:
     keys += [k for k in TAIL_KEYS]
     out: list[str] = []
     for key in keys:
-        if key in present:
+        if key in present or typed_key(key) in present:  # "CFG Scale" is "CFG scale"
             continue
         present.add(key)
         if key in extra_value:
@@ -401,6 +366,9 @@ def dump(params: GenParams) -> str:
     # last one wins; a typed key spelled another way ("CFG Scale") is the same key, and
     # keeps its spelling when its value changes
     last = {typed_key(p.key): p for p in origin.line_parts if isinstance(p, Entry)}
+    # the entry a typed field was read from: the last one whose value reads as the type
+    readable = {typed_key(p.key): p for p in origin.line_parts
+                if isinstance(p, Entry) and p.typed is not None}
     gap = ""
     skip_gap = False  # a removed first entry takes the separator after it with it
     for part in origin.line_parts:
@@ -412,7 +380,17 @@ def dump(params: GenParams) -> str:
         skip_gap = False
         key = typed_key(part.key)
         present.add(key)
-        if _entry_unchanged(params, last[key]):
+        if part.typed is None and key in TYPED and key in readable:
+            # an unreadable duplicate beside a readable one ("Steps: 20, Steps: 20x"): the
+            # field came from the other, so the field's edits do not reach it; it stays as
+            # written unless the field was removed or `extra` changed (which holds the last
+            # entry's text when that one is unreadable)
+            end = last[key]
+            unchanged = (_typed_current(params, key) is not None and params.extra.get(end.key)
+                         == (end.value if end.typed is None else None))
+        else:
+            unchanged = _entry_unchanged(params, readable.get(key, last[key]))
+        if unchanged:
             text = part.raw
         else:
             value = _current_value(params, key)

@@ -12,7 +12,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["FIELD_TO_KEY", "TAIL_KEYS", "TYPED", "TypedKey", "describe", "to_float"]
+__all__ = ["CASED", "FIELD_TO_KEY", "TAIL_KEYS", "TYPED", "TypedKey", "describe", "to_float",
+           "typed_key", "typed_unless", "typed_value"]
 
 _SIZE = re.compile(r"^(\d+)x(\d+)$")
 
@@ -84,3 +85,34 @@ def describe(key: str) -> str:
     names: dict[Callable[[str], Any], str] = {
         _to_int: "an integer", to_float: "a number", _to_size: "WIDTHxHEIGHT"}
     return names.get(parser, "text")
+
+
+# Typed keys by their case-folded spelling: a saver that writes `CFG Scale: 8.0` means the
+# `CFG scale` field, and an edit must change that entry, not add a second one.
+CASED = {k.casefold(): k for k in TYPED}
+
+
+def typed_key(key: str) -> str:
+    """The TYPED key `key` spells in another case, else `key` itself."""
+    if key in TYPED:
+        return key
+    return CASED.get(key.casefold(), key)
+
+
+def typed_value(key: str, value: str) -> Any:
+    """An entry's typed value (InfotextOrigin.typer): what `dump` compares the model with to
+    tell whether the entry was edited. None when the key has no model field or the value
+    does not parse."""
+    spec = TYPED.get(typed_key(key))
+    if spec is None:
+        return None
+    try:
+        return spec.parse(value)
+    except ValueError:
+        return None
+
+
+def typed_unless(kept_as_text: frozenset[str], key: str, value: str) -> Any:
+    """`typed_value`, but None for the typed keys whose values a parse kept as text (out of
+    range: `Steps: 0`)."""
+    return None if typed_key(key) in kept_as_text else typed_value(key, value)

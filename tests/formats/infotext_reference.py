@@ -3,8 +3,9 @@ tests/formats/test_infotext_scan.py can check the parser in gendata against it o
 it has. Delete this module and that test together, once nobody needs the comparison.
 
 Copied from gendata/formats/infotext_scan.py and gendata/formats/a1111.py unchanged except for
-names; it builds the package's own Entry and InfotextOrigin (with every part built up front),
-so results compare with ==.
+names and the rule for out-of-range values, which follows the package's; it builds the
+package's own Entry and InfotextOrigin (with every part built up front), so results compare
+with ==.
 """
 
 from __future__ import annotations
@@ -233,13 +234,18 @@ def parse(text: str) -> Any:
     try:
         params = GenParams.model_validate(
             {**fields, "extra": extra, "loras": loras, "embeddings": embeddings})
-    except ValidationError:
-        # A typed value out of range (e.g. Steps: 0): keep it as text rather than fail.
-        for t in TYPED.values():
-            for f in t.fields:
+    except ValidationError as exc:
+        # A typed value out of range (e.g. Steps: 0): keep that key as text rather than fail
+        # (the package's rule since; before it, every typed key went to text).
+        bad = {str(e["loc"][0]) for e in exc.errors() if e.get("loc")}
+        keys = {k for k, t in TYPED.items() if bad & set(t.fields)}
+        if not keys or not bad <= {f for k in keys for f in TYPED[k].fields}:
+            keys = set(TYPED)
+        for k in keys:
+            for f in TYPED[k].fields:
                 fields.pop(f, None)
         for part in origin.line_parts:
-            if isinstance(part, Entry) and typed_key(part.key) in TYPED:
+            if isinstance(part, Entry) and typed_key(part.key) in keys:
                 part.typed = None
                 extra[part.key] = part.value
         params = GenParams.model_validate(

@@ -225,3 +225,42 @@ def test_property_edit_round_trip(text: str, steps: int, seed: int) -> None:
     assert (again.steps, again.seed) == (steps, seed)
     assert again.prompt == edited.prompt and again.negative_prompt == edited.negative_prompt
     assert again.extra == {k: v for k, v in edited.extra.items() if k not in ("Steps", "Seed")}
+
+
+_TYPED_KEYS = st.sampled_from(["Steps", "Seed", "CFG scale", "CFG Scale", "Size", "Clip skip",
+                               "Denoising strength", "Sampler", "Model hash"])
+_ODD_VALUES = st.one_of(st.integers(0, 10**6).map(str), st.floats(0, 30).map(repr),
+                        st.sampled_from(["20Steps", "x", "1.5.2", "512x", "512x512x3", "-3",
+                                         "", " 7", "7 ", "Euler a", "1e400"]))
+
+
+@st.composite
+def duplicated_lines(draw) -> str:
+    """Settings lines where typed keys repeat and values may not read as their type
+    ("Steps: 20, Steps: 20Steps"): what fuzzers and odd savers write."""
+    pairs = draw(st.lists(st.tuples(_TYPED_KEYS, _ODD_VALUES), min_size=3, max_size=8))
+    return "a cat\n" + draw(st.sampled_from([", ", ","])).join(f"{k}: {v}" for k, v in pairs)
+
+
+@settings(max_examples=400, deadline=None)
+@given(duplicated_lines())
+def test_property_repeated_and_unreadable_entries_round_trip(text: str) -> None:
+    assert dump(parse_text(text)) == text
+
+
+def test_an_unreadable_duplicate_survives_edits_of_its_field() -> None:
+    params = parse_text("a cat\nSteps: 20,Steps: 20Steps, Seed: 1")
+    assert dump(params.edited(seed=9)) == "a cat\nSteps: 20,Steps: 20Steps, Seed: 9"
+    assert dump(params.edited(steps=7)) == "a cat\nSteps: 7,Steps: 20Steps, Seed: 1"
+    params = parse_text("a cat\nSteps: 20, Steps: 30x, Steps: 25, Seed: 1")
+    assert dump(params.edited(steps=None)) == "a cat\nSeed: 1"
+
+
+@settings(max_examples=200, deadline=None)
+@given(duplicated_lines(), st.integers(0, 2**32), st.integers(1, 150))
+def test_property_edits_of_repeated_and_unreadable_entries_read_back(text: str, seed: int,
+                                                                     steps: int) -> None:
+    params = parse_text(text)
+    for name, value in (("seed", seed), ("steps", steps)):
+        again = parse_text(dump(params.edited(**{name: value})))
+        assert getattr(again, name) == value

@@ -143,9 +143,14 @@ def test_any_line_scans_as_before(text: str) -> None:
 
 
 def test_lazy_parts_follow_a_later_fallback() -> None:
-    """Out-of-range values are kept as text; their entries then carry no typed value."""
+    """An out-of-range value is kept as text, and its entry then carries no typed value; the
+    other entries keep theirs (a seed beside `Steps: 0` is still a seed)."""
     text = "p\nSteps: 0, Seed: 1, Size: 512x512"
     new = a1111.parse_text(text)
     old = _model(ref.parse(text))
-    assert new == old and new.steps is None and new.extra["Steps"] == "0"
-    assert all(p.typed is None for p in new.origin.line_parts if isinstance(p, Entry))
+    assert new == old and new.steps is None and new.extra == {"Steps": "0"}
+    assert (new.seed, new.width, new.height) == (1, 512, 512)
+    typed = {p.key: p.typed for p in new.origin.line_parts if isinstance(p, Entry)}
+    assert typed == {"Steps": None, "Seed": 1, "Size": (512, 512)}
+    assert a1111.dump(new) == text
+    assert a1111.dump(new.edited(seed=7)) == "p\nSteps: 0, Seed: 7, Size: 512x512"
