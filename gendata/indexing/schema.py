@@ -30,6 +30,7 @@ __all__ = [
     "APPLICATION_ID",
     "COLUMN_TYPES",
     "MIGRATIONS",
+    "READER_VERSION",
     "SCHEMA_VERSION",
     "IndexDatabaseError",
     "connect",
@@ -40,6 +41,10 @@ __all__ = [
 
 APPLICATION_ID = 0x67644958  # "gdIX"
 SCHEMA_VERSION = 1
+# What reading a file gives: raised when the same file reads differently (a parser fix), so
+# that the next `gendata index` reads every file again instead of keeping the old rows of
+# unchanged files. 2: an out-of-range A1111 value no longer hides the other typed keys.
+READER_VERSION = 2
 
 _SQL_TYPES = {str: "TEXT", int: "INTEGER", float: "REAL"}
 # The long texts go last in a row, so that a scan over the short columns stays in one page.
@@ -220,6 +225,8 @@ def connect(path: Path | str, *, create: bool) -> sqlite3.Connection:
         _configure(db)
         _migrate(db, path)
         _sync_fields(db)
+        if create:
+            _sync_reader(db)
     except sqlite3.DatabaseError as exc:
         db.close()
         raise damaged(path, exc) from None
@@ -262,6 +269,23 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
             MIGRATIONS[version](db)
             db.execute(f"PRAGMA user_version={version}")
         db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def _sync_reader(db: sqlite3.Connection) -> None:
+    """Mark every row to be read again when the index was built by a reader that read files
+    differently (READER_VERSION); an index without the mark is from reader 1."""
+    row = db.execute("SELECT value FROM gendata_meta WHERE key = 'reader'").fetchone()
+    if row is not None and row[0] == str(READER_VERSION):
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("UPDATE images SET size = NULL")
+        db.execute("INSERT OR REPLACE INTO gendata_meta (key, value) VALUES ('reader', ?)",
+                   (str(READER_VERSION),))
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")

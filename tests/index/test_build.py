@@ -230,6 +230,28 @@ def test_a_new_model_field_gets_its_column_and_files_are_read_again(
     assert next(objects("", db))["version"] == "v1.9"
 
 
+def test_an_index_made_by_an_older_reader_reads_every_file_again(
+        tmp_path: Path, db: Path) -> None:
+    """A file with `Steps: 0` read as it is read now: its seed is a field. An index built
+    when the reader sent every typed key of such a line to text is brought up to date by
+    the next `gendata index`, though no file changed, and searching alone writes nothing."""
+    lib = tmp_path / "lib"
+    make_image(lib / "zero.png", "a fox", Steps=0, Seed=4242)
+    make_image(lib / "fine.png", "a cat", Seed=7)
+    build.index([lib], db)
+    assert list(paths("seed:4242", db)) == [str(lib / "zero.png")]
+    conn = sqlite3.connect(db)
+    with conn:  # what reader 1 stored for it, and no reader mark
+        conn.execute("UPDATE images SET seed = NULL WHERE path LIKE '%zero.png'")
+        conn.execute("DELETE FROM gendata_meta WHERE key = 'reader'")
+    conn.close()
+    assert list(paths("seed:4242", db)) == []
+    summary = build.index([lib], db)
+    assert (summary.updated, summary.unchanged) == (2, 0)
+    assert list(paths("seed:4242", db)) == [str(lib / "zero.png")]
+    assert build.index([lib], db).unchanged == 2  # once, not on every run
+
+
 def test_interrupted_index_is_consistent(tmp_path: Path, db: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(build, "BATCH", 5)
