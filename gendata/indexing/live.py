@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .build import RowWriter, row_from
 from .query import compile_query, match_text, parse
 from .results import open_index
-from .schema import damaged, memory_index
+from .schema import READER_VERSION, damaged, memory_index
 
 if TYPE_CHECKING:
     from ..api import Record
@@ -99,8 +99,13 @@ class LiveSearch:
             return
         conn = self._connection()
         try:
-            self._indexed = {path: (size, mtime, inode) for path, size, mtime, inode in
-                             conn.execute("SELECT path, size, mtime_ns, inode FROM images")}
+            reader = conn.execute(
+                "SELECT value FROM gendata_meta WHERE key = 'reader'").fetchone()
+            if reader is None or reader[0] != str(READER_VERSION):
+                self._indexed = {}  # rows of a reader that read files differently: none hold
+            else:
+                self._indexed = {path: (size, mtime, inode) for path, size, mtime, inode in
+                                 conn.execute("SELECT path, size, mtime_ns, inode FROM images")}
         except sqlite3.DatabaseError as exc:
             raise damaged(self.db, exc) from None
         self._seen = seen

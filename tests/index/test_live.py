@@ -138,3 +138,18 @@ def test_a_damaged_or_missing_index_is_a_clear_error(library: list[Path], db: Pa
     db.write_bytes(b"SQLite format 3\0" + b"\xff" * 4000)
     with pytest.raises(IndexDatabaseError):
         LiveSearch(db).match("fox", listed(library))
+
+
+def test_rows_of_an_older_reader_are_not_trusted(tmp_path: Path, db: Path) -> None:
+    """Until `gendata index` reads the files again, an index built by a reader that read
+    them differently answers nothing: the files are searched from the fresh reads."""
+    zero = make_image(tmp_path / "lib" / "zero.png", "a fox", "", Steps=0, Seed=4242)
+    indexing.index([str(zero.parent)], db)
+    conn = sqlite3.connect(db)
+    with conn:  # what reader 1 stored: the seed of a `Steps: 0` line as text
+        conn.execute("UPDATE images SET seed = NULL")
+        conn.execute("DELETE FROM gendata_meta WHERE key = 'reader'")
+    conn.close()
+    live = LiveSearch(db)
+    assert live.match("seed:4242", listed([zero])) == {str(zero)}
+    assert set(live._in_memory) == {str(zero)}
