@@ -5,16 +5,21 @@ Run by hand from the repository root:
     python benchmarks/bench_index.py                      # 3,000 files, then 100,000
     python benchmarks/bench_index.py --files 5000 --large 0 --keep /tmp/bench
 
-Part 1, on bench_export.py's realistic corpus (512x512 PNGs with a ~400 KB IDAT, JPEG and
-WebP with EXIF UserComment, 20-80-word prompts, ~15% with Japanese words), page cache warm,
-every command a whole process (start-up and imports included), best of --repeat runs:
+Part 1, on the realistic corpus bench_export.py uses (benchmarks/corpus.py: a WebUI output
+folder of Pillow-encoded PNGs, 512x512 to 1024x1024 in 64 KiB IDAT chunks, a third each of
+PNG, JPEG and WebP here, JPEG and WebP with the text in an EXIF UserComment written by
+piexif, A1111 infotexts with LoRA tags, hires fix and ADetailer, ~15% with Japanese words),
+page cache warm, every command a whole process (start-up and imports included), best of
+--repeat runs:
 
 - `gendata index` into a new database against `gendata export -f jsonl` of the same files
   (target: at most 1.5x);
 - `gendata index` again after 20 changes (8 rewritten, 6 deleted, 6 added) against the first
   index (target: at most 1/3);
 - `gendata search seed:N --jsonl` and `--paths` against `gendata show --json` of one file
-  (target: at most 1.5x).
+  (target: at most 1.5x);
+- the TUI's filter box over every file of the corpus, in this process: with an index that
+  holds them all as they are, and with one that holds none.
 
 Part 2, with --large files (default 100,000): small real PNGs written straight from bytes (a
 64x64 picture, a `parameters` chunk with the same kind of infotext), so that building them
