@@ -217,6 +217,23 @@ def test_migrations_run_in_order(tmp_path: Path, db: Path, monkeypatch: pytest.M
     conn.close()
 
 
+def test_an_index_of_version_1_gets_the_time_order(tmp_path: Path, db: Path) -> None:
+    """Version 2 adds an index on the file time: a version-1 index is brought up to it by
+    the next command that opens it, and "newest first" then walks that index."""
+    build.index([make_image(tmp_path / "a.png", "x")], db)
+    conn = sqlite3.connect(db)
+    conn.execute("DROP INDEX images_mtime")
+    conn.execute("PRAGMA user_version=1")
+    conn.close()
+    assert list(paths("x", db, sort="mtime:desc")) == [str(tmp_path / "a.png")]
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    plan = conn.execute("EXPLAIN QUERY PLAN SELECT id FROM images ORDER BY mtime_ns DESC, "
+                        "id DESC LIMIT 60").fetchall()
+    conn.close()
+    assert "images_mtime" in str(plan)
+
+
 def test_a_new_model_field_gets_its_column_and_files_are_read_again(
         tmp_path: Path, db: Path) -> None:
     lib = tmp_path / "lib"
