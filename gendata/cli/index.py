@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ._common import error
+from ._common import error, warn
 from .progress import ProgressLine, stderr_is_tty
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -119,6 +119,8 @@ def index(paths: tuple[str, ...], db: str | None, rebuild: bool, list_errors: bo
         bar.stop()
     for path, reason in summary.missing:
         error(f"{path}: {reason}")
+    for path in summary.gone:
+        warn(f"{path} no longer exists: its files left the index")
     if not quiet:
         click.echo(_summary_line(summary), err=True)
     if summary.interrupted:
@@ -131,8 +133,10 @@ def index(paths: tuple[str, ...], db: str | None, rebuild: bool, list_errors: bo
 
 
 def _summary_line(summary: Any) -> str:
-    parts = [f"{summary.scanned} files: {summary.added} added, {summary.updated} updated, "
-             f"{summary.removed} removed, {summary.unchanged} unchanged"]
+    present = summary.added + summary.updated + summary.unchanged
+    parts = [f"{present} file{'s' * (present != 1)}: {summary.added} added, "
+             f"{summary.updated} updated, {summary.unchanged} unchanged; "
+             f"{summary.removed} removed"]
     if summary.failed_count:
         parts.append(f"{summary.failed_count} with errors (gendata index --errors)")
     return "gendata: " + "; ".join(parts)

@@ -12,6 +12,7 @@ folder that was walked are deleted at the end of the walk.
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import sqlite3
@@ -24,9 +25,9 @@ from typing import IO, Any
 
 from ..batch import expand_paths, map_files, read_one
 from ..errors import UsageError
+from .roots import add_roots, drop_roots, glob_base, matches_glob, roots
 from .schema import (
     DATA_COLUMNS,
-    IndexDatabaseError,
     connect,
     damaged,
     remove_database,
@@ -47,7 +48,7 @@ class IndexSummary:
     """How an index run went. `failed` lists the first `MAX_LISTED` files recorded with an
     error this run, as (path, error); `failed_count` counts them all. `missing` lists the
     inputs that named nothing to index (a missing file, a glob without matches, a folder
-    that cannot be opened)."""
+    that cannot be opened); `gone` those that no longer exist, whose rows were removed."""
 
     MAX_LISTED = 1000
 
@@ -59,6 +60,7 @@ class IndexSummary:
     failed_count: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     missing: list[tuple[str, str]] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)  # inputs that no longer exist
     interrupted: bool = False
 
     @property
@@ -288,8 +290,12 @@ class Indexer:
     def update(self, paths: Iterable[str], *, stdin: IO[str] | None = None,
                null: bool = False, prune: bool = True) -> IndexSummary:
         """Index `paths` (files, folders walked recursively, globs, `-` for `stdin`).
-        `prune`: delete the rows of files gone from the folders walked."""
-        paths = list(paths)
+        `prune`: delete the rows of files gone from the folders walked and of the files a
+        glob matched that are gone; a file or folder named that no longer exists has its
+        rows removed (and is listed in `gone`), or is `missing` when it had none."""
+        paths = self._without_gone(list(paths))
+        globs = [p for p in paths if p != "-" and not os.path.lexists(p)
+                 and glob.has_magic(p)]
         known: dict[str, tuple[int, Any, Any, Any]] = {}
         folders = [os.path.abspath(p) for p in paths if p != "-" and os.path.isdir(p)]
         for folder in folders:
@@ -364,7 +370,12 @@ class Indexer:
         finally:
             results.close()
         if prune and not summary.interrupted:
-            for image_id, *_ in known.values():
+            gone = [row[0] for row in known.values()]
+            for pattern in globs:
+                gone += [row[0] for path, row in self._known_under(glob_base(pattern)).items()
+                         if path not in seen and matches_glob(path, pattern)
+                         and not os.path.lexists(path)]
+            for image_id in dict.fromkeys(gone):
                 writer.delete(image_id)
                 summary.removed += 1
                 if len(writer) >= BATCH:
@@ -372,6 +383,19 @@ class Indexer:
         writer.flush()
         self._tick()
         return summary
+
+    def _without_gone(self, paths: list[str]) -> list[str]:
+        """`paths` less the files and folders named that no longer exist: their rows are
+        removed now (`gone`), or, when the index held none, they are `missing`."""
+        kept = []
+        for p in paths:
+            if p == "-" or os.path.lexists(p) or glob.has_magic(p):
+                kept.append(p)
+            elif self.remove(p):
+                self.summary.gone.append(os.path.abspath(p))
+            else:
+                self.summary.missing.append((p, "No such file or directory"))
+        return kept
 
     def remove(self, path: str) -> int:
         """Delete the row of `path` and the rows under it if it was a folder; the count."""
@@ -429,49 +453,13 @@ def index(paths: Iterable[str | os.PathLike[str]], db: str | os.PathLike[str] | 
 
             update_urls(indexer, urls, storage_options)
         if not summary.interrupted:
-            _add_roots(conn, inputs)
+            drop_roots(conn, summary.gone)
+            add_roots(conn, [p for p in inputs if os.path.abspath(p) not in summary.gone])
         return summary
     except sqlite3.DatabaseError as exc:
         raise damaged(target, exc) from None
     finally:
         _close(conn)
-
-
-def _load_roots(conn: sqlite3.Connection) -> list[str]:
-    row = conn.execute("SELECT value FROM gendata_meta WHERE key = 'roots'").fetchone()
-    return json.loads(row[0]) if row else []
-
-
-def _add_roots(conn: sqlite3.Connection, inputs: list[str]) -> None:
-    """Remember the folders, files and globs indexed, for `gendata index` without paths."""
-    found = _load_roots(conn)
-    from ..remote import is_url
-
-    for p in inputs:
-        if p == "-":
-            continue
-        p = p if is_url(p) else os.path.abspath(p)
-        if any(p == r or p.startswith(r.rstrip(os.sep) + os.sep) for r in found):
-            continue
-        found = [r for r in found if not r.startswith(p.rstrip(os.sep) + os.sep)] + [p]
-    conn.execute("INSERT OR REPLACE INTO gendata_meta (key, value) VALUES ('roots', ?)",
-                 (json.dumps(sorted(found), ensure_ascii=False),))
-
-
-def roots(db: str | os.PathLike[str] | None = None) -> list[str]:
-    """The folders, files and globs indexed into `db` so far (absolute), or [] when there
-    is no index."""
-    from . import default_db
-
-    target = Path(db) if db is not None else default_db()
-    try:
-        conn = connect(target, create=False)
-    except IndexDatabaseError:
-        return []
-    try:
-        return _load_roots(conn)
-    finally:
-        conn.close()
 
 
 def _close(conn: sqlite3.Connection) -> None:

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from gendata.cli import main
+from gendata.indexing import build
 
 from .conftest import make_image
 
@@ -124,3 +125,32 @@ def test_dash_terms_are_query_terms_not_options(lib: Path, db: Path) -> None:
     code, _, err = run("search", "fox", "--jsn", "--db", str(db))
     assert code == 2 and "--jsn" in err
     assert run("search", "--db", str(db), "--paths", "--", "-fox")[1].count("\n") == 2
+
+
+def test_a_folder_a_file_or_a_glob_that_is_gone_leaves_the_index(tmp_path: Path,
+                                                                  db: Path) -> None:
+    """What was indexed and no longer exists leaves the index with its files, once: a
+    removed folder root, a removed file root, and files a glob root matched."""
+    import shutil
+
+    one = make_image(tmp_path / "one" / "a.png", "alpha", Seed=1).parent
+    two = make_image(tmp_path / "two" / "b.png", "beta", Seed=2)
+    make_image(tmp_path / "solo" / "c.png", "gamma", Seed=3)
+    kept = make_image(tmp_path / "solo" / "d.png", "delta", Seed=4)
+    code, _, err = run("index", str(one), str(two), str(tmp_path / "solo" / "*.png"),
+                       "--db", str(db))
+    assert code == 0 and "4 files: 4 added" in err
+    shutil.rmtree(one)
+    two.unlink()
+    (tmp_path / "solo" / "c.png").unlink()
+    code, _, err = run("index", "--db", str(db))
+    assert code == 0, err
+    assert f"{one} no longer exists" in err and f"{two} no longer exists" in err
+    assert "1 file: 0 added, 0 updated, 1 unchanged; 3 removed" in err
+    code, out, _ = run("search", "--db", str(db), "--paths")
+    assert out == f"{kept}\n"
+    code, _, err = run("index", "--db", str(db))  # once: the roots are forgotten
+    assert code == 0 and "no longer exists" not in err and "1 unchanged; 0 removed" in err
+    assert build.roots(db) == [str(tmp_path / "solo" / "*.png")]
+    code, _, err = run("index", str(tmp_path / "never"), "--db", str(db))
+    assert code == 1 and "never: No such file or directory" in err

@@ -28,19 +28,19 @@ def test_index_a_prefix(s3: CountingMotoServer, tmp_path: Path) -> None:
     prefix = f"s3://{BUCKET}/idx/"
     first = CliRunner().invoke(main, ["index", prefix, "--db", str(db)])
     assert first.exit_code == 0, first.output
-    assert "6 files: 6 added, 0 updated, 0 removed, 0 unchanged" in first.output
+    assert "6 files: 6 added, 0 updated, 0 unchanged; 0 removed" in first.output
     with sqlite3.connect(db) as conn:
         rows = dict(conn.execute("SELECT path, seed FROM images").fetchall())
     assert rows[f"{prefix}sub/3.png"] == images.infotext(3)[1]
 
     s3.counter.reset()
     again = CliRunner().invoke(main, ["index", prefix, "--db", str(db)])
-    assert "0 added, 0 updated, 0 removed, 6 unchanged" in again.output, again.output
+    assert "0 added, 0 updated, 6 unchanged; 0 removed" in again.output, again.output
     assert not any(k.startswith(f"{BUCKET}/idx/") for k in s3.counter.requests)
 
     put("idx/sub/2.png", images.png(images.infotext(42)[0]))
     _delete("idx/sub/5.png")
     later = CliRunner().invoke(main, ["index", "--db", str(db)])  # the roots remembered
-    assert "5 files: 0 added, 1 updated, 1 removed, 4 unchanged" in later.output, later.output
+    assert "5 files: 0 added, 1 updated, 4 unchanged; 1 removed" in later.output, later.output
     search = CliRunner().invoke(main, ["search", "--db", str(db), "number 42", "--paths"])
     assert search.output.split() == [f"{prefix}sub/2.png"]
