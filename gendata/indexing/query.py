@@ -304,7 +304,8 @@ def compile_query(query: str | list[Term]) -> tuple[str, list[Any]]:
 
 
 def order_by(sort: str | None) -> str:
-    """The ORDER BY clause for `--sort FIELD[:desc]` (default: by path)."""
+    """The ORDER BY clause for `--sort FIELD[:desc]` (default: by path); images without
+    the field's value last, in either direction."""
     if not sort:
         return "ORDER BY i.path"
     name, _, direction = sort.partition(":")
@@ -315,4 +316,7 @@ def order_by(sort: str | None) -> str:
     direction = direction.strip().lower() or "asc"
     if direction not in ("asc", "desc"):
         raise QueryError(f"sort direction must be asc or desc, not {direction!r}")
-    return f"ORDER BY i.[{column}] {direction.upper()}, i.path"
+    if column == "path":
+        return f"ORDER BY i.path {direction.upper()}"
+    # images without the value come last either way, as in the TUI's sort
+    return f"ORDER BY i.[{column}] IS NULL, i.[{column}] {direction.upper()}, i.path"

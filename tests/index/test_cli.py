@@ -154,3 +154,17 @@ def test_a_folder_a_file_or_a_glob_that_is_gone_leaves_the_index(tmp_path: Path,
     assert build.roots(db) == [str(tmp_path / "solo" / "*.png")]
     code, _, err = run("index", str(tmp_path / "never"), "--db", str(db))
     assert code == 1 and "never: No such file or directory" in err
+
+
+def test_sort_puts_images_without_the_value_last(tmp_path: Path, db: Path) -> None:
+    make_image(tmp_path / "lib" / "a.png", "x", Seed=5)
+    make_image(tmp_path / "lib" / "b.png", "x", Seed=9)
+    (tmp_path / "lib" / "c.png").write_bytes((tmp_path / "lib" / "a.png").read_bytes())
+    from gendata import api
+
+    api.write(tmp_path / "lib" / "c.png", api.read(tmp_path / "lib" / "c.png").params.edited(
+        seed=None))
+    run("index", str(tmp_path / "lib"), "--db", str(db))
+    for sort, want in (("seed", "abc"), ("seed:desc", "bac"), ("path:desc", "cba")):
+        code, out, _ = run("search", "--db", str(db), "--paths", "--sort", sort)
+        assert "".join(Path(p).stem for p in out.split()) == want, sort
