@@ -20,12 +20,12 @@ class _DbOption(click.Option):
     help is shown, so that commands do not pay for it at start-up."""
 
     def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
-        from ..indexing import ENV_VAR, default_db
+        from ..indexing import ENV_VAR, user_db
 
         record = super().get_help_record(ctx)
         if record is None:
             return None
-        return record[0], f"{record[1]} [default: ${ENV_VAR}, else {default_db()}]"
+        return record[0], f"{record[1]} [default: ${ENV_VAR}, else {user_db()}]"
 
 
 def db_option(f: F) -> F:

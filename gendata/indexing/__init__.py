@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..api import Record
     from .build import IndexSummary
 
-__all__ = ["default_db", "errors", "index", "search", "watch"]
+__all__ = ["default_db", "errors", "index", "search", "user_db", "watch"]
 
 ENV_VAR = "GENDATA_INDEX"
 DB_NAME = "index.sqlite"
@@ -30,6 +30,11 @@ def default_db() -> Path:
     env = os.environ.get(ENV_VAR)
     if env:
         return Path(env)
+    return user_db()
+
+
+def user_db() -> Path:
+    """The index in the user's data folder, where it is without $GENDATA_INDEX."""
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("gendata", appauthor=False)) / DB_NAME

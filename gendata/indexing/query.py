@@ -127,7 +127,8 @@ def _term(source: str, position: int) -> Term:
             raise _error(source, position, "`-` must stand right before the term it excludes")
     m = _FIELD.match(body)
     if m is not None:
-        name, op = m.group(1), m.group(2)
+        given, op = m.group(1), m.group(2)
+        name = given.lower()  # field names in any case, as values
         raw_value = body[m.end():]
         if name == "neg" and op == ":":
             return _words(source, position, raw_value, "negative_prompt", negated)
@@ -142,8 +143,8 @@ def _term(source: str, position: int) -> Term:
                 if name in ("prompt", "negative_prompt", "negative") else
                 "put it in quotes to search for it as words")
         raise _error(source, position,
-                     f"unknown field {name!r}; fields are neg, {', '.join(_field_names())} "
-                     f"({hint})")
+                     f"unknown field {given!r}; fields are neg, {', '.join(_field_names())} "
+                     f"and the others docs/index.md lists ({hint})")
     return _words(source, position, body, "prompt", negated)
 
 

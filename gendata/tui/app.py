@@ -279,6 +279,8 @@ class GenDataApp(KeyRouting, ListControls, IndexFilter, FolderWatch, App[None]):
         ask the index again (see `search`); False when its answer is what calls this."""
         self._rebuild_pending = False
         self._filter_timer = None
+        if self._list_gone():  # a timer that fires while the app closes
+            return
         files = self.query_one(FileList)
         current = files.current_path()
         self.shown = library.sort_items(self.kept(search), self.sort, self.reverse)

@@ -130,5 +130,5 @@ class IndexFilter(_Base):
         note = self.query_one("#filter-error", Static)
         box.set_class(message is not None, "-invalid")
         note.set_class(message is not None, "-shown")
-        if message is not None:
-            note.update(message)
+        if message is not None:  # the first clause: a list of fields would fill the pane
+            note.update(message.split("; ")[0])

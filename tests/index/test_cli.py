@@ -166,5 +166,5 @@ def test_sort_puts_images_without_the_value_last(tmp_path: Path, db: Path) -> No
         seed=None))
     run("index", str(tmp_path / "lib"), "--db", str(db))
     for sort, want in (("seed", "abc"), ("seed:desc", "bac"), ("path:desc", "cba")):
-        code, out, _ = run("search", "--db", str(db), "--paths", "--sort", sort)
+        _, out, _ = run("search", "--db", str(db), "--paths", "--sort", sort)
         assert "".join(Path(p).stem for p in out.split()) == want, sort

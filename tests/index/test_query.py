@@ -313,3 +313,12 @@ def test_random_libraries_match_brute_force(seed: int, parts: list[str]) -> None
                 assert sorted(paths(query, conn)) == brute_force(records, query), query
         finally:
             conn.close()
+
+
+def test_field_names_in_any_case() -> None:
+    from gendata.indexing.query import parse
+
+    def shape(query: str) -> list[tuple[object, ...]]:
+        return [(t.kind, t.field, t.value, t.op, t.negated) for t in parse(query)]
+
+    assert shape("Lora:x STEPS>3 Neg:blurry -CFG:7") == shape("lora:x steps>3 neg:blurry -cfg:7")
