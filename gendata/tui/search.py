@@ -37,6 +37,20 @@ TEXT_PLACEHOLDER = "type to filter"
 SEARCH_PLACEHOLDER = "search: red fox seed:42 lora:x …"
 
 
+def by_name(query: str, names: list[tuple[str, str]]) -> set[str]:
+    """The paths whose listed name holds every word of a query made only of plain words
+    (`chroma`, `flux2 depth`): the names are on screen, and the word filter matched them, so
+    typing one keeps finding it. Any other term makes the query the search language's."""
+    from ..indexing.query import parse
+
+    terms = parse(query)
+    if not terms or any(t.kind != "words" or t.field != "prompt" or t.negated or " " in t.value
+                        for t in terms):
+        return set()
+    words = [t.value.casefold() for t in terms]
+    return {path for path, name in names if all(w in name for w in words)}
+
+
 class IndexFilter(_Base):
     """Mixin for the app: which items the filter keeps. The app provides `items`,
     `query_text`, `rebuild(search=False)` and `_update_title()`."""
@@ -67,20 +81,21 @@ class IndexFilter(_Base):
             return [it for it in self.items if library.matches(it, query)]
         if search:
             self.searching = True
-            self._search(query, [(it.path, it.record, it.stamp) for it in self.items])
+            self._search(query, [(it.path, it.record, it.stamp) for it in self.items],
+                         [(it.path, it.name.casefold()) for it in self.items])
         if self.matched_query is None:
             return self.items
         return [it for it in self.items if it.path in self.matched]
 
     @work(thread=True, exclusive=True, group="search")
-    def _search(self, query: str, listed: list[Listed]) -> None:
+    def _search(self, query: str, listed: list[Listed], names: list[tuple[str, str]]) -> None:
         from ..indexing.query import QueryError
 
         live = self.live
         if live is None:
             return
         try:
-            found = live.match(query, listed)
+            found = live.match(query, listed) | by_name(query, names)
         except QueryError as exc:
             self._answer(self._search_failed, query, str(exc), False)
         except GenDataError as exc:  # the index is damaged, or was removed

@@ -33,10 +33,14 @@ def test_the_filter_takes_the_search_language(folder: Path, tmp_path: Path) -> N
         assert app.query_one("#filter").placeholder == SEARCH_PLACEHOLDER
         await type_query(app, pilot, "seed>=1002 steps:24")
         await until(pilot, lambda: rows(app) == SWEEP[1:])
-        # A whole word of the prompt: "astronaut" is in the names of these four files, and
-        # the word filter would list them; the search language looks at the prompt.
         await type_query(app, pilot, "path:*astronaut_3*")
         await until(pilot, lambda: rows(app) == [SWEEP[2]])
+        # Plain words also match the names listed, as the word filter does ("astronaut_3"
+        # is in no prompt); with any other term the query is the search language's alone.
+        await type_query(app, pilot, "astronaut_3")
+        await until(pilot, lambda: rows(app) == [SWEEP[2]])
+        await type_query(app, pilot, "astronaut_3 steps:24")
+        await until(pilot, lambda: rows(app) == [])
         await type_query(app, pilot, "seed:3141592653 -sampler:euler*")
         want = sorted(p.name for p in map(Path, indexing.results.paths(
             "seed:3141592653 -sampler:euler*", db)))
