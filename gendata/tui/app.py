@@ -201,9 +201,12 @@ class GenDataApp(KeyRouting, ListControls, IndexFilter, FolderWatch, App[None]):
             self.by_path[item.path] = item
             self._keep_original(item)
         if self.sort == "name" and not self.reverse and not self.query_text \
-                and len(fresh) == len(batch):
+                and len(fresh) == len(batch) \
+                and library.in_name_order(batch, self.shown[-1] if self.shown else None):
             self.shown.extend(batch)
             files.extend(batch)
+        elif not self.shown:
+            self.rebuild()  # the first rows: at once, in order
         else:
             self._schedule_rebuild()
         if batch and self.first_rows_at is None:

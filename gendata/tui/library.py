@@ -8,6 +8,7 @@ are always listed, and their bytes decide what they are.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shlex
 from collections.abc import Iterable, Iterator
@@ -103,6 +104,13 @@ def matches(item: Item, query: str) -> bool:
 
 def _name_key(item: Item) -> tuple[str, ...]:
     return tuple(part.casefold() for part in Path(item.name).parts)
+
+
+def in_name_order(items: list[Item], after: Item | None = None) -> bool:
+    """Whether `items` (following `after`) are in the "name" sort's order: a folder's walk
+    is, paths given in any order (standard input, several arguments) may not be."""
+    keys = [_name_key(it) for it in ([after] if after is not None else []) + items]
+    return all(a <= b for a, b in itertools.pairwise(keys))
 
 
 def _sort_value(item: Item, sort: str) -> Any:

@@ -122,3 +122,16 @@ def test_without_an_index_the_box_filters_by_words(folder: Path) -> None:
         assert error_text(app) is None
 
     drive([folder], body)
+
+
+def test_paths_given_out_of_order_are_listed_in_the_sort_shown(folder: Path) -> None:
+    """Paths from standard input come in any order; the list shows them in the order its
+    title names ("sort: name"), from the first rows on."""
+    given = [folder / "seed_sweep" / "astronaut_3.png", folder / "a1111.jpg",
+             folder / "seed_sweep" / "astronaut_1.png"]
+
+    async def body(app, pilot) -> None:
+        assert rows(app) == ["a1111.jpg", "astronaut_1.png", "astronaut_3.png"]
+        assert "sort: name ↑" in app.sub_title
+
+    drive(given, body)
