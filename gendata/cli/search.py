@@ -7,7 +7,6 @@ in about the time `gendata show --json` of one file takes.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -18,11 +17,6 @@ from ..matches import silence_stdout, write_matches
 from ._common import error
 from .index import db_option
 from .output import emit, output_options
-
-# Table columns: (heading, show --json key).
-_TABLE = (("seed", "seed"), ("steps", "steps"), ("sampler", "sampler"), ("cfg", "cfg_scale"),
-          ("size", None), ("model", "model"))
-_PROMPT_CHARS = 80
 
 
 class _QueryCommand(click.Command):
@@ -116,7 +110,10 @@ def search(query: tuple[str, ...], db: str | None, fmt: str, paths_only: bool, n
             yield obj
 
     try:
-        _emit(counted(), fmt)
+        if fmt == "table":
+            found = _table(text, conn, sort, limit)
+        else:
+            _emit(counted(), fmt)
     except (QueryError, IndexDatabaseError) as exc:
         error(str(exc))
         sys.exit(2)
@@ -133,39 +130,19 @@ def _emit(objs: Iterator[dict[str, Any]], fmt: str) -> None:
         from ..export import csv_cell, csv_columns
 
         emit(objs, fmt, columns=csv_columns, cell=csv_cell)
-    elif fmt == "table":
-        found = list(objs)
-        if found:
-            emit((), "table", table=lambda console: _table(found, console.width))
     else:
         emit(objs, fmt)
 
 
-def _table(found: list[dict[str, Any]], width: int) -> Any:
-    from rich import box
-    from rich.table import Table
+def _table(text: str, conn: Any, sort: str | None, limit: int | None) -> int:
+    """The table of the matches, streamed (search_table); how many it printed."""
+    from rich.console import Console
 
-    t = Table(title=f"{len(found)} image{'s' if len(found) != 1 else ''}",
-              title_justify="left", title_style="bold", box=box.SIMPLE_HEAD)
-    t.add_column("path", overflow="fold", style="bold", min_width=12)
-    for heading, _ in _TABLE:
-        t.add_column(heading, overflow="fold", min_width=len(heading))
-    t.add_column("prompt", overflow="fold", min_width=16)
-    here = os.getcwd() + os.sep
-    for obj in found:
-        path = obj["path"]
-        if path.startswith(here):
-            path = path[len(here):]
-        cells = []
-        for _, key in _TABLE:
-            if key is None:
-                w, h = obj.get("width"), obj.get("height")
-                cells.append(f"{w}x{h}" if w and h else "")
-            else:
-                value = obj.get(key)
-                cells.append("" if value is None else str(value))
-        prompt = " ".join((obj.get("prompt") or "").split())
-        if len(prompt) > _PROMPT_CHARS:
-            prompt = prompt[:_PROMPT_CHARS - 1] + "…"
-        t.add_row(path, *cells, prompt)
-    return t
+    from ..indexing.results import count, objects
+    from .search_table import print_table
+
+    total = count(text, conn)
+    if not total:
+        return 0
+    return print_table(objects(text, conn, sort=sort, limit=limit), Console(), total=total,
+                       limit=limit)

@@ -168,3 +168,28 @@ def test_sort_puts_images_without_the_value_last(tmp_path: Path, db: Path) -> No
     for sort, want in (("seed", "abc"), ("seed:desc", "bac"), ("path:desc", "cba")):
         _, out, _ = run("search", "--db", str(db), "--paths", "--sort", sort)
         assert "".join(Path(p).stem for p in out.split()) == want, sort
+
+
+def test_the_table_is_one_line_an_image(tmp_path: Path, db: Path) -> None:
+    """The table a person reads: one line an image however long its path or prompt (cut to
+    the terminal, the path from its start so the file name shows), wide characters counted
+    as two cells, control characters spelled out, "N of M" when -n cuts the matches."""
+    from rich.cells import cell_len
+
+    deep = tmp_path / ("very_long_folder_name_" * 4) / "sub"
+    make_image(deep / "00001-42.png", "a fox " * 60, Seed=42)
+    make_image(deep / "00002-43.png", "雪の中の狐 " * 40, Seed=43, Sampler="DPM++ 2M")
+    make_image(deep / "00003-44.png", "a \x1b[31mred\x1b[0m fox", Seed=44)
+    run("index", str(tmp_path), "--db", str(db))
+    result = CliRunner().invoke(main, ["search", "--db", str(db)], env={"COLUMNS": "90"},
+                                terminal_width=90)
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 0 and lines[0] == "3 images"
+    assert lines[1].split()[:3] == ["path", "seed", "steps"]
+    assert len(lines) == 5 and all(cell_len(line) <= 90 for line in lines)
+    assert [line.split()[0] for line in lines[2:]] == [
+        "…" + line.split()[0][1:] for line in lines[2:]]  # cut from the start
+    assert lines[2].split()[0].endswith("sub/00001-42.png") and " 42 " in lines[2]
+    assert "雪の中の狐" in lines[3] and "\\x1b[31mred" in lines[4] and "\x1b" not in lines[4]
+    result = CliRunner().invoke(main, ["search", "--db", str(db), "-n", "2", "--sort", "seed"])
+    assert result.stdout.splitlines()[0] == "2 of 3 images"
