@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import signal
 import sys
 from collections.abc import Callable
@@ -120,7 +121,8 @@ def index(paths: tuple[str, ...], db: str | None, rebuild: bool, list_errors: bo
     for path, reason in summary.missing:
         error(f"{path}: {reason}")
     for path in summary.gone:
-        warn(f"{path} no longer exists: its files left the index")
+        what = "matches no file any more" if glob.has_magic(path) else "no longer exists"
+        warn(f"{path} {what}: its files left the index, and it is no longer indexed")
     if not quiet:
         click.echo(_summary_line(summary), err=True)
     if summary.interrupted:
@@ -155,6 +157,10 @@ def _watch(paths: tuple[str, ...], db: str | None, jobs: int | None, stealth: bo
 
     if not quiet:
         click.echo("gendata: watching for changes (Ctrl-C stops)", err=True)
+    import logging
+
+    # watchfiles logs its own line when Ctrl-C ends the watch; stopping so is the usual end
+    logging.getLogger("watchfiles").setLevel(logging.ERROR)
     try:
         from ..remote import is_url
 

@@ -431,7 +431,8 @@ def index(paths: Iterable[str | os.PathLike[str]], db: str | os.PathLike[str] | 
 
     target = Path(db) if db is not None else default_db()
     inputs = [os.fspath(p) for p in paths]
-    if not inputs:
+    remembered = not inputs
+    if remembered:
         inputs = roots(target)
         if not inputs:
             raise UsageError(f"nothing is indexed in {target} yet: name the folders to index")
@@ -453,8 +454,13 @@ def index(paths: Iterable[str | os.PathLike[str]], db: str | os.PathLike[str] | 
 
             update_urls(indexer, urls, storage_options)
         if not summary.interrupted:
+            if remembered:  # a root that names nothing now (a glob left empty) is gone too
+                summary.gone += [os.path.abspath(p) for p, _ in summary.missing]
+                summary.missing = []
+            left = set(summary.gone) | {os.path.abspath(p) for p, _ in summary.missing}
             drop_roots(conn, summary.gone)
-            add_roots(conn, [p for p in inputs if os.path.abspath(p) not in summary.gone])
+            # an input that named nothing is not remembered: a typo would fail every run
+            add_roots(conn, [p for p in inputs if os.path.abspath(p) not in left])
         return summary
     except sqlite3.DatabaseError as exc:
         raise damaged(target, exc) from None

@@ -8,6 +8,7 @@ that is gone is removed with everything under it.
 
 from __future__ import annotations
 
+import glob
 import os
 import sqlite3
 import threading
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from ..batch import IMAGE_SUFFIXES
 from .build import Indexer, IndexSummary, index, roots
+from .roots import glob_base, matches_glob
 from .schema import connect, damaged
 
 __all__ = ["apply_changes", "watch"]
@@ -25,13 +27,25 @@ def _wanted(path: str) -> bool:
     return os.path.isdir(path) or os.path.splitext(path)[1].lower() in IMAGE_SUFFIXES
 
 
+def _inside(path: str, folders: list[str], globs: list[str]) -> bool:
+    """Whether `path` is one of the roots' files: under a folder root, or matched by a
+    glob root (whose base folder is watched, with files the glob does not name)."""
+    return (any(path == f or path.startswith(f.rstrip(os.sep) + os.sep) for f in folders)
+            or any(matches_glob(path, g) for g in globs))
+
+
 def apply_changes(conn: sqlite3.Connection, changed: Iterable[str], *,
-                  jobs: int | None = None, stealth: bool | None = None) -> IndexSummary:
+                  jobs: int | None = None, stealth: bool | None = None,
+                  folders: list[str] | None = None, globs: list[str] | None = None
+                  ) -> IndexSummary:
     """Bring the rows of `changed` paths up to date: index those that exist, remove those
-    (and what was under them) that do not."""
+    (and what was under them) that do not. With `folders`/`globs` (the roots watched),
+    only paths of those roots count."""
     indexer = Indexer(conn, jobs=jobs, stealth=stealth)
     present: list[str] = []
     for path in sorted(set(changed)):
+        if folders is not None and not _inside(path, folders, globs or []):
+            continue
         if os.path.exists(path):
             if _wanted(path):
                 present.append(path)
@@ -57,16 +71,19 @@ def watch(paths: Iterable[str | os.PathLike[str]], db: str | os.PathLike[str] | 
     if initial:
         index(inputs, target, jobs=jobs, stealth=stealth)
     folders = [os.path.abspath(p) for p in inputs if os.path.exists(p)]
-    if not folders:
+    globs = [os.path.abspath(p) for p in inputs
+             if not os.path.lexists(p) and glob.has_magic(p)]
+    watched = sorted({*folders, *(b for b in map(glob_base, globs) if os.path.isdir(b))})
+    if not watched:
         from ..errors import UsageError
 
         raise UsageError("nothing to watch: name folders that exist")
     conn = connect(target, create=True)
     try:
-        for changes in watch_files(*folders, stop_event=stop_event, debounce=debounce_ms,
+        for changes in watch_files(*watched, stop_event=stop_event, debounce=debounce_ms,
                                    raise_interrupt=False, recursive=True):
             summary = apply_changes(conn, (path for _, path in changes), jobs=jobs,
-                                    stealth=stealth)
+                                    stealth=stealth, folders=folders, globs=globs)
             if on_change is not None and (summary.scanned or summary.removed):
                 on_change(summary)
     except sqlite3.DatabaseError as exc:

@@ -354,3 +354,40 @@ def test_watch_follows_changes(tmp_path: Path, db: Path) -> None:
         thread.join(10)
     assert batches
     assert_fts_in_step(db)
+
+
+def test_watch_follows_a_glob_root_and_only_what_it_names(tmp_path: Path, db: Path) -> None:
+    pytest.importorskip("watchfiles")
+    from gendata.indexing.watcher import watch
+
+    lib = tmp_path / "lib"
+    first = make_image(lib / "x0.png", "alpha", Seed=1)
+    stop = threading.Event()
+    thread = threading.Thread(target=watch, args=([str(lib / "x*.png")], db), kwargs={
+        "stop_event": stop, "debounce_ms": 100}, daemon=True)
+    thread.start()
+
+    def wait_for(query: str, expected: list[str]) -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if sorted(paths(query, db)) == sorted(expected):
+                    return
+            except IndexDatabaseError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"{query}: {sorted(paths(query, db))} != {expected}")
+
+    try:
+        wait_for("alpha", [str(first)])
+        time.sleep(0.5)  # let the watcher start
+        added = make_image(lib / "x1.png", "beta", Seed=2)
+        make_image(lib / "other.png", "beta", Seed=3)  # beside the glob, not named by it
+        wait_for("beta", [str(added)])
+        gendata.write(first, gendata.read(first).params.edited(seed=777))
+        wait_for("seed:777", [str(first)])
+        added.unlink()
+        wait_for("", [str(first)])
+    finally:
+        stop.set()
+        thread.join(10)

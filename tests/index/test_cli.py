@@ -154,6 +154,14 @@ def test_a_folder_a_file_or_a_glob_that_is_gone_leaves_the_index(tmp_path: Path,
     assert build.roots(db) == [str(tmp_path / "solo" / "*.png")]
     code, _, err = run("index", str(tmp_path / "never"), "--db", str(db))
     assert code == 1 and "never: No such file or directory" in err
+    code, _, err = run("index", str(tmp_path / "none" / "*.png"), "--db", str(db))
+    assert code == 1 and "no files match this pattern" in err
+    # a typo is not remembered, and a glob root left empty is forgotten with a warning
+    assert build.roots(db) == [str(tmp_path / "solo" / "*.png")]
+    kept.unlink()
+    code, _, err = run("index", "--db", str(db))
+    assert code == 0 and "*.png matches no file any more" in err and "1 removed" in err
+    assert build.roots(db) == []
 
 
 def test_sort_puts_images_without_the_value_last(tmp_path: Path, db: Path) -> None:
