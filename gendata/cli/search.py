@@ -143,6 +143,7 @@ def _table(text: str, conn: Any, sort: str | None, limit: int | None) -> int:
 
     total = count(text, conn)
     if not total:
+        click.echo("no images match", err=True)  # the table is for reading: say so
         return 0
     return print_table(objects(text, conn, sort=sort, limit=limit), Console(), total=total,
                        limit=limit)

@@ -63,14 +63,20 @@ def _left_cut(text: str, width: int) -> str:
 
 
 def _fit(text: str, width: int) -> str:
-    """`text` in `width` cells, cut at its end with "…"."""
+    """`text` in `width` cells, cut at its end with "…" (a wide character that would
+    straddle the cut goes, and the cell it leaves is the padding's)."""
     if text.isascii():
         return text if len(text) <= width else text[:width - 1] + "…"
     if cell_len(text) <= width:
         return text
-    t = Text(text)
-    t.truncate(width, overflow="ellipsis")
-    return t.plain
+    out, used = [], 0
+    for ch in text:
+        w = cell_len(ch)
+        if used + w > width - 1:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out).rstrip() + "…"
 
 
 def print_table(objs: Iterable[dict[str, Any]], console: Console, *, total: int,
@@ -90,15 +96,15 @@ def print_table(objs: Iterable[dict[str, Any]], console: Console, *, total: int,
     widths = {name: min(cap, max(len(name), *(cell_len(c[i]) for c in cells)))
               for i, (name, _, cap) in enumerate(_COLUMNS)}
     path_width = min(max(cell_len(_shown_path(o["path"], here)) for o in first),
-                     max(24, console.width // 3))
+                     max(24, console.width * 3 // 10))
     columns = [name for name, _, _ in _COLUMNS]
 
     def room() -> int:
         used = path_width + sum(widths[c] for c in columns) + len(_GAP) * (len(columns) + 1)
         return console.width - used
 
-    for name in _DROP_ORDER:
-        if room() >= _MIN_PROMPT:
+    for name in _DROP_ORDER:  # the prompt is what tells images apart: a quarter at least
+        if room() >= max(_MIN_PROMPT, console.width // 4):
             break
         columns.remove(name)
     prompt_width = max(room(), 8)

@@ -204,6 +204,8 @@ def _number(source: str, position: int, name: str, op: str, value: str,
     text, _ = _unquote(source, position, value)
     if op != ":" and text[:1] in ("=", ">", "<"):
         raise _error(source, position, f"write {name}{op}N")
+    if not text:
+        raise _error(source, position, f"{name}{op} needs a number")
     if not _NUMBER.fullmatch(text):
         raise _error(source, position, f"{name} is a number; {text!r} is not one")
     number: int | float = int(text) if _INT.fullmatch(text) else float(text)
@@ -319,5 +321,6 @@ def order_by(sort: str | None) -> str:
         raise QueryError(f"sort direction must be asc or desc, not {direction!r}")
     if column == "path":
         return f"ORDER BY i.path {direction.upper()}"
-    # images without the value come last either way, as in the TUI's sort
-    return f"ORDER BY i.[{column}] IS NULL, i.[{column}] {direction.upper()}, i.path"
+    # images without the value (or with an empty one) come last either way, as in the TUI
+    return (f"ORDER BY NULLIF(i.[{column}], '') IS NULL, i.[{column}] {direction.upper()}, "
+            "i.path")

@@ -173,7 +173,15 @@ def test_sort_puts_images_without_the_value_last(tmp_path: Path, db: Path) -> No
     api.write(tmp_path / "lib" / "c.png", api.read(tmp_path / "lib" / "c.png").params.edited(
         seed=None))
     run("index", str(tmp_path / "lib"), "--db", str(db))
-    for sort, want in (("seed", "abc"), ("seed:desc", "bac"), ("path:desc", "cba")):
+    (tmp_path / "lib" / "d.png").write_bytes((tmp_path / "lib" / "a.png").read_bytes())
+    from gendata import api as _api
+
+    _api.write(tmp_path / "lib" / "d.png", _api.read(tmp_path / "lib" / "d.png").params.edited(
+        prompt=""))
+    run("index", str(tmp_path / "lib"), "--db", str(db))
+    _, out, _ = run("search", "--db", str(db), "--paths", "--sort", "prompt")
+    assert Path(out.split()[-1]).stem == "d"  # an empty prompt counts as none: last
+    for sort, want in (("seed", "adbc"), ("seed:desc", "badc"), ("path:desc", "dcba")):
         _, out, _ = run("search", "--db", str(db), "--paths", "--sort", sort)
         assert "".join(Path(p).stem for p in out.split()) == want, sort
 

@@ -124,7 +124,7 @@ def test_a_vanished_file_and_an_unreadable_one_do_not_match(library: list[Path],
 
 def test_a_query_the_language_refuses(library: list[Path], db: Path) -> None:
     indexing.index([str(library[0].parent)], db)
-    with pytest.raises(QueryError, match="seed is a number"):
+    with pytest.raises(QueryError, match="seed: needs a number"):
         LiveSearch(db).match("seed:", listed(library))
 
 

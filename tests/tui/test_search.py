@@ -84,7 +84,7 @@ def test_a_refused_query_is_explained_under_the_box(folder: Path, tmp_path: Path
         await until(pilot, lambda: rows(app) == SWEEP)
         await pilot.press(*" seed:")
         await until(pilot, lambda: error_text(app) is not None)
-        assert "seed is a number" in error_text(app)
+        assert "seed: needs a number" in error_text(app)
         assert app.query_one("#filter").has_class("-invalid")
         assert rows(app) == SWEEP  # the last answer holds
         await pilot.press("1", "0", "0", "3")
