@@ -198,8 +198,9 @@ def create_app(db: str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] 
         except IndexDatabaseError as exc:
             return failure(request, 503, "The index cannot be read", str(exc))
         nav = {"q": q or None, "sort": sort_param}
+        gone = "://" not in rec.path and not os.path.isfile(rec.path)
         return render(request, "detail.html", {
-            "q": q, "d": view.detail(image_id, rec),
+            "q": q, "d": view.detail(image_id, rec), "gone": gone,
             "prev_url": None if prev_id is None else view.page_url(f"/image/{prev_id}", **nav),
             "next_url": None if next_id is None else view.page_url(f"/image/{next_id}", **nav),
             "back_url": view.page_url("/", **nav, start=image_id)})

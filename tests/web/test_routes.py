@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import io
 import re
+import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -23,6 +24,7 @@ from gendata.indexing.query import QueryError, compile_query
 from gendata.indexing.results import paths
 from gendata.web.app import PAGE_SIZE
 
+from ..conftest import FIXTURES
 from .conftest import Library
 
 _CELL = re.compile(r'class="cell" href="[^"]*" data-id="(\d+)"')
@@ -416,3 +418,24 @@ def test_a_file_that_changed_into_something_else_is_not_served(tmp_path: Path) -
             t = c.get(f"/thumb/{ids[name]}")
             assert t.headers["content-type"] == "image/svg+xml", name
             assert b"root:" not in t.content
+
+
+def test_detail_of_a_file_gone_from_disk_says_so(tmp_path: Path) -> None:
+    """The index still holds a file deleted since: its page shows what was indexed and says
+    the file is gone; the picture itself answers 404."""
+    from gendata.web import create_app
+
+    shutil.copy(FIXTURES / "a1111_basic.png", tmp_path / "gone.png")
+    shutil.copy(FIXTURES / "a1111_basic.png", tmp_path / "here.png")
+    db = tmp_path / "index.sqlite"
+    gendata.index([str(tmp_path)], db)
+    (tmp_path / "gone.png").unlink()
+    with TestClient(create_app(db, cache_dir=tmp_path / "cache"),
+                    base_url="http://127.0.0.1") as c:
+        ids = {Path(p).name: i for i, p in sqlite3.connect(db).execute(
+            "SELECT id, path FROM images")}
+        page = c.get(f"/image/{ids['gone.png']}")
+        assert page.status_code == 200 and 'id="gone"' in page.text
+        assert "no longer on disk" in page.text
+        assert c.get(f"/file/{ids['gone.png']}").status_code == 404
+        assert 'id="gone"' not in c.get(f"/image/{ids['here.png']}").text
