@@ -227,3 +227,25 @@ def test_set_prompt(copy: Path, request: pytest.FixtureRequest) -> None:
         assert after.negative_prompt in (before.negative_prompt, new)
     assert _fields(after) == expected
     assert _untouched_parts(copy) == parts
+
+
+@pytest.mark.parametrize("name, want", [
+    ("comfyui-prompt-reader-node/images/example_workflow.png",
+     {"sampler": "dpmpp_2m", "scheduler": "karras", "seed": None, "width": 512, "height": 512,
+      "model": "xxmix9realistic_v40.safetensors"}),
+    ("comfyui-prompt-reader-node/workflows/sdxl_example.png",
+     {"sampler": "dpmpp_2m", "scheduler": "karras", "seed": 40346610113952, "steps": 50,
+      "cfg_scale": 8.0, "width": 1024, "height": 1024}),
+])
+def test_sd_prompt_reader_parameter_generator(name: str, want: dict[str, Any]) -> None:
+    """SD Prompt Reader's generator hands on its widgets by output name (its slots moved
+    between versions): the sampler is its sampler widget, not the checkpoint name; a seed of
+    -1 is drawn at run time (none to read); a size preset computes the size."""
+    path = CORPUS / name
+    if not path.exists():
+        pytest.skip("the corpus is not beside the repository")
+    import gendata
+
+    params = gendata.read(path).params
+    assert params is not None
+    assert {k: getattr(params, k) for k in want} == want

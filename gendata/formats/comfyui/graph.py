@@ -33,12 +33,20 @@ def as_link(value: Any) -> Link | None:
     return None
 
 
+# The key under which a graph converted from an editor workflow keeps each node's output
+# names (not a ComfyUI key: the converted graph is gendata's own, never written out).
+OUTPUT_NAMES_KEY = "_gendata_outputs"
+
+
 @dataclass(slots=True)
 class Node:
     id: str
     class_type: str
     inputs: dict[str, Any]
     title: str | None = None
+    # output names by slot, where the graph came from an editor workflow (which names them;
+    # an API graph does not): a custom node's outputs move between its versions, names stay
+    outputs: tuple[str | None, ...] | None = None
 
     def label(self) -> str:
         return f"node {self.id} ({self.class_type})"
@@ -77,8 +85,11 @@ class Graph:
                 inputs = {}
             meta = value.get("_meta")
             title = meta.get("title") if isinstance(meta, dict) else None
+            names = value.get(OUTPUT_NAMES_KEY)
+            outputs = tuple(n if isinstance(n, str) else None for n in names) \
+                if isinstance(names, list) else None
             nodes[str(key)] = Node(
-                str(key), ctype, inputs, title if isinstance(title, str) else None
+                str(key), ctype, inputs, title if isinstance(title, str) else None, outputs
             )
             if len(nodes) > MAX_NODES:
                 raise ParseError(f"{what}: ComfyUI graph has more than {MAX_NODES} nodes")

@@ -18,7 +18,7 @@ from typing import Any
 
 from .graph import Graph, Link, Node, as_link
 from .nodes import CONTROL_VALUES, VALUE_KEYS, is_scalar
-from .widgets import OUTPUT_WIDGETS
+from .widgets import OUTPUT_WIDGETS, OUTPUT_WIDGETS_BY_NAME
 
 __all__ = ["STEP_BUDGET", "OutOfBudget", "Site", "Walker"]
 
@@ -132,6 +132,13 @@ class Walker:
         for a value it computes (text joined by a concatenation node); None when gendata
         cannot tell."""
         inp = node.inputs
+        by_name = OUTPUT_WIDGETS_BY_NAME.get(node.class_type)
+        if by_name is not None:
+            name = node.outputs[slot] if node.outputs and 0 <= slot < len(node.outputs) else None
+            key = by_name.get(name) if name is not None else None
+            if key is None or key not in inp:
+                return None
+            return _parameter_output(node, key)
         by_slot = OUTPUT_WIDGETS.get(node.class_type)
         if by_slot is not None:
             key = by_slot.get(slot)
@@ -169,3 +176,28 @@ class Walker:
             if isinstance(v, str) and v:
                 parts.append(v)
         return sep.join(parts)
+
+
+# SD Prompt Reader's generator: its aspect-ratio presets (width, height at SD 1.x) and how
+# each model version scales them (nodes.py of receyuki/comfyui-prompt-reader-node).
+_ASPECT = {"1:1": (512, 512), "4:3": (576, 448), "3:4": (448, 576), "3:2": (608, 416),
+           "2:3": (416, 608), "16:9": (672, 384), "9:16": (384, 672), "21:9": (768, 320),
+           "9:21": (320, 768)}
+_SCALE = {"SDv1 512px": 1.0, "SDv2 768px": 1.5, "SDXL 1024px": 2.0}
+
+
+def _parameter_output(node: Node, key: str) -> tuple[str | None, Any] | None:
+    """What a parameter node's output named for widget `key` gives: the widget as set, or
+    the size its aspect-ratio preset computes (None as the key: not a widget to edit);
+    None for a seed below 0, which it draws when it runs."""
+    value = node.inputs[key]
+    if key == "seed" and not (isinstance(value, int) and value >= 0):
+        return None
+    ratio = node.inputs.get("aspect_ratio", "custom")
+    if key in ("width", "height") and ratio != "custom":
+        preset = _ASPECT.get(str(ratio).split(" - ")[0])
+        scale = _SCALE.get(str(node.inputs.get("model_version", "SDv1 512px")))
+        if preset is None or scale is None:
+            return None
+        return None, int(preset[0 if key == "width" else 1] * scale)
+    return key, value

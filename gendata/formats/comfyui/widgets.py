@@ -30,7 +30,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["CONTROL_VALUES", "OUTPUT_WIDGETS", "WIDGETS", "layout", "names_for"]
+__all__ = ["CONTROL_VALUES", "OUTPUT_WIDGETS", "OUTPUT_WIDGETS_BY_NAME", "WIDGETS", "layout",
+           "names_for"]
 
 WIDGETS: dict[str, tuple[str, ...]] = {
     # nodes.py
@@ -170,13 +171,26 @@ WIDGETS: dict[str, tuple[str, ...]] = {
     # rgthree/rgthree-comfy (power_prompt.py; the two pickers are front-end widgets)
     "Power Prompt (rgthree)": ("prompt", "insert_lora", "insert_embedding"),
     "Power Prompt - Simple (rgthree)": ("prompt", "insert_embedding"),
-    # receyuki/comfyui-prompt-reader-node (the three text widgets show what it read)
+    # receyuki/comfyui-prompt-reader-node (the three text widgets show what it read; the
+    # generator's text widgets after batch_size only show what it computed)
     "SDPromptReader": ("image", "upload", "data_index", "positive", "negative", "settings"),
+    "SDParameterGenerator": ("ckpt_name", "vae_name", "model_version", "config_name", "seed",
+                             "steps", "refiner_start", "cfg", "sampler_name", "scheduler",
+                             "positive_ascore", "negative_ascore", "aspect_ratio", "width",
+                             "height", "batch_size"),
 }
 
 # Custom nodes whose outputs hand on one of their own widgets, by output slot.
 OUTPUT_WIDGETS: dict[str, dict[int, str]] = {
     "SDPromptReader": {2: "positive", 3: "negative"},
+}
+# The same by output name, for nodes whose output slots moved between their versions (an
+# editor workflow names each output; an API graph, which does not, gets no value from them).
+OUTPUT_WIDGETS_BY_NAME: dict[str, dict[str, str]] = {
+    "SDParameterGenerator": {"MODEL_NAME": "ckpt_name", "VAE_NAME": "vae_name",
+                             "SEED": "seed", "STEPS": "steps", "CFG": "cfg",
+                             "SAMPLER_NAME": "sampler_name", "SCHEDULER": "scheduler",
+                             "WIDTH": "width", "HEIGHT": "height"},
 }
 
 # A seed's control_after_generate value, as the front ends write it.

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import ParseError
-from .graph import MAX_NODES
+from .graph import MAX_NODES, OUTPUT_NAMES_KEY
 from .widgets import layout, names_for
 from .workflow_guess import guess_names
 
@@ -244,6 +244,10 @@ class _Flattener:
                     self.flat.paths[(api_id, name)] = value[2]
         node_inputs = {**literal, **{k: v for k, v in inputs.items() if not isinstance(v, tuple)}}
         self.flat.api[api_id] = {"class_type": ntype, "inputs": node_inputs}
+        outputs = [o.get("name") if isinstance(o, dict) else None
+                   for o in _list(raw.get("outputs"))]
+        if any(isinstance(n, str) for n in outputs):  # which output is which (graph.py)
+            self.flat.api[api_id][OUTPUT_NAMES_KEY] = outputs
 
     @staticmethod
     def _width(raw: dict[str, Any]) -> int:
