@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -315,79 +317,67 @@ def test_files_given_one_by_one_and_from_stdin(tmp_path: Path, db: Path) -> None
     assert summary.removed == 1 and list(paths("", db)) == [str(b)]
 
 
-def test_watch_follows_changes(tmp_path: Path, db: Path) -> None:
-    pytest.importorskip("watchfiles")
+def wait_for_search(db: Path, query: str, expected: list[str]) -> None:
+    """Wait until searching `db` for `query` finds `expected` (a watcher applies changes
+    after its debounce, on a machine that may be busy)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if sorted(paths(query, db)) == sorted(expected):
+                return
+        except IndexDatabaseError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{query}: {sorted(paths(query, db))} != {expected}")
+
+
+@contextlib.contextmanager
+def watching(root: str | Path, db: Path, **options: object) -> Iterator[None]:
+    """`watch(root)` in a thread for the length of the block."""
     from gendata.indexing.watcher import watch
 
-    lib = tmp_path / "lib"
-    first = make_image(lib / "first.png", "alpha", Seed=1)
     stop = threading.Event()
-    batches: list[object] = []
-    thread = threading.Thread(target=watch, args=([lib], db), kwargs={
-        "stop_event": stop, "on_change": batches.append, "debounce_ms": 100}, daemon=True)
+    thread = threading.Thread(target=watch, args=([root], db), kwargs={
+        "stop_event": stop, "debounce_ms": 100, **options}, daemon=True)
     thread.start()
-
-    def wait_for(query: str, expected: list[str]) -> None:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if sorted(paths(query, db)) == sorted(expected):
-                    return
-            except IndexDatabaseError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"{query}: {sorted(paths(query, db))} != {expected}")
-
     try:
-        wait_for("alpha", [str(first)])
-        time.sleep(0.5)  # let the watcher start
-        second = make_image(lib / "sub" / "second.png", "beta", Seed=2)
-        wait_for("beta", [str(second)])
-        make_image(first, "gamma", Seed=3)
-        wait_for("gamma", [str(first)])
-        second.unlink()
-        wait_for("beta", [])
-        shutil.rmtree(lib / "sub")
-        wait_for("", [str(first)])
+        yield
     finally:
         stop.set()
         thread.join(10)
+
+
+def test_watch_follows_changes(tmp_path: Path, db: Path) -> None:
+    pytest.importorskip("watchfiles")
+    lib = tmp_path / "lib"
+    first = make_image(lib / "first.png", "alpha", Seed=1)
+    batches: list[object] = []
+    with watching(lib, db, on_change=batches.append):
+        wait_for_search(db, "alpha", [str(first)])
+        time.sleep(0.5)  # let the watcher start
+        second = make_image(lib / "sub" / "second.png", "beta", Seed=2)
+        wait_for_search(db, "beta", [str(second)])
+        make_image(first, "gamma", Seed=3)
+        wait_for_search(db, "gamma", [str(first)])
+        second.unlink()
+        wait_for_search(db, "beta", [])
+        shutil.rmtree(lib / "sub")
+        wait_for_search(db, "", [str(first)])
     assert batches
     assert_fts_in_step(db)
 
 
 def test_watch_follows_a_glob_root_and_only_what_it_names(tmp_path: Path, db: Path) -> None:
     pytest.importorskip("watchfiles")
-    from gendata.indexing.watcher import watch
-
     lib = tmp_path / "lib"
     first = make_image(lib / "x0.png", "alpha", Seed=1)
-    stop = threading.Event()
-    thread = threading.Thread(target=watch, args=([str(lib / "x*.png")], db), kwargs={
-        "stop_event": stop, "debounce_ms": 100}, daemon=True)
-    thread.start()
-
-    def wait_for(query: str, expected: list[str]) -> None:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if sorted(paths(query, db)) == sorted(expected):
-                    return
-            except IndexDatabaseError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"{query}: {sorted(paths(query, db))} != {expected}")
-
-    try:
-        wait_for("alpha", [str(first)])
+    with watching(str(lib / "x*.png"), db):
+        wait_for_search(db, "alpha", [str(first)])
         time.sleep(0.5)  # let the watcher start
         added = make_image(lib / "x1.png", "beta", Seed=2)
         make_image(lib / "other.png", "beta", Seed=3)  # beside the glob, not named by it
-        wait_for("beta", [str(added)])
+        wait_for_search(db, "beta", [str(added)])
         gendata.write(first, gendata.read(first).params.edited(seed=777))
-        wait_for("seed:777", [str(first)])
+        wait_for_search(db, "seed:777", [str(first)])
         added.unlink()
-        wait_for("", [str(first)])
-    finally:
-        stop.set()
-        thread.join(10)
+        wait_for_search(db, "", [str(first)])
