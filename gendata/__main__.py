@@ -91,9 +91,11 @@ def _show_json(args: list[str]) -> int | None:
     return 1 if failed else 0
 
 
-# search's options that take a value, and its flags; any other `--name` goes to click
+# search's options that take a value, and its flags; any other `--name`, and its other
+# short options (click reads `-f jsonl` and `-h` as options, not query terms), go to click
 _SEARCH_VALUES = ("--db", "-n", "--limit", "--sort")
 _SEARCH_FLAGS = ("--paths", "--jsonl", "-0", "--null")
+_SEARCH_OTHER_SHORT = ("-f", "-h")
 
 
 def _search_options(args: list[str]) -> tuple[str, dict[str, Any]] | None:
@@ -118,7 +120,7 @@ def _search_options(args: list[str]) -> tuple[str, dict[str, Any]] | None:
             name = {"-n": "--limit"}.get(name, name)
         elif name in _SEARCH_FLAGS and not eq:
             name = {"--null": "-0"}.get(name, name)
-        elif arg.startswith("--"):
+        elif arg.startswith("--") or arg in _SEARCH_OTHER_SHORT:
             return None
         else:
             terms.append(arg)

@@ -42,6 +42,9 @@ def db_option(f: F) -> F:
                    "indexed before).")
 @click.option("--errors", "list_errors", is_flag=True,
               help="List the files indexed with an error, one `path: error` a line.")
+@click.option("--forget", is_flag=True,
+              help="Stop indexing PATHS (folders, files, globs indexed before): their files "
+                   "leave the index.")
 @click.option("--watch", is_flag=True,
               help="After indexing, keep the index current as files appear, change or "
                    "vanish, until Ctrl-C.")
@@ -57,7 +60,7 @@ def db_option(f: F) -> F:
               help="For URLs (s3://, gs://, ...): a filesystem option (docs/scale.md). "
                    "Repeatable.")
 def index(paths: tuple[str, ...], db: str | None, rebuild: bool, list_errors: bool,
-          watch: bool, null: bool, jobs: int | None, stealth: bool | None,
+          forget: bool, watch: bool, null: bool, jobs: int | None, stealth: bool | None,
           quiet: bool, storage_options: tuple[str, ...]) -> None:
     """Build or update the search index of images that `gendata search` queries.
 
@@ -65,8 +68,9 @@ def index(paths: tuple[str, ...], db: str | None, rebuild: bool, list_errors: bo
     standard input, or URLs (s3://bucket/prefix/, docs/scale.md); none: every folder indexed
     before. Only new and changed files are read
     (a file is unchanged while its size, modification time and inode are); the rows of files
-    gone from an indexed folder are removed. Files that cannot be read are kept with their
-    error (`--errors` lists them). See docs/index.md.
+    gone from an indexed folder are removed, and a folder indexed before that is not there
+    leaves the index until it is back (`--forget` stops indexing it). Files that cannot be
+    read are kept with their error (`--errors` lists them). See docs/index.md.
     """
     from ..errors import GenDataError
     from ..indexing import build
@@ -83,6 +87,21 @@ def index(paths: tuple[str, ...], db: str | None, rebuild: bool, list_errors: bo
             sys.exit(2)
         for path, reason in found:
             click.echo(reason if reason.startswith(path) else f"{path}: {reason}")
+        return
+
+    if forget:
+        if not paths or rebuild or watch:
+            raise click.UsageError("--forget takes the PATHS to stop indexing, and no "
+                                   "--rebuild or --watch")
+        try:
+            summary = build.forget(paths, db)
+        except GenDataError as exc:
+            error(str(exc))
+            sys.exit(2)
+        if not quiet:
+            n = summary.removed
+            click.echo(f"gendata: {len(paths)} forgotten; {n} file{'s' * (n != 1)} left the "
+                       "index", err=True)
         return
 
     options = None
@@ -121,8 +140,13 @@ def index(paths: tuple[str, ...], db: str | None, rebuild: bool, list_errors: bo
     for path, reason in summary.missing:
         error(f"{path}: {reason}")
     for path in summary.gone:
-        what = "matches no file any more" if glob.has_magic(path) else "no longer exists"
-        warn(f"{path} {what}: its files left the index, and it is no longer indexed")
+        if paths:  # named, and gone: forgotten
+            warn(f"{path} no longer exists: its files left the index, and it is no longer "
+                 "indexed")
+        else:  # remembered: it comes back with its folder (a drive mounted again)
+            what = "matches no file" if glob.has_magic(path) else "is not there"
+            warn(f"{path} {what} now: its files are out of the index until it is back "
+                 f"(`gendata index --forget {path}` stops indexing it)")
     if not quiet:
         click.echo(_summary_line(summary), err=True)
     if summary.interrupted:

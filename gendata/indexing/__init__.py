@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..api import Record
     from .build import IndexSummary
 
-__all__ = ["default_db", "errors", "index", "search", "user_db", "watch"]
+__all__ = ["default_db", "errors", "forget", "index", "search", "user_db", "watch"]
 
 ENV_VAR = "GENDATA_INDEX"
 DB_NAME = "index.sqlite"
@@ -47,6 +47,15 @@ def index(paths: Any, db: Any = None, **options: Any) -> IndexSummary:
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     return run(paths, db, **options)
+
+
+def forget(paths: Any, db: Any = None) -> IndexSummary:
+    """Stop indexing folders, files or globs indexed before: `gendata.indexing.build.forget`."""
+    from .build import forget as run
+
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    return run(paths, db)
 
 
 def search(query: str = "", db: Any = None, **options: Any) -> Iterator[Record]:

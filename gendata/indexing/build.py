@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import json
 import os
 import sqlite3
 import stat as statmod
@@ -23,22 +22,21 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
-from ..batch import expand_paths, map_files, read_one
+from ..batch import expand_paths, map_files
 from ..errors import UsageError
 from .roots import add_roots, drop_roots, glob_base, matches_glob, roots
+from .rows import COLUMNS, NEGATIVE_AT, PROMPT_AT, row_for, row_from
 from .schema import (
     DATA_COLUMNS,
     connect,
     damaged,
     remove_database,
-    scalar_columns,
 )
-from .text import has_split_script, split_script
 
-__all__ = ["IndexSummary", "Indexer", "RowWriter", "errors", "index", "insert_rows", "roots",
+__all__ = ["IndexSummary", "Indexer", "RowWriter", "errors", "forget", "index", "insert_rows",
+           "roots",
            "row_for", "row_from"]
 
-_INT64 = (-(2**63), 2**63 - 1)
 # Rows written per transaction.
 BATCH = 500
 
@@ -78,75 +76,6 @@ class IndexSummary:
             self.failed.append((path, reason))
 
 
-# --- one file -> one row (runs in the workers) ---------------------------------------------
-
-_COLUMNS = scalar_columns()
-# Where the prompts sit in a row's `images` values (container, error, big_ints, *typed).
-_PROMPT = 3 + _COLUMNS.index("prompt")
-_NEGATIVE = 3 + _COLUMNS.index("negative_prompt")
-
-
-def _json(value: Any) -> str | None:
-    return json.dumps(value, ensure_ascii=False) if value else None
-
-
-_PLAIN = frozenset({str, float, type(None)})
-
-
-def _sql_value(name: str, value: Any, big: dict[str, str]) -> Any:
-    """A value SQLite can store: an integer past 64 bits is kept as REAL in its column and
-    exactly, as decimal text, in `big_ints` (ComfyUI seeds reach 2^64 - 1)."""
-    if type(value) is int and not _INT64[0] <= value <= _INT64[1]:
-        big[name] = str(value)
-        try:
-            return float(value)
-        except OverflowError:
-            return None
-    if isinstance(value, (str, int, float)):
-        return value
-    return json.dumps(value, ensure_ascii=False)
-
-
-def row_for(path: str, stealth: bool | None = None) -> tuple[Any, ...]:
-    """Read one file and return what its rows hold (`row_from`), or `(path,)` when it
-    vanished. The stat is taken before the read, so a file that changes while it is read
-    is read again by the next update."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return (path,)
-    rec = read_one(path, stealth)
-    return row_from(rec.to_json(), (st.st_size, st.st_mtime_ns, st.st_ino), rec.extras)
-
-
-def row_from(obj: dict[str, Any], stat: tuple[int, int, int],
-             extras: dict[str, Any] | None = None) -> tuple[Any, ...]:
-    """The rows of one `show --json` object: (path, size, mtime_ns, inode, images values
-    after those, image_data values, loras, embeddings, images_cjk values or None, error)."""
-    big: dict[str, str] = {}
-    get = obj.get
-    typed = [get(c) for c in _COLUMNS]
-    for i, value in enumerate(typed):  # values are validated: only huge ints need care
-        if value.__class__ not in _PLAIN:
-            typed[i] = _sql_value(_COLUMNS[i], value, big)
-    error = obj.get("error")
-    values = (obj.get("container"), error, _json(big), *typed)
-    data = (_json(obj.get("samplers")), _json(obj.get("extra")), _json(obj.get("notes")),
-            _json(extras), _json(obj.get("warnings")), _json(obj.get("raw")))
-    loras = [(lo.get("name") or "", _num(lo.get("weight")), _num(lo.get("unet_weight")),
-              lo.get("hash"), lo.get("kind")) for lo in obj.get("loras") or ()]
-    embeddings = [(e.get("name") or "", e.get("hash")) for e in obj.get("embeddings") or ()]
-    prompt, negative = obj.get("prompt") or "", obj.get("negative_prompt") or ""
-    cjk = None
-    if has_split_script(prompt) or has_split_script(negative):
-        cjk = (split_script(prompt), split_script(negative))
-    return (obj["path"], *stat, values, data, loras, embeddings, cjk, error)
-
-
-def _num(value: Any) -> Any:
-    return value if isinstance(value, (int, float)) and abs(value) < 1e300 else None
-
-
 # --- writing (this process) ----------------------------------------------------------------
 
 class RowWriter:
@@ -157,7 +86,7 @@ class RowWriter:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
         cols = ["id", "path", "size", "mtime_ns", "inode", "container", "error", "big_ints",
-                *_COLUMNS]
+                *COLUMNS]
         marks = ", ".join("?" * len(cols))
         names = ", ".join(f"[{c}]" for c in cols)
         self.insert_sql = f"INSERT INTO images ({names}) VALUES ({marks})"
@@ -203,7 +132,7 @@ class RowWriter:
                     updates.append((path, size, mtime_ns, inode, *values, image_id))
                     gone.append((image_id,))
                 data.append((image_id, *data_row))
-                texts.append((image_id, values[_PROMPT], values[_NEGATIVE]))
+                texts.append((image_id, values[PROMPT_AT], values[NEGATIVE_AT]))
                 loras.extend((image_id, i, *lo) for i, lo in enumerate(lora_rows))
                 embeddings.extend((image_id, i, *e) for i, e in enumerate(emb_rows))
                 if cjk_row is not None:
@@ -385,14 +314,17 @@ class Indexer:
         return summary
 
     def _without_gone(self, paths: list[str]) -> list[str]:
-        """`paths` less the files and folders named that no longer exist: their rows are
-        removed now (`gone`), or, when the index held none, they are `missing`."""
+        """`paths` less the files and folders named that are not there: their rows are
+        removed now (`gone`), or, when the index held none, they are `missing` (a glob is
+        kept to be expanded, unless rows sit at its very path: a folder named `a [1]`)."""
         kept = []
         for p in paths:
-            if p == "-" or os.path.lexists(p) or glob.has_magic(p):
+            if p == "-" or os.path.lexists(p):
                 kept.append(p)
             elif self.remove(p):
                 self.summary.gone.append(os.path.abspath(p))
+            elif glob.has_magic(p):
+                kept.append(p)
             else:
                 self.summary.missing.append((p, "No such file or directory"))
         return kept
@@ -454,14 +386,49 @@ def index(paths: Iterable[str | os.PathLike[str]], db: str | os.PathLike[str] | 
 
             update_urls(indexer, urls, storage_options)
         if not summary.interrupted:
-            if remembered:  # a root that names nothing now (a glob left empty) is gone too
-                summary.gone += [os.path.abspath(p) for p, _ in summary.missing]
-                summary.missing = []
-            left = set(summary.gone) | {os.path.abspath(p) for p, _ in summary.missing}
-            drop_roots(conn, summary.gone)
-            # an input that named nothing is not remembered: a typo would fail every run
-            add_roots(conn, [p for p in inputs if os.path.abspath(p) not in left])
+            if remembered:
+                # A root that is not there now (a drive not mounted, a folder renamed, a
+                # glob left empty) keeps its place: its files left the index and come back
+                # with it. `forget` drops a root for good.
+                absent = [p for p, _ in summary.missing if not os.path.lexists(p)]
+                summary.gone += [os.path.abspath(p) for p in absent]
+                summary.missing = [m for m in summary.missing if m[0] not in absent]
+            else:
+                # A PATH named that is gone is forgotten; one that named nothing is not
+                # remembered (a typo would fail every later run).
+                left = set(summary.gone) | {os.path.abspath(p) for p, _ in summary.missing}
+                drop_roots(conn, summary.gone)
+                add_roots(conn, [p for p in inputs if os.path.abspath(p) not in left])
         return summary
+    except sqlite3.DatabaseError as exc:
+        raise damaged(target, exc) from None
+    finally:
+        _close(conn)
+
+
+def forget(paths: Iterable[str | os.PathLike[str]], db: str | os.PathLike[str] | None = None
+           ) -> IndexSummary:
+    """Stop indexing `paths` (roots: folders, files, globs): their rows leave the index and
+    `gendata index` without paths no longer visits them."""
+    from . import default_db
+
+    target = Path(db) if db is not None else default_db()
+    conn = connect(target, create=False)
+    try:
+        indexer = Indexer(conn)
+        given = [os.fspath(p) for p in paths]
+        for p in given:
+            indexer.remove(p)
+            if glob.has_magic(p):
+                gone = [row[0] for path, row in indexer._known_under(glob_base(p)).items()
+                        if matches_glob(path, p, exact=True)]
+                writer = RowWriter(conn)
+                for image_id in gone:
+                    writer.delete(image_id)
+                writer.flush()
+                indexer.summary.removed += len(gone)
+        drop_roots(conn, [os.path.abspath(p) for p in given])
+        return indexer.summary
     except sqlite3.DatabaseError as exc:
         raise damaged(target, exc) from None
     finally:

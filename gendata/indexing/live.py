@@ -6,7 +6,8 @@ updated. A file whose size, modification time and inode are those of its index r
 answered by the index. Any other file (never indexed, changed since, or just edited) gets a
 row made from the front end's own read in a small index in memory, and is answered there.
 So the filter gives what `gendata search` would give right after `gendata index` of the
-listed files, without writing to the index (it may be another user's, or read-only).
+listed files, and never writes a row to the index (opening it may bring its schema up to
+date, as any search does).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from .build import RowWriter, row_from
 from .query import compile_query, match_text, parse
 from .results import open_index
-from .schema import READER_VERSION, damaged, memory_index
+from .schema import READER_VERSION, IndexDatabaseError, damaged, memory_index
 
 if TYPE_CHECKING:
     from ..api import Record
@@ -47,9 +48,11 @@ class LiveSearch:
         self._memory = memory_index()
         self._memory.create_function("gendata_match", 2, match_text, deterministic=True)
         self._in_memory: dict[str, tuple[int, _Stat | None]] = {}  # path -> (row id, stat)
+        self._closed = False
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
@@ -61,6 +64,8 @@ class LiveSearch:
         read."""
         terms = parse(query)
         with self._lock:
+            if self._closed:
+                raise IndexDatabaseError(f"{self.db}: the search was closed")
             self._load_index()
             stale: dict[str, tuple[Record, _Stat | None]] = {}
             absolute: dict[str, str] = {}
@@ -102,7 +107,7 @@ class LiveSearch:
             reader = conn.execute(
                 "SELECT value FROM gendata_meta WHERE key = 'reader'").fetchone()
             if reader is None or reader[0] != str(READER_VERSION):
-                self._indexed = {}  # rows of a reader that read files differently: none hold
+                self._indexed = {}  # rows of a reader that reads files otherwise: none hold
             else:
                 self._indexed = {path: (size, mtime, inode) for path, size, mtime, inode in
                                  conn.execute("SELECT path, size, mtime_ns, inode FROM images")}
@@ -129,7 +134,14 @@ class LiveSearch:
             writer.put(row_from(obj, stat or (0, 0, 0), record.extras), None)
             fresh = True
             self._in_memory[path] = (-1, stat)
-        writer.flush()
+        try:
+            writer.flush()
+        except sqlite3.Error:  # start the index in memory afresh rather than trust it
+            self._memory.close()
+            self._memory = memory_index()
+            self._memory.create_function("gendata_match", 2, match_text, deterministic=True)
+            self._in_memory.clear()
+            raise
         if fresh:  # the writer numbered the new rows
             for image_id, path in self._memory.execute("SELECT id, path FROM images"):
                 self._in_memory[path] = (image_id, self._in_memory[path][1])

@@ -321,6 +321,8 @@ def order_by(sort: str | None) -> str:
         raise QueryError(f"sort direction must be asc or desc, not {direction!r}")
     if column == "path":
         return f"ORDER BY i.path {direction.upper()}"
+    if column == "mtime_ns":  # always set: the order of the images_mtime index
+        return f"ORDER BY i.mtime_ns {direction.upper()}, i.id {direction.upper()}"
     # images without the value (or with an empty one) come last either way, as in the TUI
     return (f"ORDER BY NULLIF(i.[{column}], '') IS NULL, i.[{column}] {direction.upper()}, "
             "i.path")

@@ -75,7 +75,26 @@ def glob_base(pattern: str) -> str:
     return os.sep.join(base) or os.sep
 
 
-def matches_glob(path: str, pattern: str) -> bool:
-    """Whether `path` may have come from `pattern` (`*` crossing folders too: generous, as
-    only rows of files that no longer exist are removed by it)."""
-    return fnmatch.fnmatchcase(path, os.path.abspath(pattern))
+def matches_glob(path: str, pattern: str, *, exact: bool = False) -> bool:
+    """Whether `path` may have come from `pattern`. Loosely (`*` crossing folders too), for
+    pruning rows of files that no longer exist; `exact`: as `glob` matches, a component at
+    a time (`**` any number of folders, `*` not a name that starts with a dot)."""
+    pattern = os.path.abspath(pattern)
+    if not exact:
+        return fnmatch.fnmatchcase(path, pattern)
+    return _match_parts(path.split(os.sep), pattern.split(os.sep))
+
+
+def _match_parts(names: list[str], parts: list[str]) -> bool:
+    if not parts:
+        return not names
+    head, rest = parts[0], parts[1:]
+    if head == "**":
+        return any(_match_parts(names[i:], rest) for i in range(len(names) + 1)
+                   if all(not n.startswith(".") for n in names[:i]))
+    if not names:
+        return False
+    name = names[0]
+    if name.startswith(".") and not head.startswith("."):
+        return False
+    return fnmatch.fnmatchcase(name, head) and _match_parts(names[1:], rest)

@@ -284,11 +284,11 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
 
 
 def _sync_reader(db: sqlite3.Connection) -> None:
-    """Mark every row to be read again when the index was built by a reader that read files
-    differently (READER_VERSION); an index without the mark is from reader 1."""
+    """Mark every row to be read again when the index was built by an older reader, which
+    read files differently (READER_VERSION); an index without the mark is from reader 1."""
     row = db.execute("SELECT value FROM gendata_meta WHERE key = 'reader'").fetchone()
-    if row is not None and row[0] == str(READER_VERSION):
-        return
+    if row is not None and _version(row[0]) >= READER_VERSION:
+        return  # this reader's rows, or a newer one's (an older gendata leaves them be)
     db.execute("BEGIN IMMEDIATE")
     try:
         db.execute("UPDATE images SET size = NULL")
@@ -298,6 +298,13 @@ def _sync_reader(db: sqlite3.Connection) -> None:
     except BaseException:
         db.execute("ROLLBACK")
         raise
+
+
+def _version(text: object) -> int:
+    try:
+        return int(str(text))
+    except ValueError:
+        return 0
 
 
 def _sync_fields(db: sqlite3.Connection) -> None:

@@ -31,7 +31,7 @@ def _inside(path: str, folders: list[str], globs: list[str]) -> bool:
     """Whether `path` is one of the roots' files: under a folder root, or matched by a
     glob root (whose base folder is watched, with files the glob does not name)."""
     return (any(path == f or path.startswith(f.rstrip(os.sep) + os.sep) for f in folders)
-            or any(matches_glob(path, g) for g in globs))
+            or any(matches_glob(path, g, exact=True) for g in globs))
 
 
 def apply_changes(conn: sqlite3.Connection, changed: Iterable[str], *,

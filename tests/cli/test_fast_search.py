@@ -69,6 +69,9 @@ CASES = [
     ["search", "--paths", "--db"],
     ["search", "--paths", "--unknown", "fox"],
     ["search", "--help"],
+    ["search", "-h", "--paths"],
+    ["search", "cat", "-f", "jsonl", "--paths"],
+    ["search", "fox", "-f", "table", "--paths"],
 ]
 
 

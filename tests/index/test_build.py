@@ -234,6 +234,25 @@ def test_an_index_of_version_1_gets_the_time_order(tmp_path: Path, db: Path) -> 
                         "id DESC LIMIT 60").fetchall()
     conn.close()
     assert "images_mtime" in str(plan)
+    from gendata.indexing.query import order_by
+
+    conn = sqlite3.connect(db)
+    plan = conn.execute("EXPLAIN QUERY PLAN SELECT i.path FROM images i "
+                        f"{order_by('mtime:desc')} LIMIT 60").fetchall()
+    conn.close()
+    assert "images_mtime" in str(plan) and "TEMP B-TREE" not in str(plan)
+
+
+def test_a_newer_readers_index_is_left_as_it_is(tmp_path: Path, db: Path) -> None:
+    """An older gendata opening an index a newer one built does not make every file be read
+    again (and then again by the newer one)."""
+    build.index([make_image(tmp_path / "a.png", "x")], db)
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("UPDATE gendata_meta SET value = ? WHERE key = 'reader'",
+                     (str(schema.READER_VERSION + 1),))
+    conn.close()
+    assert build.index([tmp_path / "a.png"], db).unchanged == 1
 
 
 def test_a_new_model_field_gets_its_column_and_files_are_read_again(
@@ -376,6 +395,7 @@ def test_watch_follows_a_glob_root_and_only_what_it_names(tmp_path: Path, db: Pa
         time.sleep(0.5)  # let the watcher start
         added = make_image(lib / "x1.png", "beta", Seed=2)
         make_image(lib / "other.png", "beta", Seed=3)  # beside the glob, not named by it
+        make_image(lib / "xsub" / "x3.png", "beta", Seed=4)  # nor in a folder below it
         wait_for_search(db, "beta", [str(added)])
         gendata.write(first, gendata.read(first).params.edited(seed=777))
         wait_for_search(db, "seed:777", [str(first)])

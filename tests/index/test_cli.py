@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -129,10 +130,9 @@ def test_dash_terms_are_query_terms_not_options(lib: Path, db: Path) -> None:
 
 def test_a_folder_a_file_or_a_glob_that_is_gone_leaves_the_index(tmp_path: Path,
                                                                   db: Path) -> None:
-    """What was indexed and no longer exists leaves the index with its files, once: a
-    removed folder root, a removed file root, and files a glob root matched."""
-    import shutil
-
+    """What was indexed and is not there now leaves the index with its files, but stays a
+    root (a drive not mounted, a folder renamed for a while) and comes back with its folder;
+    `--forget` stops indexing a root; a PATH named that is gone is forgotten."""
     one = make_image(tmp_path / "one" / "a.png", "alpha", Seed=1).parent
     two = make_image(tmp_path / "two" / "b.png", "beta", Seed=2)
     make_image(tmp_path / "solo" / "c.png", "gamma", Seed=3)
@@ -140,28 +140,50 @@ def test_a_folder_a_file_or_a_glob_that_is_gone_leaves_the_index(tmp_path: Path,
     code, _, err = run("index", str(one), str(two), str(tmp_path / "solo" / "*.png"),
                        "--db", str(db))
     assert code == 0 and "4 files: 4 added" in err
-    shutil.rmtree(one)
+    roots = build.roots(db)
+    one.rename(tmp_path / "one_away")  # unmounted, or renamed for a while
     two.unlink()
     (tmp_path / "solo" / "c.png").unlink()
     code, _, err = run("index", "--db", str(db))
     assert code == 0, err
-    assert f"{one} no longer exists" in err and f"{two} no longer exists" in err
+    assert f"{one} is not there now" in err and f"{two} is not there now" in err
+    assert "--forget" in err
     assert "1 file: 0 added, 0 updated, 1 unchanged; 3 removed" in err
-    code, out, _ = run("search", "--db", str(db), "--paths")
-    assert out == f"{kept}\n"
-    code, _, err = run("index", "--db", str(db))  # once: the roots are forgotten
-    assert code == 0 and "no longer exists" not in err and "1 unchanged; 0 removed" in err
+    assert run("search", "--db", str(db), "--paths")[1] == f"{kept}\n"
+    assert build.roots(db) == roots  # still roots
+    (tmp_path / "one_away").rename(one)  # back again: indexed again
+    code, _, err = run("index", "--db", str(db))
+    assert code == 0 and "1 added" in err and "alpha" not in err
+    assert run("search", "alpha", "--db", str(db), "--paths")[1] == f"{one / 'a.png'}\n"
+    code, _, err = run("index", "--forget", str(two), str(one), "--db", str(db))
+    assert code == 0 and "2 forgotten; 1 file left the index" in err
     assert build.roots(db) == [str(tmp_path / "solo" / "*.png")]
+    code, _, err = run("index", "--db", str(db))
+    assert code == 0 and "not there" not in err and "1 unchanged; 0 removed" in err
+    # named: a typo is an error and not remembered; a named folder that is gone is forgotten
     code, _, err = run("index", str(tmp_path / "never"), "--db", str(db))
     assert code == 1 and "never: No such file or directory" in err
     code, _, err = run("index", str(tmp_path / "none" / "*.png"), "--db", str(db))
     assert code == 1 and "no files match this pattern" in err
-    # a typo is not remembered, and a glob root left empty is forgotten with a warning
     assert build.roots(db) == [str(tmp_path / "solo" / "*.png")]
+    code, _, err = run("index", str(one), "--db", str(db))
+    shutil.rmtree(one)
+    code, _, err = run("index", str(one), "--db", str(db))
+    assert code == 0 and f"{one} no longer exists" in err and "1 removed" in err
+    assert build.roots(db) == [str(tmp_path / "solo" / "*.png")]
+    # a glob root left empty stays, and says so
     kept.unlink()
     code, _, err = run("index", "--db", str(db))
-    assert code == 0 and "*.png matches no file any more" in err and "1 removed" in err
-    assert build.roots(db) == []
+    assert code == 0 and "*.png matches no file now" in err and "1 removed" in err
+
+
+def test_a_gone_folder_whose_name_looks_like_a_glob(tmp_path: Path, db: Path) -> None:
+    folder = make_image(tmp_path / "photos [2023]" / "a.png", "alpha", Seed=1).parent
+    run("index", str(folder), "--db", str(db))
+    shutil.rmtree(folder)
+    code, _, err = run("index", "--db", str(db))
+    assert code == 0 and "1 removed" in err
+    assert run("search", "--db", str(db), "--paths")[0] == 1  # nothing left
 
 
 def test_sort_puts_images_without_the_value_last(tmp_path: Path, db: Path) -> None:

@@ -191,7 +191,9 @@ def _parameter_output(node: Node, key: str) -> tuple[str | None, Any] | None:
     the size its aspect-ratio preset computes (None as the key: not a widget to edit);
     None for a seed below 0, which it draws when it runs."""
     value = node.inputs[key]
-    if key == "seed" and not (isinstance(value, int) and value >= 0):
+    if as_link(value) is not None:  # the widget made an input: follow the link
+        return key, value
+    if key == "seed" and not (type(value) is int and value >= 0):
         return None
     ratio = node.inputs.get("aspect_ratio", "custom")
     if key in ("width", "height") and ratio != "custom":
