@@ -203,6 +203,8 @@ def apply_changes(path: PathLike, raw: RawMetadata, changes: Changes, *,
     if output is not None and container_of_name(output) not in (None, kind):
         raise UsageError(f"{output}: gendata does not re-encode images; the output must be "
                          f"a {kind.upper()} like {path}")
+    if output is None and _changes_nothing(raw, changes):
+        return []  # the file already holds it: not rewritten (its inode and mtime stay)
     changes, hidden = _split_hidden(raw, changes)
     if hidden is None:
         return containers.write_raw(path, dst, changes)
@@ -214,6 +216,20 @@ def apply_changes(path: PathLike, raw: RawMetadata, changes: Changes, *,
     with scratch_path(dst) as staged:
         done = containers.write_raw(path, staged, changes)
         return done + st.rewrite_payload(staged, dst, text, signature)
+
+
+def _changes_nothing(raw: RawMetadata, changes: Changes) -> bool:
+    """Whether the file already reads as `changes` would make it: every text set is there
+    under its key (or its fallback), every mirror matches, nothing to remove is there."""
+    held = {e.key for e in raw.entries}
+    for key, text in changes.set.items():
+        where = key if key in held else changes.fallback.get(key, key)
+        if raw.text(where) != text:
+            return False
+    for key, text in changes.mirror.items():
+        if key in held and raw.text(key) != text:
+            return False
+    return not (changes.remove & held) or all(k in changes.set for k in changes.remove & held)
 
 
 def _split_hidden(raw: RawMetadata, changes: Changes) -> tuple[Changes, tuple[str, str] | None]:

@@ -109,10 +109,12 @@ def set_cmd(files: tuple[str, ...], size: str | None, params_: tuple[str, ...],
             _preview(api.edit_preview(path, edited(api.read(path)), node=node))
             return
         # read, change and write under the file's lock: a concurrent `set` waits
+        before = api.file_identity(path) if output is None else None
         report(api.edit(path, edited, output=output, stealth=stealth, force=force, node=node))
         for remark in remarks:
             warn(f"{output or path}: {remark}")
-        click.echo(f"{output or path}: updated", err=True)
+        same = before is not None and api.file_identity(path) == before
+        click.echo(f"{output or path}: {'unchanged' if same else 'updated'}", err=True)
 
     finish(for_each(files, one))
 

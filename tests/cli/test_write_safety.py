@@ -201,3 +201,25 @@ def test_set_waits_for_the_lock(tmp_path: Path) -> None:
     assert proc.returncode == 0
     params = gendata.read(p).params
     assert (params.seed, params.steps) == (42, 21)
+
+
+def test_a_set_that_changes_nothing_leaves_the_file_alone(tmp_path: Path) -> None:
+    """Setting what the file already holds writes nothing (same inode, same mtime) and says
+    "unchanged"; a --node that is not in the graph is refused even then."""
+    from ..conftest import FIXTURES
+    from ..index.conftest import comfy_png
+
+    img = tmp_path / "a.png"
+    shutil.copy(FIXTURES / "a1111_basic.png", img)
+    seed = gendata.read(img).params.seed
+    before = os.stat(img)
+    result = run("set", str(img), "--seed", str(seed))
+    assert result.exit_code == 0 and "a.png: unchanged" in result.stderr
+    after = os.stat(img)
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    result = run("set", str(img), "--seed", str(seed + 1))
+    assert result.exit_code == 0 and "a.png: updated" in result.stderr
+    graph = comfy_png(tmp_path / "c.png", seed=42)
+    result = run("set", str(graph), "--seed", "42", "--node", "nope")
+    assert result.exit_code != 0 and "node nope is not a sampler" in result.stderr
+    assert run("set", str(graph), "--seed", "42", "--node", "3").exit_code == 0

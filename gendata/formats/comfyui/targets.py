@@ -251,9 +251,11 @@ def _typed(field: str, value: Any) -> Any:
 def plan(result: GraphResult, before: GenParams, after: GenParams, node: str | None = None
          ) -> list[Target]:
     """The inputs to set so that the graph reads as `after` where it read as `before`."""
+    p = _Planner(result, node)
+    if node is not None:
+        p.chosen("--node")  # a node that is not there is refused, even for a no-op edit
     if before.model_dump() == after.model_dump():
         return []
-    p = _Planner(result, node)
     if not p.passes:
         raise UsageError("the ComfyUI graph has no sampler whose values gendata could edit")
     for field in type(after).model_fields:
