@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import shlex
 import signal
 import sys
 from collections.abc import Callable
@@ -98,11 +99,13 @@ def index(paths: tuple[str, ...], db: str | None, rebuild: bool, list_errors: bo
         except GenDataError as exc:
             error(str(exc))
             sys.exit(2)
+        for path, reason in summary.missing:
+            error(f"{path}: {reason}")
         if not quiet:
-            n = summary.removed
-            click.echo(f"gendata: {len(paths)} forgotten; {n} file{'s' * (n != 1)} left the "
-                       "index", err=True)
-        return
+            n, done = summary.removed, len(paths) - len(summary.missing)
+            click.echo(f"gendata: {done} forgotten; {n} file{'s' * (n != 1)} left the index",
+                       err=True)
+        sys.exit(1 if summary.missing else 0)
 
     options = None
     if storage_options:
@@ -146,7 +149,7 @@ def index(paths: tuple[str, ...], db: str | None, rebuild: bool, list_errors: bo
         else:  # remembered: it comes back with its folder (a drive mounted again)
             what = "matches no file" if glob.has_magic(path) else "is not there"
             warn(f"{path} {what} now: its files are out of the index until it is back "
-                 f"(`gendata index --forget {path}` stops indexing it)")
+                 f"(`gendata index --forget {shlex.quote(path)}` stops indexing it)")
     if not quiet:
         click.echo(_summary_line(summary), err=True)
     if summary.interrupted:

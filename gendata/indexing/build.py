@@ -24,7 +24,7 @@ from typing import IO, Any
 
 from ..batch import expand_paths, map_files
 from ..errors import UsageError
-from .roots import add_roots, drop_roots, glob_base, matches_glob, roots
+from .roots import add_roots, drop_roots, glob_base, load_roots, matches_glob, roots
 from .rows import COLUMNS, NEGATIVE_AT, PROMPT_AT, row_for, row_from
 from .schema import (
     DATA_COLUMNS,
@@ -394,8 +394,14 @@ def index(paths: Iterable[str | os.PathLike[str]], db: str | os.PathLike[str] | 
                 summary.gone += [os.path.abspath(p) for p in absent]
                 summary.missing = [m for m in summary.missing if m[0] not in absent]
             else:
-                # A PATH named that is gone is forgotten; one that named nothing is not
-                # remembered (a typo would fail every later run).
+                # A PATH named that is gone is forgotten (a root glob that names nothing
+                # now too); one that named nothing is not remembered (a typo would fail
+                # every later run).
+                was = set(load_roots(conn))
+                empty = [p for p, _ in summary.missing
+                         if os.path.abspath(p) in was and not os.path.lexists(p)]
+                summary.gone += [os.path.abspath(p) for p in empty]
+                summary.missing = [m for m in summary.missing if m[0] not in empty]
                 left = set(summary.gone) | {os.path.abspath(p) for p, _ in summary.missing}
                 drop_roots(conn, summary.gone)
                 add_roots(conn, [p for p in inputs if os.path.abspath(p) not in left])
@@ -408,26 +414,33 @@ def index(paths: Iterable[str | os.PathLike[str]], db: str | os.PathLike[str] | 
 
 def forget(paths: Iterable[str | os.PathLike[str]], db: str | os.PathLike[str] | None = None
            ) -> IndexSummary:
-    """Stop indexing `paths` (roots: folders, files, globs): their rows leave the index and
-    `gendata index` without paths no longer visits them."""
+    """Stop indexing `paths`, roots indexed before (folders, files, globs): their files
+    leave the index (those another root still covers come back with it) and `gendata index`
+    without paths no longer visits them. A path that is not a root is `missing`, untouched."""
     from . import default_db
 
     target = Path(db) if db is not None else default_db()
     conn = connect(target, create=False)
     try:
         indexer = Indexer(conn)
-        given = [os.fspath(p) for p in paths]
-        for p in given:
-            indexer.remove(p)
-            if glob.has_magic(p):
-                gone = [row[0] for path, row in indexer._known_under(glob_base(p)).items()
-                        if matches_glob(path, p, exact=True)]
+        known = set(load_roots(conn))
+        dropped = []
+        for p in (os.fspath(p) for p in paths):
+            full = os.path.abspath(p)
+            if full not in known:
+                indexer.summary.missing.append((p, "not a folder, file or glob indexed as a "
+                                                   "root (`gendata index` names them)"))
+                continue
+            dropped.append(full)
+            indexer.remove(full)
+            if glob.has_magic(full):  # its files, and the files of folders it named
                 writer = RowWriter(conn)
-                for image_id in gone:
-                    writer.delete(image_id)
+                for path, row in indexer._known_under(glob_base(full)).items():
+                    if matches_glob(path, full):
+                        writer.delete(row[0])
+                        indexer.summary.removed += 1
                 writer.flush()
-                indexer.summary.removed += len(gone)
-        drop_roots(conn, [os.path.abspath(p) for p in given])
+        drop_roots(conn, dropped)
         return indexer.summary
     except sqlite3.DatabaseError as exc:
         raise damaged(target, exc) from None

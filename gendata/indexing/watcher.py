@@ -28,10 +28,18 @@ def _wanted(path: str) -> bool:
 
 
 def _inside(path: str, folders: list[str], globs: list[str]) -> bool:
-    """Whether `path` is one of the roots' files: under a folder root, or matched by a
-    glob root (whose base folder is watched, with files the glob does not name)."""
-    return (any(path == f or path.startswith(f.rstrip(os.sep) + os.sep) for f in folders)
-            or any(matches_glob(path, g, exact=True) for g in globs))
+    """Whether `path` is one of the roots' files: under a folder root, or named by a glob
+    root or under a folder it names, as `gendata index GLOB` walks them (the glob's base
+    folder is watched, with files the glob does not name)."""
+    if any(path == f or path.startswith(f.rstrip(os.sep) + os.sep) for f in folders):
+        return True
+    for g in globs:
+        base, at = glob_base(g), path
+        while at.startswith(base.rstrip(os.sep) + os.sep):
+            if matches_glob(at, g, exact=True):
+                return True
+            at = os.path.dirname(at)
+    return False
 
 
 def apply_changes(conn: sqlite3.Connection, changed: Iterable[str], *,

@@ -396,8 +396,9 @@ def test_watch_follows_a_glob_root_and_only_what_it_names(tmp_path: Path, db: Pa
         added = make_image(lib / "x1.png", "beta", Seed=2)
         make_image(lib / "other.png", "beta", Seed=3)  # beside the glob, not named by it
         make_image(lib / "xsub" / "x3.png", "beta", Seed=4)  # nor in a folder below it
-        wait_for_search(db, "beta", [str(added)])
+        inner = make_image(lib / "xd.png" / "in.png", "beta", Seed=5)  # a folder it names:
+        wait_for_search(db, "beta", [str(added), str(inner)])          # walked, as by index
         gendata.write(first, gendata.read(first).params.edited(seed=777))
         wait_for_search(db, "seed:777", [str(first)])
         added.unlink()
-        wait_for_search(db, "", [str(first)])
+        wait_for_search(db, "", [str(first), str(inner)])

@@ -171,10 +171,33 @@ def test_a_folder_a_file_or_a_glob_that_is_gone_leaves_the_index(tmp_path: Path,
     code, _, err = run("index", str(one), "--db", str(db))
     assert code == 0 and f"{one} no longer exists" in err and "1 removed" in err
     assert build.roots(db) == [str(tmp_path / "solo" / "*.png")]
-    # a glob root left empty stays, and says so
+    # a glob root left empty stays, and says so; named, it is forgotten
     kept.unlink()
     code, _, err = run("index", "--db", str(db))
     assert code == 0 and "*.png matches no file now" in err and "1 removed" in err
+    assert "--forget '" in err  # the suggested command quotes the glob
+    code, _, err = run("index", str(tmp_path / "solo" / "*.png"), "--db", str(db))
+    assert code == 0 and "no longer exists" in err and build.roots(db) == []
+
+
+def test_forget_takes_roots_only(tmp_path: Path, db: Path) -> None:
+    """--forget names roots; anything else is an error and nothing is removed. A glob
+    root's files go, those of folders it named included (as `index GLOB` walks them)."""
+    lib = tmp_path / "lib"
+    make_image(lib / "a.png", "alpha", Seed=1)
+    make_image(lib / "sub" / "b.png", "beta", Seed=2)
+    make_image(tmp_path / "g" / "c.png", "gamma", Seed=3)
+    make_image(tmp_path / "g" / "dir.png" / "inner.png", "delta", Seed=4)
+    run("index", str(lib), str(tmp_path / "g" / "*.png"), "--db", str(db))
+    assert len(run("search", "--db", str(db), "--paths")[1].split()) == 4
+    code, _, err = run("index", "--forget", str(lib / "sub"), str(tmp_path / "never"),
+                       "--db", str(db))
+    assert code == 1 and "sub: not a folder, file or glob indexed as a root" in err
+    assert "0 forgotten; 0 files left the index" in err
+    assert len(run("search", "--db", str(db), "--paths")[1].split()) == 4
+    code, _, err = run("index", "--forget", str(tmp_path / "g" / "*.png"), "--db", str(db))
+    assert code == 0 and "1 forgotten; 2 files left the index" in err
+    assert build.roots(db) == [str(lib)]
 
 
 def test_a_gone_folder_whose_name_looks_like_a_glob(tmp_path: Path, db: Path) -> None:
