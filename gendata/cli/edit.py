@@ -154,15 +154,30 @@ def strip(files: tuple[str, ...], only: tuple[str, ...], keep: tuple[str, ...],
     def one(path: str) -> None:
         removed = api.strip(path, dry_run=dry_run, force=force, only=only or None,
                             keep=keep or None)
+        hidden = not (only or keep) and _hidden_in_pixels(path)
         if not removed:
             click.echo(f"{path}: " + ("nothing of that to remove" if only or keep
-                                      else "no generation data"))
-            return
+                                      else "no generation data in its chunks"
+                                      if hidden else "no generation data"))
         verb = "would remove" if dry_run else "removed"
         for item in removed:
             click.echo(f"{path}: {verb} {item}")
+        if hidden:  # stripping is often for privacy: say what is left
+            warn(f"{path}: generation data is still hidden in its pixels (stealth "
+                 "pnginfo), which strip leaves as they are (gendata never rewrites pixels); "
+                 "`gendata show --stealth` shows it")
 
     finish(for_each(files, one))
+
+
+def _hidden_in_pixels(path: str) -> bool:
+    """Whether the pixels of `path` hide generation data (stealth pnginfo)."""
+    try:
+        rec = api.read(path, stealth=True)
+    except GenDataError:
+        return False
+    raw = rec.raw
+    return raw is not None and any(e.location.startswith("stealth:") for e in raw.entries)
 
 
 @click.command()

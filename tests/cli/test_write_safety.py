@@ -223,3 +223,21 @@ def test_a_set_that_changes_nothing_leaves_the_file_alone(tmp_path: Path) -> Non
     result = run("set", str(graph), "--seed", "42", "--node", "nope")
     assert result.exit_code != 0 and "node nope is not a sampler" in result.stderr
     assert run("set", str(graph), "--seed", "42", "--node", "3").exit_code == 0
+
+
+def test_strip_says_when_data_is_left_in_the_pixels(tmp_path: Path) -> None:
+    from PIL import Image
+
+    img = tmp_path / "s.png"
+    Image.new("RGBA", (64, 64), (10, 20, 30, 255)).save(img)
+    assert run("set", str(img), "--seed", "7", "--prompt", "a fox", "--stealth").exit_code == 0
+    result = run("strip", str(img))
+    assert result.exit_code == 0 and "removed" in result.stdout
+    assert "still hidden in its pixels" in result.stderr
+    result = run("strip", str(img))
+    assert "no generation data in its chunks" in result.stdout
+    assert "still hidden in its pixels" in result.stderr
+    plain = tmp_path / "p.png"
+    shutil.copy(img, plain)
+    Image.new("RGB", (8, 8)).save(plain)
+    assert "still hidden" not in run("strip", str(plain)).stderr
