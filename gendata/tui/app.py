@@ -36,6 +36,7 @@ from .library import Item
 from .screens import DiffScreen, EditScreen, HelpScreen, SetFieldScreen
 from .search import IndexFilter
 from .stamps import FileStamp
+from .stealth import PixelData
 from .watch import DiskChanges, FolderWatch
 from .widgets import FileList, GraphicThumbnail, Thumbnail, fit
 
@@ -56,7 +57,7 @@ BROWSER_ACTIONS = frozenset({
     "help"})
 
 
-class GenDataApp(KeyRouting, ListControls, IndexFilter, FolderWatch, App[None]):
+class GenDataApp(KeyRouting, ListControls, IndexFilter, PixelData, FolderWatch, App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "gendata"
 
@@ -221,6 +222,7 @@ class GenDataApp(KeyRouting, ListControls, IndexFilter, FolderWatch, App[None]):
             self._open_edit_on_start()
         if done:
             self.start_watching()
+            self.sweep_pixels()
 
     def _keep_original(self, item: Item) -> None:
         if item.path not in self.originals and item.record.error is None:
@@ -321,18 +323,6 @@ class GenDataApp(KeyRouting, ListControls, IndexFilter, FolderWatch, App[None]):
                 item.path if item else None)
         if item is not None and item.params is None and item.record.error is None:
             self._look_for_stealth(item)
-
-    @work(thread=True, exclusive=True, group="stealth")
-    def _look_for_stealth(self, item: Item) -> None:
-        """The list reads chunks only; a file without any gets the pixel check when shown."""
-        rec = api.read_safe(item.path)
-        if rec.params is not None:
-            self.call_from_thread(self._stealth_found, item, rec)
-
-    def _stealth_found(self, item: Item, rec: api.Record) -> None:
-        item.record = rec
-        item.refresh()
-        self.item_changed(item)
 
     @on(FileList.Highlighted)
     def _row_highlighted(self, event: FileList.Highlighted) -> None:

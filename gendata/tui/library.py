@@ -28,17 +28,31 @@ SORTS = ("name", "date", "seed", "steps")
 
 def discover(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, str]]:
     """(path, name shown) for every image in `paths`; folders are searched recursively and
-    names are shown relative to the folder given, files by their name. The walk is in name
-    order already, so the list can fill in its "name" sort as it goes."""
+    names are shown relative to the folder given; files named are shown relative to the
+    folder they all lie in (`flux/a.png`, `sdxl/a.png` from a search), one file by its
+    name. A folder's walk is in name order already, so the list can fill in its "name" sort
+    as it goes."""
+    given_paths = [os.fspath(p) for p in paths]
+    files = [p for p in given_paths if not os.path.isdir(p)]
+    common = None
+    if len(files) > 1:
+        try:
+            common = os.path.commonpath([os.path.dirname(os.path.abspath(f)) for f in files])
+        except ValueError:  # on different drives
+            common = None
     seen: set[str] = set()
-    for given in paths:
-        given = os.fspath(given)
+    for given in given_paths:
         folder = os.path.isdir(given)
         for path in iter_image_paths([given], recursive=True):
             if isinstance(path, Unreadable) or path in seen:
                 continue  # a folder that cannot be listed has no row to show
             seen.add(path)
-            yield path, os.path.relpath(path, given) if folder else os.path.basename(path)
+            if folder:
+                yield path, os.path.relpath(path, given)
+            elif common is not None:
+                yield path, os.path.relpath(os.path.abspath(path), common)
+            else:
+                yield path, os.path.basename(path)
 
 
 @dataclass(slots=True)

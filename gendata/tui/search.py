@@ -13,6 +13,7 @@ The search runs in a thread worker; until it answers, the list keeps the last an
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,10 @@ else:
     _Base = object
 
 TEXT_PLACEHOLDER = "type to filter"
+# a term of the search language (seed:N, steps>=30) typed where the box only matches words
+_FIELD_TERM = re.compile(r"(?:^|\s)-?[A-Za-z_]+(?::|>=|<=|>|<)")
+_NO_INDEX_HINT = ("no index here: the box matches words in names and prompts "
+                  "(`gendata index` makes fields like seed:N searchable)")
 SEARCH_PLACEHOLDER = "search: red fox seed:42 lora:x …"
 
 
@@ -76,8 +81,11 @@ class IndexFilter(_Base):
         query = self.query_text
         if not query:
             self._show_query_error(None)
+            self.matched, self.matched_query = set(), None  # no last answer to fall back on
             return self.items
         if self.live is None:
+            self._show_query_error(_NO_INDEX_HINT if _FIELD_TERM.search(query) else None,
+                                   invalid=False)
             return [it for it in self.items if library.matches(it, query)]
         if search:
             self.searching = True
@@ -142,12 +150,13 @@ class IndexFilter(_Base):
         self._show_query_error(message)
         self._update_title()
 
-    def _show_query_error(self, message: str | None) -> None:
+    def _show_query_error(self, message: str | None, *, invalid: bool = True) -> None:
         """Under the box, not as a toast: a query is often wrong only half-typed (`seed:`),
-        and the list keeps the last answer meanwhile."""
+        and the list keeps the last answer meanwhile. `invalid`: mark the box too (not for
+        a hint)."""
         box = self.query_one("#filter", Input)
         note = self.query_one("#filter-error", Static)
-        box.set_class(message is not None, "-invalid")
+        box.set_class(message is not None and invalid, "-invalid")
         note.set_class(message is not None, "-shown")
         if message is not None:  # the first clause: a list of fields would fill the pane
             note.update(message.split("; ")[0])

@@ -9,7 +9,7 @@ from pathlib import Path
 from gendata import api, indexing
 from gendata.tui.search import SEARCH_PLACEHOLDER, TEXT_PLACEHOLDER
 
-from .conftest import drive, rows, until
+from .conftest import FIXTURES, drive, rows, until
 
 SWEEP = [f"seed_sweep/astronaut_{i}.png" for i in range(1, 5)]
 
@@ -117,21 +117,44 @@ def test_without_an_index_the_box_filters_by_words(folder: Path) -> None:
         assert app.query_one("#filter").placeholder == TEXT_PLACEHOLDER
         await type_query(app, pilot, "astronaut_3")
         await until(pilot, lambda: rows(app) == [SWEEP[2]])
-        await type_query(app, pilot, "seed:")  # no language here: just text, no error
+        await type_query(app, pilot, "seed:")  # no language here: just text, and a hint
         await until(pilot, lambda: rows(app) == [])
-        assert error_text(app) is None
+        assert "no index here" in (error_text(app) or "")
+        assert not app.query_one("#filter").has_class("-invalid")
+        await type_query(app, pilot, "astronaut")
+        await until(pilot, lambda: error_text(app) is None)
 
     drive([folder], body)
 
 
 def test_paths_given_out_of_order_are_listed_in_the_sort_shown(folder: Path) -> None:
     """Paths from standard input come in any order; the list shows them in the order its
-    title names ("sort: name"), from the first rows on."""
+    title names ("sort: name"), from the first rows on, named from the folder they share."""
     given = [folder / "seed_sweep" / "astronaut_3.png", folder / "a1111.jpg",
              folder / "seed_sweep" / "astronaut_1.png"]
 
     async def body(app, pilot) -> None:
-        assert rows(app) == ["a1111.jpg", "astronaut_1.png", "astronaut_3.png"]
+        # named relative to the folder they all lie in, as a search's paths are told apart
+        assert rows(app) == ["a1111.jpg", "seed_sweep/astronaut_1.png",
+                             "seed_sweep/astronaut_3.png"]
         assert "sort: name ↑" in app.sub_title
 
     drive(given, body)
+
+
+def test_data_hidden_in_pixels_is_known_without_showing_the_file(folder: Path) -> None:
+    """The list reads chunks only; once it is read, a sweep checks the pixels of the files
+    whose chunks hold nothing, so their generator, the title's count and the word filter
+    know them without the cursor landing on each."""
+    import shutil
+
+    shutil.copy(FIXTURES / "dialects" / "novelai_stealth.png", folder / "zz_stealth.png")
+
+    async def body(app, pilot) -> None:
+        item = app.by_path[str(folder / "zz_stealth.png")]
+        await until(pilot, lambda: item.generator == "novelai")
+        assert app.current_item() is not item  # never shown
+        await type_query(app, pilot, "dancing")
+        await until(pilot, lambda: rows(app) == ["zz_stealth.png"])
+
+    drive([folder], body)

@@ -171,7 +171,8 @@ class DiffScreen(Screen[bool]):
         shown = visible(shorten(format_value(value), 60), "")
         self.app.push_screen(ConfirmScreen(
             f"Set {visible(name, '')} to {shown!r} in {len(todo)} of {len(paths)} marked files? "
-            f"({len(paths) - len(todo)} already have it.) Pixels and other metadata are "
+            f"({len(paths) - len(todo)} already {'has' if len(paths) - len(todo) == 1 else 'have'} "
+            "it.) Pixels and other metadata are "
             "left untouched.", yes=f"Change {len(todo)} files"), done)
 
     @work(thread=True, exclusive=True, group="apply")

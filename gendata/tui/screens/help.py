@@ -16,11 +16,11 @@ HELP = """\
 
 [b]File list[/b] (follows the disk: files written, added or deleted elsewhere show at once)
   up/down, pgup/pgdn   move through files (mouse: click, wheel)
-  type, or /           filter by name and prompt text as you type (every word must
-                       match); with an index, search it: red fox seed:42 lora:x*
-                       steps>=30 neg:word -word (gendata search --help; plain
-                       words also match names);
-                       enter, escape or up/down go back to the list
+  type, or /           filter by name and prompt text as you type (every word
+                       must match); with an index, the search language too:
+                       red fox seed:42 lora:x* steps>=30 -word neg:word
+                       (gendata search --help); enter, escape or up/down go
+                       back to the list
   q                    quit, while the filter is empty (/ first to search for "q…")
   escape               clear the filter
   space                mark / unmark the file (for the batch diff and ctrl+s)

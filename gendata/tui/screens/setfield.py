@@ -108,7 +108,7 @@ class SetFieldScreen(ModalScreen[list[str] | None]):
             else LABELS[self.field_name()]
         notes = []
         if plan.same:
-            notes.append(f"{len(plan.same)} already have it")
+            notes.append(f"{len(plan.same)} already {'has' if len(plan.same) == 1 else 'have'} it")
         if plan.cannot:
             listed = ", ".join(names.get(p, p) for p, _ in plan.cannot[:3])
             more = f" and {len(plan.cannot) - 3} more" if len(plan.cannot) > 3 else ""
