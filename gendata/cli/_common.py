@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -59,3 +59,20 @@ def parse_key_values(pairs: Iterable[str]) -> dict[str, str]:
             raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--param")
         out[key.strip()] = value
     return out
+
+
+class StopFlag:
+    """SIGINT handler for a batch command (export, index): the first Ctrl-C asks the run to
+    stop after the file or batch at hand (so the output is closed and what was done is
+    kept), a second one stops at once. Polled as `stop()`."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __call__(self) -> bool:
+        return self.requested

@@ -11,7 +11,8 @@ from typing import Any
 
 import click
 
-from ._common import error
+from ..matches import silence_stdout
+from ._common import StopFlag, error
 from .output import formula_guard, output_options
 from .progress import ProgressLine, stderr_is_tty
 
@@ -163,7 +164,7 @@ def _run(files: Any, binary: Any, opts: Any, *, bom: bool, quiet: bool, jobs: in
     out = io.TextIOWrapper(binary, encoding="utf-8", newline="", write_through=False)
     if bom:
         out.write("\ufeff")
-    stop = _StopFlag()
+    stop = StopFlag()
     try:
         previous: Any = signal.signal(signal.SIGINT, stop.handle)
     except ValueError:  # not the main thread: Ctrl-C handling stays as it is
@@ -185,7 +186,7 @@ def _run(files: Any, binary: Any, opts: Any, *, bom: bool, quiet: bool, jobs: in
         if bar is not None:
             bar.stop()
         if broken_pipe:
-            _silence_stdout()
+            silence_stdout()
         elif to_stdout:
             out.detach()
         else:
@@ -193,32 +194,6 @@ def _run(files: Any, binary: Any, opts: Any, *, bom: bool, quiet: bool, jobs: in
             out.detach()  # the file itself is closed (and put in place) by output_file
     return broken_pipe, summary
 
-
-class _StopFlag:
-    """SIGINT handler for the export loop: the first Ctrl-C asks the export to stop after the
-    current file (so the output is closed properly), a second one stops at once."""
-
-    def __init__(self) -> None:
-        self.requested = False
-
-    def handle(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __call__(self) -> bool:
-        return self.requested
-
-
-def _silence_stdout() -> None:
-    """After a broken pipe (`gendata export ... | head`), keep Python's exit flush quiet."""
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, io.UnsupportedOperation):
-        pass
 
 
 def _bar() -> ProgressLine:

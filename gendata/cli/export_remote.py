@@ -24,7 +24,8 @@ def run_remote(paths: tuple[str, ...], *, recursive: bool, fmt: str, output: str
     from ..remote.job import RemoteExport, is_folder_output, run_export
     from ..remote.retry import RetryPolicy
     from ..remote.urls import parse_storage_options
-    from .export import _bar, _StopFlag, report_stats
+    from ._common import StopFlag
+    from .export import _bar, report_stats
     from .output import formula_guard
     from .progress import stderr_is_tty
 
@@ -42,7 +43,7 @@ def run_remote(paths: tuple[str, ...], *, recursive: bool, fmt: str, output: str
             ExportOptions(fmt=fmt, fields=fields or None, csv_extra=csv_extra)
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None
-    stop = _StopFlag()
+    stop = StopFlag()
     try:
         previous: Any = signal.signal(signal.SIGINT, stop.handle)
     except ValueError:

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ._common import error, warn
+from ._common import StopFlag, error, warn
 from .progress import ProgressLine, stderr_is_tty
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -115,7 +115,7 @@ def index(paths: tuple[str, ...], db: str | None, rebuild: bool, list_errors: bo
             options = parse_storage_options(storage_options)
         except GenDataError as exc:
             raise click.UsageError(str(exc)) from None
-    stop = _StopFlag()
+    stop = StopFlag()
     try:
         previous: Any = signal.signal(signal.SIGINT, stop.handle)
     except ValueError:  # not the main thread
@@ -199,18 +199,3 @@ def _watch(paths: tuple[str, ...], db: str | None, jobs: int | None, stealth: bo
     except KeyboardInterrupt:
         pass
 
-
-class _StopFlag:
-    """SIGINT handler: the first Ctrl-C stops after the batch being written, a second one
-    at once."""
-
-    def __init__(self) -> None:
-        self.requested = False
-
-    def handle(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __call__(self) -> bool:
-        return self.requested
