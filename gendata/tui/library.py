@@ -232,6 +232,21 @@ def plan_set(paths: Iterable[str], name: str, value: Any) -> SetPlan:
     return plan
 
 
+def apply_to_files(paths: Iterable[str], name: str, value: Any
+                   ) -> tuple[list[str], list[str]]:
+    """`apply_to_file` on each of `paths`: (the paths written, the errors of the others)."""
+    written: list[str] = []
+    failed: list[str] = []
+    for path in paths:
+        try:
+            apply_to_file(path, name, value)
+        except GenDataError as exc:
+            failed.append(str(exc))
+        else:
+            written.append(path)
+    return written, failed
+
+
 def apply_to_file(path: str, name: str, value: Any) -> None:
     """Set one field in one file losslessly: read, changed and written under the file's
     lock (api.edit), so an edit another program makes at the same time is not lost."""

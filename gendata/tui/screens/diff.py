@@ -14,7 +14,6 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ... import api
-from ...errors import GenDataError
 from ...present import format_value, shorten, visible
 from .. import library
 from ..library import Item
@@ -177,12 +176,7 @@ class DiffScreen(Screen[bool]):
 
     @work(thread=True, exclusive=True, group="apply")
     def _apply(self, paths: list[str], name: str, value: Any) -> None:
-        failed: list[str] = []
-        for path in paths:
-            try:
-                library.apply_to_file(path, name, value)
-            except GenDataError as exc:
-                failed.append(str(exc))
+        _, failed = library.apply_to_files(paths, name, value)
         self.app.call_from_thread(self._applied, paths, failed)
 
     def _applied(self, paths: list[str], failed: list[str]) -> None:

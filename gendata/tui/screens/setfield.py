@@ -133,15 +133,7 @@ class SetFieldScreen(ModalScreen[list[str] | None]):
 
     @work(thread=True, exclusive=True, group="set-field")
     def _apply(self, paths: list[str], field: str, value: Any) -> None:
-        written: list[str] = []
-        failed: list[str] = []
-        for path in paths:
-            try:
-                library.apply_to_file(path, field, value)
-            except GenDataError as exc:
-                failed.append(str(exc))
-            else:
-                written.append(path)
+        written, failed = library.apply_to_files(paths, field, value)
         self.app.call_from_thread(self._applied, written, failed)
 
     def _applied(self, written: list[str], failed: list[str]) -> None:
